@@ -1,0 +1,48 @@
+"""The `mhtool` command. Each module in this package holds one family of commands.
+
+A module joins the command line by exposing ``COMMANDS``, a list of click commands or
+groups; this file finds them, so adding a command never means editing a shared list.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from mhtool import __version__
+from mhtool.errors import InputError
+
+
+class _Main(click.Group):
+    """Turns any InputError into one clear line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"mhtool: error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mhtool")
+def main() -> None:
+    """Apportion the NHS Mental Health Implementation Plan 2019/20-2023/24 to every
+    NHS region, ICB and sub-ICB location, and write the results as tables and workbooks.
+
+    Start with `mhtool run` (all outputs on the shipped defaults) or
+    `mhtool refdata summary` (what reference data ships).
+    """
+
+
+def _register() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register()
