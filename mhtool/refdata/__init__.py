@@ -1,0 +1,1 @@
+"""Reference data: built from raw public files (`build`), read through `store`."""
