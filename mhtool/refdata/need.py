@@ -6,6 +6,8 @@ placed through `practices.place` with routes suited to each target geography.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from mhtool.errors import InputError
@@ -25,7 +27,11 @@ YEARS = {
 }
 GEOGRAPHIES = ("2022", "2026")
 WEIGHTS = ["population", "mh_wp", "mat_wp"]
-REQUIRED = ("2022/23", "2022")  # LOC22 is in that very file: failing to place is an error
+REQUIRED = ("2022/23", "2022")
+# The last resort: a practice no map or peer places, decided by hand with its reason beside it.
+PLACEMENTS = pl.read_csv(Path(__file__).with_name("practice_placements.csv"),
+                         columns=["practice", "subicb_code"], schema_overrides={"practice": pl.String,
+                                                                                "subicb_code": pl.String})  # LOC22 is in that very file: failing to place is an error
 
 
 def practice_maps(raw: RawDir) -> dict[str, pl.DataFrame]:
@@ -45,7 +51,8 @@ def routes(geography: str, maps: dict[str, pl.DataFrame], geo: Geographies) -> l
     return [Lookup(label[geography], maps[geography]),
             Lookup(f"{label[other]}, sub-ICB unchanged 2022-2026 (same ODS and ONS code)",
                    maps[other].join(stable, on="subicb_code")),
-            Peers("practices of the same ICB and local authority agree", ("icb", "lad"))]
+            Peers("practices of the same ICB and local authority agree", ("icb", "lad")),
+            Lookup("placed by hand (mhtool/refdata/practice_placements.csv)", PLACEMENTS)]
 
 
 def need_weighted(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict]:
@@ -65,8 +72,6 @@ def need_weighted(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict]:
         for geography in GEOGRAPHIES:
             placed = place(df, routes(geography, maps, geo))
             ledger[f"{year} geography {geography}"] = route_summary(placed, "population")
-            if placed["subicb_code"].is_null().any() and (year, geography) != REQUIRED:
-                continue  # recorded as not shipped in the route summary
             require_mapped(placed, "subicb_code", rel,
                            f"practices (no route to geography {geography})", "practice")
             frames.append(_by_subicb(placed, df, rel, geography, geo).with_columns(

@@ -104,9 +104,11 @@ WHAT = {
         "order: the practice map of that geography (LOC22 of 2022/23 for 2022, Aug 2026 map for "
         "2026); then the other map where the sub-ICB is unchanged 2022–2026 (same ODS and ONS "
         "code); then the sub-ICB on which the already-placed practices of the same ICB and local "
-        "authority all agree. A year is shipped for a geography only if every practice is "
-        "placed: practice Y07377 (The Yorkshire Gateway, ICB QOQ, located in Bradford) is in no "
-        "map and no peer group, so 2025/26 and 2026/27 are not shipped (see sources.json). Counts per route are in sources.json. The 2023/24 and 2024/25 "
+        "authority all agree; last, a practice no map or peer places is placed by hand in "
+        "mhtool/refdata/practice_placements.csv, with its reason (one practice: Y07377, The "
+        "Yorkshire Gateway, ICB QOQ, about 200 people, placed in 42D North Yorkshire). Every "
+        "practice must be placed or the build stops. Counts per route are in sources.json. "
+        "The 2023/24 and 2024/25 "
         "population column is headed `pop 2022/23` but holds that year's population.",
     "registers/qof_smi.csv":
         "QOF SMI register (group MH) and list size rolled up by CCG/STP/region through each "
