@@ -27,11 +27,10 @@ YEARS = {
 }
 GEOGRAPHIES = ("2022", "2026")
 WEIGHTS = ["population", "mh_wp", "mat_wp"]
-REQUIRED = ("2022/23", "2022")
 # The last resort: a practice no map or peer places, decided by hand with its reason beside it.
 PLACEMENTS = pl.read_csv(Path(__file__).with_name("practice_placements.csv"),
                          columns=["practice", "subicb_code"], schema_overrides={"practice": pl.String,
-                                                                                "subicb_code": pl.String})  # LOC22 is in that very file: failing to place is an error
+                                                                                "subicb_code": pl.String})
 
 
 def practice_maps(raw: RawDir) -> dict[str, pl.DataFrame]:
