@@ -1,0 +1,173 @@
+"""The spine: every ambition apportioned into one tidy table that every output reads.
+
+One row per organisation x ambition x year. Counts, money and staff are split top-down
+England -> region -> ICB -> sub-ICB (mhtool.apportion), so every level sums exactly to its
+parent; rates are carried unchanged by every organisation; targeted asks are split only
+among the systems the catalogue names, or reported for England alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from mhtool import apportion, bases
+from mhtool.catalogue import Ambition, Catalogue
+from mhtool.errors import InputError
+from mhtool.refdata import store
+
+ENGLAND = {"org_code": "ENG", "ons_code": "E92000001", "org_name": "England"}
+
+#: The spine's columns and types, in order: the contract every output relies on.
+SCHEMA: dict[str, pl.DataType] = {
+    "level": pl.String, "org_code": pl.String, "ons_code": pl.String, "org_name": pl.String,
+    "parent_code": pl.String, "region_code": pl.String, "icb_code": pl.String,
+    "programme": pl.String, "ambition_id": pl.String, "planning_ref": pl.String,
+    "title": pl.String, "category": pl.String, "kind": pl.String, "measure": pl.String,
+    "unit": pl.String, "year": pl.String, "value": pl.Float64, "national_value": pl.Float64,
+    "share": pl.Float64, "basis": pl.String, "provenance": pl.String,
+}
+LEVEL_ORDER = {"england": 0, "region": 1, "icb": 2, "subicb": 3}
+
+
+def organisations(geography: str) -> pl.DataFrame:
+    """Every organisation of a geography vintage, England first, with its parent codes."""
+    g = store.geography(geography)
+    sub = g.select(pl.lit("subicb").alias("level"), pl.col("subicb_code").alias("org_code"),
+                   pl.col("subicb_ons").alias("ons_code"), pl.col("subicb_name").alias("org_name"),
+                   pl.col("icb_code").alias("parent_code"), "region_code", "icb_code")
+    icb = g.unique("icb_code").select(
+        pl.lit("icb").alias("level"), pl.col("icb_code").alias("org_code"),
+        pl.col("icb_ons").alias("ons_code"), pl.col("icb_name").alias("org_name"),
+        pl.col("region_code").alias("parent_code"), "region_code", "icb_code")
+    reg = g.unique("region_code").select(
+        pl.lit("region").alias("level"), pl.col("region_code").alias("org_code"),
+        pl.col("region_ons").alias("ons_code"), pl.col("region_name").alias("org_name"),
+        pl.lit(ENGLAND["org_code"]).alias("parent_code"), "region_code",
+        pl.lit(None, pl.String).alias("icb_code"))
+    eng = pl.DataFrame([{"level": "england", **ENGLAND, "parent_code": None,
+                         "region_code": None, "icb_code": None}], schema=reg.schema)
+    return (pl.concat([eng, reg, icb, sub])
+              .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_o"))
+              .sort("_o", "region_code", "icb_code", "org_code", nulls_last=False)
+              .drop("_o"))
+
+
+class _WeightCache:
+    """Each basis is computed once per run, however many ambitions use it."""
+
+    def __init__(self, catalogue: Catalogue, geography: str, population_year: int):
+        self.catalogue, self.geography, self.population_year = catalogue, geography, population_year
+        self._cache: dict[str, dict[str, float]] = {}
+
+    def __call__(self, name: str) -> dict[str, float]:
+        if name not in self._cache:
+            spec = self.catalogue.bases.get(name)
+            if spec is None:
+                raise InputError(f"unknown basis {name!r}", file=str(self.catalogue.path),
+                                 field="basis")
+            self._cache[name] = bases.weights(name, spec, geography=self.geography,
+                                              population_year=self.population_year,
+                                              where=str(self.catalogue.path))
+        return self._cache[name]
+
+
+def _split_rows(amb: Ambition, year: str, value: float, weights: dict[str, float],
+                tree: pl.DataFrame) -> list[dict]:
+    step = apportion.STEPS[amb.measure]
+    try:
+        units = apportion.to_units(value, step)
+        leaves = [(r["subicb_code"], r["icb_code"], r["region_code"], weights[r["subicb_code"]])
+                  for r in tree.iter_rows(named=True)]
+        alloc = apportion.apportion_hierarchy(units, leaves, england_code=ENGLAND["org_code"])
+    except (ValueError, KeyError) as exc:
+        raise InputError(f"cannot apportion {value} in {year}: {exc}", row=amb.id,
+                         field="values") from None
+    return [{"level": level, "org_code": code, "year": year,
+             "value": float(apportion.from_units(n, step)), "share": alloc.share[level][code]}
+            for level, by_code in alloc.units.items() for code, n in by_code.items()]
+
+
+def _ambition_rows(amb: Ambition, orgs: pl.DataFrame, tree: pl.DataFrame,
+                   weight_of: Callable[[str], dict[str, float]]) -> list[dict]:
+    targets = set(amb.targets)
+    unknown = targets - set(tree["icb_code"])
+    if unknown:
+        raise InputError(f"targets name ICBs not in this geography: {sorted(unknown)}",
+                         row=amb.id, field="targets")
+    # Targeted asks with no named systems, and national-only lines, are never fair-shared.
+    national_only = amb.national_only or (not targets and (
+        amb.category == "targeted" or amb.kind == "sites" or not amb.basis and amb.kind != "rate"))
+    in_scope = orgs if not targets else orgs.filter(
+        (pl.col("level") == "england") | pl.col("icb_code").is_in(sorted(targets)))
+    rows: list[dict] = []
+    for yv in amb.values:
+        if yv.value is None:
+            continue
+        base = {"year": yv.year, "national_value": yv.value, "provenance": yv.provenance}
+        if national_only:
+            rows.append({**base, "level": "england", "org_code": ENGLAND["org_code"],
+                         "value": yv.value, "share": None if amb.kind == "rate" else 1.0})
+        elif amb.kind == "rate":
+            rows += [{**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
+                     for lvl, code in in_scope.select("level", "org_code").iter_rows()]
+        else:
+            w = weight_of(amb.basis)
+            if targets:
+                icb_of = dict(zip(tree["subicb_code"], tree["icb_code"]))
+                w = {c: (v if icb_of[c] in targets else 0.0) for c, v in w.items()}
+            rows += [{**base, **r} for r in _split_rows(amb, yv.year, yv.value, w, tree)]
+    return [{**r, "ambition_id": amb.id} for r in rows]
+
+
+def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_year: int = 2020,
+                progress: Callable[[Ambition], None] | None = None) -> pl.DataFrame:
+    """Apportion every ambition of the catalogue to every organisation of ``geography``."""
+    orgs = organisations(geography)
+    tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
+    weight_of = _WeightCache(catalogue, geography, population_year)
+    rows: list[dict] = []
+    for amb in catalogue.ambitions:
+        rows += _ambition_rows(amb, orgs, tree, weight_of)
+        if progress:
+            progress(amb)
+    if not rows:
+        raise InputError("the catalogue has no national figure to apportion",
+                         file=str(catalogue.path))
+    facts = pl.DataFrame(rows, schema={
+        "year": pl.String, "national_value": pl.Float64, "provenance": pl.String,
+        "level": pl.String, "org_code": pl.String, "value": pl.Float64, "share": pl.Float64,
+        "ambition_id": pl.String})
+    meta = pl.DataFrame([{
+        "ambition_id": a.id, "programme": a.programme, "planning_ref": a.planning_ref or "",
+        "title": a.title, "category": a.category, "kind": a.kind, "measure": a.measure,
+        "unit": a.unit, "basis": a.basis or "", "_order": i}
+        for i, a in enumerate(catalogue.ambitions)])
+    spine = (facts.join(meta, on="ambition_id", how="left")
+                  .join(orgs, on=["level", "org_code"], how="left")
+                  .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_lvl"))
+                  .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code",
+                        nulls_last=False))
+    return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+
+
+def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
+    """The spine as CSV (for people and spreadsheets) and Parquet (for code), same rows."""
+    csv_path, parquet_path = out_dir / "apportionment.csv", out_dir / "apportionment.parquet"
+    spine.write_csv(csv_path, float_precision=None)
+    spine.write_parquet(parquet_path, statistics=False)
+    return [csv_path, parquet_path]
+
+
+def read_spine(path: Path) -> pl.DataFrame:
+    """Read a spine back (Parquet or CSV), checking it has the contract's columns."""
+    df = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(
+        path, schema_overrides=SCHEMA)
+    missing = [c for c in SCHEMA if c not in df.columns]
+    if missing:
+        raise InputError(f"not an mhtool spine: missing columns {missing}", file=str(path))
+    return df.select(list(SCHEMA))
+
+
