@@ -1,0 +1,29 @@
+"""`mhtool check DIR`: re-read a run's workbooks and CSVs and compare them with its spine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mhtool.checks import check_dir
+
+
+@click.command("check")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def check(directory: Path) -> None:
+    """Check the outputs in DIRECTORY (a folder `mhtool run` wrote) against the spine it
+    saved (apportionment.parquet): every workbook value and planning-CSV field, every level
+    summing to its parent, and the spreadsheet layout rules. Prints one line per problem
+    and exits 1, or prints a one-line summary and exits 0."""
+    report = check_dir(directory)
+    for line in report.problems:
+        click.echo(line)
+    if report.problems:
+        click.echo(f"{len(report.problems)} problem(s) found in {directory}", err=True)
+        sys.exit(1)
+    click.echo(f"{report.summary} ({directory})")
+
+
+COMMANDS = [check]

@@ -1,0 +1,33 @@
+"""Views of the spine: workbooks, charts and planning-template CSVs.
+
+`write_outputs` is the one entry point `mhtool run` calls; `mhtool check` re-reads what
+it wrote (see mhtool/checks.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+
+def write_outputs(spine: pl.DataFrame, out_dir: Path, meta: dict, *,
+                  subicb_workbooks: bool = False, region: str | None = None,
+                  system: str | None = None, progress: bool | None = None,
+                  workers: int | None = None) -> list[Path]:
+    """Write england.xlsx, regions/, systems/, (subicbs/), charts/ and planning/ into
+    out_dir and return the paths written, in a stable order.
+
+    `region` / `system` (ODS codes) limit the run to that organisation and those below;
+    an unknown code raises InputError listing the valid ones. `progress=None` shows a
+    progress bar only when stdout is a terminal. `workers=None` picks the number of
+    worker processes (1 for small runs).
+    """
+    from mhtool.outputs.batch import write_all
+
+    paths, _cells = write_all(spine, out_dir, meta, subicb_workbooks=subicb_workbooks,
+                              region=region, system=system, progress=progress, workers=workers)
+    return paths
+
+
+__all__ = ["write_outputs"]

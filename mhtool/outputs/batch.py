@@ -1,0 +1,113 @@
+"""Write every output of a run: workbooks, charts and planning-template CSVs.
+
+Work is split into one task per charted organisation (England, each region, each ICB):
+the task renders that organisation's chart once and writes every file that uses it
+(its workbook, its sub-ICB workbooks, its planning CSV). Tasks are independent, so with
+more than a handful they run in worker processes (spawned, not forked: polars' thread
+pool is not fork-safe); every file's bytes depend only on the spine and meta.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from mhtool.outputs import charts, scope as scopes, template
+from mhtool.outputs.views import prepare, tables
+from mhtool.outputs.workbook import Chart, write_workbook
+from mhtool.parallel import run_jobs
+
+
+@dataclass
+class Task:
+    """One charted organisation and the files that use its chart."""
+    chart_code: str
+    chart_file: str
+    workbooks: list[scopes.Scope] = field(default_factory=list)
+    planning: list[tuple[str, str | None]] = field(default_factory=list)  # (file, ICB or None)
+
+
+def _org_name(df: pl.DataFrame, code: str) -> str:
+    return df.filter(pl.col("org_code") == code).get_column("org_name")[0]
+
+
+def workbook_title(df: pl.DataFrame, scope: scopes.Scope, meta: dict | None = None) -> str:
+    """'<meta title, or the period of the spine's years>: <organisation>'. Nothing names a
+    particular plan, so a new planning round is a catalogue change only."""
+    years = sorted(df.get_column("year").unique().drop_nulls().to_list())
+    title = (meta or {}).get("title") or \
+        f"Fair shares of national mental health ambitions, {years[0]} to {years[-1]}"
+    if scope.level == "england":
+        return f"{title}: England, every region, ICB and sub-ICB location"
+    return f"{title}: {_org_name(df, scope.code)} ({scope.code})"
+
+
+def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
+    tasks: dict[str, Task] = {}
+    for s in planned:
+        code = s.code if s.level != "subicb" else \
+            df.filter(pl.col("org_code") == s.code).get_column("parent_code")[0]
+        name = "england" if code == "ENG" else code
+        task = tasks.setdefault(code, Task(code, f"charts/{name}.png"))
+        task.workbooks.append(s)
+        if s.level == "england":
+            task.planning.append(("planning/england.csv", None))
+        elif s.level == "icb":
+            task.planning.append((f"planning/{s.code}.csv", s.code))
+    return list(tasks.values())
+
+
+def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list[tuple[str, int]]:
+    """Write one task's files; returns (relative path, cells written) for each."""
+    out: list[tuple[str, int]] = []
+    chart = None
+    rendered = charts.render(frame, task.chart_code)
+    if rendered is not None:
+        chart = Chart(rendered[0], rendered[1], task.chart_file)
+        (out_dir / task.chart_file).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / task.chart_file).write_bytes(chart.png)
+        out.append((task.chart_file, 0))
+    for s in task.workbooks:
+        rows = scopes.rows(frame, s)
+        cells = write_workbook(out_dir / s.path, workbook_title(frame, s, meta), tables(rows),
+                               meta, chart)
+        out.append((s.path, cells))
+    for file, icb in task.planning:
+        rows = frame if icb is None else template.icb_rows(frame, icb)
+        plan = template.planning_frame(rows)
+        template.write_csv(plan, out_dir / file)
+        out.append((file, plan.height * plan.width))
+    return out
+
+
+def _task_rows(df: pl.DataFrame, task: Task) -> pl.DataFrame:
+    """The smallest slice of the spine a task needs (less to send to a worker)."""
+    first = task.workbooks[0]
+    return df if first.level == "england" else scopes.rows(
+        df, first if first.level != "subicb" else scopes.Scope("icb", task.chart_code))
+
+
+def write_all(spine: pl.DataFrame, out_dir: Path, meta: dict, *, subicb_workbooks: bool = False,
+              region: str | None = None, system: str | None = None,
+              progress: bool | None = None, workers: int | None = None
+              ) -> tuple[list[Path], int]:
+    """Write the outputs; returns (paths in a stable order, cells written)."""
+    out_dir = Path(out_dir)
+    df = prepare(spine)
+    planned = scopes.plan(df, subicb_workbooks=subicb_workbooks, region=region, system=system)
+    tasks = plan_tasks(df, planned)
+    if progress is None:
+        progress = sys.stdout.isatty()
+    label = "Writing workbooks and charts" if progress else None
+    results = run_jobs(run_task, [(t, _task_rows(df, t), meta, out_dir) for t in tasks],
+                       workers=workers, label=label)
+    written = [item for result in results for item in result]
+    order = {"england.xlsx": 0, "regions": 1, "systems": 2, "subicbs": 3, "charts": 4,
+             "planning": 5}
+    written.sort(key=lambda p: (order.get(p[0].split("/")[0], 9), p[0] != "planning/england.csv",
+                                p[0]))
+    return [out_dir / p for p, _ in written], sum(c for _, c in written)
+

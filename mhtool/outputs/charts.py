@@ -1,0 +1,204 @@
+"""Trajectory charts: one PNG per organisation charted (England, each region, each ICB),
+rendered once and reused by every workbook that embeds it.
+
+Each chart is a table of small multiples drawn on one matplotlib Axes: one row per count
+ambition (grouped by category) with its first- and last-year figures and units, and a line
+of its fair share by year against its share of the national line. Speed drives the design:
+a grid of real Axes costs ~2 s a chart and matplotlib text ~6 ms a label, so rows are
+labelled by planning reference, everything shared by charts with the same rows (headings,
+references, rules, legend) is rendered once per process and reused as a background image,
+and the per-organisation figures are drawn with Pillow (same font) — about 0.1 s a chart.
+Byte-identical on rerun: fixed dpi, PNG saved with no text chunks (no Software, no date).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+# Okabe–Ito colours (safe for colour-blind readers); the category is also written in words.
+CATEGORY_COLOURS = {"fixed": "#0072B2", "flexible": "#D55E00", "targeted": "#009E73"}
+NATIONAL_COLOUR = "#444444"
+DPI = 96
+FONT = 8
+WIDTH = 5.6
+ROW_INCHES = 0.3
+
+# Horizontal layout in axes units (0–100).
+_LABEL, _SPARK0, _SPARK1, _LAST = 0.0, 22.0, 48.0, 52.0
+
+
+def chart_rows(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
+    """The count ambitions charted for one organisation, sorted by ambition then year."""
+    return df.filter(pl.col("org_code") == org_code, pl.col("kind") == "count").sort(
+        "_ar", "year")
+
+
+def fmt_value(x: float | None, unit: str | None) -> str:
+    """A figure with a short form of its unit, for a chart label: £1.23m, 1,234 people.
+    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)"""
+    if x is None:
+        return "[x]"
+    unit = (unit or "").strip()
+    if unit.startswith(("£", "GBP")):
+        for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+            if abs(x) >= size:
+                return f"£{x / size:,.3g}{suffix}"
+        return f"£{x:,.0f}"
+    short = unit.split(" (")[0].removesuffix(" per year")
+    text = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+    return f"{text} {short}".strip()
+
+
+def _label(panel: pl.DataFrame) -> str:
+    return (panel.get_column("planning_ref")[0] or panel.get_column("ambition_id")[0])[:14]
+
+
+def _layout(panels: list[pl.DataFrame]) -> tuple[tuple[str, int | None], ...]:
+    """Rows of the chart as (category, index into panels); index None marks the heading
+    row before each category's ambitions."""
+    out: list[tuple[str, int | None]] = []
+    cats = [p.get_column("category")[0] for p in panels]
+    for category in [*CATEGORY_COLOURS, *sorted(set(cats) - set(CATEGORY_COLOURS))]:
+        group = [i for i, c in enumerate(cats) if c == category]
+        if group:
+            out.append((category, None))
+            out += [(category, i) for i in group]
+    return tuple(out)
+
+
+def _canvas(n_rows: int):
+    height = ROW_INCHES * (n_rows + 2.4)
+    fig = plt.figure(figsize=(WIDTH, height), dpi=DPI)
+    ax = fig.add_axes((0.01, 0.005, 0.98, 1 - 1.15 / height))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(n_rows - 0.5, -1.5)
+    ax.axis("off")
+    return fig, ax, height
+
+
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.FreeTypeFont:
+    path = font_manager.findfont(font_manager.FontProperties(family=plt.rcParams[
+        "font.family"]))
+    return ImageFont.truetype(path, size=round(FONT * DPI / 72))
+
+
+@lru_cache(maxsize=32)
+def _background(layout: tuple[tuple[str, str | None], ...], years: tuple[str, ...],
+                with_national: bool) -> np.ndarray:
+    """`layout` here holds (category, row label or None for a heading)."""
+    """The parts of a chart that depend only on its rows: rendered once, reused."""
+    fig, ax, height = _canvas(len(layout))
+    bold = {"fontsize": FONT, "weight": "bold", "va": "bottom"}
+    ax.text(_LABEL, -0.65, "Reference", **bold)
+    ax.text((_SPARK0 + _SPARK1) / 2, -0.65, f"Fair share by year\n{years[0]} to {years[-1]}",
+            ha="center", **bold)
+    ax.text(_LAST, -0.65, "First → last year with a figure", **bold)
+    ax.plot([0, 100], [-0.55, -0.55], color="#888888", linewidth=0.8)
+    rules = []
+    for i, (category, ref) in enumerate(layout):
+        if ref is None:
+            ax.text(_LABEL, i + 0.2, f"{category.capitalize()} ambitions", fontsize=9,
+                    weight="bold", va="center")
+        else:
+            ax.text(_LABEL + 1.5, i, ref, va="center", fontsize=FONT)
+            rules.append([(0, i + 0.5), (100, i + 0.5)])
+    ax.add_collection(LineCollection(rules, colors="#DDDDDD", linewidths=0.6))
+    present = {c for c, _ in layout}
+    handles = [Line2D([], [], color=c, linewidth=2, label=k.capitalize())
+               for k, c in CATEGORY_COLOURS.items() if k in present]
+    if with_national:
+        handles.append(Line2D([], [], color=NATIONAL_COLOUR, linestyle=(0, (3, 2)),
+                              label="Share of national line"))
+    fig.legend(handles=handles, loc="upper left", ncol=len(handles), fontsize=FONT,
+               frameon=False, bbox_to_anchor=(0.0, 1 - 0.36 / height), handlelength=1.6,
+               columnspacing=1.0)
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba()).copy()
+    plt.close(fig)
+    image.setflags(write=False)
+    return image
+
+
+def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
+    """PNG bytes and alt text for one organisation's chart, or None if it has no count
+    ambitions. `df` is the prepared spine (it needs the `_ar` ambition order)."""
+    rows = chart_rows(df, org_code)
+    if rows.is_empty():
+        return None
+    name, level = rows.get_column("org_name")[0], rows.get_column("level")[0]
+    panels = rows.partition_by("_ar", maintain_order=True)
+    years = tuple(sorted(rows.get_column("year").unique().to_list()))
+    layout = _layout(panels)
+    england = level == "england"
+    background = _background(tuple((c, None if i is None else _label(panels[i]))
+                                   for c, i in layout), years, not england)
+    fig, ax, height = _canvas(len(layout))
+    fig.figimage(background, 0, 0, origin="upper", zorder=-1)
+    own: dict[str, list] = {}
+    national, labels = [], []
+    xs = [_SPARK0 + (_SPARK1 - _SPARK0) * i / max(1, len(years) - 1) for i in range(len(years))]
+    for i, (category, index) in enumerate(layout):
+        if index is None:
+            continue
+        panel = panels[index]
+        unit = panel.get_column("unit")[0]
+        rows_by_year = {r["year"]: r for r in panel.iter_rows(named=True)}
+        values = [rows_by_year[y]["value"] if y in rows_by_year else None for y in years]
+        share = [None if y not in rows_by_year or None in (
+            rows_by_year[y]["national_value"], rows_by_year[y]["share"])
+            else rows_by_year[y]["national_value"] * rows_by_year[y]["share"] for y in years]
+        top = max([v for v in values + share if v is not None] + [0]) or 1.0
+
+        def line(vals):
+            points = [(x, i + 0.36 - 0.72 * v / top) for x, v in zip(xs, vals) if v is not None]
+            # A lone figure has no trajectory: centre its marker in the row.
+            return [(points[0][0], i)] if len(points) == 1 else points
+
+        own.setdefault(category, []).append(line(values))
+        if not england:
+            national.append(line(share))
+        known = [v for v in values if v is not None]
+        label = "[x]" if not known else fmt_value(known[0], unit) if len(known) == 1 else \
+            f"{fmt_value(known[0], unit)} → {fmt_value(known[-1], unit)}"
+        labels.append((ax.transData.transform((_LAST, i)), label))
+    for category, lines in own.items():
+        colour = CATEGORY_COLOURS.get(category, "#000000")
+        ax.add_collection(LineCollection(lines, colors=colour, linewidths=2.0))
+        ends = [p[-1] for p in lines if p]  # a marker also shows single-year ambitions
+        ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=10, color=colour, zorder=3)
+    if national:  # on top: where the two lines coincide the dashes still show
+        ax.add_collection(LineCollection(national, colors=NATIONAL_COLOUR, linewidths=1.0,
+                                         linestyles=(0, (3, 2)), zorder=4))
+    fig.text(0.01, 1 - 0.1 / height, f"{name} ({org_code})", fontsize=10.5, weight="bold",
+             va="top")
+    fig.canvas.draw()
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
+    plt.close(fig)
+    # The per-organisation figures are drawn with Pillow (matplotlib's own text costs
+    # ~6 ms a label, most of a chart's time), in the same font at the same size.
+    draw, font = ImageDraw.Draw(image), _font()
+    for (x, y), label in labels:
+        draw.text((x, image.height - y), label, font=font, fill=(0, 0, 0, 255), anchor="lm")
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")  # no text chunks: byte-identical on rerun
+    alt = (f"Chart for {name} ({org_code}): one row per count ambition ({len(panels)} in all, "
+           f"labelled by planning reference or ambition ID and grouped by category), each with "
+           f"its figures for the first and last years that have one and a line of its fair "
+           f"share in each financial year" + ("" if england else ", drawn against a dashed "
+                                              "line of its share of the national figure")
+           + ". The figures are in the tables of this workbook.")
+    return buf.getvalue(), alt

@@ -1,0 +1,188 @@
+"""Write one workbook: Cover, Contents, Notes, the table sheets, Charts, Data.
+
+Follows the Analysis Function guidance on releasing statistics in spreadsheets: a title
+in A1 and a description in A2 on every sheet, one Excel table per sheet from A3, no merged
+cells, no blank rows or columns in a table, numbers as numbers, the document title set
+and the first sheet active. Input text is always written with write_string (never as a
+formula or URL), and the created date comes from the data date, so identical inputs give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from mhtool.outputs import notes as note_text
+from mhtool.outputs.layout import (
+    DESCRIPTION_ROW, HEADER_ROW, NUMBER_FORMATS, SHEETS, TABLES, TITLE_ROW,
+)
+from mhtool.outputs.views import Table
+
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                    "strings_to_numbers": False, "in_memory": True}
+TABLE_STYLE = "Table Style Light 9"
+
+
+@dataclass
+class Chart:
+    png: bytes
+    alt: str
+    file: str  # where the PNG was also written, relative to the run folder
+
+
+def data_datetime(meta: dict) -> datetime:
+    """The workbook timestamp: the data date, never the clock."""
+    return datetime.fromisoformat(str(meta["data_date"])[:10])
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.heading = wb.add_format({"bold": True, "font_size": 12})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.link = wb.get_default_url_format()
+        self.numbers = {k: wb.add_format({"num_format": v}) for k, v in NUMBER_FORMATS.items()}
+        self.right = wb.add_format({"align": "right"})
+
+
+def _heading(ws, title: str, description: str, f: _Formats) -> None:
+    ws.write_string(TITLE_ROW, 0, title, f.title)
+    ws.write_string(DESCRIPTION_ROW, 0, description)
+
+
+def _widths(table: Table) -> list[float]:
+    out = []
+    for col in table.columns:
+        width = min(len(col.header), 24)
+        if col.fmt == "text":
+            longest = table.frame.get_column(col.key).cast(pl.String).str.len_chars().max()
+            width = max(width, min(int(longest or 0), 60))
+        else:
+            width = max(width, 12)
+        out.append(width + 2)
+    return out
+
+
+def write_table(ws, table: Table, f: _Formats) -> int:
+    """Write a Table as the sheet's one Excel table at A3, column by column (the fast
+    path through XlsxWriter); returns the number of cells written."""
+    _heading(ws, table.title, table.description, f)
+    frame, first = table.frame, HEADER_ROW + 1
+    row_fmts = frame.get_column("_fmt").to_list() if "_fmt" in frame.columns else None
+    write_string, write_number = ws.write_string, ws.write_number
+    for c, col in enumerate(table.columns):
+        values = frame.get_column(col.key).to_list()
+        missing = col.placeholder
+        if col.fmt == "text":
+            for r, v in enumerate(values, first):
+                write_string(r, c, missing if v is None else str(v))
+            continue
+        if col.fmt == "row":
+            fmts = [f.numbers[k] for k in row_fmts]
+        else:
+            fmts = [f.numbers[col.fmt]] * len(values)
+        for r, (v, fm) in enumerate(zip(values, fmts), first):
+            if v is None or (isinstance(v, float) and not math.isfinite(v)):
+                write_string(r, c, missing, f.right)
+            else:
+                write_number(r, c, v, fm)
+    for c, width in enumerate(_widths(table)):
+        ws.set_column(c, c, width)
+    ws.add_table(HEADER_ROW, 0, HEADER_ROW + max(frame.height, 1), len(table.columns) - 1, {
+        "name": TABLES[table.sheet], "style": TABLE_STYLE,
+        "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
+    })
+    return frame.height * len(table.columns) + len(table.columns) + 2
+
+
+def _cover(ws, title: str, meta: dict, f: _Formats) -> int:
+    ws.set_column(0, 0, 110)
+    ws.write_string(TITLE_ROW, 0, title, f.title)
+    ws.write_string(DESCRIPTION_ROW, 0, "Fair shares of the national mental health ambitions "
+                    "for NHS regions, integrated care boards (ICBs) and sub-ICB locations.")
+    r = DESCRIPTION_ROW + 1
+    for heading, text in note_text.cover(title, meta):
+        ws.write_string(r, 0, heading, f.heading)
+        ws.write_string(r + 1, 0, text, f.wrap)
+        r += 2
+    return r
+
+
+def _simple_table(ws, sheet: str, title: str, description: str, headers: list[str],
+                  rows: list[list[str]], f: _Formats, links: bool = False) -> int:
+    """A small all-text table (Contents, Notes); `links` makes column A internal links."""
+    _heading(ws, title, description, f)
+    for r, row in enumerate(rows, HEADER_ROW + 1):
+        for c, text in enumerate(row):
+            if links and c == 0:
+                ws.write_url(r, 0, f"internal:'{text}'!A1", f.link, string=text)
+            else:
+                ws.write_string(r, c, text, f.wrap if c else None)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, len(headers) - 1, 100)
+    ws.add_table(HEADER_ROW, 0, HEADER_ROW + len(rows), len(headers) - 1, {
+        "name": TABLES[sheet], "style": TABLE_STYLE,
+        "columns": [{"header": h, "header_format": f.header} for h in headers],
+    })
+    return len(rows) * len(headers) + 2
+
+
+def _charts(ws, chart: Chart, f: _Formats) -> int:
+    _heading(ws, "Charts", f"Trajectory chart (also saved as {chart.file}). {chart.alt}", f)
+    ws.insert_image(HEADER_ROW + 1, 0, Path(chart.file).name, {
+        "image_data": io.BytesIO(chart.png), "description": chart.alt,
+        "object_position": 3,
+    })
+    return 2
+
+
+def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
+                   chart: Chart | None = None) -> int:
+    """Write one workbook; returns the number of cells written."""
+    by_sheet = {t.sheet: t for t in tables}
+    sheets = [s for s in SHEETS if s in ("Cover", "Contents", "Notes") or s in by_sheet
+              or (s == "Charts" and chart is not None)]
+    bases = sorted(set().union(*[
+        t.frame.get_column("basis").drop_nulls().unique().to_list()
+        for t in tables if "basis" in t.frame.columns]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.set_properties({
+        "title": title, "subject": "Fair shares of national NHS mental health ambitions",
+        "author": "mhtool", "keywords": "mental health, ICB, sub-ICB, fair shares",
+        "comments": f"mhtool {meta.get('tool_version')}; catalogue {meta.get('catalogue_name')} "
+                    f"sha256 {meta.get('catalogue_sha256')}; data date {meta.get('data_date')}",
+        "created": data_datetime(meta),
+    })
+    f = _Formats(wb)
+    cells = 0
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet)
+        if sheet == "Cover":
+            cells += _cover(ws, title, meta, f)
+        elif sheet == "Contents":
+            cells += _simple_table(
+                ws, sheet, "Contents", "This worksheet contains one table. Select a sheet "
+                "name to go to it.", ["Sheet name", "Description"],
+                [[s, SHEETS[s]] for s in sheets], f, links=True)
+        elif sheet == "Notes":
+            texts = note_text.notes(bases, meta)
+            cells += _simple_table(
+                ws, sheet, "Notes", "This worksheet contains one table. Notes are referred "
+                "to in the other sheets as [note N].", ["Note number", "Note text"],
+                [[f"note {i}", t] for i, t in enumerate(texts, 1)], f)
+        elif sheet == "Charts":
+            cells += _charts(ws, chart, f)
+        else:
+            cells += write_table(ws, by_sheet[sheet], f)
+    wb.worksheets()[0].activate()
+    wb.close()
+    return cells
