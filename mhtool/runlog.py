@@ -1,0 +1,100 @@
+"""Logging for a run: stderr for whoever watches, run.log in the run folder for later.
+
+run.log carries wall-clock timings, so it is the one file of a run that is never
+byte-identical between runs: the manifest leaves it out and `mhtool verify` ignores it.
+A failed run's log would vanish with its staging folder, so `keep_failed_log` copies it
+beside the output folder as `<name>.failed.log`.
+
+`checkpoint(name)` marks the pipeline's stages. With MHTOOL_PAUSE_AT=<name> set, the run
+prints "paused at <name>" to stderr and sleeps there: tests use it to kill a run at a
+known point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import logging.handlers
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+LOG = logging.getLogger("mhtool")
+LOG_FILE = "run.log"
+PAUSE_ENV = "MHTOOL_PAUSE_AT"
+_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+@contextlib.contextmanager
+def logging_to_terminal(level: int = logging.INFO) -> Iterator[None]:
+    """Send mhtool's log to stderr at `level`, and hold every record until `log_into`
+    names the run.log that should also get them (a run's first messages, about locks
+    and leftovers, come before its folder exists). Handlers go on exit, so repeated runs
+    in one process (tests) do not stack them."""
+    term = logging.StreamHandler(sys.stderr)
+    term.setLevel(level)
+    term.setFormatter(logging.Formatter("mhtool: %(levelname)s %(message)s"))
+    buffer = logging.handlers.MemoryHandler(10_000, flushLevel=logging.CRITICAL + 1)
+    old_level, old_propagate = LOG.level, LOG.propagate
+    LOG.setLevel(logging.DEBUG)
+    LOG.propagate = False
+    LOG.addHandler(term)
+    LOG.addHandler(buffer)
+    try:
+        yield
+    finally:
+        for h in list(LOG.handlers):
+            if h in (term, buffer) or getattr(h, "_mhtool_file", False):
+                LOG.removeHandler(h)
+                h.close()
+        LOG.setLevel(old_level)
+        LOG.propagate = old_propagate
+
+
+def log_into(folder: Path) -> Path:
+    """Also write everything, from the start of the run, to folder/run.log."""
+    path = folder / LOG_FILE
+    fh = logging.FileHandler(path, encoding="utf-8")
+    fh.setFormatter(logging.Formatter(_FORMAT, "%Y-%m-%dT%H:%M:%S"))
+    fh._mhtool_file = True  # type: ignore[attr-defined]
+    for h in list(LOG.handlers):
+        if isinstance(h, logging.handlers.MemoryHandler):
+            h.setTarget(fh)
+            h.flush()
+            LOG.removeHandler(h)
+    LOG.addHandler(fh)
+    return path
+
+
+@contextlib.contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Log a stage's start and its duration; pause here first if asked to."""
+    checkpoint(name)
+    LOG.info("stage %s: started", name)
+    started = time.perf_counter()
+    try:
+        yield
+    except BaseException:
+        LOG.error("stage %s: failed after %.2fs", name, time.perf_counter() - started)
+        raise
+    LOG.info("stage %s: done in %.2fs", name, time.perf_counter() - started)
+
+
+def checkpoint(name: str) -> None:
+    if os.environ.get(PAUSE_ENV) == name:
+        sys.stderr.write(f"paused at {name}\n")
+        sys.stderr.flush()
+        while True:  # until killed
+            time.sleep(3600)
+
+
+def keep_failed_log(log: Path | None, target: Path) -> Path | None:
+    """Copy a failed run's log beside its output folder; the staging folder is deleted."""
+    if log is None or not log.exists():
+        return None
+    dest = target.parent / f"{target.name}.failed.log"
+    shutil.copyfile(log, dest)
+    return dest
