@@ -103,15 +103,28 @@ def write_table(ws, table: Table, f: _Formats) -> int:
     return frame.height * len(table.columns) + len(table.columns) + 2
 
 
+LINE_HEIGHT = 15  # points per line of 11pt text
+COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
+
+
+def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
+    """Wrapped text with a row height to match: not every spreadsheet program grows a row
+    to fit wrapped text on opening (LibreOffice does not), so long notes would be cut off."""
+    ws.write_string(row, col, text, fmt)
+    lines = sum(max(1, math.ceil(len(part) / (width * 0.9))) for part in text.split("\n"))
+    if lines > 1:
+        ws.set_row(row, LINE_HEIGHT * lines)
+
+
 def _cover(ws, title: str, meta: dict, f: _Formats) -> int:
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, COVER_WIDTH)
     ws.write_string(TITLE_ROW, 0, title, f.title)
     ws.write_string(DESCRIPTION_ROW, 0, "Fair shares of the national mental health ambitions "
                     "for NHS regions, integrated care boards (ICBs) and sub-ICB locations.")
     r = DESCRIPTION_ROW + 1
     for heading, text in note_text.cover(title, meta):
         ws.write_string(r, 0, heading, f.heading)
-        ws.write_string(r + 1, 0, text, f.wrap)
+        _wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
         r += 2
     return r
 
@@ -124,10 +137,12 @@ def _simple_table(ws, sheet: str, title: str, description: str, headers: list[st
         for c, text in enumerate(row):
             if links and c == 0:
                 ws.write_url(r, 0, f"internal:'{text}'!A1", f.link, string=text)
+            elif c:
+                _wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
             else:
-                ws.write_string(r, c, text, f.wrap if c else None)
+                ws.write_string(r, c, text)
     ws.set_column(0, 0, 18)
-    ws.set_column(1, len(headers) - 1, 100)
+    ws.set_column(1, len(headers) - 1, TEXT_WIDTH)
     ws.add_table(HEADER_ROW, 0, HEADER_ROW + len(rows), len(headers) - 1, {
         "name": TABLES[sheet], "style": TABLE_STYLE,
         "columns": [{"header": h, "header_format": f.header} for h in headers],
@@ -166,6 +181,9 @@ def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
     cells = 0
     for sheet in sheets:
         ws = wb.add_worksheet(sheet)
+        ws.set_landscape()
+        if sheet in ("Cover", "Contents", "Notes", "Charts"):
+            ws.fit_to_pages(1, 0)  # prose prints whole-width; wide tables keep a readable size
         if sheet == "Cover":
             cells += _cover(ws, title, meta, f)
         elif sheet == "Contents":
