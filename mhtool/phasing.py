@@ -142,6 +142,16 @@ def _between(year: str, a: YearValue, b: YearValue, provenance: str, step: Fract
     return YearValue(year, value, provenance, note=note, high=high)
 
 
+#: Provenance from firmest to weakest: a figure computed from others is only as firm as
+#: the weakest of them, so a remainder of phased (indicative) figures stays indicative.
+STRENGTH = ("stated", "user", "inferred", "interpolated", "phased")
+
+
+def weakest(provenances: Sequence[str]) -> str:
+    """The weakest provenance of some inputs; a computed figure is at least 'inferred'."""
+    return max(["inferred", *provenances], key=STRENGTH.index)
+
+
 def remainder(total: Sequence[YearValue], parts: dict[str, Sequence[YearValue]],
               total_id: str) -> tuple[YearValue, ...]:
     """Total minus its parts, year by year; missing wherever the total or any part is."""
@@ -153,6 +163,7 @@ def remainder(total: Sequence[YearValue], parts: dict[str, Sequence[YearValue]],
             out.append(YearValue(t.year, None, "missing", note=f"remainder not computable in {t.year}: {why}"))
             continue
         value = float(exact(t.value) - sum(exact(vals[i].value) for vals in parts.values()))
-        out.append(YearValue(t.year, value, "inferred",
+        inputs = [t.provenance, *(vals[i].provenance for vals in parts.values())]
+        out.append(YearValue(t.year, value, weakest(inputs),
                              note=f"remainder: {total_id} minus " + ", ".join(parts)))
     return tuple(out)

@@ -65,12 +65,24 @@ class _WeightCache:
     def __call__(self, name: str) -> dict[str, float]:
         if name not in self._cache:
             spec = self.catalogue.bases.get(name)
+            users = [a.id for a in self.catalogue.ambitions if a.basis == name]
             if spec is None:
                 raise InputError(f"unknown basis {name!r}", file=str(self.catalogue.path),
-                                 field="basis")
-            self._cache[name] = bases.weights(name, spec, geography=self.geography,
-                                              population_year=self.population_year,
-                                              where=str(self.catalogue.path))
+                                 row=", ".join(users), field="basis")
+            try:
+                self._cache[name] = bases.weights(name, spec, geography=self.geography,
+                                                  population_year=self.population_year,
+                                                  where=str(self.catalogue.path))
+            except InputError as exc:
+                if exc.file and exc.file != str(self.catalogue.path):
+                    raise  # a user's weights file: its own file and row say it best
+                raise InputError(
+                    f"basis {name!r} (used by {', '.join(users)}) cannot be computed for "
+                    f"geography {self.geography}, population year {self.population_year}: "
+                    f"{exc.message}. Choose another geography or year, or give those "
+                    f"ambitions another basis ([basis_overrides] in your catalogue; "
+                    f"catalogues/mhip_2019_24_geo2026.toml does this for 2026)",
+                    file=str(self.catalogue.path), field="basis") from None
         return self._cache[name]
 
 
@@ -122,6 +134,51 @@ def _ambition_rows(amb: Ambition, orgs: pl.DataFrame, tree: pl.DataFrame,
     return [{**r, "ambition_id": amb.id} for r in rows]
 
 
+def basis_label(amb: Ambition) -> str:
+    """What a row's share is a share of. A targeted split is a share of the named systems,
+    not of England, so it is labelled apart and never mixed with the plain basis."""
+    if amb.targets:
+        return f"{amb.basis} (targeted: {', '.join(sorted(amb.targets))})"
+    return amb.basis or ""
+
+
+def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
+    """Below England, a total with itemised parts becomes the sum of its parts and remainder.
+
+    Each line is rounded on its own, so a separately split total would differ from the sum
+    of its split parts by a unit or two; summing the parts makes "parts + other = total"
+    hold for every organisation, and the total still reconciles because each part does.
+    """
+    parts_of: dict[str, list[Ambition]] = {}
+    for amb in catalogue.ambitions:
+        if amb.part_of or amb.remainder_of:
+            parts_of.setdefault(amb.part_of or amb.remainder_of, []).append(amb)
+    for total_id, parts in parts_of.items():
+        local = [a.id for a in parts if a.national_only or (a.category == "targeted"
+                                                             and not a.targets)]
+        if local:
+            raise InputError(f"{local} are reported for England only, so they cannot be parts "
+                             f"of {total_id}, which is split locally", file=str(catalogue.path),
+                             row=total_id, field="part_of")
+        ids = [a.id for a in parts]
+        summed = (facts.filter(pl.col("ambition_id").is_in(ids), pl.col("level") != "england")
+                       .group_by("level", "org_code", "year")
+                       .agg(pl.col("value").sum().alias("_sum"), pl.len().alias("_n")))
+        total = facts.filter(pl.col("ambition_id") == total_id)
+        # only years in which every part has a figure; otherwise the total keeps its own split
+        below = (total.filter(pl.col("level") != "england")
+                      .join(summed, on=["level", "org_code", "year"], how="left")
+                      .with_columns(pl.when(pl.col("_n") == len(ids)).then(pl.col("_sum").round(1))
+                                    .otherwise("value").alias("value"))
+                      .with_columns(pl.when(pl.col("national_value") != 0)
+                                    .then(pl.col("value") / pl.col("national_value"))
+                                    .otherwise("share").alias("share")))
+        facts = pl.concat([facts.filter(pl.col("ambition_id") != total_id),
+                           total.filter(pl.col("level") == "england"),
+                           below.select(facts.columns)])
+    return facts
+
+
 def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_year: int = 2020,
                 progress: Callable[[Ambition], None] | None = None) -> pl.DataFrame:
     """Apportion every ambition of the catalogue to every organisation of ``geography``."""
@@ -140,10 +197,11 @@ def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_yea
         "year": pl.String, "national_value": pl.Float64, "provenance": pl.String,
         "level": pl.String, "org_code": pl.String, "value": pl.Float64, "share": pl.Float64,
         "ambition_id": pl.String})
+    facts = compose_totals(facts, catalogue)
     meta = pl.DataFrame([{
         "ambition_id": a.id, "programme": a.programme, "planning_ref": a.planning_ref or "",
         "title": a.title, "category": a.category, "kind": a.kind, "measure": a.measure,
-        "unit": a.unit, "basis": a.basis or "", "_order": i}
+        "unit": a.unit, "basis": _basis_of(a, catalogue), "_order": i}
         for i, a in enumerate(catalogue.ambitions)])
     spine = (facts.join(meta, on="ambition_id", how="left")
                   .join(orgs, on=["level", "org_code"], how="left")
@@ -151,6 +209,11 @@ def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_yea
                   .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code",
                         nulls_last=False))
     return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+
+
+def _basis_of(amb: Ambition, catalogue: Catalogue) -> str:
+    parts = [a.id for a in catalogue.ambitions if amb.id in (a.part_of, a.remainder_of)]
+    return f"sum of {' + '.join(parts)}" if parts else basis_label(amb)
 
 
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
