@@ -93,6 +93,13 @@ def read_weights_csv(path: Path, expected: set[str]) -> pl.DataFrame:
     """A user's weights: every sub-ICB once, numbers, none negative, not all zero."""
     if not path.exists():
         raise InputError("weights file not found", file=str(path))
+    try:
+        return _read_weights(path, expected)
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"cannot read it as UTF-8 CSV text: {exc}", file=str(path)) from None
+
+
+def _read_weights(path: Path, expected: set[str]) -> pl.DataFrame:
     seen: dict[str, float] = {}
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)

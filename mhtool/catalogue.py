@@ -316,7 +316,7 @@ def _ambition(amb: dict, file: Path, ctx: _Ctx) -> Ambition:
 
     default_source = text("source")
     step = _step(fields["kind"], fields["measure"])
-    declared = _values(amb.get("values", []), default_source, ctx.years, bad, step)
+    declared = _values(amb.get("values", []), default_source, ctx.years, bad, step, fields["unit"])
     anchor = _anchor(amb, ctx.years, bad)
     remainder_of = text("remainder_of")
     status = text("status") or "ok"
@@ -349,7 +349,8 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _values(items, default_source: str, years: tuple[str, ...], bad, step) -> tuple[YearValue, ...]:
+def _values(items, default_source: str, years: tuple[str, ...], bad, step,
+            unit: str) -> tuple[YearValue, ...]:
     if not isinstance(items, list):
         raise bad("must be a list of {year, value, provenance, ...} tables", "values")
     out, seen = [], set()
@@ -368,16 +369,28 @@ def _values(items, default_source: str, years: tuple[str, ...], bad, step) -> tu
         seen.add(year)
         if not _number(item.get("value")):
             raise bad(f"value {item.get('value')!r} is not a number", f"{where}.value")
+        problem = value_problem(item["value"], unit)
+        if problem:
+            raise bad(problem, f"{where}.value")
         high = item.get("high")
         if high is not None and (not _number(high) or high < item["value"]):
             raise bad("high must be a number no smaller than value", f"{where}.high")
         for key in ("value", "high"):
             x = item.get(key)
             if step is not None and x is not None and (exact(float(x)) / step).denominator != 1:
-                raise bad(f"{x:g} is not a whole number of {step}, the unit this measure is "
-                          "apportioned in", f"{where}.{key}")
+                raise bad(f"{x!r} is not a whole number of {float(step):g}, the unit this "
+                          "measure is apportioned in", f"{where}.{key}")
         out.append(_declared_value(item, default_source, bad, where, DECLARED))
     return tuple(sorted(out, key=lambda v: year_start(v.year)))
+
+
+def value_problem(value: float, unit: str) -> str | None:
+    """National figures are never negative, and a percentage is at most 100."""
+    if value < 0:
+        return f"{value:g} is negative; national figures are counts, money, staff or rates >= 0"
+    if ("percent" in unit.lower() or "%" in unit) and value > 100:
+        return f"{value:g} is a percentage above 100"
+    return None
 
 
 def _declared_value(item: dict, default_source: str, bad, where: str, allowed) -> YearValue:
@@ -465,6 +478,8 @@ def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
             rows = [(reader.line_num, row) for row in reader]
     except FileNotFoundError:
         raise InputError("file not found", file=str(csv_path)) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"cannot read it as UTF-8 CSV text: {exc}", file=str(csv_path)) from None
     missing = {"ambition_id", "year", "value"} - set(header)
     if missing:
         raise InputError(f"needs columns ambition_id,year,value[,note]; missing {', '.join(sorted(missing))}",
@@ -494,10 +509,13 @@ def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
             raise bad(f"value {row.get('value')!r} is not a number", "value") from None
         if value != value or value in (float("inf"), float("-inf")):
             raise bad("value must be a finite number", "value")
+        problem = value_problem(value, by_id[aid].unit)
+        if problem:
+            raise bad(f"{problem} ({aid})", "value")
         step = _step(by_id[aid].kind, by_id[aid].measure)
         if step is not None and (exact(value) / step).denominator != 1:
-            raise bad(f"{value:g} is not a whole number of {step} for {aid} "
-                      f"({by_id[aid].measure} is apportioned in steps of {step})", "value")
+            raise bad(f"{value!r} is not a whole number of {float(step):g} for {aid} "
+                      f"({by_id[aid].measure} is apportioned in steps of {float(step):g})", "value")
         if year in new.get(aid, {}):
             raise bad(f"{aid} {year} is given twice", "year")
         note = (row.get("note") or "").strip() or "user override"

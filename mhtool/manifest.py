@@ -31,13 +31,18 @@ def sha256(path: Path) -> str:
 
 
 def git_commit() -> str | None:
-    """The project's commit when run from a checkout; None when installed elsewhere."""
+    """The project's commit when run from a checkout, with "-dirty" when the code differs
+    from it (outputs/ ignored); None when installed elsewhere."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(PROJECT_ROOT), *args], capture_output=True,
+                              text=True, timeout=5, check=False).stdout.strip()
     try:
-        out = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=False)
+        commit = git("rev-parse", "HEAD")
+        dirty = commit and git("status", "--porcelain", "--untracked-files=no", "--", "mhtool",
+                               "reference_data", "pyproject.toml")
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return (commit + ("-dirty" if dirty else "")) or None
 
 
 def file_hashes(files: list[Path], root: Path) -> dict[str, str]:

@@ -206,6 +206,20 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
     return Result(out, len(spine), spine["ambition_id"].n_unique(), files, 0.0, changes)
 
 
+def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
+    """Where each figure that is not simply stated came from, so a workbook reader can see
+    how an inferred, interpolated or phased national figure was made."""
+    notes = []
+    for amb in catalogue.ambitions:
+        if amb.id not in ambition_ids:
+            continue
+        if amb.note:
+            notes.append(f"{amb.id}: {amb.note}")
+        notes += [f"{amb.id} {yv.year} ({yv.provenance}): {yv.note}" for yv in amb.values
+                  if yv.value is not None and yv.provenance != "stated" and yv.note]
+    return notes
+
+
 def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Options) -> None:
     import mhtool.outputs
     from mhtool.refdata import store
@@ -216,7 +230,8 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
             "reference_data": store.describe(cfg.geography, cfg.population_year),
             "data_date": store.data_date(),
             "bases": {name: spec.label for name, spec in catalogue.bases.items()
-                      if name in set(spine["basis"].unique().to_list())}}
+                      if name in set(spine["basis"].unique().to_list())},
+            "notes": figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))}
     mhtool.outputs.write_outputs(spine, staging, meta, subicb_workbooks=(cfg.level == "subicb"),
                                  region=cfg.region, system=cfg.system, progress=opts.progress)
 

@@ -216,3 +216,39 @@ def test_bases_lists_every_basis_and_shows_weights():
     lines = shown.output.strip().splitlines()
     assert lines[0] == "subicb_code,weight,share" and len(lines) == 107
     assert sum(float(x.split(",")[1]) for x in lines[1:]) == pytest.approx(601_913)
+
+
+def test_an_unexpected_failure_exits_4_not_1(tmp_path, monkeypatch):
+    import mhtool.spine
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(mhtool.spine, "build_spine", boom)
+    result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 4, result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("row,words", [
+    ("PMH-01,2023/24,-5", ["row 2", "negative"]),
+    ("CYP-04,2020/21,150", ["row 2", "above 100"]),
+    ("WF-02,2023/24,12.35", ["row 2", "12.35", "0.1"]),
+])
+def test_bad_values_file_is_rejected_before_anything_runs(tmp_path, row, words):
+    values = tmp_path / "values.csv"
+    values.write_text("ambition_id,year,value\n" + row + "\n")
+    result = CliRunner().invoke(main, ["run", "--values", str(values),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "values.csv" in result.output
+    for word in words:
+        assert word in result.output
+
+
+def test_values_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    values = tmp_path / "values.csv"
+    values.write_bytes("ambition_id,year,value\nPMH-01,2023/24,5\u00e9\n".encode("latin-1"))
+    result = CliRunner().invoke(main, ["run", "--values", str(values),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "UTF-8" in result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 
 import click
 
@@ -16,8 +17,14 @@ from mhtool import __version__
 from mhtool.errors import InputError
 
 
+#: Exit status for an unexpected failure: a bug, never a verdict on the inputs or outputs,
+#: so a scheduler can tell it apart from 1 (checks failed) and 2 (bad input).
+EXIT_BUG = 4
+
+
 class _Main(click.Group):
-    """Turns any InputError into one clear line on stderr and exit status 2."""
+    """Turns any InputError into one clear line on stderr and exit status 2, and any other
+    failure into a traceback and exit status 4."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -25,6 +32,14 @@ class _Main(click.Group):
         except InputError as exc:
             click.echo(f"mhtool: error: {exc}", err=True)
             sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception:  # noqa: BLE001 - last resort: report and exit with the bug code
+            traceback.print_exc()
+            click.echo("mhtool: internal error (exit 4): please report it with the traceback "
+                       "above and the run's run.log", err=True)
+            sys.exit(EXIT_BUG)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,7 +21,8 @@ def exit_codes(checks: bool) -> str:
     lines = ["0  success: the new run is in place",
              *(["1  the outputs failed their checks (previous run kept)"] if checks else []),
              "2  bad input or configuration (previous run kept)",
-             "3  another run holds the output folder's lock (<out>.lock)"]
+             "3  another run holds the output folder's lock (<out>.lock)",
+             "4  an unexpected internal error (a bug; previous run kept)"]
     return "\b\nExit codes:\n" + "\n".join("  " + line for line in lines)
 
 
