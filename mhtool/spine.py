@@ -80,8 +80,8 @@ class _WeightCache:
                     f"basis {name!r} (used by {', '.join(users)}) cannot be computed for "
                     f"geography {self.geography}, population year {self.population_year}: "
                     f"{exc.message}. Choose another geography or year, or give those "
-                    f"ambitions another basis ([basis_overrides] in your catalogue; "
-                    f"catalogues/mhip_2019_24_geo2026.toml does this for 2026)",
+                    f"ambitions another basis ([basis_overrides] in your catalogue, as in "
+                    f"catalogues/mhip_2019_24_geo2026.toml)",
                     file=str(self.catalogue.path), field="basis") from None
         return self._cache[name]
 

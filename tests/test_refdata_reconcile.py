@@ -74,6 +74,8 @@ def test_qof_rollup_children_sum_to_parents(year):
 def test_qof_subicb_totals():
     assert store.smi_register("2020/21", "2021")["register"].sum() == QOF["2020/21"]
     assert store.smi_register("2020/21", "2022")["register"].sum() == QOF["2020/21"]
+    assert store.smi_register("2020/21", "2026")["register"].sum() == QOF["2020/21"]
+    assert store.smi_register("2020/21", "2026").height == 106
 
 
 def test_crosswalk_is_full():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from mhtool.refdata.geography import Geographies
-from mhtool.refdata.need import practice_maps
+from mhtool.refdata.need import GEOGRAPHIES, practice_maps, routes
 from mhtool.refdata.practices import Lookup, Peers, place, route_summary
 from mhtool.refdata.raw import RawDir, one_parent, read_csv, reconcile, require_mapped
 
@@ -83,14 +83,16 @@ def smi(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, pl.DataFrame, dict
                                      pl.lit("own-year practice map").alias("route"))
             subicb.append(_by_subicb(placed, year, own, geo))
             ledger[f"{year} geography {own}"] = route_summary(placed, "register")
-        steps = [Lookup("LOC22 of the 2022/23 allocation file", maps["2022"])]
-        if "pcn" in df.columns:
-            steps.append(Peers("practices of the same own-year PCN agree", ("pcn",)))
-        steps.append(Peers("practices of the same own-year CCG agree", ("ccg_code",)))
-        placed = place(df, steps)
-        ledger[f"{year} geography 2022"] = route_summary(placed, "register")
-        if not placed["subicb_code"].is_null().any():
-            subicb.append(_by_subicb(placed, year, "2022", geo))
+        for geography in GEOGRAPHIES:
+            # the practice maps of that geography first, then own-year neighbours agreeing
+            steps = [r for r in routes(geography, maps, geo) if isinstance(r, Lookup)]
+            if "pcn" in df.columns:
+                steps.append(Peers("practices of the same own-year PCN agree", ("pcn",)))
+            steps.append(Peers("practices of the same own-year CCG agree", ("ccg_code",)))
+            placed = place(df, steps)
+            ledger[f"{year} geography {geography}"] = route_summary(placed, "register")
+            if not placed["subicb_code"].is_null().any():
+                subicb.append(_by_subicb(placed, year, geography, geo))
     cols = ["qof_year", "level", "org_code", "org_ons", "org_name", "parent_code", "register",
             "list_size"]
     level_order = pl.col("level").replace_strict(

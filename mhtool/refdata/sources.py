@@ -116,8 +116,10 @@ WHAT = {
         "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0.",
     "registers/qof_smi_subicb.csv":
         "SMI register by sub-ICB: 2020/21 on geography 2021 through its own 106-CCG map (exact); "
-        "on geography 2022 through LOC22 of the 2022/23 allocation file, then practices of the "
-        "same PCN, then of the same own-year CCG, where they agree. A year is shipped for a "
+        "on geographies 2022 and 2026 through that geography's practice map (LOC22 of the "
+        "2022/23 allocation file; the Aug 2026 map), then the other map where the sub-ICB is "
+        "unchanged, then practices of the same PCN, then of the same own-year CCG, where they "
+        "agree. A year is shipped for a "
         "geography only if every practice is placed (see sources.json).",
 }
 
