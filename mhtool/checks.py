@@ -8,7 +8,9 @@ Every check is a function returning a list of problem lines (empty when all is w
 - values: every table cell and planning-CSV field equals what the spine gives (the
   expected tables are recomputed from the saved spine by the same views the writer uses);
 - layout: sheet order, a title in A1, one uniquely named Excel table per table sheet at
-  A3, no merged cells, no formulas, the title property set, the first sheet active at A1.
+  A3, no merged cells, no formulas, the title property set, the first sheet active at A1;
+- files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
+  and Parquet file present is listed; apportionment.csv equals apportionment.parquet.
 
 Structure is read from the workbook's XML parts (openpyxl's read-only mode, used for
 the cells, does not expose tables or merged ranges).
@@ -17,6 +19,7 @@ the cells, does not expose tables or merged ranges).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import posixpath
 import re
@@ -57,12 +60,14 @@ class Report:
     workbooks: int
     csvs: int
     spine_rows: int
+    manifest: bool = False  # whether the files were held to a manifest.json
 
     @property
     def summary(self) -> str:
+        files = "; every file is listed in manifest.json" if self.manifest else ""
         return (f"OK: {self.workbooks} workbooks and {self.csvs} planning CSV files match the "
                 f"spine ({self.spine_rows:,} rows); every level sums to its parent; layout "
-                f"rules hold.")
+                f"rules hold{files}.")
 
 
 # --- sums --------------------------------------------------------------------------------
@@ -321,6 +326,80 @@ def _float(text: str) -> float | None:
         return None
 
 
+# --- the run's files ----------------------------------------------------------------------
+
+MANIFEST_FILE = "manifest.json"
+CSV_FILE = "apportionment.csv"
+LISTED_SUFFIXES = (".xlsx", ".csv", ".png", ".parquet")
+UNLISTED_OK = ("manifest.json", "run.log")  # and changes.*: see check_files
+
+
+def check_files(out_dir: Path) -> list[str]:
+    """With a manifest.json: every output it lists exists, and every workbook, CSV, PNG and
+    Parquet file present is listed (bar manifest.json, run.log and changes.*, which a
+    comparison adds). Without one there is nothing to hold the folder to."""
+    path = out_dir / MANIFEST_FILE
+    if not path.is_file():
+        return []
+    try:
+        listed = json.loads(path.read_text(encoding="utf-8")).get("outputs")
+    except ValueError as exc:
+        return [f"{MANIFEST_FILE}: not valid JSON ({exc})"]
+    if not isinstance(listed, dict):
+        return [f"{MANIFEST_FILE}: has no 'outputs' list"]
+    problems = [f"{rel}: listed in {MANIFEST_FILE} but missing" for rel in sorted(listed)
+                if not (out_dir / rel).is_file()]
+    for p in sorted(out_dir.rglob("*")):
+        rel = p.relative_to(out_dir).as_posix()
+        if (not p.is_file() or p.suffix.lower() not in LISTED_SUFFIXES or rel in listed
+                or rel in UNLISTED_OK or rel.startswith("changes.")
+                or any(part.startswith(".") for part in p.relative_to(out_dir).parts)):
+            continue
+        problems.append(f"{rel}: present but not listed in {MANIFEST_FILE}")
+    return _capped(problems, "files")
+
+
+def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
+    """apportionment.csv holds the same rows and values as apportionment.parquet."""
+    from mhtool.spine import read_spine as read
+
+    path = out_dir / CSV_FILE
+    if not path.is_file():
+        return []
+    try:
+        got = read(path)
+    except (InputError, pl.exceptions.PolarsError) as exc:
+        return [f"{CSV_FILE}: cannot be read as a spine ({exc})"]
+    if got.height != spine.height:
+        return [f"{CSV_FILE}: has {got.height:,} rows; {SPINE_FILE} has {spine.height:,}"]
+    problems = []
+    for name in spine.columns:
+        want, have = pl.col(name), pl.col(f"{name}_csv")
+        if spine.schema[name].is_numeric():
+            both = want.is_not_null() & have.is_not_null()
+            differ = (want.is_null() != have.is_null()) | (both & ~(
+                (want.is_nan() & have.is_nan())
+                | ((want - have).abs() <= TOLERANCE * pl.max_horizontal(
+                    pl.lit(1.0), want.abs()))))
+        else:  # the CSV cannot tell an empty string from no value
+            differ = want.cast(pl.String).fill_null("") != have.cast(pl.String).fill_null("")
+        pair = pl.DataFrame([spine.get_column(name), got.get_column(name).alias(f"{name}_csv")])
+        bad = pair.with_row_index("_n").filter(differ.fill_null(True))
+        if not bad.is_empty():
+            n, w, g = bad.row(0)
+            problems.append(f"{CSV_FILE} line {n + 2}: {name} is {g!r}; {SPINE_FILE} has "
+                            f"{w!r}" + (f" ({bad.height - 1:,} more rows differ in {name})"
+                                        if bad.height > 1 else ""))
+    return _capped(problems, CSV_FILE)
+
+
+def _capped(problems: list[str], what: str) -> list[str]:
+    if len(problems) > MAX_PER_PART:
+        return problems[:MAX_PER_PART] + [f"{what}: {len(problems) - MAX_PER_PART} more "
+                                          f"problems not shown"]
+    return problems
+
+
 # --- a whole run -------------------------------------------------------------------------
 
 def read_spine(out_dir: Path) -> pl.DataFrame:
@@ -351,11 +430,12 @@ def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
 
 
 def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
-    """Every check on a run folder: spine sums, then each workbook and planning CSV."""
+    """Every check on a run folder: its files against manifest.json, apportionment.csv
+    against the Parquet spine, the spine's sums, then each workbook and planning CSV."""
     out_dir = Path(out_dir)
     spine = read_spine(out_dir)
     prepared = prepare(spine)
-    problems = check_sums(spine)
+    problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
     books = sorted(p for p in out_dir.rglob("*.xlsx")
                    if scopes.Scope.from_path(p.relative_to(out_dir).as_posix()))
     csvs = sorted((out_dir / "planning").glob("*.csv"))
@@ -367,4 +447,5 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
         problems += check_planning_csv(p, p.relative_to(out_dir).as_posix(), prepared)
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
-    return Report(problems, len(books), len(csvs), spine.height)
+    return Report(problems, len(books), len(csvs), spine.height,
+                  (out_dir / MANIFEST_FILE).is_file())

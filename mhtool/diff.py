@@ -25,6 +25,7 @@ import polars as pl
 
 from mhtool.errors import InputError
 from mhtool.manifest import read_manifest
+from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE
 from mhtool.refdata import store
 from mhtool.spine import LEVEL_ORDER, organisations, read_spine
 
@@ -327,51 +328,131 @@ def write_csv(changes: Changes, path: Path) -> Path:
     return path
 
 
+# Plain-English headers, with units, for the changes workbook (the CSV keeps COLUMNS).
+HEADERS = {
+    "_level_name": "Organisation level", "org_code": "Organisation code",
+    "org_name": "Organisation name", "region_code": "Region code", "icb_code": "ICB code",
+    "mapping": "Boundary change from the old run", "ambition_id": "Ambition ID",
+    "title": "Ambition", "measure": "Measure", "unit": "Unit", "year": "Financial year",
+    "basis": "Basis (old → new if it changed)",
+    "old_value": "Old value (see Unit)", "new_value": "New value (see Unit)",
+    "change": "Change (see Unit)", "pct_change": "Change (% of old value)",
+    "national_effect": "Due to the national figure (see Unit)",
+    "share_effect": "Due to shares (see Unit)",
+    "rounding_residual": "Due to rounding (see Unit)",
+    "old_share": "Old share of England (%)", "new_share": "New share of England (%)",
+    "old_national_value": "Old national figure (see Unit)",
+    "new_national_value": "New national figure (see Unit)",
+}
+ORGANISATION_HEADERS = {"_level_name": "Organisation level", "old_code": "Old code",
+                        "old_name": "Old name", "new_codes": "New code or codes",
+                        "mapping": "What happened to it"}
+NOTES = [
+    "Change = due to the national figure + due to shares + due to rounding, exactly.",
+    "Due to the national figure = (new national figure − old national figure) × old share: "
+    "the part of the change that comes from a changed national ambition.",
+    "Due to shares = (new share − old share) × new national figure: the part that comes from "
+    "new population, need or register data, or a new basis.",
+    "Due to rounding: what is left, from sharing whole people, pounds or tenths of a WTE.",
+    "Rates (percentages and other ratios) are the same for every organisation, so they "
+    "change only nationally and have no share.",
+    "Runs on different geographies are compared on the new organisations: old figures are "
+    "carried to them by population through the LSOA crosswalk (mid-2020 population), so old "
+    "values can have decimals; the Organisations sheet says where each old one went.",
+    "Symbols: [x] means not available (for example no old value for a new organisation); "
+    "[z] means not applicable (for example a share for a rate).",
+]
+
+
+def _row_formats(changes: Changes, frame: pl.DataFrame) -> pl.DataFrame:
+    """Each row's number format (as views.prepare chooses it): `_fmt` for figures as
+    apportioned, `_dfmt` for worked-out ones (changes and their parts, which can have
+    decimals: pounds stay whole, everything else shows up to three decimals)."""
+    kinds = (pl.concat([changes.new.spine.select("ambition_id", "kind"),
+                        changes.old.spine.select("ambition_id", "kind")])
+             .unique("ambition_id", keep="first", maintain_order=True))
+    money = (pl.col("measure") == "funding") & pl.col("unit").fill_null("").str.contains(
+        r"^(£|GBP)")
+    return (frame.join(kinds, on="ambition_id", how="left")
+            .with_columns(_fmt=pl.when(pl.col("kind") == "rate").then(pl.lit("rate"))
+                          .when(pl.col("measure") == "workforce").then(pl.lit("wte"))
+                          .when(money).then(pl.lit("money")).otherwise(pl.lit("count")),
+                          _dfmt=pl.when(money).then(pl.lit("money")).otherwise(pl.lit("rate")),
+                          _level_name=pl.col("level").replace_strict(
+                              LEVEL_NAMES, default=pl.col("level"))))
+
+
+def changes_tables(changes: Changes) -> list:
+    """The changes workbook's tables (outputs.views.Table), ready for write_table."""
+    from mhtool.outputs.views import Column, Table
+
+    carried = changes.old.geography != changes.new.geography
+    derived = {"change", "national_effect", "share_effect", "rounding_residual"} | (
+        {"old_value"} if carried else set())
+
+    def column(key: str) -> Column:
+        if key in ("old_share", "new_share"):
+            return Column(HEADERS[key], key, "share")
+        if key == "pct_change":
+            return Column(HEADERS[key], key, "rate", missing=NOT_APPLICABLE)
+        if key in derived:
+            return Column(HEADERS[key], key, "row:_dfmt")
+        if key in ("old_value", "new_value", "old_national_value", "new_national_value"):
+            return Column(HEADERS[key], key, "row")
+        return Column(HEADERS[key], key)
+
+    keys = ["_level_name" if c == "level" else c for c in COLUMNS]
+    out = [Table("Changes", _title(changes),
+                 "One row per organisation, ambition and year: the change split into three "
+                 "parts that add up to it [note 1].", [column(k) for k in keys],
+                 _row_formats(changes, changes.table), name="changes")]
+    if not changes.organisations.is_empty():
+        orgs = changes.organisations.with_columns(_level_name=pl.col("level").replace_strict(
+            LEVEL_NAMES, default=pl.col("level")))
+        out.append(Table(
+            "Organisations", f"Organisations of geography {changes.old.geography} and where "
+            f"they went in {changes.new.geography}",
+            "One row per old organisation, mapped by population through the LSOA crosswalk "
+            "[note 6].", [Column(h, k) for k, h in ORGANISATION_HEADERS.items()], orgs,
+            name="organisations"))
+    return out
+
+
+def _title(changes: Changes) -> str:
+    return (f"Changes from {Path(changes.old.label).name} (geography "
+            f"{changes.old.geography}) to {Path(changes.new.label).name} (geography "
+            f"{changes.new.geography})")
+
+
 def write_xlsx(changes: Changes, path: Path) -> Path:
-    """A title in A1, a note in A2, one Excel table from A4; no merged cells, no formulas.
-    The created date is the reference data's date, not the clock, so bytes repeat."""
+    """The comparison as a workbook laid out like the run's own (mhtool.outputs.workbook):
+    a title in A1 and a short description in A2 on every sheet, one Excel table from A3
+    with plain-English headers, units and number formats, no merged cells or formulas, and
+    a Notes sheet. The created date is the reference data's date, not the clock, so bytes
+    repeat."""
     import datetime as dt
 
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                         "strings_to_urls": False,
-                                         "strings_to_numbers": False,
-                                         "nan_inf_to_errors": True})
+    from mhtool.outputs.workbook import WORKBOOK_OPTIONS, Formats, simple_table, write_table
+
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     try:
         created = dt.datetime.fromisoformat(store.data_date())
     except (InputError, ValueError):
         created = dt.datetime(2000, 1, 1)
-    title = (f"Changes from {Path(changes.old.label).name} (geography {changes.old.geography}) "
-             f"to {Path(changes.new.label).name} (geography {changes.new.geography})")
-    wb.set_properties({"title": title, "created": created})
-    bold = wb.add_format({"bold": True, "font_size": 14})
-    note = ("change = national_effect + share_effect + rounding_residual; national effect = "
-            "(new national - old national) x old share; share effect = (new share - old "
-            "share) x new national; rates change only nationally.")
-    sheets = [("Changes", changes.table, title, note)]
-    if not changes.organisations.is_empty():
-        sheets.append(("Organisations", changes.organisations,
-                       f"Organisations of geography {changes.old.geography} and where they "
-                       f"went in {changes.new.geography}",
-                       "Population-weighted through the LSOA crosswalk (mid-2020 population)."))
-    for name, frame, head, text in sheets:
-        ws = wb.add_worksheet(name)
-        ws.write_string(0, 0, head, bold)
-        ws.write_string(1, 0, text)
-        for i, row in enumerate(frame.iter_rows(), start=4):
-            for j, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    ws.write_string(i, j, v)
-                else:
-                    ws.write_number(i, j, v)
-        ws.add_table(3, 0, 3 + max(frame.height, 1), len(frame.columns) - 1,
-                     {"name": name, "columns": [{"header": c} for c in frame.columns],
-                      "style": "Table Style Light 9"})
-        ws.set_column(0, len(frame.columns) - 1, 14)
-        ws.freeze_panes(4, 0)
+    wb.set_properties({"title": _title(changes), "created": created})
+    f = Formats(wb)
+    for table in changes_tables(changes):
+        ws = wb.add_worksheet(table.sheet)
+        ws.set_landscape()
+        write_table(ws, table, f)
+    ws = wb.add_worksheet("Notes")
+    ws.set_landscape()
+    simple_table(ws, "Notes", "Notes", "This worksheet contains one table. Notes are referred "
+                 "to in the other sheets as [note N].", ["Note number", "Note text"],
+                 [[f"note {i}", t] for i, t in enumerate(NOTES, 1)], f)
+    wb.worksheets()[0].activate()
     wb.close()
     return path
 

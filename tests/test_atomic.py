@@ -4,9 +4,12 @@ run recovers and succeeds."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,21 +43,53 @@ def _previous_run(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, str]]:
     return out, _snapshot(out)
 
 
-def _start(out: Path, env: dict[str, str]) -> subprocess.Popen:
+def _start(out: Path, env: dict[str, str], stderr=subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen([*CLI, "run", "--system", "QHM", "--out", str(out)],
-                            env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+                            env={**os.environ, **env}, stderr=stderr, text=True)
 
 
-def _kill_when_paused(proc: subprocess.Popen, stage: str) -> None:
-    deadline = time.monotonic() + 60
-    for line in proc.stderr:
-        if line.strip() == f"paused at {stage}":
-            break
-        assert time.monotonic() < deadline
-    else:
-        pytest.fail(f"run ended without reaching {stage} (exit {proc.wait()})")
-    proc.kill()
-    proc.wait()
+PAUSE_TIMEOUT = 60  # seconds a child may take to reach a pause point
+
+
+def _kill_when_paused(proc: subprocess.Popen, stage: str,
+                      timeout: float = PAUSE_TIMEOUT) -> None:
+    """Kill the child once it says it is paused at `stage`. Its stderr is read on a
+    thread, so a child that stalls (says nothing, never exits) fails the test after
+    `timeout` seconds instead of hanging it."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)  # end of output: the child exited or closed stderr
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline, said = time.monotonic() + timeout, []
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"run did not reach {stage} within {timeout:.0f}s; it said: "
+                            f"{''.join(said[-10:])}")
+            if line is None:
+                pytest.fail(f"run ended without reaching {stage} (exit {proc.wait()}); it "
+                            f"said: {''.join(said[-10:])}")
+            said.append(line)
+            if line.strip() == f"paused at {stage}":
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_stalled_child_fails_instead_of_hanging():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                            stderr=subprocess.PIPE, text=True)
+    started = time.monotonic()
+    with pytest.raises(pytest.fail.Exception, match="did not reach spine within 1s"):
+        _kill_when_paused(proc, "spine", timeout=1)
+    assert time.monotonic() - started < 10 and proc.returncode == -9
 
 
 @pytest.mark.parametrize("stage,env", [
@@ -81,17 +116,30 @@ def test_kill_at_each_stage_keeps_the_previous_run(tmp_path, monkeypatch, stage,
 
 
 def test_kill_after_a_while_keeps_the_previous_run(tmp_path, monkeypatch):
+    """Kills at arbitrary moments: each killed run leaves the previous run byte-identical
+    (after recovery); a run that finished before its kill must be a whole new run; and the
+    next run succeeds."""
     out, before = _previous_run(tmp_path, monkeypatch)
+    killed = 0
     for delay in (0.3, 1.0, 1.8):
-        proc = _start(out, {})
+        proc = _start(out, {}, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.kill()
         proc.wait()
         atomic.recover(out)
         now = _snapshot(out)
-        assert now == before or (proc.returncode == 0 and "manifest.json" in now)
-        if now != before:  # the run finished before the kill: that is a new whole run
+        if proc.returncode == 0:  # it finished before the kill: a whole new run
+            manifest = json.loads((out / "manifest.json").read_text())
+            assert set(manifest["outputs"]) <= set(now) and now != before
             break
+        assert proc.returncode == -9
+        assert now == before, f"killed after {delay}s, the previous run changed"
+        killed += 1
+    assert killed >= 1  # at least one kill landed mid-run
+    assert not list(tmp_path.glob(".out.*"))
+    result = CliRunner().invoke(main, ["run", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").is_file() and not lock_path(out).exists()
     assert not list(tmp_path.glob(".out.*"))
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mhtool.checks import check_dir, check_layout, check_sums, check_values, check_workbook
 from mhtool.cli import main
+from mhtool.manifest import write_manifest
 from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
 from mhtool.outputs.sample import SAMPLE_META, sample_spine
@@ -23,6 +24,19 @@ def clean(tmp_path_factory):
     spine = sample_spine()
     write_outputs(spine, out, SAMPLE_META, subicb_workbooks=True, progress=False, workers=1)
     spine.write_parquet(out / "apportionment.parquet")
+    return out
+
+
+@pytest.fixture
+def listed(clean, tmp_path):
+    """A copy of the clean run with its CSV spine and a manifest.json, as `mhtool run`
+    leaves it."""
+    out = tmp_path / "listed"
+    shutil.copytree(clean, out)
+    pl.read_parquet(out / "apportionment.parquet").write_csv(out / "apportionment.csv",
+                                                             float_precision=None)
+    write_manifest(out, settings={}, inputs={})
+    (out / "run.log").write_text("log\n")
     return out
 
 
@@ -71,9 +85,9 @@ def test_a_number_stored_as_text_is_caught(run):
     path = run / "england.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb["Data"]
-    ws["E4"].value = str(ws["E4"].value)
+    ws["F4"].value = str(ws["F4"].value)
     wb.save(path)
-    assert any(p.startswith("england.xlsx Data!E4: found '") for p in _check(run, "england.xlsx"))
+    assert any(p.startswith("england.xlsx Data!F4: found '") for p in _check(run, "england.xlsx"))
 
 
 def test_a_changed_csv_value_is_named(run):
@@ -131,8 +145,8 @@ def _layout(run, rel):
     (lambda wb: setattr(wb.properties, "title", None), "systems/QA0.xlsx: the workbook's title"),
     (lambda wb: setattr(wb["Fixed"].tables["fixed_ambitions"], "displayName", "notes"),
      "systems/QA0.xlsx Fixed: table name 'notes' is also used"),
-    (lambda wb: setattr(wb["Data"].tables["data_long"], "ref", "A4:G15"),
-     "systems/QA0.xlsx Data: table covers A4:G15, expected A3:G"),
+    (lambda wb: setattr(wb["Data"].tables["data_long"], "ref", "A4:H15"),
+     "systems/QA0.xlsx Data: table covers A4:H15, expected A3:H"),
 ])
 def test_layout_breaks_are_named(run, edit, message):
     rel = "systems/QA0.xlsx"
@@ -148,15 +162,50 @@ def test_a_missing_title_and_a_formula_cell_are_named(run):
     rel = "subicbs/01A.xlsx"
     wb = openpyxl.load_workbook(run / rel)
     wb["Workforce"]["A1"].value = None
-    wb["Fixed"]["D8"].value = '=HYPERLINK("http://example.com","click")'
-    wb["Fixed"]["D8"].data_type = "f"
+    wb["Fixed"]["D6"].value = '=HYPERLINK("http://example.com","click")'
+    wb["Fixed"]["D6"].data_type = "f"
     wb.save(run / rel)
     problems = check_values(run / rel, rel, _expected(run, rel))
     assert f"{rel} Workforce!A1: no title" in problems
-    assert f"{rel} Fixed!D8: is a formula" in problems
+    assert f"{rel} Fixed!D6: is a formula" in problems
 
 
 def test_check_needs_the_spine(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 2
     assert "apportionment.parquet" in result.output
+
+
+def test_files_are_held_to_the_manifest(listed):
+    report = check_dir(listed)
+    assert report.problems == [] and report.manifest
+    assert "every file is listed in manifest.json" in report.summary
+    (listed / "systems/QA0.xlsx").unlink()
+    (listed / "charts/QA9.png").write_bytes(b"\x89PNG")
+    (listed / "planning/extra.csv").write_text("a\n")
+    (listed / "changes.csv").write_text("a\n")    # a comparison adds these afterwards
+    (listed / "changes.xlsx").write_bytes(b"")
+    problems = check_dir(listed).problems
+    assert "systems/QA0.xlsx: listed in manifest.json but missing" in problems
+    assert "charts/QA9.png: present but not listed in manifest.json" in problems
+    assert not any(p.startswith("changes.") for p in problems)
+    result = CliRunner().invoke(main, ["check", str(listed)])
+    assert result.exit_code == 1 and "systems/QA0.xlsx: listed in manifest.json but " \
+        "missing" in result.output
+
+
+def test_the_csv_spine_must_match_the_parquet_one(listed):
+    path = listed / "apportionment.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    fields = lines[5].split(",")
+    col = header.index("value")
+    fields[col] = str(float(fields[col]) + 1)
+    lines[5] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    problems = check_dir(listed).problems
+    assert len(problems) == 1 and problems[0].startswith(
+        "apportionment.csv line 6: value is "), problems
+    path.write_text("\n".join(lines[:-3]) + "\n")
+    problems = check_dir(listed).problems
+    assert any(p.startswith("apportionment.csv: has ") for p in problems), problems

@@ -71,7 +71,7 @@ def test_new_national_figure_is_a_national_effect(base, tmp_path):
     assert (others["change"] == 0).all()
 
 
-def test_geography_2022_to_2026_maps_through_the_crosswalk(base):
+def test_geography_2022_to_2026_maps_through_the_crosswalk(base, tmp_path):
     ch = diff.compare(base, _run(geography="2026", catalogue=GEO2026))
     t = ch.table
     icb = t.filter(pl.col("level") == "icb")
@@ -98,6 +98,12 @@ def test_geography_2022_to_2026_maps_through_the_crosswalk(base):
     _adds_up_exactly(t)
     rates = t.filter(pl.col("new_share").is_null() & (pl.col("level") != "england"))
     assert rates.height and (rates["change"] == 0).all() and (rates["share_effect"] == 0).all()
+    ch.table = t.filter(pl.col("level").is_in(["england", "icb"]),  # keep the workbook small
+                        pl.col("year") == "2023/24")
+    orgs = _workbook_follows_the_output_rules(diff.write_xlsx(ch, tmp_path / "c.xlsx"),
+                                              ch)["Organisations"]
+    assert [c.value for c in orgs[3]] == list(diff.ORGANISATION_HEADERS.values())
+    assert list(orgs.tables) == ["organisations"]
 
 
 def test_diff_command_prints_summary_and_writes_csv_and_xlsx(tmp_path, monkeypatch):
@@ -113,10 +119,39 @@ def test_diff_command_prints_summary_and_writes_csv_and_xlsx(tmp_path, monkeypat
     assert "biggest changes at icb level" in result.output
     assert pl.read_csv(tmp_path / "c.csv").columns == diff.COLUMNS
     ch = diff.compare(diff.load_run(old), diff.load_run(new))
-    ch.table = ch.table.filter(pl.col("level") != "subicb")  # keep the workbook small
+    ch.table = ch.table.filter(pl.col("level") != "subicb",  # keep the workbook small
+                               pl.col("year") == "2023/24")
     diff.write_xlsx(ch, tmp_path / "c.xlsx")
-    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    wb = _workbook_follows_the_output_rules(tmp_path / "c.xlsx", ch)
+    assert wb["Changes"]["A1"].value.startswith("Changes from old")
+
+
+def _workbook_follows_the_output_rules(path, ch) -> openpyxl.Workbook:
+    """Like every other workbook: title A1, short description A2, one table from A3 with
+    plain-English headers, number formats with thousands separators, header frozen."""
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "Changes" and wb.active.title == "Changes"
+    assert "Notes" in wb.sheetnames
+    for ws in wb.worksheets:
+        assert ws["A1"].value and ws["A2"].value and len(ws["A2"].value) <= 120, ws.title
+        assert not ws.merged_cells.ranges and len(ws.tables) == 1
+        assert next(iter(ws.tables.values())).ref.startswith("A3:")
+        assert ws.freeze_panes == "A4" and ws.print_title_rows == "$3:$3"
     ws = wb["Changes"]
-    assert ws["A1"].value.startswith("Changes from old") and not ws.merged_cells.ranges
-    assert [c.value for c in ws[4]] == diff.COLUMNS and ws.max_row == 4 + ch.table.height
-    assert list(ws.tables) == ["Changes"]
+    assert ws["A1"].value.startswith("Changes from ")
+    header = [c.value for c in ws[3]]
+    assert header == [diff.HEADERS["_level_name" if c == "level" else c] for c in diff.COLUMNS]
+    assert "Change (see Unit)" in header and "Old share of England (%)" in header
+    assert ws.max_row == 3 + ch.table.height and list(ws.tables) == ["changes"]
+    rows = list(ws.iter_rows(min_row=4))
+    col = {h: i for i, h in enumerate(header)}
+    people = next(r for r in rows if r[col["Unit"]].value == "people per year")
+    assert people[col["New value (see Unit)"]].number_format == "#,##0"
+    assert people[col["Due to shares (see Unit)"]].number_format == "#,##0.0##"
+    assert people[col["Old share of England (%)"]].number_format == "0.000%"
+    assert all(c.value is not None for r in rows for c in r)  # no blank cells in the table
+    rate = next(r for r in rows if r[col["Unit"]].value == "percent"
+                and r[col["Organisation level"]].value == "ICB")
+    assert rate[col["Old share of England (%)"]].value == "[z]"
+    assert rate[col["New value (see Unit)"]].number_format == "#,##0.0##"
+    return wb

@@ -91,8 +91,9 @@ def test_numbers_are_numbers_with_formats(run):
              for r in range(4, ws.max_row + 1)}
     assert isinstance(units["people"].value, (int, float))
     assert units["people"].number_format == "#,##0"
-    assert units["£"].number_format == "£#,##0"
     assert ws.cell(4, share).number_format == "0.000%"
+    money = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Funding"]
+    assert money.cell(4, money.max_column).number_format == "£#,##0"
     wte = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Workforce"]
     assert wte.cell(4, 3).value is not None
     assert wte.cell(4, wte.max_column).number_format == "#,##0.0"
@@ -208,20 +209,25 @@ def test_planning_values_are_stable_text(value, text):
 
 def test_blank_references_and_gbp_units_as_the_real_spine_has_them(spine, tmp_path):
     real_like = spine.with_columns(
-        planning_ref=pl.when(pl.col("ambition_id") == "A02").then(pl.lit(""))
+        planning_ref=pl.when(pl.col("ambition_id").is_in(["A01", "A02"])).then(pl.lit(""))
         .otherwise(pl.col("planning_ref")),
         unit=pl.when(pl.col("unit") == "£").then(pl.lit("GBP (additional vs 2018/19)"))
         .otherwise(pl.col("unit")),
         basis=pl.col("basis").fill_null(""))
     write_outputs(real_like, tmp_path, SAMPLE_META, system="QA0", progress=True)
     wb = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")
-    row = next(r for r in wb["Fixed"].iter_rows(min_row=4) if r[5].value == "A02")
+    row = next(r for r in wb["Fixed"].iter_rows(min_row=4) if r[5].value == "A01")
     assert row[6].value == "[x]"            # planning reference not available
-    assert row[14].number_format == "£#,##0"
+    money = next(r for r in wb["Funding"].iter_rows(min_row=4) if r[6].value == "A02")
+    assert money[7].value == "[x]" and money[-1].number_format == "£#,##0"
     assert "(£)" in wb["Funding"]["K3"].value
+    data = [r for r in wb["Data"].iter_rows(min_row=4, values_only=True) if r[2] == "A02"]
+    assert data and {r[1] for r in data} == {"[x]"}  # never the ambition ID in its place
     with open(tmp_path / "planning/QA0.csv", newline="") as fh:
-        refs = {r["planning_ref"] for r in csv.DictReader(fh)}
-    assert "A02" in refs and "" not in refs
+        rows = list(csv.DictReader(fh))
+    assert {r["planning_ref"] for r in rows if r["metric_code"] == "A02"} == {""}
+    assert "A02" not in {r["planning_ref"] for r in rows}
+    assert {r["planning_ref"] for r in rows if r["metric_code"] == "A03"} == {"E.S.3"}
 
 
 @given(st.integers(min_value=-10**9, max_value=10**9))

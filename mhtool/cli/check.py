@@ -15,8 +15,10 @@ from mhtool.checks import check_dir
 def check(directory: Path) -> None:
     """Check the outputs in DIRECTORY (a folder `mhtool run` wrote) against the spine it
     saved (apportionment.parquet): every workbook value and planning-CSV field, every level
-    summing to its parent, and the spreadsheet layout rules. Prints one line per problem
-    and exits 1, or prints a one-line summary and exits 0."""
+    summing to its parent, and the spreadsheet layout rules; that apportionment.csv holds
+    the same rows as the Parquet file; and, when manifest.json is there, that every file it
+    lists exists and every workbook, CSV, chart and Parquet file present is listed. Prints
+    one line per problem and exits 1, or prints a one-line summary and exits 0."""
     report = check_dir(directory)
     for line in report.problems:
         click.echo(line)

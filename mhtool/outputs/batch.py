@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool.outputs import charts, scope as scopes, template
+from mhtool.outputs.layout import org_label
 from mhtool.outputs.views import prepare, tables
 from mhtool.outputs.workbook import Chart, write_workbook
 from mhtool.parallel import run_jobs
@@ -42,7 +43,7 @@ def workbook_title(df: pl.DataFrame, scope: scopes.Scope, meta: dict | None = No
         f"Fair shares of national mental health ambitions, {years[0]} to {years[-1]}"
     if scope.level == "england":
         return f"{title}: England, every region, ICB and sub-ICB location"
-    return f"{title}: {_org_name(df, scope.code)} ({scope.code})"
+    return f"{title}: {org_label(_org_name(df, scope.code), scope.code)}"
 
 
 def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:

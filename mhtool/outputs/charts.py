@@ -28,6 +28,8 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from mhtool.outputs.layout import org_label  # noqa: E402
+
 # Okabe–Ito colours (safe for colour-blind readers); the category is also written in words.
 CATEGORY_COLOURS = {"fixed": "#0072B2", "flexible": "#D55E00", "targeted": "#009E73"}
 NATIONAL_COLOUR = "#444444"
@@ -183,7 +185,7 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
     if national:  # on top: where the two lines coincide the dashes still show
         ax.add_collection(LineCollection(national, colors=NATIONAL_COLOUR, linewidths=1.0,
                                          linestyles=(0, (3, 2)), zorder=4))
-    fig.text(0.01, 1 - 0.1 / height, f"{name} ({org_code})", fontsize=10.5, weight="bold",
+    fig.text(0.01, 1 - 0.1 / height, org_label(name, org_code), fontsize=10.5, weight="bold",
              va="top")
     fig.canvas.draw()
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
@@ -195,7 +197,8 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         draw.text((x, image.height - y), label, font=font, fill=(0, 0, 0, 255), anchor="lm")
     buf = io.BytesIO()
     image.save(buf, format="PNG")  # no text chunks: byte-identical on rerun
-    alt = (f"Chart for {name} ({org_code}): one row per count ambition ({len(panels)} in all, "
+    alt = (f"Chart for {org_label(name, org_code)}: one row per count ambition "
+           f"({len(panels)} in all, "
            f"labelled by planning reference or ambition ID and grouped by category), each with "
            f"its figures for the first and last years that have one and a line of its fair "
            f"share in each financial year" + ("" if england else ", drawn against a dashed "

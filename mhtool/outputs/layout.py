@@ -11,11 +11,15 @@ SHEETS: dict[str, str] = {
     "Cover": "What these figures are and are not, sources, vintages and version",
     "Contents": "This list of sheets",
     "Notes": "Numbered notes referred to as [note N] in the tables",
-    "Fixed": "Fixed ambitions: each organisation's share by year, with the national figure",
-    "Flexible": "Flexible ambitions: each organisation's share by year, with the national figure",
-    "Targeted": "Targeted ambitions: each organisation's share by year, with the national figure",
-    "Funding": "Funding (£) by programme and year",
-    "Workforce": "Workforce (whole-time equivalent staff) by staff group and year",
+    "Fixed": "Fixed ambitions, activity only (people, sites, rates): each organisation's "
+              "share by year, with the national figure",
+    "Flexible": "Flexible ambitions, activity only (people, sites, rates): each organisation's "
+              "share by year, with the national figure",
+    "Targeted": "Targeted ambitions, activity only (people, sites, rates): each organisation's "
+              "share by year, with the national figure",
+    "Funding": "Funding (£) by programme and year, for every category of ambition",
+    "Workforce": "Workforce (whole-time equivalent staff) by staff group and year, for every "
+                 "category of ambition",
     "Shares": "Each organisation's share of England under each basis used",
     "Charts": "Trajectories of each count ambition against the national line",
     "Data": "All figures in one long table, in the layout of the NHS planning templates",
@@ -57,3 +61,13 @@ NUMBER_FORMATS: dict[str, str] = {
 # Codes of the organisation levels, in hierarchy order.
 LEVELS = ("england", "region", "icb", "subicb")
 LEVEL_NAMES = {"england": "England", "region": "Region", "icb": "ICB", "subicb": "Sub-ICB location"}
+
+
+def org_label(name: str | None, code: str) -> str:
+    """'<name> (<code>)', or just the name when it already ends with the code (sub-ICB
+    locations are named like 'NHS ... ICB - 00L'), so the code is not shown twice."""
+    name = (name or "").strip()
+    if not name:
+        return code
+    tail = name.rsplit(None, 1)[-1].strip("()[]")
+    return name if tail.upper() == code.upper() else f"{name} ({code})"

@@ -51,8 +51,15 @@ def _hierarchy(regions: int, icbs: int, subicbs: int):
 
 
 def sample_spine(regions: int = 2, icbs: int = 3, subicbs: int = 6, ambitions: int = 8,
-                 years: list[str] | None = None) -> pl.DataFrame:
-    """A spine with `ambitions` ambitions (cycling the templates) over the given hierarchy."""
+                 years: list[str] | None = None, targeted_systems: list[str] | None = None,
+                 label_targets: bool = True) -> pl.DataFrame:
+    """A spine with `ambitions` ambitions (cycling the templates) over the given hierarchy.
+
+    `targeted_systems` (ICB codes) splits the targeted counts among those systems only, as
+    the engine does for a targeted ask naming systems: every organisation keeps a row,
+    those outside get 0. Their basis is labelled `<basis> (targeted: <codes>)` as the
+    engine labels it, or left plain with `label_targets=False` (as older spines have it).
+    """
     years = years or YEARS
     region_codes, icb_codes, sub_codes, icb_region, sub_icb, names, weights = _hierarchy(
         regions, icbs, subicbs)
@@ -72,12 +79,19 @@ def sample_spine(regions: int = 2, icbs: int = 3, subicbs: int = 6, ambitions: i
         category, kind, measure, unit, programme, final, national_only = _TEMPLATES[
             a % len(_TEMPLATES)]
         basis = _BASES[a % len(_BASES)]
-        leaves = [(c, sub_icb[c], icb_region[sub_icb[c]], weights[basis][c]) for c in sub_codes]
+        named = bool(targeted_systems) and category == "targeted" and kind != "rate" \
+            and not national_only
+        leaves = [(c, sub_icb[c], icb_region[sub_icb[c]],
+                   weights[basis][c] if not named or sub_icb[c] in targeted_systems else 0.0)
+                  for c in sub_codes]
+        label = basis
+        if named and label_targets:
+            label = f"{basis} (targeted: {', '.join(sorted(targeted_systems))})"
         amb = {"programme": programme, "ambition_id": f"A{a + 1:02d}",
                "planning_ref": f"E.S.{a + 1}", "title": f"Synthetic {category} {kind} "
                f"{measure} ambition number {a + 1} for {programme.lower()}",
                "category": category, "kind": kind, "measure": measure, "unit": unit,
-               "basis": None if kind == "rate" else basis}
+               "basis": None if kind == "rate" else label}
         step = 10 if measure == "workforce" else 1
         for y, year in enumerate(years):
             frac = (y + 1) / len(years)

@@ -1,5 +1,13 @@
 """Planning-template export: the long layout NHS planning templates load, one CSV per ICB
 (the ICB and its sub-ICB locations) plus `planning/england.csv` (every organisation).
+
+Columns: `icb_code, org_code, planning_ref, metric_code, measure_type, dim_type, fin_year,
+value`. `planning_ref` is the catalogue's planning-template reference and is left blank
+when the catalogue has none (it is never made up); `metric_code` is always the ambition's
+ID, so every row can be traced to the catalogue. `measure_type` is 'Percentage' for a rate
+in percent, 'Count' for people, sites, pounds and staff, and 'Value' for any other rate
+(for example an average length of stay in days): 'Value' is mhtool's own, used where the
+NHS list of measure types has nothing that fits.
 """
 
 from __future__ import annotations
@@ -8,8 +16,20 @@ from pathlib import Path
 
 import polars as pl
 
-COLUMNS = ["icb_code", "org_code", "planning_ref", "measure_type", "dim_type", "fin_year",
-           "value"]
+COLUMNS = ["icb_code", "org_code", "planning_ref", "metric_code", "measure_type", "dim_type",
+           "fin_year", "value"]
+
+PERCENT_UNIT = r"(?i)percent|%"
+
+
+def measure_type() -> pl.Expr:
+    """Each row's measure type: 'Percentage' only for a rate whose unit is a percentage,
+    'Count' for counts (people, sites, £, WTE), 'Value' for any other rate. The one rule
+    for the planning CSVs and the workbooks' Data sheet."""
+    is_percent = pl.col("unit").fill_null("").str.contains(PERCENT_UNIT)
+    return (pl.when(pl.col("kind") != "rate").then(pl.lit("Count"))
+            .when(is_percent).then(pl.lit("Percentage"))
+            .otherwise(pl.lit("Value")))
 
 
 def format_value(x: float | None) -> str:
@@ -26,9 +46,9 @@ def planning_frame(df: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("level") == "icb").then(pl.col("org_code"))
         .otherwise(pl.col("icb_code")).fill_null("").alias("icb_code"),
         "org_code",
-        pl.col("planning_ref").fill_null(pl.col("ambition_id")).alias("planning_ref"),
-        pl.when(pl.col("kind") == "rate").then(pl.lit("Percentage")).otherwise(pl.lit("Count"))
-        .alias("measure_type"),
+        pl.col("planning_ref").fill_null("").alias("planning_ref"),
+        pl.col("ambition_id").alias("metric_code"),
+        measure_type().alias("measure_type"),
         pl.lit("Year").alias("dim_type"),
         pl.col("year").alias("fin_year"),
         pl.col("value"),

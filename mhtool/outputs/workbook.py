@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ def data_datetime(meta: dict) -> datetime:
     return datetime.fromisoformat(str(meta["data_date"])[:10])
 
 
-class _Formats:
+class Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.heading = wb.add_format({"bold": True, "font_size": 12})
@@ -53,7 +54,7 @@ class _Formats:
         self.right = wb.add_format({"align": "right"})
 
 
-def _heading(ws, title: str, description: str, f: _Formats) -> None:
+def _heading(ws, title: str, description: str, f: Formats) -> None:
     ws.write_string(TITLE_ROW, 0, title, f.title)
     ws.write_string(DESCRIPTION_ROW, 0, description)
 
@@ -71,12 +72,13 @@ def _widths(table: Table) -> list[float]:
     return out
 
 
-def write_table(ws, table: Table, f: _Formats) -> int:
+def write_table(ws, table: Table, f: Formats) -> int:
     """Write a Table as the sheet's one Excel table at A3, column by column (the fast
-    path through XlsxWriter); returns the number of cells written."""
+    path through XlsxWriter), with the header row frozen and repeated on printed pages;
+    returns the number of cells written. A column's fmt 'row' takes each row's number
+    format from the frame's `_fmt` column, 'row:<column>' from that column."""
     _heading(ws, table.title, table.description, f)
     frame, first = table.frame, HEADER_ROW + 1
-    row_fmts = frame.get_column("_fmt").to_list() if "_fmt" in frame.columns else None
     write_string, write_number = ws.write_string, ws.write_number
     for c, col in enumerate(table.columns):
         values = frame.get_column(col.key).to_list()
@@ -85,8 +87,9 @@ def write_table(ws, table: Table, f: _Formats) -> int:
             for r, v in enumerate(values, first):
                 write_string(r, c, missing if v is None else str(v))
             continue
-        if col.fmt == "row":
-            fmts = [f.numbers[k] for k in row_fmts]
+        if col.fmt == "row" or col.fmt.startswith("row:"):
+            key = col.fmt.partition(":")[2] or "_fmt"
+            fmts = [f.numbers[k] for k in frame.get_column(key).to_list()]
         else:
             fmts = [f.numbers[col.fmt]] * len(values)
         for r, (v, fm) in enumerate(zip(values, fmts), first):
@@ -97,10 +100,17 @@ def write_table(ws, table: Table, f: _Formats) -> int:
     for c, width in enumerate(_widths(table)):
         ws.set_column(c, c, width)
     ws.add_table(HEADER_ROW, 0, HEADER_ROW + max(frame.height, 1), len(table.columns) - 1, {
-        "name": TABLES[table.sheet], "style": TABLE_STYLE,
+        "name": table.name or TABLES[table.sheet], "style": TABLE_STYLE,
         "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
     })
+    _table_view(ws)
     return frame.height * len(table.columns) + len(table.columns) + 2
+
+
+def _table_view(ws) -> None:
+    """Keep the header row in view when scrolling and on every printed page."""
+    ws.freeze_panes(HEADER_ROW + 1, 0)
+    ws.repeat_rows(HEADER_ROW)
 
 
 LINE_HEIGHT = 15  # points per line of 11pt text
@@ -116,7 +126,7 @@ def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
         ws.set_row(row, LINE_HEIGHT * lines)
 
 
-def _cover(ws, title: str, meta: dict, f: _Formats) -> int:
+def _cover(ws, title: str, meta: dict, f: Formats) -> int:
     ws.set_column(0, 0, COVER_WIDTH)
     ws.write_string(TITLE_ROW, 0, title, f.title)
     ws.write_string(DESCRIPTION_ROW, 0, "Fair shares of the national mental health ambitions "
@@ -129,9 +139,11 @@ def _cover(ws, title: str, meta: dict, f: _Formats) -> int:
     return r
 
 
-def _simple_table(ws, sheet: str, title: str, description: str, headers: list[str],
-                  rows: list[list[str]], f: _Formats, links: bool = False) -> int:
-    """A small all-text table (Contents, Notes); `links` makes column A internal links."""
+def simple_table(ws, sheet: str, title: str, description: str, headers: list[str],
+                 rows: list[list[str]], f: Formats, links: bool = False,
+                 name: str | None = None) -> int:
+    """A small all-text table (Contents, Notes) with wrapped text; `links` makes column A
+    internal links; `name` is the Excel table's name (default: layout.TABLES[sheet])."""
     _heading(ws, title, description, f)
     for r, row in enumerate(rows, HEADER_ROW + 1):
         for c, text in enumerate(row):
@@ -144,19 +156,36 @@ def _simple_table(ws, sheet: str, title: str, description: str, headers: list[st
     ws.set_column(0, 0, 18)
     ws.set_column(1, len(headers) - 1, TEXT_WIDTH)
     ws.add_table(HEADER_ROW, 0, HEADER_ROW + len(rows), len(headers) - 1, {
-        "name": TABLES[sheet], "style": TABLE_STYLE,
+        "name": name or TABLES[sheet], "style": TABLE_STYLE,
         "columns": [{"header": h, "header_format": f.header} for h in headers],
     })
+    _table_view(ws)
     return len(rows) * len(headers) + 2
 
 
-def _charts(ws, chart: Chart, f: _Formats) -> int:
-    _heading(ws, "Charts", f"Trajectory chart (also saved as {chart.file}). {chart.alt}", f)
+def _charts(ws, chart: Chart, f: Formats) -> int:
+    """The chart below its title, a short line naming its file, and its description (the
+    same as the image's alternative text) wrapped above it."""
+    _heading(ws, "Charts", f"Trajectory chart, also saved as {chart.file}; its description "
+             f"is below.", f)
+    ws.set_column(0, 0, TEXT_WIDTH)
+    _wrapped(ws, HEADER_ROW, 0, chart.alt, TEXT_WIDTH, f.wrap)
     ws.insert_image(HEADER_ROW + 1, 0, Path(chart.file).name, {
         "image_data": io.BytesIO(chart.png), "description": chart.alt,
         "object_position": 3,
     })
-    return 2
+    return 3
+
+
+def _national_only(tables: list[Table]) -> list[str]:
+    """Ambitions the workbook shows for England alone (never shared out)."""
+    levels: dict[str, set[str]] = {}
+    for t in tables:
+        if {"ambition_id", "org_code"} <= set(t.frame.columns):
+            for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
+                levels.setdefault(a, set()).add(org)
+    return sorted((a for a, orgs in levels.items() if orgs == {"ENG"}),
+                  key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)])
 
 
 def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
@@ -168,6 +197,7 @@ def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
     bases = sorted(set().union(*[
         t.frame.get_column("basis").drop_nulls().unique().to_list()
         for t in tables if "basis" in t.frame.columns]))
+    national_only = _national_only(tables)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({
@@ -177,7 +207,7 @@ def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
                     f"sha256 {meta.get('catalogue_sha256')}; data date {meta.get('data_date')}",
         "created": data_datetime(meta),
     })
-    f = _Formats(wb)
+    f = Formats(wb)
     cells = 0
     for sheet in sheets:
         ws = wb.add_worksheet(sheet)
@@ -187,13 +217,13 @@ def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
         if sheet == "Cover":
             cells += _cover(ws, title, meta, f)
         elif sheet == "Contents":
-            cells += _simple_table(
+            cells += simple_table(
                 ws, sheet, "Contents", "This worksheet contains one table. Select a sheet "
                 "name to go to it.", ["Sheet name", "Description"],
                 [[s, SHEETS[s]] for s in sheets], f, links=True)
         elif sheet == "Notes":
-            texts = note_text.notes(bases, meta)
-            cells += _simple_table(
+            texts = note_text.notes(bases, meta, national_only)
+            cells += simple_table(
                 ws, sheet, "Notes", "This worksheet contains one table. Notes are referred "
                 "to in the other sheets as [note N].", ["Note number", "Note text"],
                 [[f"note {i}", t] for i, t in enumerate(texts, 1)], f)
