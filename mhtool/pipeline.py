@@ -206,6 +206,12 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
     return Result(out, len(spine), spine["ambition_id"].n_unique(), files, 0.0, changes)
 
 
+def used_bases(spine) -> set[str]:
+    """Basis names behind the spine's labels: a targeted split is labelled
+    "mh_need (targeted: QHM)", and a total "sum of ...", whose parts carry their own."""
+    return {label.split(" (targeted")[0] for label in spine["basis"].unique().to_list() if label}
+
+
 def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
     """Where each figure that is not simply stated came from, so a workbook reader can see
     how an inferred, interpolated or phased national figure was made."""
@@ -230,7 +236,7 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
             "reference_data": store.describe(cfg.geography, cfg.population_year),
             "data_date": store.data_date(),
             "bases": {name: spec.label for name, spec in catalogue.bases.items()
-                      if name in set(spine["basis"].unique().to_list())},
+                      if name in used_bases(spine)},
             "notes": figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))}
     mhtool.outputs.write_outputs(spine, staging, meta, subicb_workbooks=(cfg.level == "subicb"),
                                  region=cfg.region, system=cfg.system, progress=opts.progress)

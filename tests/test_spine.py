@@ -136,3 +136,10 @@ def test_no_share_is_nan_or_out_of_range(spine):
     shares = spine["share"].drop_nulls()
     assert not shares.is_nan().any()
     assert ((shares >= 0) & (shares <= 1 + 1e-12)).all()
+
+
+def test_basis_names_behind_spine_labels():
+    from mhtool.pipeline import used_bases
+    labels = pl.DataFrame({"basis": ["mh_need (targeted: QHM, QOQ)", "births_proxy",
+                                     "sum of FUN-02 + FUN-07", ""]})
+    assert used_bases(labels) == {"mh_need", "births_proxy", "sum of FUN-02 + FUN-07"}
