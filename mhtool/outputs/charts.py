@@ -65,7 +65,8 @@ def fmt_value(x: float | None, unit: str | None) -> str:
 
 
 def _label(panel: pl.DataFrame) -> str:
-    return (panel.get_column("planning_ref")[0] or panel.get_column("ambition_id")[0])[:14]
+    """The metric code every table and CSV also carries, so a row is easy to look up."""
+    return panel.get_column("ambition_id")[0][:14]
 
 
 def _layout(panels: list[pl.DataFrame]) -> tuple[tuple[str, int | None], ...]:
@@ -105,7 +106,7 @@ def _background(layout: tuple[tuple[str, str | None], ...], years: tuple[str, ..
     """The parts of a chart that depend only on its rows: rendered once, reused."""
     fig, ax, height = _canvas(len(layout))
     bold = {"fontsize": FONT, "weight": "bold", "va": "bottom"}
-    ax.text(_LABEL, -0.65, "Reference", **bold)
+    ax.text(_LABEL, -0.65, "Ambition ID", **bold)
     ax.text((_SPARK0 + _SPARK1) / 2, -0.65, f"Fair share by year\n{years[0]} to {years[-1]}",
             ha="center", **bold)
     ax.text(_LAST, -0.65, "First → last year with a figure", **bold)
