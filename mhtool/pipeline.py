@@ -174,11 +174,14 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
     from mhtool.refdata import store
     from mhtool.spine import build_spine, write_spine
 
-    with stage("catalogue"):
+    with stage("inputs"):
         catalogue = load_catalogue(cfg.catalogue)
         if cfg.values:
             catalogue = apply_overrides(catalogue, cfg.values)
-        store.geography(cfg.geography)  # fail fast on an unknown vintage
+        # fail fast, before any work, on an unknown vintage, region or system
+        from mhtool.outputs.scope import plan
+        from mhtool.spine import organisations
+        plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
     with stage("spine"):
         spine = build_spine(catalogue, geography=cfg.geography,
                             population_year=cfg.population_year)
