@@ -90,3 +90,23 @@ def test_unknown_combination_lists_available():
         store.geography("2019")
     with pytest.raises(InputError, match=r"available .*\(2022/23, 2022\)"):
         store.need_weighted("2030/31", "2022")
+
+
+def test_a_damaged_reference_table_is_a_clear_error(tmp_path, monkeypatch):
+    import shutil
+
+    from mhtool.paths import reference_data_dir
+    copy = tmp_path / "reference_data"
+    shutil.copytree(reference_data_dir(), copy)
+    geo = copy / "geography" / "geography_2022.csv"
+    lines = geo.read_text().splitlines(keepends=True)
+    geo.write_text("".join(lines[:3]) + lines[3].rstrip("\n") + ",an extra field\n"
+                   + "".join(lines[4:]))
+    monkeypatch.setenv("MHTOOL_REFERENCE_DATA", str(copy))
+    store.clear_cache()
+    try:
+        with pytest.raises(InputError) as err:
+            store.geography("2022")
+        assert "geography_2022.csv" in str(err.value) and "refdata build" in str(err.value)
+    finally:
+        store.clear_cache()

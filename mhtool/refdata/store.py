@@ -26,11 +26,17 @@ def _table(rel: str, root: str) -> pl.DataFrame:
     path = Path(root) / rel
     if not path.is_file():
         raise InputError("reference table missing: run `mhtool refdata build`", file=str(path))
-    head = pl.read_csv(path, n_rows=0).columns
-    overrides = {c: _SCHEMA.get(c, pl.String) for c in head}
-    if rel == "need/need_weighted.csv":
-        overrides["population"] = pl.Float64
-    return pl.read_csv(path, schema_overrides=overrides)
+    try:
+        head = pl.read_csv(path, n_rows=0).columns
+        overrides = {c: _SCHEMA.get(c, pl.String) for c in head}
+        if rel == "need/need_weighted.csv":
+            overrides["population"] = pl.Float64
+        return pl.read_csv(path, schema_overrides=overrides)
+    except pl.exceptions.PolarsError as exc:
+        # a hand-edited or damaged table: say which, and how to get a good one back
+        first = str(exc).strip().splitlines()[0]
+        raise InputError(f"reference table cannot be read ({first}); rebuild it with "
+                         "`mhtool refdata build`", file=str(path)) from None
 
 
 def table(rel: str) -> pl.DataFrame:
