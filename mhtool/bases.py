@@ -74,10 +74,8 @@ def _gp_registered(spec: Mapping, geography: str, population_year: int, where: s
 
 
 def _csv(spec: Mapping, geography: str, population_year: int, where: str) -> pl.DataFrame:
-    path = Path(str(spec["path"]))
-    if not path.is_absolute() and spec.get("_base_dir"):
-        path = Path(spec["_base_dir"]) / path
-    return read_weights_csv(path, expected=set(store.geography(geography)["subicb_code"]))
+    # the catalogue loader has already made the path absolute, relative to the declaring file
+    return read_weights_csv(Path(str(spec["path"])), expected=set(store.geography(geography)["subicb_code"]))
 
 
 _SOURCES: dict[str, Callable[..., pl.DataFrame]] = {
