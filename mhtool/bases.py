@@ -75,7 +75,8 @@ def _gp_registered(spec: Mapping, geography: str, population_year: int, where: s
 
 def _csv(spec: Mapping, geography: str, population_year: int, where: str) -> pl.DataFrame:
     # the catalogue loader has already made the path absolute, relative to the declaring file
-    return read_weights_csv(Path(str(spec["path"])), expected=set(store.geography(geography)["subicb_code"]))
+    expected = set(store.geography(geography)["subicb_code"])
+    return read_weights_csv(Path(str(spec["path"])), expected=expected)
 
 
 _SOURCES: dict[str, Callable[..., pl.DataFrame]] = {
