@@ -142,6 +142,15 @@ def basis_label(amb: Ambition) -> str:
     return amb.basis or ""
 
 
+def parts_of(catalogue: Catalogue) -> dict[str, list[Ambition]]:
+    """Each total's itemised parts and remainder line, in catalogue order."""
+    out: dict[str, list[Ambition]] = {}
+    for amb in catalogue.ambitions:
+        if amb.part_of or amb.remainder_of:
+            out.setdefault(amb.part_of or amb.remainder_of, []).append(amb)
+    return out
+
+
 def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     """Below England, a total with itemised parts becomes the sum of its parts and remainder.
 
@@ -149,11 +158,7 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     of its split parts by a unit or two; summing the parts makes "parts + other = total"
     hold for every organisation, and the total still reconciles because each part does.
     """
-    parts_of: dict[str, list[Ambition]] = {}
-    for amb in catalogue.ambitions:
-        if amb.part_of or amb.remainder_of:
-            parts_of.setdefault(amb.part_of or amb.remainder_of, []).append(amb)
-    for total_id, parts in parts_of.items():
+    for total_id, parts in parts_of(catalogue).items():
         local = [a.id for a in parts if a.national_only or (a.category == "targeted"
                                                              and not a.targets)]
         if local:
@@ -198,10 +203,11 @@ def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_yea
         "level": pl.String, "org_code": pl.String, "value": pl.Float64, "share": pl.Float64,
         "ambition_id": pl.String})
     facts = compose_totals(facts, catalogue)
+    parts = parts_of(catalogue)
     meta = pl.DataFrame([{
         "ambition_id": a.id, "programme": a.programme, "planning_ref": a.planning_ref or "",
         "title": a.title, "category": a.category, "kind": a.kind, "measure": a.measure,
-        "unit": a.unit, "basis": _basis_of(a, catalogue), "_order": i}
+        "unit": a.unit, "basis": _basis_of(a, parts), "_order": i}
         for i, a in enumerate(catalogue.ambitions)])
     spine = (facts.join(meta, on="ambition_id", how="left")
                   .join(orgs, on=["level", "org_code"], how="left")
@@ -211,9 +217,10 @@ def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_yea
     return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
 
 
-def _basis_of(amb: Ambition, catalogue: Catalogue) -> str:
-    parts = [a.id for a in catalogue.ambitions if amb.id in (a.part_of, a.remainder_of)]
-    return f"sum of {' + '.join(parts)}" if parts else basis_label(amb)
+def _basis_of(amb: Ambition, parts: dict[str, list[Ambition]]) -> str:
+    if amb.id in parts:
+        return "sum of " + " + ".join(a.id for a in parts[amb.id])
+    return basis_label(amb)
 
 
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
