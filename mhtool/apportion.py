@@ -38,12 +38,13 @@ the planning returns need; the unrounded share is kept alongside for anyone who 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from numbers import Rational
-from typing import Iterable, Mapping, Union
+from typing import Union
 
 __all__ = [
     "Weight",
@@ -73,6 +74,7 @@ STEPS: dict[str, Fraction] = {
 # exact weights
 # --------------------------------------------------------------------------------------------
 
+
 def _ratio(code: object, w: object) -> tuple[int, int]:
     """(numerator, denominator) of a weight, exactly; ValueError if negative or not finite."""
     if isinstance(w, bool):
@@ -85,8 +87,10 @@ def _ratio(code: object, w: object) -> tuple[int, int]:
     elif isinstance(w, Rational):  # int (and subclasses), Fraction
         n, d = w.numerator, w.denominator
     else:
-        raise TypeError(f"weight for {code!r} must be int, float, Fraction or Decimal, "
-                        f"not {type(w).__name__} ({w!r})")
+        raise TypeError(
+            f"weight for {code!r} must be int, float, Fraction or Decimal, "
+            f"not {type(w).__name__} ({w!r})"
+        )
     if n < 0:
         raise ValueError(f"weight for {code!r} is negative: {w!r}")
     return n, d
@@ -126,8 +130,10 @@ def _split(total: int, weights: dict[str, int], wsum: int | None = None) -> dict
     if len(weights) == 1 and wsum:
         return dict.fromkeys(weights, total)
     if wsum == 0:
-        raise ValueError(f"cannot apportion {total} units: every weight is zero "
-                         f"({len(weights)} codes: {_preview(weights)})")
+        raise ValueError(
+            f"cannot apportion {total} units: every weight is zero "
+            f"({len(weights)} codes: {_preview(weights)})"
+        )
     out: dict[str, int] = {}
     ties: list[tuple[int, int, str]] = []  # (-remainder, -weight, code): sorts best first
     given = 0
@@ -155,8 +161,10 @@ def _preview(codes: Iterable[str], n: int = 5) -> str:
 
 def _check_total(total: object) -> int:
     if isinstance(total, bool) or not isinstance(total, int):
-        raise TypeError(f"total must be a whole number of units (int), not "
-                        f"{type(total).__name__} ({total!r}); see to_units()")
+        raise TypeError(
+            f"total must be a whole number of units (int), not "
+            f"{type(total).__name__} ({total!r}); see to_units()"
+        )
     if total < 0:
         raise ValueError(f"total must not be negative: {total}")
     return int(total)
@@ -180,6 +188,7 @@ def largest_remainder(total: int, weights: Mapping[str, Weight]) -> dict[str, in
 # --------------------------------------------------------------------------------------------
 # the hierarchy
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class Allocation:
@@ -226,8 +235,9 @@ class Allocation:
         national = self.weight["england"][self.england_code]
         if national == 0:
             return {lv: dict.fromkeys(ws, Fraction(0)) for lv, ws in self.weight.items()}
-        return {lv: {c: Fraction(w, national) for c, w in ws.items()}
-                for lv, ws in self.weight.items()}
+        return {
+            lv: {c: Fraction(w, national) for c, w in ws.items()} for lv, ws in self.weight.items()
+        }
 
     @cached_property
     def share(self) -> dict[str, dict[str, float]]:
@@ -235,8 +245,10 @@ class Allocation:
         national = self.weight["england"][self.england_code]
         if national == 0:
             return {lv: dict.fromkeys(ws, 0.0) for lv, ws in self.weight.items()}
-        return {lv: {c: w / national for c, w in ws.items()}  # int/int: correctly rounded
-                for lv, ws in self.weight.items()}
+        return {
+            lv: {c: w / national for c, w in ws.items()}  # int/int: correctly rounded
+            for lv, ws in self.weight.items()
+        }
 
     @cached_property
     def quota(self) -> dict[str, dict[str, Fraction]]:
@@ -250,8 +262,11 @@ class Allocation:
             q = {}
             for code, p in self.parent[level].items():
                 pw = self.weight[above][p]
-                q[code] = (Fraction(self.units[above][p] * self.weight[level][code], pw)
-                           if pw else Fraction(0))
+                q[code] = (
+                    Fraction(self.units[above][p] * self.weight[level][code], pw)
+                    if pw
+                    else Fraction(0)
+                )
             out[level] = q
         return out
 
@@ -259,8 +274,9 @@ class Allocation:
 Leaf = tuple[str, str, str, Weight]  # (subicb_code, icb_code, region_code, weight)
 
 
-def apportion_hierarchy(total_units: int, leaves: Iterable[Leaf], *,
-                        england_code: str = "england") -> Allocation:
+def apportion_hierarchy(
+    total_units: int, leaves: Iterable[Leaf], *, england_code: str = "england"
+) -> Allocation:
     """Round `total_units` top-down England -> region -> ICB -> sub-ICB by largest remainder.
 
     `leaves` are (subicb_code, icb_code, region_code, weight) rows, in any order. A region's or
@@ -277,10 +293,13 @@ def apportion_hierarchy(total_units: int, leaves: Iterable[Leaf], *,
         try:
             sub, icb, region, w = row
         except (TypeError, ValueError):
-            raise ValueError(f"each leaf must be (subicb, icb, region, weight), got {row!r}") from None
+            raise ValueError(
+                f"each leaf must be (subicb, icb, region, weight), got {row!r}"
+            ) from None
         if sub in sub_icb:
-            raise ValueError(f"sub-ICB {sub!r} is listed twice (under ICB {sub_icb[sub]!r} "
-                             f"and ICB {icb!r})")
+            raise ValueError(
+                f"sub-ICB {sub!r} is listed twice (under ICB {sub_icb[sub]!r} and ICB {icb!r})"
+            )
         known = icb_region.setdefault(icb, region)
         if known != region:
             raise ValueError(f"ICB {icb!r} is under two regions: {known!r} and {region!r}")
@@ -301,8 +320,9 @@ def apportion_hierarchy(total_units: int, leaves: Iterable[Leaf], *,
     national = sum(w_region.values())
 
     if total and not national:
-        raise ValueError(f"cannot apportion {total} units: every sub-ICB weight is zero "
-                         f"({len(w_sub)} sub-ICBs)")
+        raise ValueError(
+            f"cannot apportion {total} units: every sub-ICB weight is zero ({len(w_sub)} sub-ICBs)"
+        )
 
     # group children under parents (dicts keep first-seen order; _split does not depend on it)
     icbs_of: dict[str, dict[str, int]] = {r: {} for r in w_region}
@@ -323,19 +343,26 @@ def apportion_hierarchy(total_units: int, leaves: Iterable[Leaf], *,
     return Allocation(
         total=total,
         england_code=england_code,
-        units={"england": {england_code: total}, "region": u_region, "icb": u_icb,
-               "subicb": u_sub},
-        parent={"england": {england_code: None},
-                "region": dict.fromkeys(w_region, england_code),
-                "icb": dict(icb_region), "subicb": sub_icb},
-        weight={"england": {england_code: national}, "region": w_region, "icb": w_icb,
-                "subicb": w_sub},
+        units={"england": {england_code: total}, "region": u_region, "icb": u_icb, "subicb": u_sub},
+        parent={
+            "england": {england_code: None},
+            "region": dict.fromkeys(w_region, england_code),
+            "icb": dict(icb_region),
+            "subicb": sub_icb,
+        },
+        weight={
+            "england": {england_code: national},
+            "region": w_region,
+            "icb": w_icb,
+            "subicb": w_sub,
+        },
     )
 
 
 # --------------------------------------------------------------------------------------------
 # units
 # --------------------------------------------------------------------------------------------
+
 
 def _exact(x: object, what: str) -> Fraction:
     """A value or step as an exact Fraction. Floats and strings are read as the decimal they
@@ -367,8 +394,9 @@ def _step(step: object) -> Fraction:
     return s
 
 
-def to_units(value: int | float | str | Decimal | Fraction,
-             step: int | float | str | Decimal | Fraction = 1) -> int:
+def to_units(
+    value: int | float | str | Decimal | Fraction, step: int | float | str | Decimal | Fraction = 1
+) -> int:
     """`value` as a whole number of `step`s, exactly (to_units("12.3", Fraction(1, 10)) == 123).
 
     Floats and strings are read as decimals (0.3 means 3/10). Raises ValueError naming the

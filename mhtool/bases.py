@@ -41,19 +41,28 @@ def _age_filter(ages: str, column: str, top: int, where: str) -> pl.Expr:
     return expr if hi is None else expr & (pl.col(column) <= hi)
 
 
-def _ons_population(spec: Mapping, geography: str, population_year: int, where: str) -> pl.DataFrame:
+def _ons_population(
+    spec: Mapping, geography: str, population_year: int, where: str
+) -> pl.DataFrame:
     year = int(spec.get("year", population_year))
     df = store.ons_population(year, geography)
-    return (df.filter(_age_filter(str(spec["ages"]), "age", 90, where))
-              .group_by("subicb_code").agg(pl.col("population").sum().alias("weight")))
+    return (
+        df.filter(_age_filter(str(spec["ages"]), "age", 90, where))
+        .group_by("subicb_code")
+        .agg(pl.col("population").sum().alias("weight"))
+    )
 
 
 def _need_weighted(spec: Mapping, geography: str, population_year: int, where: str) -> pl.DataFrame:
     df = store.need_weighted(str(spec["allocation_year"]), geography)
     column = str(spec["column"])
     if column not in df.columns:
-        raise InputError(f"unknown need-weighted column {column!r}; choose one of "
-                         f"{[c for c in df.columns if c != 'subicb_code']}", file=where, field="column")
+        raise InputError(
+            f"unknown need-weighted column {column!r}; choose one of "
+            f"{[c for c in df.columns if c != 'subicb_code']}",
+            file=where,
+            field="column",
+        )
     return df.select("subicb_code", pl.col(column).alias("weight"))
 
 
@@ -69,8 +78,11 @@ def _gp_registered(spec: Mapping, geography: str, population_year: int, where: s
         raise InputError(f"sex must be all, female or male, not {sex!r}", file=where, field="sex")
     if sex != "all":
         df = df.filter(pl.col("sex") == sex)
-    return (df.filter(_age_filter(str(spec["ages"]), "age", 95, where))
-              .group_by("subicb_code").agg(pl.col("patients").sum().alias("weight")))
+    return (
+        df.filter(_age_filter(str(spec["ages"]), "age", 95, where))
+        .group_by("subicb_code")
+        .agg(pl.col("patients").sum().alias("weight"))
+    )
 
 
 def _csv(spec: Mapping, geography: str, population_year: int, where: str) -> pl.DataFrame:
@@ -104,49 +116,72 @@ def _read_weights(path: Path, expected: set[str]) -> pl.DataFrame:
         reader = csv.DictReader(fh)
         missing = {"org_code", "weight"} - set(reader.fieldnames or [])
         if missing:
-            raise InputError(f"missing column(s) {sorted(missing)}; expected org_code,weight",
-                             file=str(path), row=1)
+            raise InputError(
+                f"missing column(s) {sorted(missing)}; expected org_code,weight",
+                file=str(path),
+                row=1,
+            )
         for n, rec in enumerate(reader, start=2):
             code = (rec["org_code"] or "").strip()
             if code not in expected:
-                raise InputError(f"unknown sub-ICB code {code!r}", file=str(path), row=n,
-                                 field="org_code")
+                raise InputError(
+                    f"unknown sub-ICB code {code!r}", file=str(path), row=n, field="org_code"
+                )
             if code in seen:
-                raise InputError(f"duplicate org_code {code!r}", file=str(path), row=n,
-                                 field="org_code")
+                raise InputError(
+                    f"duplicate org_code {code!r}", file=str(path), row=n, field="org_code"
+                )
             try:
                 value = float(rec["weight"])
             except (TypeError, ValueError):
-                raise InputError(f"weight {rec['weight']!r} is not a number", file=str(path),
-                                 row=n, field="weight") from None
+                raise InputError(
+                    f"weight {rec['weight']!r} is not a number",
+                    file=str(path),
+                    row=n,
+                    field="weight",
+                ) from None
             if not math.isfinite(value) or value < 0:
-                raise InputError(f"weight {value} must be a finite number >= 0", file=str(path),
-                                 row=n, field="weight")
+                raise InputError(
+                    f"weight {value} must be a finite number >= 0",
+                    file=str(path),
+                    row=n,
+                    field="weight",
+                )
             seen[code] = value
     absent = sorted(expected - seen.keys())
     if absent:
-        raise InputError(f"{len(absent)} sub-ICB(s) missing, e.g. {absent[:5]}", file=str(path),
-                         field="org_code")
+        raise InputError(
+            f"{len(absent)} sub-ICB(s) missing, e.g. {absent[:5]}", file=str(path), field="org_code"
+        )
     if not any(seen.values()):
         raise InputError("every weight is zero", file=str(path), field="weight")
     return pl.DataFrame({"subicb_code": list(seen), "weight": list(seen.values())})
 
 
-def weights(name: str, spec: Mapping, *, geography: str, population_year: int,
-            where: str = "bases") -> Weights:
+def weights(
+    name: str, spec: Mapping, *, geography: str, population_year: int, where: str = "bases"
+) -> Weights:
     """The weight of every sub-ICB of ``geography`` under the basis ``name``."""
     source = spec.get("source")
     if source not in _SOURCES:
-        raise InputError(f"basis {name!r} has unknown source {source!r}; choose one of "
-                         f"{sorted(_SOURCES)}", file=where, field="source")
+        raise InputError(
+            f"basis {name!r} has unknown source {source!r}; choose one of {sorted(_SOURCES)}",
+            file=where,
+            field="source",
+        )
     df = _SOURCES[source](spec, geography, population_year, where)
     expected = set(store.geography(geography)["subicb_code"])
     got = dict(zip(df["subicb_code"].to_list(), df["weight"].to_list()))
     absent = sorted(expected - got.keys())
     if absent:
-        raise InputError(f"basis {name!r} has no weight for {len(absent)} sub-ICB(s) of "
-                         f"geography {geography}, e.g. {absent[:5]}", file=where, field=name)
+        raise InputError(
+            f"basis {name!r} has no weight for {len(absent)} sub-ICB(s) of "
+            f"geography {geography}, e.g. {absent[:5]}",
+            file=where,
+            field=name,
+        )
     if any(w is None or w < 0 for w in got.values()) or not any(got.values()):
-        raise InputError(f"basis {name!r} has negative, missing or all-zero weights",
-                         file=where, field=name)
+        raise InputError(
+            f"basis {name!r} has negative, missing or all-zero weights", file=where, field=name
+        )
     return {code: float(got[code]) for code in sorted(expected)}

@@ -6,8 +6,14 @@ from __future__ import annotations
 class InputError(Exception):
     """Bad input: names the file and, where known, the row and field at fault."""
 
-    def __init__(self, message: str, *, file: str | None = None, row: int | str | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | str | None = None,
+        field: str | None = None,
+    ):
         self.message = message
         self.file = file
         self.row = row

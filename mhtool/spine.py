@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import apportion, bases
-from mhtool.catalogue import Ambition, Catalogue
+from mhtool.catalogue.load import Ambition, Catalogue
 from mhtool.errors import InputError
 from mhtool.refdata import store
 
@@ -22,12 +22,27 @@ ENGLAND = {"org_code": "ENG", "ons_code": "E92000001", "org_name": "England"}
 
 #: The spine's columns and types, in order: the contract every output relies on.
 SCHEMA: dict[str, pl.DataType] = {
-    "level": pl.String, "org_code": pl.String, "ons_code": pl.String, "org_name": pl.String,
-    "parent_code": pl.String, "region_code": pl.String, "icb_code": pl.String,
-    "programme": pl.String, "ambition_id": pl.String, "planning_ref": pl.String,
-    "title": pl.String, "category": pl.String, "kind": pl.String, "measure": pl.String,
-    "unit": pl.String, "year": pl.String, "value": pl.Float64, "national_value": pl.Float64,
-    "share": pl.Float64, "basis": pl.String, "provenance": pl.String,
+    "level": pl.String,
+    "org_code": pl.String,
+    "ons_code": pl.String,
+    "org_name": pl.String,
+    "parent_code": pl.String,
+    "region_code": pl.String,
+    "icb_code": pl.String,
+    "programme": pl.String,
+    "ambition_id": pl.String,
+    "planning_ref": pl.String,
+    "title": pl.String,
+    "category": pl.String,
+    "kind": pl.String,
+    "measure": pl.String,
+    "unit": pl.String,
+    "year": pl.String,
+    "value": pl.Float64,
+    "national_value": pl.Float64,
+    "share": pl.Float64,
+    "basis": pl.String,
+    "provenance": pl.String,
 }
 LEVEL_ORDER = {"england": 0, "region": 1, "icb": 2, "subicb": 3}
 
@@ -35,24 +50,51 @@ LEVEL_ORDER = {"england": 0, "region": 1, "icb": 2, "subicb": 3}
 def organisations(geography: str) -> pl.DataFrame:
     """Every organisation of a geography vintage, England first, with its parent codes."""
     g = store.geography(geography)
-    sub = g.select(pl.lit("subicb").alias("level"), pl.col("subicb_code").alias("org_code"),
-                   pl.col("subicb_ons").alias("ons_code"), pl.col("subicb_name").alias("org_name"),
-                   pl.col("icb_code").alias("parent_code"), "region_code", "icb_code")
+    sub = g.select(
+        pl.lit("subicb").alias("level"),
+        pl.col("subicb_code").alias("org_code"),
+        pl.col("subicb_ons").alias("ons_code"),
+        pl.col("subicb_name").alias("org_name"),
+        pl.col("icb_code").alias("parent_code"),
+        "region_code",
+        "icb_code",
+    )
     icb = g.unique("icb_code").select(
-        pl.lit("icb").alias("level"), pl.col("icb_code").alias("org_code"),
-        pl.col("icb_ons").alias("ons_code"), pl.col("icb_name").alias("org_name"),
-        pl.col("region_code").alias("parent_code"), "region_code", "icb_code")
+        pl.lit("icb").alias("level"),
+        pl.col("icb_code").alias("org_code"),
+        pl.col("icb_ons").alias("ons_code"),
+        pl.col("icb_name").alias("org_name"),
+        pl.col("region_code").alias("parent_code"),
+        "region_code",
+        "icb_code",
+    )
     reg = g.unique("region_code").select(
-        pl.lit("region").alias("level"), pl.col("region_code").alias("org_code"),
-        pl.col("region_ons").alias("ons_code"), pl.col("region_name").alias("org_name"),
-        pl.lit(ENGLAND["org_code"]).alias("parent_code"), "region_code",
-        pl.lit(None, pl.String).alias("icb_code"))
-    eng = pl.DataFrame([{"level": "england", **ENGLAND, "parent_code": None,
-                         "region_code": None, "icb_code": None}], schema=reg.schema)
-    return (pl.concat([eng, reg, icb, sub])
-              .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_o"))
-              .sort("_o", "region_code", "icb_code", "org_code", nulls_last=False)
-              .drop("_o"))
+        pl.lit("region").alias("level"),
+        pl.col("region_code").alias("org_code"),
+        pl.col("region_ons").alias("ons_code"),
+        pl.col("region_name").alias("org_name"),
+        pl.lit(ENGLAND["org_code"]).alias("parent_code"),
+        "region_code",
+        pl.lit(None, pl.String).alias("icb_code"),
+    )
+    eng = pl.DataFrame(
+        [
+            {
+                "level": "england",
+                **ENGLAND,
+                "parent_code": None,
+                "region_code": None,
+                "icb_code": None,
+            }
+        ],
+        schema=reg.schema,
+    )
+    return (
+        pl.concat([eng, reg, icb, sub])
+        .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_o"))
+        .sort("_o", "region_code", "icb_code", "org_code", nulls_last=False)
+        .drop("_o")
+    )
 
 
 class _WeightCache:
@@ -67,12 +109,20 @@ class _WeightCache:
             spec = self.catalogue.bases.get(name)
             users = [a.id for a in self.catalogue.ambitions if a.basis == name]
             if spec is None:
-                raise InputError(f"unknown basis {name!r}", file=str(self.catalogue.path),
-                                 row=", ".join(users), field="basis")
+                raise InputError(
+                    f"unknown basis {name!r}",
+                    file=str(self.catalogue.path),
+                    row=", ".join(users),
+                    field="basis",
+                )
             try:
-                self._cache[name] = bases.weights(name, spec, geography=self.geography,
-                                                  population_year=self.population_year,
-                                                  where=str(self.catalogue.path))
+                self._cache[name] = bases.weights(
+                    name,
+                    spec,
+                    geography=self.geography,
+                    population_year=self.population_year,
+                    where=str(self.catalogue.path),
+                )
             except InputError as exc:
                 if exc.file and exc.file != str(self.catalogue.path):
                     raise  # a user's weights file: its own file and row say it best
@@ -82,49 +132,89 @@ class _WeightCache:
                     f"{exc.message}. Choose another geography or year, or give those "
                     f"ambitions another basis ([basis_overrides] in your catalogue, as in "
                     f"catalogues/mhip_2019_24_geo2026.toml)",
-                    file=str(self.catalogue.path), field="basis") from None
+                    file=str(self.catalogue.path),
+                    field="basis",
+                ) from None
         return self._cache[name]
 
 
-def _split_rows(amb: Ambition, year: str, value: float, weights: dict[str, float],
-                tree: pl.DataFrame) -> list[dict]:
+def _split_rows(
+    amb: Ambition, year: str, value: float, weights: dict[str, float], tree: pl.DataFrame
+) -> list[dict]:
     step = apportion.STEPS[amb.measure]
     try:
         units = apportion.to_units(value, step)
-        leaves = [(r["subicb_code"], r["icb_code"], r["region_code"], weights[r["subicb_code"]])
-                  for r in tree.iter_rows(named=True)]
+        leaves = [
+            (r["subicb_code"], r["icb_code"], r["region_code"], weights[r["subicb_code"]])
+            for r in tree.iter_rows(named=True)
+        ]
         alloc = apportion.apportion_hierarchy(units, leaves, england_code=ENGLAND["org_code"])
     except (ValueError, KeyError) as exc:
-        raise InputError(f"cannot apportion {value} in {year}: {exc}", row=amb.id,
-                         field="values") from None
-    return [{"level": level, "org_code": code, "year": year,
-             "value": float(apportion.from_units(n, step)), "share": alloc.share[level][code]}
-            for level, by_code in alloc.units.items() for code, n in by_code.items()]
+        raise InputError(
+            f"cannot apportion {value} in {year}: {exc}", row=amb.id, field="values"
+        ) from None
+    return [
+        {
+            "level": level,
+            "org_code": code,
+            "year": year,
+            "value": float(apportion.from_units(n, step)),
+            "share": alloc.share[level][code],
+        }
+        for level, by_code in alloc.units.items()
+        for code, n in by_code.items()
+    ]
 
 
-def _ambition_rows(amb: Ambition, orgs: pl.DataFrame, tree: pl.DataFrame,
-                   weight_of: Callable[[str], dict[str, float]]) -> list[dict]:
+def _ambition_rows(
+    amb: Ambition,
+    orgs: pl.DataFrame,
+    tree: pl.DataFrame,
+    weight_of: Callable[[str], dict[str, float]],
+) -> list[dict]:
     targets = set(amb.targets)
     unknown = targets - set(tree["icb_code"])
     if unknown:
-        raise InputError(f"targets name ICBs not in this geography: {sorted(unknown)}",
-                         row=amb.id, field="targets")
+        raise InputError(
+            f"targets name ICBs not in this geography: {sorted(unknown)}",
+            row=amb.id,
+            field="targets",
+        )
     # Targeted asks with no named systems, and national-only lines, are never fair-shared.
-    national_only = amb.national_only or (not targets and (
-        amb.category == "targeted" or amb.kind == "sites" or not amb.basis and amb.kind != "rate"))
-    in_scope = orgs if not targets else orgs.filter(
-        (pl.col("level") == "england") | pl.col("icb_code").is_in(sorted(targets)))
+    national_only = amb.national_only or (
+        not targets
+        and (
+            amb.category == "targeted"
+            or amb.kind == "sites"
+            or not amb.basis
+            and amb.kind != "rate"
+        )
+    )
+    in_scope = (
+        orgs
+        if not targets
+        else orgs.filter((pl.col("level") == "england") | pl.col("icb_code").is_in(sorted(targets)))
+    )
     rows: list[dict] = []
     for yv in amb.values:
         if yv.value is None:
             continue
         base = {"year": yv.year, "national_value": yv.value, "provenance": yv.provenance}
         if national_only:
-            rows.append({**base, "level": "england", "org_code": ENGLAND["org_code"],
-                         "value": yv.value, "share": None if amb.kind == "rate" else 1.0})
+            rows.append(
+                {
+                    **base,
+                    "level": "england",
+                    "org_code": ENGLAND["org_code"],
+                    "value": yv.value,
+                    "share": None if amb.kind == "rate" else 1.0,
+                }
+            )
         elif amb.kind == "rate":
-            rows += [{**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
-                     for lvl, code in in_scope.select("level", "org_code").iter_rows()]
+            rows += [
+                {**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
+                for lvl, code in in_scope.select("level", "org_code").iter_rows()
+            ]
         else:
             w = weight_of(amb.basis)
             if targets:
@@ -159,33 +249,58 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     hold for every organisation, and the total still reconciles because each part does.
     """
     for total_id, parts in parts_of(catalogue).items():
-        local = [a.id for a in parts if a.national_only or (a.category == "targeted"
-                                                             and not a.targets)]
+        local = [
+            a.id for a in parts if a.national_only or (a.category == "targeted" and not a.targets)
+        ]
         if local:
-            raise InputError(f"{local} are reported for England only, so they cannot be parts "
-                             f"of {total_id}, which is split locally", file=str(catalogue.path),
-                             row=total_id, field="part_of")
+            raise InputError(
+                f"{local} are reported for England only, so they cannot be parts "
+                f"of {total_id}, which is split locally",
+                file=str(catalogue.path),
+                row=total_id,
+                field="part_of",
+            )
         ids = [a.id for a in parts]
-        summed = (facts.filter(pl.col("ambition_id").is_in(ids), pl.col("level") != "england")
-                       .group_by("level", "org_code", "year")
-                       .agg(pl.col("value").sum().alias("_sum"), pl.len().alias("_n")))
+        summed = (
+            facts.filter(pl.col("ambition_id").is_in(ids), pl.col("level") != "england")
+            .group_by("level", "org_code", "year")
+            .agg(pl.col("value").sum().alias("_sum"), pl.len().alias("_n"))
+        )
         total = facts.filter(pl.col("ambition_id") == total_id)
         # only years in which every part has a figure; otherwise the total keeps its own split
-        below = (total.filter(pl.col("level") != "england")
-                      .join(summed, on=["level", "org_code", "year"], how="left")
-                      .with_columns(pl.when(pl.col("_n") == len(ids)).then(pl.col("_sum").round(1))
-                                    .otherwise("value").alias("value"))
-                      .with_columns(pl.when(pl.col("national_value") != 0)
-                                    .then(pl.col("value") / pl.col("national_value"))
-                                    .otherwise("share").alias("share")))
-        facts = pl.concat([facts.filter(pl.col("ambition_id") != total_id),
-                           total.filter(pl.col("level") == "england"),
-                           below.select(facts.columns)])
+        below = (
+            total.filter(pl.col("level") != "england")
+            .join(summed, on=["level", "org_code", "year"], how="left")
+            .with_columns(
+                pl.when(pl.col("_n") == len(ids))
+                .then(pl.col("_sum").round(1))
+                .otherwise("value")
+                .alias("value")
+            )
+            .with_columns(
+                pl.when(pl.col("national_value") != 0)
+                .then(pl.col("value") / pl.col("national_value"))
+                .otherwise("share")
+                .alias("share")
+            )
+        )
+        facts = pl.concat(
+            [
+                facts.filter(pl.col("ambition_id") != total_id),
+                total.filter(pl.col("level") == "england"),
+                below.select(facts.columns),
+            ]
+        )
     return facts
 
 
-def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_year: int = 2020,
-                progress: Callable[[Ambition], None] | None = None) -> pl.DataFrame:
+def build_spine(
+    catalogue: Catalogue,
+    *,
+    geography: str = "2022",
+    population_year: int = 2020,
+    progress: Callable[[Ambition], None] | None = None,
+) -> pl.DataFrame:
     """Apportion every ambition of the catalogue to every organisation of ``geography``."""
     orgs = organisations(geography)
     tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
@@ -196,24 +311,47 @@ def build_spine(catalogue: Catalogue, *, geography: str = "2022", population_yea
         if progress:
             progress(amb)
     if not rows:
-        raise InputError("the catalogue has no national figure to apportion",
-                         file=str(catalogue.path))
-    facts = pl.DataFrame(rows, schema={
-        "year": pl.String, "national_value": pl.Float64, "provenance": pl.String,
-        "level": pl.String, "org_code": pl.String, "value": pl.Float64, "share": pl.Float64,
-        "ambition_id": pl.String})
+        raise InputError(
+            "the catalogue has no national figure to apportion", file=str(catalogue.path)
+        )
+    facts = pl.DataFrame(
+        rows,
+        schema={
+            "year": pl.String,
+            "national_value": pl.Float64,
+            "provenance": pl.String,
+            "level": pl.String,
+            "org_code": pl.String,
+            "value": pl.Float64,
+            "share": pl.Float64,
+            "ambition_id": pl.String,
+        },
+    )
     facts = compose_totals(facts, catalogue)
     parts = parts_of(catalogue)
-    meta = pl.DataFrame([{
-        "ambition_id": a.id, "programme": a.programme, "planning_ref": a.planning_ref or "",
-        "title": a.title, "category": a.category, "kind": a.kind, "measure": a.measure,
-        "unit": a.unit, "basis": _basis_of(a, parts), "_order": i}
-        for i, a in enumerate(catalogue.ambitions)])
-    spine = (facts.join(meta, on="ambition_id", how="left")
-                  .join(orgs, on=["level", "org_code"], how="left")
-                  .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_lvl"))
-                  .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code",
-                        nulls_last=False))
+    meta = pl.DataFrame(
+        [
+            {
+                "ambition_id": a.id,
+                "programme": a.programme,
+                "planning_ref": a.planning_ref or "",
+                "title": a.title,
+                "category": a.category,
+                "kind": a.kind,
+                "measure": a.measure,
+                "unit": a.unit,
+                "basis": _basis_of(a, parts),
+                "_order": i,
+            }
+            for i, a in enumerate(catalogue.ambitions)
+        ]
+    )
+    spine = (
+        facts.join(meta, on="ambition_id", how="left")
+        .join(orgs, on=["level", "org_code"], how="left")
+        .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_lvl"))
+        .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code", nulls_last=False)
+    )
     return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
 
 
@@ -233,11 +371,12 @@ def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
 
 def read_spine(path: Path) -> pl.DataFrame:
     """Read a spine back (Parquet or CSV), checking it has the contract's columns."""
-    df = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(
-        path, schema_overrides=SCHEMA)
+    df = (
+        pl.read_parquet(path)
+        if path.suffix == ".parquet"
+        else pl.read_csv(path, schema_overrides=SCHEMA)
+    )
     missing = [c for c in SCHEMA if c not in df.columns]
     if missing:
         raise InputError(f"not an mhtool spine: missing columns {missing}", file=str(path))
     return df.select(list(SCHEMA))
-
-

@@ -16,7 +16,6 @@ import click
 from mhtool import __version__
 from mhtool.errors import InputError
 
-
 #: Exit status for an unexpected failure: a bug, never a verdict on the inputs or outputs,
 #: so a scheduler can tell it apart from 1 (checks failed) and 2 (bad input).
 EXIT_BUG = 4
@@ -32,13 +31,21 @@ class _Main(click.Group):
         except InputError as exc:
             click.echo(f"mhtool: error: {exc}", err=True)
             sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
-                KeyboardInterrupt):
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
             raise
-        except Exception:  # noqa: BLE001 - last resort: report and exit with the bug code
+        except Exception:
             traceback.print_exc()
-            click.echo("mhtool: internal error (exit 4): please report it with the traceback "
-                       "above and the run's run.log", err=True)
+            click.echo(
+                "mhtool: internal error (exit 4): please report it with the traceback "
+                "above and the run's run.log",
+                err=True,
+            )
             sys.exit(EXIT_BUG)
 
 

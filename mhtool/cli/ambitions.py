@@ -9,26 +9,52 @@ from pathlib import Path
 
 import click
 
-from mhtool.catalogue import CATEGORIES, Ambition, apply_overrides, load_catalogue
+from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue
 
-MARKERS = {"stated": " ", "inferred": "*", "interpolated": "~", "phased": "^", "user": "u", "missing": " "}
-LEGEND = ("Markers: (none) stated in a source   * inferred (derived; see note)   ~ interpolated   "
-          "^ phased (indicative, flexible ask)   u user override   - no figure\n"
-          "Ranges show low-high. national_only lines (N) are reported for England only. "
-          "Use --format csv for sources and notes.")
+MARKERS = {
+    "stated": " ",
+    "inferred": "*",
+    "interpolated": "~",
+    "phased": "^",
+    "user": "u",
+    "missing": " ",
+}
+LEGEND = (
+    "Markers: (none) stated in a source   * inferred (derived; see note)   ~ interpolated   "
+    "^ phased (indicative, flexible ask)   u user override   - no figure\n"
+    "Ranges show low-high. national_only lines (N) are reported for England only. "
+    "Use --format csv for sources and notes."
+)
 
 
 @click.command("ambitions")
-@click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Catalogue TOML to read (default: the shipped MHIP 2019/20-2023/24 catalogue).")
-@click.option("--overrides", "overrides_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV of your own figures: ambition_id,year,value[,note] (provenance becomes 'user').")
-@click.option("--category", type=click.Choice(CATEGORIES), help="Only fixed, flexible or targeted asks.")
-@click.option("--format", "fmt_", type=click.Choice(["table", "csv"]), default="table", show_default=True,
-              help="table: one row per ambition, years as columns. csv: one row per ambition and year, "
-                   "with provenance, source and note.")
-def ambitions(catalogue_path: Path | None, overrides_path: Path | None, category: str | None,
-              fmt_: str) -> None:
+@click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Catalogue TOML to read (default: the shipped MHIP 2019/20-2023/24 catalogue).",
+)
+@click.option(
+    "--overrides",
+    "overrides_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of your own figures: ambition_id,year,value[,note] (provenance becomes 'user').",
+)
+@click.option(
+    "--category", type=click.Choice(CATEGORIES), help="Only fixed, flexible or targeted asks."
+)
+@click.option(
+    "--format",
+    "fmt_",
+    type=click.Choice(["table", "csv"]),
+    default="table",
+    show_default=True,
+    help="table: one row per ambition, years as columns. csv: one row per ambition and year, "
+    "with provenance, source and note.",
+)
+def ambitions(
+    catalogue_path: Path | None, overrides_path: Path | None, category: str | None, fmt_: str
+) -> None:
     """List the ambitions catalogue: every planning ask, its national figure per year and
     how each figure was obtained (stated, inferred, interpolated, phased or user).
 
@@ -46,16 +72,42 @@ def ambitions(catalogue_path: Path | None, overrides_path: Path | None, category
     if fmt_ == "csv":
         _csv(rows)
         return
-    head = ["id", "programme", "category", "kind", "measure", "unit", "basis", "planning_ref", *cat.years]
-    body = [[a.id + (" N" if a.national_only else ""), a.programme, a.category, a.kind, a.measure,
-             _clip(a.unit, 36), a.basis or "-", a.planning_ref or "-", *(_cell(a, v) for v in a.values)]
-            for a in rows]
+    head = [
+        "id",
+        "programme",
+        "category",
+        "kind",
+        "measure",
+        "unit",
+        "basis",
+        "planning_ref",
+        *cat.years,
+    ]
+    body = [
+        [
+            a.id + (" N" if a.national_only else ""),
+            a.programme,
+            a.category,
+            a.kind,
+            a.measure,
+            _clip(a.unit, 36),
+            a.basis or "-",
+            a.planning_ref or "-",
+            *(_cell(a, v) for v in a.values),
+        ]
+        for a in rows
+    ]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    click.echo(f"{cat.title or cat.name}  ({len(rows)} of {len(cat.ambitions)} ambitions; "
-               f"catalogue {cat.path.name}, sha256 {cat.sha256[:12]})\n")
+    click.echo(
+        f"{cat.title or cat.name}  ({len(rows)} of {len(cat.ambitions)} ambitions; "
+        f"catalogue {cat.path.name}, sha256 {cat.sha256[:12]})\n"
+    )
     for r in [head, ["-" * w for w in widths], *body]:
-        click.echo("  ".join(c.rjust(w) if i >= 8 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                   .rstrip())
+        click.echo(
+            "  ".join(
+                c.rjust(w) if i >= 8 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+            ).rstrip()
+        )
     click.echo("\n" + LEGEND)
 
 
@@ -76,15 +128,50 @@ def _clip(text: str, width: int) -> str:
 
 def _csv(rows: list[Ambition]) -> None:
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(["ambition_id", "programme", "title", "category", "kind", "measure", "unit", "basis",
-                  "planning_ref", "national_only", "status", "year", "value", "high", "provenance",
-                  "source", "note"])
+    out.writerow(
+        [
+            "ambition_id",
+            "programme",
+            "title",
+            "category",
+            "kind",
+            "measure",
+            "unit",
+            "basis",
+            "planning_ref",
+            "national_only",
+            "status",
+            "year",
+            "value",
+            "high",
+            "provenance",
+            "source",
+            "note",
+        ]
+    )
     for a in rows:
         for v in a.values:
-            out.writerow([a.id, a.programme, a.title, a.category, a.kind, a.measure, a.unit, a.basis or "",
-                          a.planning_ref, str(a.national_only).lower(), a.status, v.year,
-                          "" if v.value is None else repr(v.value), "" if v.high is None else repr(v.high),
-                          v.provenance, v.source, v.note])
+            out.writerow(
+                [
+                    a.id,
+                    a.programme,
+                    a.title,
+                    a.category,
+                    a.kind,
+                    a.measure,
+                    a.unit,
+                    a.basis or "",
+                    a.planning_ref,
+                    str(a.national_only).lower(),
+                    a.status,
+                    v.year,
+                    "" if v.value is None else repr(v.value),
+                    "" if v.high is None else repr(v.high),
+                    v.provenance,
+                    v.source,
+                    v.note,
+                ]
+            )
 
 
 COMMANDS = [ambitions]

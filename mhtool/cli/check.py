@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mhtool.checks import check_dir
+from mhtool.outputs.check import check_dir
 
 
 @click.command("check")

@@ -10,8 +10,11 @@ import click
 @click.command("diff")
 @click.argument("old_run", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("new_run", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the full comparison here: .csv, or .xlsx for a workbook.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full comparison here: .csv, or .xlsx for a workbook.",
+)
 @click.option("--top", default=8, show_default=True, help="Biggest changes to show per level.")
 def diff(old_run: Path, new_run: Path, out: Path | None, top: int) -> None:
     """Compare two run folders per organisation, ambition and year, splitting each change
@@ -26,7 +29,7 @@ def diff(old_run: Path, new_run: Path, out: Path | None, top: int) -> None:
       mhtool diff outputs-2019 outputs-2020
       mhtool diff old new --out changes.csv
     """
-    from mhtool import diff as d
+    from mhtool import compare as d
 
     changes = d.compare(d.load_run(old_run), d.load_run(new_run))
     for line in d.summary_lines(changes, top=top):

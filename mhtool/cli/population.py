@@ -22,29 +22,60 @@ def population_table(year: int, geography: str, bands: str, level: str) -> pl.Da
 
     def wide(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         out = df.group_by(by).agg(
-            *[pl.col("population").filter(pl.col("band") == lab).sum().alias(lab)
-              for lab in labels],
-            pl.col("population").sum().alias("all_ages"))
+            *[
+                pl.col("population").filter(pl.col("band") == lab).sum().alias(lab)
+                for lab in labels
+            ],
+            pl.col("population").sum().alias("all_ages"),
+        )
         return out.rename(dict(zip(by, ["code", "ons_code", "name"])))
 
     orgs = wide(pop, keys).sort("code")
-    england = wide(pop.with_columns(pl.lit("ENG").alias("c"), pl.lit("E92000001").alias("o"),
-                                    pl.lit("England").alias("n")), ["c", "o", "n"])
+    england = wide(
+        pop.with_columns(
+            pl.lit("ENG").alias("c"), pl.lit("E92000001").alias("o"), pl.lit("England").alias("n")
+        ),
+        ["c", "o", "n"],
+    )
     return pl.concat([orgs, england])
 
 
 @click.command("population")
-@click.option("--year", type=click.IntRange(2019, 2020), default=2020, show_default=True,
-              help="ONS mid-year estimate: 2019 or 2020.")
-@click.option("--geography", default="2022", show_default=True,
-              help="Geography vintage: 2021, 2022, 2024 or 2026.")
-@click.option("--bands", default="0-17,18-64,65+", show_default=True,
-              help="Comma-separated age bands: N-M, a single age N, or an open last band N+ "
-                   "(to 90+). Bands may leave gaps but must not overlap.")
-@click.option("--level", type=click.Choice(list(_LEVELS)), default="subicb", show_default=True,
-              help="Organisation level to report.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
-              show_default=True, help="Aligned text table or CSV on stdout.")
+@click.option(
+    "--year",
+    type=click.IntRange(2019, 2020),
+    default=2020,
+    show_default=True,
+    help="ONS mid-year estimate: 2019 or 2020.",
+)
+@click.option(
+    "--geography",
+    default="2022",
+    show_default=True,
+    help="Geography vintage: 2021, 2022, 2024 or 2026.",
+)
+@click.option(
+    "--bands",
+    default="0-17,18-64,65+",
+    show_default=True,
+    help="Comma-separated age bands: N-M, a single age N, or an open last band N+ "
+    "(to 90+). Bands may leave gaps but must not overlap.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(list(_LEVELS)),
+    default="subicb",
+    show_default=True,
+    help="Organisation level to report.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv"]),
+    default="table",
+    show_default=True,
+    help="Aligned text table or CSV on stdout.",
+)
 def population(year: int, geography: str, bands: str, level: str, fmt: str) -> None:
     """Print ONS resident population by organisation in the named age bands, with codes,
     names, an all-ages column and an England total row.
@@ -59,13 +90,17 @@ def population(year: int, geography: str, bands: str, level: str, fmt: str) -> N
     if fmt == "csv":
         click.echo(df.write_csv(line_terminator="\n"), nl=False)
         return
-    rows = [df.columns] + [[f"{v:,}" if isinstance(v, int) else str(v) for v in r]
-                           for r in df.rows()]
+    rows = [df.columns] + [
+        [f"{v:,}" if isinstance(v, int) else str(v) for v in r] for r in df.rows()
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(df.columns))]
     numeric = [i >= 3 for i in range(len(df.columns))]
     for n, r in enumerate(rows):
-        click.echo("  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                             for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+        click.echo(
+            "  ".join(
+                c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+            ).rstrip()
+        )
         if n == 0 or n == len(rows) - 2:
             click.echo("  ".join("-" * w for w in widths))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mhtool.paths import default_raw_dir, reference_data_dir
+from mhtool.run.paths import default_raw_dir, reference_data_dir
 
 
 @click.group("refdata")
@@ -16,11 +16,21 @@ def refdata() -> None:
 
 
 @refdata.command("build")
-@click.option("--raw", "raw_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder of raw public files [default: ../shared/data/raw].")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Reference data folder to (re)write [default: the project's "
-                                 "reference_data/, or $MHTOOL_REFERENCE_DATA].")
+@click.option(
+    "--raw",
+    "raw_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of raw public files [default: ../shared/data/raw].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Reference data folder to (re)write [default: the project's "
+    "reference_data/, or $MHTOOL_REFERENCE_DATA].",
+)
 def build_cmd(raw_dir: Path | None, out_dir: Path | None) -> None:
     """Rebuild the reference tables from the raw files, all or nothing.
 
@@ -42,8 +52,10 @@ def build_cmd(raw_dir: Path | None, out_dir: Path | None) -> None:
     start = time.perf_counter()
     tables = build(raw_dir, out_dir, progress=lambda s: click.echo(f"  {s}"))
     clear_cache()
-    click.echo(f"wrote {len(tables)} tables ({sum(t.df.height for t in tables):,} rows) plus "
-               f"SOURCES.md and sources.json to {out_dir} in {time.perf_counter() - start:.1f}s")
+    click.echo(
+        f"wrote {len(tables)} tables ({sum(t.df.height for t in tables):,} rows) plus "
+        f"SOURCES.md and sources.json to {out_dir} in {time.perf_counter() - start:.1f}s"
+    )
 
 
 @refdata.command("summary")
@@ -60,15 +72,20 @@ def summary() -> None:
     click.echo("geography vintages:")
     for v in store.vintages():
         g = store.geography(v)
-        click.echo(f"  {v}: {g['subicb_code'].n_unique()} sub-ICBs, "
-                   f"{g['icb_code'].n_unique()} ICBs, {g['region_code'].n_unique()} regions")
+        click.echo(
+            f"  {v}: {g['subicb_code'].n_unique()} sub-ICBs, "
+            f"{g['icb_code'].n_unique()} ICBs, {g['region_code'].n_unique()} regions"
+        )
     doc = store.sources()
     click.echo("tables:")
     for path, t in doc["tables"].items():
         click.echo(f"  {path}: {t['rows']:,} rows from {len(t['inputs'])} raw file(s)")
         for key, vals in t["totals"].items():
-            shown = ", ".join(f"{k} {v:,}" for k, v in vals.items()) if isinstance(vals, dict) \
+            shown = (
+                ", ".join(f"{k} {v:,}" for k, v in vals.items())
+                if isinstance(vals, dict)
                 else f"{vals:,}"
+            )
             click.echo(f"      {key}: {shown}")
         for note in t.get("notes", []):
             click.echo(f"      note: {note}")

@@ -14,11 +14,17 @@ import click
 
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.errors import InputError
-from mhtool.pipeline import Options, RunConfig
+from mhtool.run.pipeline import Options, RunConfig
 
 PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}
-TYPES = {"geography": (str, int), "population_year": (int,), "level": (str,), "region": (str,),
-         "system": (str,), "rebuild_reference_data": (bool,)}
+TYPES = {
+    "geography": (str, int),
+    "population_year": (int,),
+    "level": (str,),
+    "region": (str,),
+    "system": (str,),
+    "rebuild_reference_data": (bool,),
+}
 
 
 def read_config(path: Path) -> dict:
@@ -33,32 +39,46 @@ def read_config(path: Path) -> dict:
     out = {}
     for key, value in doc.items():
         if key not in known:
-            raise InputError(f"unknown setting; known: {', '.join(known)}", file=str(path),
-                             field=key)
+            raise InputError(
+                f"unknown setting; known: {', '.join(known)}", file=str(path), field=key
+            )
         if key in PATH_KEYS:
             if not isinstance(value, str) or not value:
-                raise InputError("must be a path (a non-empty string)", file=str(path),
-                                 field=key)
+                raise InputError("must be a path (a non-empty string)", file=str(path), field=key)
             value = (path.parent / value).resolve()
-        elif not isinstance(value, TYPES[key]) or (key == "population_year"
-                                                   and isinstance(value, bool)):
-            raise InputError(f"{value!r} is not a {TYPES[key][0].__name__}", file=str(path),
-                             field=key)
+        elif not isinstance(value, TYPES[key]) or (
+            key == "population_year" and isinstance(value, bool)
+        ):
+            raise InputError(
+                f"{value!r} is not a {TYPES[key][0].__name__}", file=str(path), field=key
+            )
         out[key] = str(value) if key == "geography" else value
     return out
 
 
 @click.command(epilog=exit_codes(checks=True))
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              help="Settings file (see refresh.example.toml); flags override it.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file (see refresh.example.toml); flags override it.",
+)
 @run_options(defaults=False)
-@click.option("--reference-data", type=click.Path(file_okay=False, path_type=Path),
-              help="Reference data folder to read (and to rebuild into). "
-                   "Default: $MHTOOL_REFERENCE_DATA or the project's reference_data/.")
-@click.option("--raw", type=click.Path(file_okay=False, path_type=Path),
-              help="Raw public files for the rebuild. Default: ../shared/data/raw.")
-@click.option("--rebuild-reference-data/--no-rebuild-reference-data", default=None,
-              help="Rebuild the reference tables from --raw first. Default: no.")
+@click.option(
+    "--reference-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reference data folder to read (and to rebuild into). "
+    "Default: $MHTOOL_REFERENCE_DATA or the project's reference_data/.",
+)
+@click.option(
+    "--raw",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Raw public files for the rebuild. Default: ../shared/data/raw.",
+)
+@click.option(
+    "--rebuild-reference-data/--no-rebuild-reference-data",
+    default=None,
+    help="Rebuild the reference tables from --raw first. Default: no.",
+)
 def refresh(config, **flags):
     """The yearly refresh: optionally rebuild the reference data, run every output, check
     it, and compare it with the run it replaces (changes.csv, changes.xlsx) — all in a
@@ -73,17 +93,28 @@ def refresh(config, **flags):
       mhtool refresh --config refresh.toml --population-year 2020 --out outputs
     """
     settings = read_config(config) if config else {}
-    settings |= {k: (str(v) if k == "geography" else v) for k, v in flags.items()
-                 if v is not None}
+    settings |= {k: (str(v) if k == "geography" else v) for k, v in flags.items() if v is not None}
     cfg = RunConfig(**settings)
-    result = execute_or_exit(cfg, Options(command="mhtool refresh" + (
-        f" --config {config}" if config else ""), check=True, compare=True,
-        keep_failed_log=True, terminal_level=logging.INFO))
-    compared = "compared with the previous run (changes.csv, changes.xlsx)" \
-        if result.changes is not None else "no previous run to compare with"
-    click.echo(f"mhtool refresh: {result.rows:,} rows for {result.ambitions} ambitions; "
-               f"{result.files} files checked and written to {result.out}; {compared}; "
-               f"{result.seconds:.1f}s")
+    result = execute_or_exit(
+        cfg,
+        Options(
+            command="mhtool refresh" + (f" --config {config}" if config else ""),
+            check=True,
+            compare=True,
+            keep_failed_log=True,
+            terminal_level=logging.INFO,
+        ),
+    )
+    compared = (
+        "compared with the previous run (changes.csv, changes.xlsx)"
+        if result.changes is not None
+        else "no previous run to compare with"
+    )
+    click.echo(
+        f"mhtool refresh: {result.rows:,} rows for {result.ambitions} ambitions; "
+        f"{result.files} files checked and written to {result.out}; {compared}; "
+        f"{result.seconds:.1f}s"
+    )
 
 
 COMMANDS = [refresh]

@@ -11,18 +11,20 @@ from pathlib import Path
 
 import click
 
-from mhtool.lock import EXIT_LOCKED, LockHeld
-from mhtool.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
+from mhtool.run.lock import EXIT_LOCKED, LockHeld
+from mhtool.run.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
 
 EXIT_CHECKS = 1
 
 
 def exit_codes(checks: bool) -> str:
-    lines = ["0  success: the new run is in place",
-             *(["1  the outputs failed their checks (previous run kept)"] if checks else []),
-             "2  bad input or configuration (previous run kept)",
-             "3  another run holds the output folder's lock (<out>.lock)",
-             "4  an unexpected internal error (a bug; previous run kept)"]
+    lines = [
+        "0  success: the new run is in place",
+        *(["1  the outputs failed their checks (previous run kept)"] if checks else []),
+        "2  bad input or configuration (previous run kept)",
+        "3  another run holds the output folder's lock (<out>.lock)",
+        "4  an unexpected internal error (a bug; previous run kept)",
+    ]
     return "\b\nExit codes:\n" + "\n".join("  " + line for line in lines)
 
 
@@ -35,22 +37,42 @@ def run_options(defaults: bool):
         return getattr(d, name) if d else None
 
     opts = [
-        click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Ambitions catalogue (TOML). Default: the shipped MHIP "
-                          "2019/20-2023/24."),
-        click.option("--values", type=click.Path(dir_okay=False, path_type=Path),
-                     help="CSV of ambition_id,year,value[,note] replacing national figures."),
-        click.option("--geography", default=default("geography"), show_default=defaults,
-                     help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026."),
-        click.option("--population-year", default=default("population_year"),
-                     show_default=defaults, type=int,
-                     help="ONS mid-year estimate used by population bases."),
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                     help="Output folder (replaced whole, only when everything succeeded). "
-                          "Default: outputs/."),
-        click.option("--level", type=click.Choice(["icb", "subicb"]), default=default("level"),
-                     show_default=defaults,
-                     help="subicb adds one workbook per sub-ICB location."),
+        click.option(
+            "--catalogue",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Ambitions catalogue (TOML). Default: the shipped MHIP 2019/20-2023/24.",
+        ),
+        click.option(
+            "--values",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="CSV of ambition_id,year,value[,note] replacing national figures.",
+        ),
+        click.option(
+            "--geography",
+            default=default("geography"),
+            show_default=defaults,
+            help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026.",
+        ),
+        click.option(
+            "--population-year",
+            default=default("population_year"),
+            show_default=defaults,
+            type=int,
+            help="ONS mid-year estimate used by population bases.",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Output folder (replaced whole, only when everything succeeded). "
+            "Default: outputs/.",
+        ),
+        click.option(
+            "--level",
+            type=click.Choice(["icb", "subicb"]),
+            default=default("level"),
+            show_default=defaults,
+            help="subicb adds one workbook per sub-ICB location.",
+        ),
         click.option("--region", help="Only this region's workbooks, e.g. Y63."),
         click.option("--system", help="Only this ICB's workbooks, e.g. QHM."),
     ]
@@ -59,6 +81,7 @@ def run_options(defaults: bool):
         for o in reversed(opts):
             f = o(f)
         return f
+
     return decorate
 
 
@@ -69,8 +92,7 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
         click.echo(f"mhtool: error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
     except ChecksFailed as exc:
-        click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""),
-                   err=True)
+        click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""), err=True)
         sys.exit(EXIT_CHECKS)
 
 
@@ -91,8 +113,10 @@ def run(**kw):
     """
     cfg = RunConfig(**kw)
     result = execute_or_exit(cfg, Options(command=_command_line(), progress=progress_wanted()))
-    click.echo(f"mhtool run: {result.rows:,} rows for {result.ambitions} ambitions; "
-               f"{result.files} files written to {result.out} in {result.seconds:.1f}s")
+    click.echo(
+        f"mhtool run: {result.rows:,} rows for {result.ambitions} ambitions; "
+        f"{result.files} files written to {result.out} in {result.seconds:.1f}s"
+    )
 
 
 def _command_line() -> str:

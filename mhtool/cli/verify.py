@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mhtool.manifest import verify as verify_folder
+from mhtool.run.manifest import verify as verify_folder
 
 
 @click.command("verify")
@@ -27,9 +27,11 @@ def verify(directory: Path) -> None:
         for f in files:
             click.echo(f"{kind}: {f}")
     if not v.ok:
-        click.echo(f"mhtool verify: {directory} differs from its manifest: "
-                   f"{len(v.changed)} changed, {len(v.missing)} missing, {len(v.added)} added",
-                   err=True)
+        click.echo(
+            f"mhtool verify: {directory} differs from its manifest: "
+            f"{len(v.changed)} changed, {len(v.missing)} missing, {len(v.added)} added",
+            err=True,
+        )
         sys.exit(1)
     click.echo(f"mhtool verify: all {v.checked} files in {directory} match manifest.json")
 

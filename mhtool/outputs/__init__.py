@@ -11,10 +11,17 @@ from pathlib import Path
 import polars as pl
 
 
-def write_outputs(spine: pl.DataFrame, out_dir: Path, meta: dict, *,
-                  subicb_workbooks: bool = False, region: str | None = None,
-                  system: str | None = None, progress: bool | None = None,
-                  workers: int | None = None) -> list[Path]:
+def write_outputs(
+    spine: pl.DataFrame,
+    out_dir: Path,
+    meta: dict,
+    *,
+    subicb_workbooks: bool = False,
+    region: str | None = None,
+    system: str | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> list[Path]:
     """Write england.xlsx, regions/, systems/, (subicbs/), charts/ and planning/ into
     out_dir and return the paths written, in a stable order.
 
@@ -25,8 +32,16 @@ def write_outputs(spine: pl.DataFrame, out_dir: Path, meta: dict, *,
     """
     from mhtool.outputs.batch import write_all
 
-    paths, _cells = write_all(spine, out_dir, meta, subicb_workbooks=subicb_workbooks,
-                              region=region, system=system, progress=progress, workers=workers)
+    paths, _cells = write_all(
+        spine,
+        out_dir,
+        meta,
+        subicb_workbooks=subicb_workbooks,
+        region=region,
+        system=system,
+        progress=progress,
+        workers=workers,
+    )
     return paths
 
 

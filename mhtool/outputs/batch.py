@@ -15,16 +15,18 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool.outputs import charts, scope as scopes, template
+from mhtool.outputs import charts, template
+from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import org_label
 from mhtool.outputs.views import prepare, tables
 from mhtool.outputs.workbook import Chart, write_workbook
-from mhtool.parallel import run_jobs
+from mhtool.run.parallel import run_jobs
 
 
 @dataclass
 class Task:
     """One charted organisation and the files that use its chart."""
+
     chart_code: str
     chart_file: str
     workbooks: list[scopes.Scope] = field(default_factory=list)
@@ -39,8 +41,9 @@ def workbook_title(df: pl.DataFrame, scope: scopes.Scope, meta: dict | None = No
     """'<meta title, or the period of the spine's years>: <organisation>'. Nothing names a
     particular plan, so a new planning round is a catalogue change only."""
     years = sorted(df.get_column("year").unique().drop_nulls().to_list())
-    title = (meta or {}).get("title") or \
-        f"Fair shares of national mental health ambitions, {years[0]} to {years[-1]}"
+    title = (meta or {}).get(
+        "title"
+    ) or f"Fair shares of national mental health ambitions, {years[0]} to {years[-1]}"
     if scope.level == "england":
         return f"{title}: England, every region, ICB and sub-ICB location"
     return f"{title}: {org_label(_org_name(df, scope.code), scope.code)}"
@@ -49,8 +52,11 @@ def workbook_title(df: pl.DataFrame, scope: scopes.Scope, meta: dict | None = No
 def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
     tasks: dict[str, Task] = {}
     for s in planned:
-        code = s.code if s.level != "subicb" else \
-            df.filter(pl.col("org_code") == s.code).get_column("parent_code")[0]
+        code = (
+            s.code
+            if s.level != "subicb"
+            else df.filter(pl.col("org_code") == s.code).get_column("parent_code")[0]
+        )
         name = "england" if code == "ENG" else code
         task = tasks.setdefault(code, Task(code, f"charts/{name}.png"))
         task.workbooks.append(s)
@@ -73,8 +79,9 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
         out.append((task.chart_file, 0))
     for s in task.workbooks:
         rows = scopes.rows(frame, s)
-        cells = write_workbook(out_dir / s.path, workbook_title(frame, s, meta), tables(rows),
-                               meta, chart)
+        cells = write_workbook(
+            out_dir / s.path, workbook_title(frame, s, meta), tables(rows), meta, chart
+        )
         out.append((s.path, cells))
     for file, icb in task.planning:
         rows = frame if icb is None else template.icb_rows(frame, icb)
@@ -87,14 +94,26 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
 def _task_rows(df: pl.DataFrame, task: Task) -> pl.DataFrame:
     """The smallest slice of the spine a task needs (less to send to a worker)."""
     first = task.workbooks[0]
-    return df if first.level == "england" else scopes.rows(
-        df, first if first.level != "subicb" else scopes.Scope("icb", task.chart_code))
+    return (
+        df
+        if first.level == "england"
+        else scopes.rows(
+            df, first if first.level != "subicb" else scopes.Scope("icb", task.chart_code)
+        )
+    )
 
 
-def write_all(spine: pl.DataFrame, out_dir: Path, meta: dict, *, subicb_workbooks: bool = False,
-              region: str | None = None, system: str | None = None,
-              progress: bool | None = None, workers: int | None = None
-              ) -> tuple[list[Path], int]:
+def write_all(
+    spine: pl.DataFrame,
+    out_dir: Path,
+    meta: dict,
+    *,
+    subicb_workbooks: bool = False,
+    region: str | None = None,
+    system: str | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> tuple[list[Path], int]:
     """Write the outputs; returns (paths in a stable order, cells written)."""
     out_dir = Path(out_dir)
     df = prepare(spine)
@@ -103,12 +122,22 @@ def write_all(spine: pl.DataFrame, out_dir: Path, meta: dict, *, subicb_workbook
     if progress is None:
         progress = sys.stdout.isatty()
     label = "Writing workbooks and charts" if progress else None
-    results = run_jobs(run_task, [(t, _task_rows(df, t), meta, out_dir) for t in tasks],
-                       workers=workers, label=label)
+    results = run_jobs(
+        run_task,
+        [(t, _task_rows(df, t), meta, out_dir) for t in tasks],
+        workers=workers,
+        label=label,
+    )
     written = [item for result in results for item in result]
-    order = {"england.xlsx": 0, "regions": 1, "systems": 2, "subicbs": 3, "charts": 4,
-             "planning": 5}
-    written.sort(key=lambda p: (order.get(p[0].split("/")[0], 9), p[0] != "planning/england.csv",
-                                p[0]))
+    order = {
+        "england.xlsx": 0,
+        "regions": 1,
+        "systems": 2,
+        "subicbs": 3,
+        "charts": 4,
+        "planning": 5,
+    }
+    written.sort(
+        key=lambda p: (order.get(p[0].split("/")[0], 9), p[0] != "planning/england.csv", p[0])
+    )
     return [out_dir / p for p, _ in written], sum(c for _, c in written)
-

@@ -20,20 +20,20 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-from PIL import Image, ImageDraw, ImageFont  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+from matplotlib import font_manager
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from PIL import Image, ImageDraw, ImageFont
 
-from mhtool.outputs.layout import org_label  # noqa: E402
+from mhtool.outputs.layout import org_label
 
 # Okabe–Ito colours (safe for colour-blind readers); the category is also written in words.
 CATEGORY_COLOURS = {"fixed": "#0072B2", "flexible": "#D55E00", "targeted": "#009E73"}
 NATIONAL_COLOUR = "#B8B8B8"  # a wide pale band under the fair-share line: shows even
-NATIONAL_WIDTH = 5.0         # where the two lines coincide
+NATIONAL_WIDTH = 5.0  # where the two lines coincide
 GRID_COLOUR = "#E4E4E4"
 DPI = 96
 FONT = 8
@@ -49,8 +49,7 @@ _SPAN = 0.72  # a sparkline's height as a fraction of its row
 
 def chart_rows(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
     """The count ambitions charted for one organisation, sorted by ambition then year."""
-    return df.filter(pl.col("org_code") == org_code, pl.col("kind") == "count").sort(
-        "_ar", "year")
+    return df.filter(pl.col("org_code") == org_code, pl.col("kind") == "count").sort("_ar", "year")
 
 
 def fmt_value(x: float | None, unit: str | None) -> str:
@@ -92,8 +91,10 @@ def _year_labels(years: tuple[str, ...]) -> list[str]:
     spacing_px = (_SPARK1 - _SPARK0) / 100 * axes_px / (len(years) - 1)
     width_px = max(len(y) for y in short) * SMALL * DPI / 72 * 0.62 + 4
     step = max(1, -(-int(width_px) // max(1, int(spacing_px))))
-    return [y if i % step == 0 or i == len(short) - 1 and (i % step) * spacing_px >= width_px
-            else "" for i, y in enumerate(short)]
+    return [
+        y if i % step == 0 or i == len(short) - 1 and (i % step) * spacing_px >= width_px else ""
+        for i, y in enumerate(short)
+    ]
 
 
 def _label(panel: pl.DataFrame) -> str:
@@ -126,8 +127,7 @@ def _canvas(n_rows: int):
 
 @lru_cache(maxsize=1)
 def _font() -> ImageFont.FreeTypeFont:
-    path = font_manager.findfont(font_manager.FontProperties(family=plt.rcParams[
-        "font.family"]))
+    path = font_manager.findfont(font_manager.FontProperties(family=plt.rcParams["font.family"]))
     return ImageFont.truetype(path, size=round(FONT * DPI / 72))
 
 
@@ -137,15 +137,15 @@ def _small_font() -> ImageFont.FreeTypeFont:
 
 
 @lru_cache(maxsize=32)
-def _background(layout: tuple[tuple[str, str | None], ...], years: tuple[str, ...],
-                with_national: bool) -> np.ndarray:
+def _background(
+    layout: tuple[tuple[str, str | None], ...], years: tuple[str, ...], with_national: bool
+) -> np.ndarray:
     """`layout` here holds (category, row label or None for a heading)."""
     """The parts of a chart that depend only on its rows: rendered once, reused."""
     fig, ax, height = _canvas(len(layout))
     bold = {"fontsize": FONT, "weight": "bold", "va": "bottom"}
     ax.text(_LABEL, -0.65, "Ambition ID", **bold)
-    ax.text((_SPARK0 + _SPARK1) / 2, -1.05, "Fair share by financial year",
-            ha="center", **bold)
+    ax.text((_SPARK0 + _SPARK1) / 2, -1.05, "Fair share by financial year", ha="center", **bold)
     xs = _xs(len(years))
     for x, year in zip(xs, _year_labels(years)):
         if year:
@@ -156,37 +156,67 @@ def _background(layout: tuple[tuple[str, str | None], ...], years: tuple[str, ..
     top, bottom = 0.5 - _SPAN / 2 - 0.5, _SPAN / 2  # a sparkline's extent about its row
     for i, (category, ref) in enumerate(layout):
         if ref is None:
-            ax.text(_LABEL, i + 0.2, f"{category.capitalize()} ambitions", fontsize=9,
-                    weight="bold", va="center")
+            ax.text(
+                _LABEL,
+                i + 0.2,
+                f"{category.capitalize()} ambitions",
+                fontsize=9,
+                weight="bold",
+                va="center",
+            )
         else:
             ax.text(_LABEL + 1.5, i, ref, va="center", fontsize=FONT)
             rules.append([(0, i + 0.5), (100, i + 0.5)])
             # Year gridlines, and a value axis with ticks at the row's 0 and maximum.
             grid += [[(x, i - 0.5), (x, i + 0.5)] for x in xs]
             x0 = _SPARK0 - 0.8
-            scale += [[(x0, i + top), (x0, i + bottom)], [(x0 - 0.6, i + top), (x0, i + top)],
-                      [(x0 - 0.6, i + bottom), (x0, i + bottom)]]
+            scale += [
+                [(x0, i + top), (x0, i + bottom)],
+                [(x0 - 0.6, i + top), (x0, i + top)],
+                [(x0 - 0.6, i + bottom), (x0, i + bottom)],
+            ]
     ax.add_collection(LineCollection(grid, colors=GRID_COLOUR, linewidths=0.6))
     ax.add_collection(LineCollection(scale, colors="#888888", linewidths=0.6))
     ax.add_collection(LineCollection(rules, colors="#DDDDDD", linewidths=0.6))
     present = {c for c, _ in layout}
     suffix = ": fair share" if with_national else ""
-    handles = [Line2D([], [], color=c, linewidth=2, label=k.capitalize() + suffix)
-               for k, c in CATEGORY_COLOURS.items() if k in present]
+    handles = [
+        Line2D([], [], color=c, linewidth=2, label=k.capitalize() + suffix)
+        for k, c in CATEGORY_COLOURS.items()
+        if k in present
+    ]
     if with_national:
-        handles.append(Line2D([], [], color=NATIONAL_COLOUR, linewidth=NATIONAL_WIDTH,
-                              solid_capstyle="butt", label="Share of national line"))
-        subtitle = ("Solid line: the organisation's fair share; wide pale line beneath it: its "
-                    "share of the national line.")
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=NATIONAL_COLOUR,
+                linewidth=NATIONAL_WIDTH,
+                solid_capstyle="butt",
+                label="Share of national line",
+            )
+        )
+        subtitle = (
+            "Solid line: the organisation's fair share; wide pale line beneath it: its "
+            "share of the national line."
+        )
     else:
         subtitle = "Solid line: the national figure in each financial year."
-    subtitle += (f"\nFinancial years {years[0]} to {years[-1]}. Each row has its own scale "
-                 f"(marked at its left; units on its right).")
-    fig.text(0.01, 1 - 0.3 / height, subtitle, fontsize=6.5, va="top", color="#333333",
-             wrap=False)
-    fig.legend(handles=handles, loc="upper left", ncol=len(handles), fontsize=FONT,
-               frameon=False, bbox_to_anchor=(0.0, 1 - 0.56 / height), handlelength=1.6,
-               columnspacing=1.0)
+    subtitle += (
+        f"\nFinancial years {years[0]} to {years[-1]}. Each row has its own scale "
+        f"(marked at its left; units on its right)."
+    )
+    fig.text(0.01, 1 - 0.3 / height, subtitle, fontsize=6.5, va="top", color="#333333", wrap=False)
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        ncol=len(handles),
+        fontsize=FONT,
+        frameon=False,
+        bbox_to_anchor=(0.0, 1 - 0.56 / height),
+        handlelength=1.6,
+        columnspacing=1.0,
+    )
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba()).copy()
     plt.close(fig)
@@ -205,8 +235,9 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
     years = tuple(sorted(rows.get_column("year").unique().to_list()))
     layout = _layout(panels)
     england = level == "england"
-    background = _background(tuple((c, None if i is None else _label(panels[i]))
-                                   for c, i in layout), years, not england)
+    background = _background(
+        tuple((c, None if i is None else _label(panels[i])) for c, i in layout), years, not england
+    )
     fig, ax, height = _canvas(len(layout))
     fig.figimage(background, 0, 0, origin="upper", zorder=-1)
     own: dict[str, list] = {}
@@ -220,9 +251,13 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         unit = panel.get_column("unit")[0]
         rows_by_year = {r["year"]: r for r in panel.iter_rows(named=True)}
         values = [rows_by_year[y]["value"] if y in rows_by_year else None for y in years]
-        share = [None if y not in rows_by_year or None in (
-            rows_by_year[y]["national_value"], rows_by_year[y]["share"])
-            else rows_by_year[y]["national_value"] * rows_by_year[y]["share"] for y in years]
+        share = [
+            None
+            if y not in rows_by_year
+            or None in (rows_by_year[y]["national_value"], rows_by_year[y]["share"])
+            else rows_by_year[y]["national_value"] * rows_by_year[y]["share"]
+            for y in years
+        ]
         known_all = [v for v in values + share if v is not None]
         low, high = min(known_all + [0]), max(known_all + [0])
         if high == low:
@@ -230,15 +265,23 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
 
         def line(vals):
             # A lone figure has no trajectory, but its marker is still at its value.
-            return [(x, i + _SPAN / 2 - _SPAN * (v - low) / (high - low))
-                    for x, v in zip(xs, vals) if v is not None]
+            return [
+                (x, i + _SPAN / 2 - _SPAN * (v - low) / (high - low))
+                for x, v in zip(xs, vals)
+                if v is not None
+            ]
 
         own.setdefault(category, []).append(line(values))
         if not england:
             national.append(line(share))
         known = [v for v in values if v is not None]
-        label = "[x]" if not known else fmt_value(known[0], unit) if len(known) == 1 else \
-            f"{fmt_value(known[0], unit)} → {fmt_value(known[-1], unit)}"
+        label = (
+            "[x]"
+            if not known
+            else fmt_value(known[0], unit)
+            if len(known) == 1
+            else f"{fmt_value(known[0], unit)} → {fmt_value(known[-1], unit)}"
+        )
         labels.append((ax.transData.transform((_LAST, i)), label))
         for v, y in ((high, i - _SPAN / 2), (low, i + _SPAN / 2)):
             ticks.append((ax.transData.transform((_SPARK0 - 1.8, y)), fmt_tick(v, unit)))
@@ -248,11 +291,18 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         ends = [p[-1] for p in lines if p]  # a marker also shows single-year ambitions
         ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=10, color=colour, zorder=3)
     if national:  # underneath and wider: where the two lines coincide the band still shows
-        ax.add_collection(LineCollection(national, colors=NATIONAL_COLOUR,
-                                         linewidths=NATIONAL_WIDTH, capstyle="butt",
-                                         zorder=1))
-    fig.text(0.01, 1 - 0.1 / height, org_label(name, org_code), fontsize=10.5, weight="bold",
-             va="top")
+        ax.add_collection(
+            LineCollection(
+                national,
+                colors=NATIONAL_COLOUR,
+                linewidths=NATIONAL_WIDTH,
+                capstyle="butt",
+                zorder=1,
+            )
+        )
+    fig.text(
+        0.01, 1 - 0.1 / height, org_label(name, org_code), fontsize=10.5, weight="bold", va="top"
+    )
     fig.canvas.draw()
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
     plt.close(fig)
@@ -266,12 +316,14 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         draw.text((x, image.height - y), tick, font=small, fill=(68, 68, 68, 255), anchor="rm")
     buf = io.BytesIO()
     image.save(buf, format="PNG")  # no text chunks: byte-identical on rerun
-    alt = (f"Chart for {org_label(name, org_code)}: one row per count ambition "
-           f"({len(panels)} in all, "
-           f"labelled by planning reference or ambition ID and grouped by category), each with "
-           f"its figures for the first and last years that have one and a line of its fair "
-           f"share in each financial year on the row's own scale from zero or its lowest "
-           f"figure to its highest" + ("" if england else ", drawn over a wide pale "
-                                              "line of its share of the national figure")
-           + ". The figures are in the tables of this workbook.")
+    alt = (
+        f"Chart for {org_label(name, org_code)}: one row per count ambition "
+        f"({len(panels)} in all, "
+        f"labelled by planning reference or ambition ID and grouped by category), each with "
+        f"its figures for the first and last years that have one and a line of its fair "
+        f"share in each financial year on the row's own scale from zero or its lowest "
+        f"figure to its highest"
+        + ("" if england else ", drawn over a wide pale line of its share of the national figure")
+        + ". The figures are in the tables of this workbook."
+    )
     return buf.getvalue(), alt

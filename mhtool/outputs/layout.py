@@ -12,14 +12,14 @@ SHEETS: dict[str, str] = {
     "Contents": "This list of sheets",
     "Notes": "Numbered notes referred to as [note N] in the tables",
     "Fixed": "Fixed ambitions, activity only (people, sites, rates): each organisation's "
-              "share by year, with the national figure",
+    "share by year, with the national figure",
     "Flexible": "Flexible ambitions, activity only (people, sites, rates): each organisation's "
-              "share by year, with the national figure",
+    "share by year, with the national figure",
     "Targeted": "Targeted ambitions, activity only (people, sites, rates): each organisation's "
-              "share by year, with the national figure",
+    "share by year, with the national figure",
     "Funding": "Funding (£) by programme and year, for every category of ambition",
     "Workforce": "Workforce (whole-time equivalent staff) by staff group and year, for every "
-                 "category of ambition",
+    "category of ambition",
     "Shares": "Each organisation's share of England under each basis used",
     "Charts": "Trajectories of each count ambition against the national line",
     "Data": "All figures in one long table, in the layout of the NHS planning templates",
@@ -41,9 +41,9 @@ TABLES: dict[str, str] = {
     "Data": "data_long",
 }
 
-TITLE_ROW = 0        # A1: sheet title
+TITLE_ROW = 0  # A1: sheet title
 DESCRIPTION_ROW = 1  # A2: one line saying what the sheet holds
-HEADER_ROW = 2       # A3: table header (0-based rows, as XlsxWriter counts)
+HEADER_ROW = 2  # A3: table header (0-based rows, as XlsxWriter counts)
 
 # Shorthand for cells with no number, as the GSS guidance on symbols recommends.
 NOT_AVAILABLE = "[x]"

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 
 from mhtool.outputs.views import basis_name, is_targeted_basis
 
-OGL = ("Contains public sector information licensed under the Open Government Licence v3.0. "
-       "Source: Office for National Statistics; NHS Digital; NHS England.")
+OGL = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Source: Office for National Statistics; NHS Digital; NHS England."
+)
 CONTACT = "Contact: [add the name and email address of the team answering questions here]"
 
 PROVENANCE = (
@@ -49,12 +51,15 @@ def _basis_text(bases_used: list[str], described: Mapping) -> str:
     parts = []
     for b in bases_used:
         if b not in described and b.startswith(SUM_OF):
-            text = ("below England each organisation's figure is the sum of its figures for "
-                    "those lines, so the total agrees with its parts; the share is its share of "
-                    "England's total")
+            text = (
+                "below England each organisation's figure is the sum of its figures for "
+                "those lines, so the total agrees with its parts; the share is its share of "
+                "England's total"
+            )
         else:
-            text = str(described.get(b) or described.get(basis_name(b)) or
-                       "no description supplied").rstrip(".")
+            text = str(
+                described.get(b) or described.get(basis_name(b)) or "no description supplied"
+            ).rstrip(".")
             if is_targeted_basis(b) and b not in described:
                 text += ", shared only among the systems named"
         parts.append(f"{b}: {text}")
@@ -69,11 +74,13 @@ def _extra(notes) -> list[str]:
     return [str(n) for n in notes]
 
 
-def notes(bases_used: list[str], meta: dict, national_only: list[str] | None = None
-          ) -> list[str]:
+def notes(bases_used: list[str], meta: dict, national_only: list[str] | None = None) -> list[str]:
     """Note texts in order; note N is notes(...)[N - 1]."""
-    shown = (f" In this workbook: {', '.join(national_only)}." if national_only
-             else " There are none in this workbook.")
+    shown = (
+        f" In this workbook: {', '.join(national_only)}."
+        if national_only
+        else " There are none in this workbook."
+    )
     return [
         "Rounding: shares are kept unrounded and figures rounded top-down (England, then "
         "regions, then ICBs within each region, then sub-ICB locations within each ICB) by the "
@@ -102,29 +109,44 @@ def notes(bases_used: list[str], meta: dict, national_only: list[str] | None = N
 def cover(title: str, meta: dict) -> list[tuple[str, str]]:
     """(heading, text) pairs for the Cover sheet below its title."""
     return [
-        ("About these figures", "Each organisation's fair share of the national mental "
-         "health ambitions in the catalogue named below, found by applying a basis (weights "
-         "such as population or need) to each national figure and rounding so every level "
-         "sums exactly to the level above [note 1]."),
-        ("What they are not", "They are not targets agreed with any organisation, not "
-         "measures of activity delivered or performance, and not official statistics. Many "
-         "national figures are inferred or approximate rather than stated in a source; each "
-         "is labelled in the Provenance column [note 3]. Year-by-year figures for flexible "
-         "ambitions are indicative: the ask is flexible and it is phased on a straight line "
-         "[note 3]. A total line and its "
-         "part lines overlap and must not be added together [note 8]. Local plans may differ "
-         "for good local reasons."),
-        ("Geography and reference data", f"Organisation boundaries: {meta.get('geography')} "
-         f"sub-ICB locations. Population year: {meta.get('population_year')}. Reference "
-         f"data: {meta.get('reference_data')}."),
+        (
+            "About these figures",
+            "Each organisation's fair share of the national mental "
+            "health ambitions in the catalogue named below, found by applying a basis (weights "
+            "such as population or need) to each national figure and rounding so every level "
+            "sums exactly to the level above [note 1].",
+        ),
+        (
+            "What they are not",
+            "They are not targets agreed with any organisation, not "
+            "measures of activity delivered or performance, and not official statistics. Many "
+            "national figures are inferred or approximate rather than stated in a source; each "
+            "is labelled in the Provenance column [note 3]. Year-by-year figures for flexible "
+            "ambitions are indicative: the ask is flexible and it is phased on a straight line "
+            "[note 3]. A total line and its "
+            "part lines overlap and must not be added together [note 8]. Local plans may differ "
+            "for good local reasons.",
+        ),
+        (
+            "Geography and reference data",
+            f"Organisation boundaries: {meta.get('geography')} "
+            f"sub-ICB locations. Population year: {meta.get('population_year')}. Reference "
+            f"data: {meta.get('reference_data')}.",
+        ),
         ("Catalogue", f"{meta.get('catalogue_name')} (SHA-256 {meta.get('catalogue_sha256')})."),
         ("Produced by", f"mhtool version {meta.get('tool_version')}."),
-        ("Data date", f"{meta.get('data_date')}: the release date of the newest reference "
-         f"data used. It is also the workbook's created date, so the same inputs give the "
-         f"same file whenever it is produced."),
+        (
+            "Data date",
+            f"{meta.get('data_date')}: the release date of the newest reference "
+            f"data used. It is also the workbook's created date, so the same inputs give the "
+            f"same file whenever it is produced.",
+        ),
         ("Source and licence", OGL),
         ("Contact", CONTACT),
-        ("Accessibility", "Each table starts in cell A3 below its title, with its header row "
-         "frozen and repeated on printed pages; notes are referred to as [note N] and listed "
-         "on the Notes sheet; no meaning is carried by colour alone."),
+        (
+            "Accessibility",
+            "Each table starts in cell A3 below its title, with its header row "
+            "frozen and repeated on printed pages; notes are referred to as [note N] and listed "
+            "on the Notes sheet; no meaning is carried by colour alone.",
+        ),
     ]

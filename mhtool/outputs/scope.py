@@ -20,13 +20,15 @@ KIND_OF_FOLDER = {v: k for k, v in FOLDERS.items()}
 @dataclass(frozen=True)
 class Scope:
     """One workbook: its level ('england', 'region', 'icb', 'subicb') and org code."""
+
     level: str
     code: str
 
     @property
     def path(self) -> str:
-        return "england.xlsx" if self.level == "england" else \
-            f"{FOLDERS[self.level]}/{self.code}.xlsx"
+        return (
+            "england.xlsx" if self.level == "england" else f"{FOLDERS[self.level]}/{self.code}.xlsx"
+        )
 
     @classmethod
     def from_path(cls, rel: str) -> Scope | None:
@@ -41,8 +43,7 @@ class Scope:
 
 
 def _codes(spine: pl.DataFrame, level: str) -> list[str]:
-    return sorted(spine.filter(pl.col("level") == level).get_column("org_code").unique()
-                  .to_list())
+    return sorted(spine.filter(pl.col("level") == level).get_column("org_code").unique().to_list())
 
 
 def _parents(spine: pl.DataFrame) -> dict[str, str]:
@@ -50,8 +51,13 @@ def _parents(spine: pl.DataFrame) -> dict[str, str]:
     return dict(zip(*orgs.get_columns()))
 
 
-def plan(spine: pl.DataFrame, *, subicb_workbooks: bool = False, region: str | None = None,
-         system: str | None = None) -> list[Scope]:
+def plan(
+    spine: pl.DataFrame,
+    *,
+    subicb_workbooks: bool = False,
+    region: str | None = None,
+    system: str | None = None,
+) -> list[Scope]:
     """The workbooks to write, England first, then regions, systems and sub-ICBs by code.
 
     `region` or `system` limits the run to that organisation and those below it;
@@ -62,16 +68,22 @@ def plan(spine: pl.DataFrame, *, subicb_workbooks: bool = False, region: str | N
     if region is not None:
         region = region.strip().upper()
         if region not in regions:
-            raise InputError(f"unknown region '{region}'; valid region codes: "
-                             f"{', '.join(regions)}", field="region")
+            raise InputError(
+                f"unknown region '{region}'; valid region codes: {', '.join(regions)}",
+                field="region",
+            )
     if system is not None:
         system = system.strip().upper()
         if system not in icbs:
-            raise InputError(f"unknown system (ICB) '{system}'; valid ICB codes: "
-                             f"{', '.join(icbs)}", field="system")
+            raise InputError(
+                f"unknown system (ICB) '{system}'; valid ICB codes: {', '.join(icbs)}",
+                field="system",
+            )
         if region is not None and parent.get(system) != region:
-            raise InputError(f"system '{system}' is not in region '{region}' (it is in "
-                             f"'{parent.get(system)}')", field="system")
+            raise InputError(
+                f"system '{system}' is not in region '{region}' (it is in '{parent.get(system)}')",
+                field="system",
+            )
     if system is not None:
         icbs = [system]
         regions = []
@@ -92,8 +104,14 @@ def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     lv, org, code = pl.col("level"), pl.col("org_code"), scope.code
     if scope.level == "england":
         return spine.with_columns(_own=pl.lit(True))
-    parent = dict(zip(*spine.filter(pl.col("level") != "england")
-                      .select("org_code", "parent_code").unique().get_columns()))
+    parent = dict(
+        zip(
+            *spine.filter(pl.col("level") != "england")
+            .select("org_code", "parent_code")
+            .unique()
+            .get_columns()
+        )
+    )
     if scope.level == "region":
         own = (pl.col("region_code") == code) | (org == code)
         context = lv == "england"
@@ -103,5 +121,4 @@ def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     else:
         own = org == code
         context = (lv == "england") | org.is_in([parent[code], parent[parent[code]]])
-    return spine.filter(own.fill_null(False) | context).with_columns(
-        _own=own.fill_null(False))
+    return spine.filter(own.fill_null(False) | context).with_columns(_own=own.fill_null(False))

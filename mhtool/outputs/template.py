@@ -16,8 +16,16 @@ from pathlib import Path
 
 import polars as pl
 
-COLUMNS = ["icb_code", "org_code", "planning_ref", "metric_code", "measure_type", "dim_type",
-           "fin_year", "value"]
+COLUMNS = [
+    "icb_code",
+    "org_code",
+    "planning_ref",
+    "metric_code",
+    "measure_type",
+    "dim_type",
+    "fin_year",
+    "value",
+]
 
 PERCENT_UNIT = r"(?i)percent|%"
 
@@ -27,9 +35,13 @@ def measure_type() -> pl.Expr:
     'Count' for counts (people, sites, £, WTE), 'Value' for any other rate. The one rule
     for the planning CSVs and the workbooks' Data sheet."""
     is_percent = pl.col("unit").fill_null("").str.contains(PERCENT_UNIT)
-    return (pl.when(pl.col("kind") != "rate").then(pl.lit("Count"))
-            .when(is_percent).then(pl.lit("Percentage"))
-            .otherwise(pl.lit("Value")))
+    return (
+        pl.when(pl.col("kind") != "rate")
+        .then(pl.lit("Count"))
+        .when(is_percent)
+        .then(pl.lit("Percentage"))
+        .otherwise(pl.lit("Value"))
+    )
 
 
 def format_value(x: float | None) -> str:
@@ -43,8 +55,11 @@ def format_value(x: float | None) -> str:
 def planning_frame(df: pl.DataFrame) -> pl.DataFrame:
     """The planning-template rows for a prepared slice of the spine, in hierarchy order."""
     frame = df.sort(["_o1", "_o2", "_o3", "_ar", "year"]).select(
-        pl.when(pl.col("level") == "icb").then(pl.col("org_code"))
-        .otherwise(pl.col("icb_code")).fill_null("").alias("icb_code"),
+        pl.when(pl.col("level") == "icb")
+        .then(pl.col("org_code"))
+        .otherwise(pl.col("icb_code"))
+        .fill_null("")
+        .alias("icb_code"),
         "org_code",
         pl.col("planning_ref").fill_null("").alias("planning_ref"),
         pl.col("ambition_id").alias("metric_code"),
@@ -53,14 +68,17 @@ def planning_frame(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("year").alias("fin_year"),
         pl.col("value"),
     )
-    return frame.with_columns(pl.Series("value", [format_value(v) for v in
-                                                  frame.get_column("value").to_list()],
-                                        dtype=pl.String))
+    return frame.with_columns(
+        pl.Series(
+            "value", [format_value(v) for v in frame.get_column("value").to_list()], dtype=pl.String
+        )
+    )
 
 
 def icb_rows(df: pl.DataFrame, icb: str) -> pl.DataFrame:
-    return df.filter((pl.col("org_code") == icb) | ((pl.col("level") == "subicb")
-                                                    & (pl.col("icb_code") == icb)))
+    return df.filter(
+        (pl.col("org_code") == icb) | ((pl.col("level") == "subicb") & (pl.col("icb_code") == icb))
+    )
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:

@@ -15,8 +15,16 @@ from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE, NOT_AVAILABLE
 from mhtool.outputs.template import measure_type
 
 # Fixed note numbers, referred to in headers and descriptions (see notes.py).
-(NOTE_ROUNDING, NOTE_BASES, NOTE_PROVENANCE, NOTE_RATES, NOTE_NATIONAL_ONLY, NOTE_SYMBOLS,
- NOTE_MEASURE_TYPE, NOTE_OVERLAP) = range(1, 9)
+(
+    NOTE_ROUNDING,
+    NOTE_BASES,
+    NOTE_PROVENANCE,
+    NOTE_RATES,
+    NOTE_NATIONAL_ONLY,
+    NOTE_SYMBOLS,
+    NOTE_MEASURE_TYPE,
+    NOTE_OVERLAP,
+) = range(1, 9)
 
 TARGETED_MARK = "(targeted"  # a basis label naming the systems a targeted ask is split among
 
@@ -28,6 +36,7 @@ class Column:
     """One table column: its header, the frame column it shows, and how to format it:
     'text', a key of layout.NUMBER_FORMATS, or 'row' (the frame's `_fmt` column says).
     Missing values show as [z] (not applicable) for text and shares, else [x]."""
+
     header: str
     key: str
     fmt: str = "text"
@@ -43,6 +52,7 @@ class Column:
 @dataclass
 class Table:
     """One sheet's table. `name` is the Excel table's name (default: layout.TABLES[sheet])."""
+
     sheet: str
     title: str
     description: str
@@ -61,18 +71,28 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
     natural order of planning reference. Call it on the whole spine: a targeted ambition's
     basis label is worked out from every ICB (see _label_targeted_bases)."""
     level = pl.col("level")
-    blank_is_missing = [pl.when(pl.col(c).str.strip_chars() == "").then(None)
-                        .otherwise(pl.col(c)).alias(c) for c in ("planning_ref", "basis")]
+    blank_is_missing = [
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("planning_ref", "basis")
+    ]
     df = spine.with_columns(*blank_is_missing).with_columns(
-        _o1=pl.when(level == "england").then(pl.lit(""))
-        .when(level == "region").then(pl.col("org_code"))
-        .otherwise(pl.col("region_code")).fill_null(""),
-        _o2=pl.when(level.is_in(["england", "region"])).then(pl.lit(""))
-        .when(level == "icb").then(pl.col("org_code"))
-        .otherwise(pl.col("icb_code")).fill_null(""),
+        _o1=pl.when(level == "england")
+        .then(pl.lit(""))
+        .when(level == "region")
+        .then(pl.col("org_code"))
+        .otherwise(pl.col("region_code"))
+        .fill_null(""),
+        _o2=pl.when(level.is_in(["england", "region"]))
+        .then(pl.lit(""))
+        .when(level == "icb")
+        .then(pl.col("org_code"))
+        .otherwise(pl.col("icb_code"))
+        .fill_null(""),
         _o3=pl.when(level == "subicb").then(pl.col("org_code")).otherwise(pl.lit("")),
-        _fmt=pl.when(pl.col("kind") == "rate").then(pl.lit("rate"))
-        .when(pl.col("measure") == "workforce").then(pl.lit("wte"))
+        _fmt=pl.when(pl.col("kind") == "rate")
+        .then(pl.lit("rate"))
+        .when(pl.col("measure") == "workforce")
+        .then(pl.lit("wte"))
         .when((pl.col("measure") == "funding") & pl.col("unit").str.contains(r"^(£|GBP)"))
         .then(pl.lit("money"))
         .otherwise(pl.lit("count")),
@@ -80,10 +100,13 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
     )
     df = _label_targeted_bases(df)
     ambitions = df.select("ambition_id", "planning_ref").unique()
-    order = sorted(ambitions.iter_rows(),
-                   key=lambda r: (_natural(r[1] or ""), _natural(r[0] or "")))
-    rank = pl.DataFrame({"ambition_id": [r[0] for r in order], "_ar": range(len(order))},
-                        schema={"ambition_id": pl.String, "_ar": pl.Int64})
+    order = sorted(
+        ambitions.iter_rows(), key=lambda r: (_natural(r[1] or ""), _natural(r[0] or ""))
+    )
+    rank = pl.DataFrame(
+        {"ambition_id": [r[0] for r in order], "_ar": range(len(order))},
+        schema={"ambition_id": pl.String, "_ar": pl.Int64},
+    )
     return df.join(rank.unique("ambition_id", keep="first"), on="ambition_id", how="left")
 
 
@@ -96,13 +119,19 @@ def _label_targeted_bases(df: pl.DataFrame) -> pl.DataFrame:
     the ICBs given a non-zero share. A targeted ambition shared among every ICB keeps its
     plain basis (its shares are the basis's shares of England); one reported for England
     alone keeps it too (it has no shares below England)."""
-    targeted = df.filter(pl.col("category") == "targeted", pl.col("basis").is_not_null(),
-                         ~pl.col("basis").str.contains(TARGETED_MARK, literal=True))
+    targeted = df.filter(
+        pl.col("category") == "targeted",
+        pl.col("basis").is_not_null(),
+        ~pl.col("basis").str.contains(TARGETED_MARK, literal=True),
+    )
     if targeted.is_empty():
         return df
     all_icbs = df.filter(pl.col("level") == "icb").get_column("org_code").n_unique()
-    named = (targeted.filter(pl.col("level") == "icb", pl.col("share").fill_null(0) > 0)
-             .group_by("ambition_id").agg(pl.col("org_code").unique().sort().alias("icbs")))
+    named = (
+        targeted.filter(pl.col("level") == "icb", pl.col("share").fill_null(0) > 0)
+        .group_by("ambition_id")
+        .agg(pl.col("org_code").unique().sort().alias("icbs"))
+    )
     labels = {a: ", ".join(icbs) for a, icbs in named.iter_rows() if 0 < len(icbs) < all_icbs}
     if not labels:
         return df
@@ -110,7 +139,9 @@ def _label_targeted_bases(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(
         pl.when(label.is_not_null() & (pl.col("category") == "targeted"))
         .then(pl.format("{} {}: {})", pl.col("basis"), pl.lit(TARGETED_MARK), label))
-        .otherwise(pl.col("basis")).alias("basis"))
+        .otherwise(pl.col("basis"))
+        .alias("basis")
+    )
 
 
 def is_targeted_basis(basis: str | None) -> bool:
@@ -138,8 +169,7 @@ _ORG_KEYS = ["org_code", "ons_code", "org_name", "parent_code", "_level_name", *
 
 def _by_year(years: list[str], value: str, prefix: str) -> list[pl.Expr]:
     """One column per year holding `value` for that year (`prefix` + year); null if none."""
-    return [pl.col(value).filter(pl.col("year") == y).first().alias(prefix + y)
-            for y in years]
+    return [pl.col(value).filter(pl.col("year") == y).first().alias(prefix + y) for y in years]
 
 
 def _units(frame: pl.DataFrame) -> list[str]:
@@ -158,13 +188,28 @@ def category_table(df: pl.DataFrame, category: str) -> Table | None:
     if part.is_empty():
         return None
     years = years_of(part)
-    keys = [*_ORG_KEYS, "_ar", "ambition_id", "planning_ref", "title", "programme",
-            "measure", "kind", "unit", "basis", "_fmt"]
-    frame = (part.group_by(keys).agg(
-        pl.col("share").sort_by("year").last().alias("share"),
-        *_by_year(years, "value", "v"),
-        *_by_year(years, "national_value", "n"),
-    ).sort([*ORG_SORT, "_ar"]))
+    keys = [
+        *_ORG_KEYS,
+        "_ar",
+        "ambition_id",
+        "planning_ref",
+        "title",
+        "programme",
+        "measure",
+        "kind",
+        "unit",
+        "basis",
+        "_fmt",
+    ]
+    frame = (
+        part.group_by(keys)
+        .agg(
+            pl.col("share").sort_by("year").last().alias("share"),
+            *_by_year(years, "value", "v"),
+            *_by_year(years, "national_value", "n"),
+        )
+        .sort([*ORG_SORT, "_ar"])
+    )
     name = category.capitalize()
     columns = [
         *ORG_COLUMNS,
@@ -181,14 +226,18 @@ def category_table(df: pl.DataFrame, category: str) -> Table | None:
         *[Column(f"England {y} (see Unit)", "n" + y, "row") for y in years],
     ]
     return Table(
-        name, f"{name} ambitions (activity): fair shares by organisation and year",
+        name,
+        f"{name} ambitions (activity): fair shares by organisation and year",
         f"One row per organisation and activity ambition, in its unit; £ and staff are on "
         f"other sheets [note {NOTE_ROUNDING}] [note {NOTE_RATES}] [note {NOTE_SYMBOLS}].",
-        columns, frame)
+        columns,
+        frame,
+    )
 
 
-def _measure_table(df: pl.DataFrame, measure: str, sheet: str, title: str, group: str,
-                   description: str) -> Table | None:
+def _measure_table(
+    df: pl.DataFrame, measure: str, sheet: str, title: str, group: str, description: str
+) -> Table | None:
     """Funding / Workforce: one row per organisation × ambition of that measure, years
     across. Ambitions are not summed: national lines can overlap (a total and its parts).
     This is the only sheet for the measure's lines (rates included), since the category
@@ -197,32 +246,48 @@ def _measure_table(df: pl.DataFrame, measure: str, sheet: str, title: str, group
     if part.is_empty():
         return None
     years = years_of(part)
-    keys = [*_ORG_KEYS, "_ar", "ambition_id", "planning_ref", "title", "programme", "unit",
-            "_fmt"]
-    frame = part.group_by(keys).agg(*_by_year(years, "value", "v")).sort(
-        [*ORG_SORT, "programme", "_ar"])
+    keys = [*_ORG_KEYS, "_ar", "ambition_id", "planning_ref", "title", "programme", "unit", "_fmt"]
+    frame = (
+        part.group_by(keys)
+        .agg(*_by_year(years, "value", "v"))
+        .sort([*ORG_SORT, "programme", "_ar"])
+    )
     fmts = set(frame.get_column("_fmt").to_list())
     units = ["£"] if fmts == {"money"} else _units(frame)
-    columns = [*ORG_COLUMNS, Column("Programme", "programme"),
-               Column("Ambition ID", "ambition_id"),
-               Column("Planning reference", "planning_ref", missing=NOT_AVAILABLE),
-               Column(group, "title"), Column("Unit", "unit"),
-               *[Column(_year_header(y, units), "v" + y, "row") for y in years]]
+    columns = [
+        *ORG_COLUMNS,
+        Column("Programme", "programme"),
+        Column("Ambition ID", "ambition_id"),
+        Column("Planning reference", "planning_ref", missing=NOT_AVAILABLE),
+        Column(group, "title"),
+        Column("Unit", "unit"),
+        *[Column(_year_header(y, units), "v" + y, "row") for y in years],
+    ]
     return Table(sheet, title, description, columns, frame)
 
 
 def funding_table(df: pl.DataFrame) -> Table | None:
     return _measure_table(
-        df, "funding", "Funding", "Funding by programme and year", "Funding line",
+        df,
+        "funding",
+        "Funding",
+        "Funding by programme and year",
+        "Funding line",
         f"One row per organisation and funding line, in pounds (£); lines overlap, so do "
-        f"not add them up [note {NOTE_OVERLAP}].")
+        f"not add them up [note {NOTE_OVERLAP}].",
+    )
 
 
 def workforce_table(df: pl.DataFrame) -> Table | None:
     return _measure_table(
-        df, "workforce", "Workforce", "Workforce by staff group and year", "Staff group",
+        df,
+        "workforce",
+        "Workforce",
+        "Workforce by staff group and year",
+        "Staff group",
         f"One row per organisation and staff group; a total and its groups overlap, so do "
-        f"not add them up [note {NOTE_OVERLAP}].")
+        f"not add them up [note {NOTE_OVERLAP}].",
+    )
 
 
 def shares_table(df: pl.DataFrame) -> Table | None:
@@ -239,17 +304,28 @@ def shares_table(df: pl.DataFrame) -> Table | None:
     years = years_of(part)
     keys = [*_ORG_KEYS, "basis"]
     part = part.sort(pl.col("category") == "targeted", "ambition_id")
-    frame = part.group_by(keys).agg(
-        pl.col("ambition_id").n_unique().alias("n"),
-        *_by_year(years, "share", "s"),
-    ).sort([*ORG_SORT, "basis"])
-    columns = [*ORG_COLUMNS, Column(f"Basis [note {NOTE_BASES}]", "basis"),
-               Column("Ambitions using this basis (number)", "n", "count"),
-               *[Column(f"Share of England, {y} (%)", "s" + y, "share") for y in years]]
-    return Table("Shares", "Shares of England by basis",
-                 f"One row per organisation and basis: its unrounded share of England's figure "
-                 f"by year [note {NOTE_BASES}].",
-                 columns, frame)
+    frame = (
+        part.group_by(keys)
+        .agg(
+            pl.col("ambition_id").n_unique().alias("n"),
+            *_by_year(years, "share", "s"),
+        )
+        .sort([*ORG_SORT, "basis"])
+    )
+    columns = [
+        *ORG_COLUMNS,
+        Column(f"Basis [note {NOTE_BASES}]", "basis"),
+        Column("Ambitions using this basis (number)", "n", "count"),
+        *[Column(f"Share of England, {y} (%)", "s" + y, "share") for y in years],
+    ]
+    return Table(
+        "Shares",
+        "Shares of England by basis",
+        f"One row per organisation and basis: its unrounded share of England's figure "
+        f"by year [note {NOTE_BASES}].",
+        columns,
+        frame,
+    )
 
 
 def data_table(df: pl.DataFrame) -> Table:
@@ -267,10 +343,14 @@ def data_table(df: pl.DataFrame) -> Table:
         Column("Unit", "unit"),
         Column(f"Provenance [note {NOTE_PROVENANCE}]", "provenance"),
     ]
-    return Table("Data", "All figures in the planning-template layout",
-                 f"One row per organisation, ambition and year, in the NHS planning-template "
-                 f"layout [note {NOTE_MEASURE_TYPE}].",
-                 columns, frame)
+    return Table(
+        "Data",
+        "All figures in the planning-template layout",
+        f"One row per organisation, ambition and year, in the NHS planning-template "
+        f"layout [note {NOTE_MEASURE_TYPE}].",
+        columns,
+        frame,
+    )
 
 
 def tables(df: pl.DataFrame) -> list[Table]:
@@ -278,4 +358,3 @@ def tables(df: pl.DataFrame) -> list[Table]:
     out = [category_table(df, c) for c in ("fixed", "flexible", "targeted")]
     out += [funding_table(df), workforce_table(df), shares_table(df), data_table(df)]
     return [t for t in out if t is not None]
-

@@ -22,12 +22,21 @@ import xlsxwriter
 
 from mhtool.outputs import notes as note_text
 from mhtool.outputs.layout import (
-    DESCRIPTION_ROW, HEADER_ROW, NUMBER_FORMATS, SHEETS, TABLES, TITLE_ROW,
+    DESCRIPTION_ROW,
+    HEADER_ROW,
+    NUMBER_FORMATS,
+    SHEETS,
+    TABLES,
+    TITLE_ROW,
 )
 from mhtool.outputs.views import Table
 
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False, "in_memory": True}
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "in_memory": True,
+}
 TABLE_STYLE = "Table Style Light 9"
 
 
@@ -99,10 +108,17 @@ def write_table(ws, table: Table, f: Formats) -> int:
                 write_number(r, c, v, fm)
     for c, width in enumerate(_widths(table)):
         ws.set_column(c, c, width)
-    ws.add_table(HEADER_ROW, 0, HEADER_ROW + max(frame.height, 1), len(table.columns) - 1, {
-        "name": table.name or TABLES[table.sheet], "style": TABLE_STYLE,
-        "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
-    })
+    ws.add_table(
+        HEADER_ROW,
+        0,
+        HEADER_ROW + max(frame.height, 1),
+        len(table.columns) - 1,
+        {
+            "name": table.name or TABLES[table.sheet],
+            "style": TABLE_STYLE,
+            "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
+        },
+    )
     _table_view(ws)
     return frame.height * len(table.columns) + len(table.columns) + 2
 
@@ -129,8 +145,12 @@ def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
 def _cover(ws, title: str, meta: dict, f: Formats) -> int:
     ws.set_column(0, 0, COVER_WIDTH)
     ws.write_string(TITLE_ROW, 0, title, f.title)
-    ws.write_string(DESCRIPTION_ROW, 0, "Fair shares of the national mental health ambitions "
-                    "for NHS regions, integrated care boards (ICBs) and sub-ICB locations.")
+    ws.write_string(
+        DESCRIPTION_ROW,
+        0,
+        "Fair shares of the national mental health ambitions "
+        "for NHS regions, integrated care boards (ICBs) and sub-ICB locations.",
+    )
     r = DESCRIPTION_ROW + 1
     for heading, text in note_text.cover(title, meta):
         ws.write_string(r, 0, heading, f.heading)
@@ -139,9 +159,17 @@ def _cover(ws, title: str, meta: dict, f: Formats) -> int:
     return r
 
 
-def simple_table(ws, sheet: str, title: str, description: str, headers: list[str],
-                 rows: list[list[str]], f: Formats, links: bool = False,
-                 name: str | None = None) -> int:
+def simple_table(
+    ws,
+    sheet: str,
+    title: str,
+    description: str,
+    headers: list[str],
+    rows: list[list[str]],
+    f: Formats,
+    links: bool = False,
+    name: str | None = None,
+) -> int:
     """A small all-text table (Contents, Notes) with wrapped text; `links` makes column A
     internal links; `name` is the Excel table's name (default: layout.TABLES[sheet])."""
     _heading(ws, title, description, f)
@@ -155,10 +183,17 @@ def simple_table(ws, sheet: str, title: str, description: str, headers: list[str
                 ws.write_string(r, c, text)
     ws.set_column(0, 0, 18)
     ws.set_column(1, len(headers) - 1, TEXT_WIDTH)
-    ws.add_table(HEADER_ROW, 0, HEADER_ROW + len(rows), len(headers) - 1, {
-        "name": name or TABLES[sheet], "style": TABLE_STYLE,
-        "columns": [{"header": h, "header_format": f.header} for h in headers],
-    })
+    ws.add_table(
+        HEADER_ROW,
+        0,
+        HEADER_ROW + len(rows),
+        len(headers) - 1,
+        {
+            "name": name or TABLES[sheet],
+            "style": TABLE_STYLE,
+            "columns": [{"header": h, "header_format": f.header} for h in headers],
+        },
+    )
     _table_view(ws)
     return len(rows) * len(headers) + 2
 
@@ -166,14 +201,21 @@ def simple_table(ws, sheet: str, title: str, description: str, headers: list[str
 def _charts(ws, chart: Chart, f: Formats) -> int:
     """The chart below its title, a short line naming its file, and its description (the
     same as the image's alternative text) wrapped above it."""
-    _heading(ws, "Charts", f"Trajectory chart, also saved as {chart.file}; its description "
-             f"is below.", f)
+    _heading(
+        ws, "Charts", f"Trajectory chart, also saved as {chart.file}; its description is below.", f
+    )
     ws.set_column(0, 0, TEXT_WIDTH)
     _wrapped(ws, HEADER_ROW, 0, chart.alt, TEXT_WIDTH, f.wrap)
-    ws.insert_image(HEADER_ROW + 1, 0, Path(chart.file).name, {
-        "image_data": io.BytesIO(chart.png), "description": chart.alt,
-        "object_position": 3,
-    })
+    ws.insert_image(
+        HEADER_ROW + 1,
+        0,
+        Path(chart.file).name,
+        {
+            "image_data": io.BytesIO(chart.png),
+            "description": chart.alt,
+            "object_position": 3,
+        },
+    )
     return 3
 
 
@@ -184,29 +226,47 @@ def _national_only(tables: list[Table]) -> list[str]:
         if {"ambition_id", "org_code"} <= set(t.frame.columns):
             for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
                 levels.setdefault(a, set()).add(org)
-    return sorted((a for a, orgs in levels.items() if orgs == {"ENG"}),
-                  key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)])
+    return sorted(
+        (a for a, orgs in levels.items() if orgs == {"ENG"}),
+        key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)],
+    )
 
 
-def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
-                   chart: Chart | None = None) -> int:
+def write_workbook(
+    path: Path, title: str, tables: list[Table], meta: dict, chart: Chart | None = None
+) -> int:
     """Write one workbook; returns the number of cells written."""
     by_sheet = {t.sheet: t for t in tables}
-    sheets = [s for s in SHEETS if s in ("Cover", "Contents", "Notes") or s in by_sheet
-              or (s == "Charts" and chart is not None)]
-    bases = sorted(set().union(*[
-        t.frame.get_column("basis").drop_nulls().unique().to_list()
-        for t in tables if "basis" in t.frame.columns]))
+    sheets = [
+        s
+        for s in SHEETS
+        if s in ("Cover", "Contents", "Notes")
+        or s in by_sheet
+        or (s == "Charts" and chart is not None)
+    ]
+    bases = sorted(
+        set().union(
+            *[
+                t.frame.get_column("basis").drop_nulls().unique().to_list()
+                for t in tables
+                if "basis" in t.frame.columns
+            ]
+        )
+    )
     national_only = _national_only(tables)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    wb.set_properties({
-        "title": title, "subject": "Fair shares of national NHS mental health ambitions",
-        "author": "mhtool", "keywords": "mental health, ICB, sub-ICB, fair shares",
-        "comments": f"mhtool {meta.get('tool_version')}; catalogue {meta.get('catalogue_name')} "
-                    f"sha256 {meta.get('catalogue_sha256')}; data date {meta.get('data_date')}",
-        "created": data_datetime(meta),
-    })
+    wb.set_properties(
+        {
+            "title": title,
+            "subject": "Fair shares of national NHS mental health ambitions",
+            "author": "mhtool",
+            "keywords": "mental health, ICB, sub-ICB, fair shares",
+            "comments": f"mhtool {meta.get('tool_version')}; catalogue {meta.get('catalogue_name')} "
+            f"sha256 {meta.get('catalogue_sha256')}; data date {meta.get('data_date')}",
+            "created": data_datetime(meta),
+        }
+    )
     f = Formats(wb)
     cells = 0
     for sheet in sheets:
@@ -218,15 +278,27 @@ def write_workbook(path: Path, title: str, tables: list[Table], meta: dict,
             cells += _cover(ws, title, meta, f)
         elif sheet == "Contents":
             cells += simple_table(
-                ws, sheet, "Contents", "This worksheet contains one table. Select a sheet "
-                "name to go to it.", ["Sheet name", "Description"],
-                [[s, SHEETS[s]] for s in sheets], f, links=True)
+                ws,
+                sheet,
+                "Contents",
+                "This worksheet contains one table. Select a sheet name to go to it.",
+                ["Sheet name", "Description"],
+                [[s, SHEETS[s]] for s in sheets],
+                f,
+                links=True,
+            )
         elif sheet == "Notes":
             texts = note_text.notes(bases, meta, national_only)
             cells += simple_table(
-                ws, sheet, "Notes", "This worksheet contains one table. Notes are referred "
-                "to in the other sheets as [note N].", ["Note number", "Note text"],
-                [[f"note {i}", t] for i, t in enumerate(texts, 1)], f)
+                ws,
+                sheet,
+                "Notes",
+                "This worksheet contains one table. Notes are referred "
+                "to in the other sheets as [note N].",
+                ["Note number", "Note text"],
+                [[f"note {i}", t] for i, t in enumerate(texts, 1)],
+                f,
+            )
         elif sheet == "Charts":
             cells += _charts(ws, chart, f)
         else:

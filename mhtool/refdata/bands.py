@@ -12,7 +12,7 @@ _BAND = re.compile(r"^(\d+)(?:-(\d+)|(\+))?$")
 
 
 def parse_bands(text: str, *, top: int = 90) -> list[tuple[str, int, int]]:
-    """"0-17,18-64,65+" -> [("0-17", 0, 17), ("18-64", 18, 64), ("65+", 65, max_age)].
+    """ "0-17,18-64,65+" -> [("0-17", 0, 17), ("18-64", 18, 64), ("65+", 65, max_age)].
 
     A single age ("0") is a one-year band; "N+" runs to `top`, the open top age of the
     source (90 for ONS, 95 for GP registered), so only the last band may be open-ended.
@@ -23,18 +23,17 @@ def parse_bands(text: str, *, top: int = 90) -> list[tuple[str, int, int]]:
     for i, part in enumerate(parts):
         m = _BAND.match(part)
         if not m:
-            raise InputError(f"bad age band {part!r}: use forms like 0-17, 65+ or 0",
-                             field="bands")
+            raise InputError(f"bad age band {part!r}: use forms like 0-17, 65+ or 0", field="bands")
         lo = int(m[1])
         hi = top if m[3] else int(m[2]) if m[2] else lo
         if m[3] and i != len(parts) - 1:
             raise InputError(f"open-ended band {part!r} must be the last", field="bands")
         if lo > hi or hi > top:
-            raise InputError(f"age band {part!r} is outside 0-{top} or reversed",
-                             field="bands")
+            raise InputError(f"age band {part!r} is outside 0-{top} or reversed", field="bands")
         bands.append((part, lo, hi))
-    for (a, lo1, hi1), (b, lo2, hi2) in zip(sorted(bands, key=lambda x: x[1]),
-                                            sorted(bands, key=lambda x: x[1])[1:]):
+    for (a, lo1, hi1), (b, lo2, hi2) in zip(
+        sorted(bands, key=lambda x: x[1]), sorted(bands, key=lambda x: x[1])[1:]
+    ):
         if lo2 <= hi1:
             raise InputError(f"age bands {a!r} and {b!r} overlap", field="bands")
     return bands

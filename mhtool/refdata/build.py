@@ -28,9 +28,9 @@ FLOAT_DECIMALS = 4
 
 @dataclass
 class Table:
-    path: str                  # relative to the output folder
+    path: str  # relative to the output folder
     df: pl.DataFrame
-    inputs: list[str]          # raw files, relative to the raw folder
+    inputs: list[str]  # raw files, relative to the raw folder
     totals: dict
     notes: list[str] = field(default_factory=list)
     routes: dict | None = None
@@ -38,8 +38,10 @@ class Table:
 
 def _totals(df: pl.DataFrame, by: list[str], values: list[str]) -> dict:
     agg = df.group_by(by).agg(pl.col(values).sum()).sort(by)
-    return {" ".join(str(r[b]) for b in by): {v: _num(r[v]) for v in values}
-            for r in agg.iter_rows(named=True)}
+    return {
+        " ".join(str(r[b]) for b in by): {v: _num(r[v]) for v in values}
+        for r in agg.iter_rows(named=True)
+    }
 
 
 def _num(x):
@@ -50,62 +52,112 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
     geo = geography.build(raw)
     tables = []
     for v, t in sorted(geo.trees.items()):
-        tables.append(Table(f"geography/geography_{v}.csv", t, geography.VINTAGE_INPUTS[v], {
-            "subicb": t["subicb_code"].n_unique(), "icb": t["icb_code"].n_unique(),
-            "region": t["region_code"].n_unique()}, geo.notes.get(v, [])))
-        progress(f"geography {v}: {t.height} sub-ICBs, {t['icb_code'].n_unique()} ICBs, "
-                 f"{t['region_code'].n_unique()} regions")
+        tables.append(
+            Table(
+                f"geography/geography_{v}.csv",
+                t,
+                geography.VINTAGE_INPUTS[v],
+                {
+                    "subicb": t["subicb_code"].n_unique(),
+                    "icb": t["icb_code"].n_unique(),
+                    "region": t["region_code"].n_unique(),
+                },
+                geo.notes.get(v, []),
+            )
+        )
+        progress(
+            f"geography {v}: {t.height} sub-ICBs, {t['icb_code'].n_unique()} ICBs, "
+            f"{t['region_code'].n_unique()} regions"
+        )
 
     mye, lsoas = population.ons_mye(raw, geo)
     pop20 = lsoas[2020].select("lsoa", pl.col("total").alias("population"))
     for a, b in (("2021", "2022"), ("2022", "2026")):
         cw = geography.crosswalk(geo, a, b, pop20)
         moved = cw.filter(pl.col("from_subicb_code") != pl.col("to_subicb_code"))
-        inputs = sorted(set(geography.VINTAGE_INPUTS[a] + geography.VINTAGE_INPUTS[b]
-                            + [population.MYE[2020]]))
-        tables.append(Table(f"geography/crosswalk_{a}_{b}.csv", cw, inputs, {
-            "lsoa_count": int(cw["lsoa_count"].sum()),
-            "population_mid2020": int(cw["population_mid2020"].sum()),
-            "moved_lsoas": int(moved["lsoa_count"].sum()),
-            "moved_population_mid2020": int(moved["population_mid2020"].sum())},
-            geo.notes.get(b, []) if b == "2026" else []))
+        inputs = sorted(
+            set(geography.VINTAGE_INPUTS[a] + geography.VINTAGE_INPUTS[b] + [population.MYE[2020]])
+        )
+        tables.append(
+            Table(
+                f"geography/crosswalk_{a}_{b}.csv",
+                cw,
+                inputs,
+                {
+                    "lsoa_count": int(cw["lsoa_count"].sum()),
+                    "population_mid2020": int(cw["population_mid2020"].sum()),
+                    "moved_lsoas": int(moved["lsoa_count"].sum()),
+                    "moved_population_mid2020": int(moved["population_mid2020"].sum()),
+                },
+                geo.notes.get(b, []) if b == "2026" else [],
+            )
+        )
         progress(f"crosswalk {a}->{b}: {cw.height} rows, {moved['lsoa_count'].sum()} LSOAs move")
 
-    inputs = sorted(set(population.MYE.values()) | {i for v in geography.VINTAGE_INPUTS.values()
-                                                     for i in v})
-    tables.append(Table("population/ons_mye.csv", mye, inputs,
-                        _totals(mye, ["year", "geography"], ["population"]),
-                        [f"geography {v}: {n}" for v in ("2024", "2026")
-                         for n in geo.notes.get(v, [])]))
+    inputs = sorted(
+        set(population.MYE.values()) | {i for v in geography.VINTAGE_INPUTS.values() for i in v}
+    )
+    tables.append(
+        Table(
+            "population/ons_mye.csv",
+            mye,
+            inputs,
+            _totals(mye, ["year", "geography"], ["population"]),
+            [f"geography {v}: {n}" for v in ("2024", "2026") for n in geo.notes.get(v, [])],
+        )
+    )
     progress(f"ONS mid-year estimates: {mye.height} rows")
 
     gp = population.gp_registered(raw, geo)
     women = gp.filter((pl.col("sex") == "female") & pl.col("age").is_between(15, 44))
-    tables.append(Table("population/gp_registered.csv", gp,
-                        [population.GP_REG, geography.PRAC_MAP26],
-                        _totals(gp, ["sex"], ["patients"]) | {
-                            "all": {"patients": int(gp["patients"].sum())},
-                            "female 15-44": {"patients": int(women["patients"].sum())}}))
+    tables.append(
+        Table(
+            "population/gp_registered.csv",
+            gp,
+            [population.GP_REG, geography.PRAC_MAP26],
+            _totals(gp, ["sex"], ["patients"])
+            | {
+                "all": {"patients": int(gp["patients"].sum())},
+                "female 15-44": {"patients": int(women["patients"].sum())},
+            },
+        )
+    )
     progress(f"GP registered: {gp.height} rows, {gp['patients'].sum():,} patients")
 
     nw, routes = need.need_weighted(raw, geo)
-    tables.append(Table("need/need_weighted.csv", nw,
-                        sorted({y[0] for y in need.YEARS.values()}
-                               | {geography.ALLOC22, geography.PRAC_MAP26}),
-                        _totals(nw, ["allocation_year", "geography"], need.WEIGHTS),
-                        routes=routes))
+    tables.append(
+        Table(
+            "need/need_weighted.csv",
+            nw,
+            sorted({y[0] for y in need.YEARS.values()} | {geography.ALLOC22, geography.PRAC_MAP26}),
+            _totals(nw, ["allocation_year", "geography"], need.WEIGHTS),
+            routes=routes,
+        )
+    )
     progress(f"need-weighted populations: {nw.height} rows")
 
     smi, smi_sub, ledger = qof.smi(raw, geo)
     qof_inputs = sorted({f for y in qof.YEARS.values() for f in (y[0], y[3])})
-    tables.append(Table("registers/qof_smi.csv", smi, qof_inputs,
-                        _totals(smi.filter(pl.col("level") == "england"), ["qof_year"],
-                                ["register", "list_size"]),
-                        routes={k: v for k, v in ledger.items() if " " not in k}))
-    tables.append(Table("registers/qof_smi_subicb.csv", smi_sub,
-                        qof_inputs + [geography.ALLOC22],
-                        _totals(smi_sub, ["qof_year", "geography"], ["register"]),
-                        routes={k: v for k, v in ledger.items() if " " in k}))
+    tables.append(
+        Table(
+            "registers/qof_smi.csv",
+            smi,
+            qof_inputs,
+            _totals(
+                smi.filter(pl.col("level") == "england"), ["qof_year"], ["register", "list_size"]
+            ),
+            routes={k: v for k, v in ledger.items() if " " not in k},
+        )
+    )
+    tables.append(
+        Table(
+            "registers/qof_smi_subicb.csv",
+            smi_sub,
+            qof_inputs + [geography.ALLOC22],
+            _totals(smi_sub, ["qof_year", "geography"], ["register"]),
+            routes={k: v for k, v in ledger.items() if " " in k},
+        )
+    )
     progress(f"QOF SMI registers: {smi.height} rows; by sub-ICB {smi_sub.height} rows")
     return tables
 
@@ -117,19 +169,27 @@ def write_csv(df: pl.DataFrame, path: Path) -> None:
 
 def sources_json(tables: list[Table], raw: RawDir) -> str:
     gp = next(t.df for t in tables if t.path == "population/gp_registered.csv")
-    doc = {"licence": "Open Government Licence v3.0", "data_date": str(gp["extract_date"].max()),
-           "tables": {}}
+    doc = {
+        "licence": "Open Government Licence v3.0",
+        "data_date": str(gp["extract_date"].max()),
+        "tables": {},
+    }
     for t in tables:
         doc["tables"][t.path] = {
             "rows": t.df.height,
-            "inputs": [{"file": f, "sha256": raw.read[f]["sha256"], "rows": raw.read[f]["rows"]}
-                       for f in t.inputs],
-            "totals": t.totals, "notes": t.notes} | ({"routes": t.routes} if t.routes else {})
+            "inputs": [
+                {"file": f, "sha256": raw.read[f]["sha256"], "rows": raw.read[f]["rows"]}
+                for f in t.inputs
+            ],
+            "totals": t.totals,
+            "notes": t.notes,
+        } | ({"routes": t.routes} if t.routes else {})
     return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
-def build(raw_dir: Path, out_dir: Path,
-          progress: Callable[[str], None] = lambda s: None) -> list[Table]:
+def build(
+    raw_dir: Path, out_dir: Path, progress: Callable[[str], None] = lambda s: None
+) -> list[Table]:
     """Build into a temporary sibling of `out_dir`, then swap the owned entries in."""
     raw = RawDir(Path(raw_dir))
     out_dir = Path(out_dir)

@@ -22,15 +22,26 @@ AGES = [str(a) for a in range(90)] + ["90+"]
 def read_mye(raw: RawDir, year: int) -> pl.DataFrame:
     """LSOA rows (England only) with age columns a0..a90; ages must add to the total."""
     rel = MYE[year]
-    cols = {"lsoa": "lsoa11_code", "total": "total_population"} | {f"a{i}": a
-                                                                    for i, a in enumerate(AGES)}
-    df = read_csv(raw, rel, cols, counts=list(cols)[1:], key=["lsoa"],
-                  where=pl.col("lsoa").str.starts_with("E"))
+    cols = {"lsoa": "lsoa11_code", "total": "total_population"} | {
+        f"a{i}": a for i, a in enumerate(AGES)
+    }
+    df = read_csv(
+        raw,
+        rel,
+        cols,
+        counts=list(cols)[1:],
+        key=["lsoa"],
+        where=pl.col("lsoa").str.starts_with("E"),
+    )
     ages = [f"a{i}" for i in range(len(AGES))]
     bad = df.filter(pl.sum_horizontal(ages) != pl.col("total"))
     if bad.height:
-        raise InputError("single years of age do not add up to total_population", file=rel,
-                         row=bad["__row"][0], field="total_population")
+        raise InputError(
+            "single years of age do not add up to total_population",
+            file=rel,
+            row=bad["__row"][0],
+            field="total_population",
+        )
     reconcile(df["total"].sum(), MYE_TOTAL[year], rel, "England population", tol=0)
     return df
 
@@ -44,13 +55,22 @@ def ons_mye(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict[int, pl.D
         for vintage, assign in sorted(geo.lsoa.items()):
             j = df.join(assign.select("lsoa", "subicb_code"), on="lsoa", how="left")
             require_mapped(j, "subicb_code", MYE[year], f"LSOAs (geography {vintage})", "lsoa")
-            long = (j.group_by("subicb_code").agg(pl.col(ages).sum())
-                    .unpivot(index="subicb_code", variable_name="age", value_name="population")
-                    .with_columns(pl.col("age").str.slice(1).cast(pl.Int64)))
-            reconcile(long["population"].sum(), MYE_TOTAL[year], MYE[year],
-                      f"England population (geography {vintage})", tol=0)
-            frames.append(long.with_columns(pl.lit(year).alias("year"),
-                                            pl.lit(vintage).alias("geography")))
+            long = (
+                j.group_by("subicb_code")
+                .agg(pl.col(ages).sum())
+                .unpivot(index="subicb_code", variable_name="age", value_name="population")
+                .with_columns(pl.col("age").str.slice(1).cast(pl.Int64))
+            )
+            reconcile(
+                long["population"].sum(),
+                MYE_TOTAL[year],
+                MYE[year],
+                f"England population (geography {vintage})",
+                tol=0,
+            )
+            frames.append(
+                long.with_columns(pl.lit(year).alias("year"), pl.lit(vintage).alias("geography"))
+            )
     out = pl.concat(frames).select("year", "geography", "subicb_code", "age", "population")
     return out.sort("year", "geography", "subicb_code", "age"), lsoas
 
@@ -58,34 +78,58 @@ def ons_mye(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict[int, pl.D
 def gp_registered(raw: RawDir, geo: Geographies) -> pl.DataFrame:
     """Sub-ICB rows by sex and single age; the per-sub-ICB ALL rows are used as a check."""
     rel = GP_REG
-    df = read_csv(raw, rel, {"extract_date": "EXTRACT_DATE", "org_type": "ORG_TYPE",
-                             "subicb_code": "ORG_CODE", "sex": "SEX", "age": "AGE",
-                             "patients": "NUMBER_OF_PATIENTS"}, counts=["patients"],
-                  key=["subicb_code", "sex", "age"],
-                  where=pl.col("org_type") == "SUB_ICB_LOCATION_CODE")
+    df = read_csv(
+        raw,
+        rel,
+        {
+            "extract_date": "EXTRACT_DATE",
+            "org_type": "ORG_TYPE",
+            "subicb_code": "ORG_CODE",
+            "sex": "SEX",
+            "age": "AGE",
+            "patients": "NUMBER_OF_PATIENTS",
+        },
+        counts=["patients"],
+        key=["subicb_code", "sex", "age"],
+        where=pl.col("org_type") == "SUB_ICB_LOCATION_CODE",
+    )
     known = geo.trees["2026"].select("subicb_code", pl.lit(True).alias("known"))
-    require_mapped(df.join(known, on="subicb_code", how="left"), "known", rel,
-                   "sub-ICB codes (not in geography 2026)", "subicb_code")
+    require_mapped(
+        df.join(known, on="subicb_code", how="left"),
+        "known",
+        rel,
+        "sub-ICB codes (not in geography 2026)",
+        "subicb_code",
+    )
     detail = df.filter((pl.col("sex") != "ALL") & (pl.col("age") != "ALL")).with_columns(
         pl.col("sex").str.to_lowercase(),
-        pl.col("age").str.replace(r"\+$", "").cast(pl.Int64, strict=False))
+        pl.col("age").str.replace(r"\+$", "").cast(pl.Int64, strict=False),
+    )
     bad = detail.filter(~pl.col("sex").is_in(["female", "male"]) | pl.col("age").is_null())
     if bad.height:
-        raise InputError("unexpected SEX or AGE value", file=rel, row=bad["__row"][0],
-                         field="SEX/AGE")
+        raise InputError(
+            "unexpected SEX or AGE value", file=rel, row=bad["__row"][0], field="SEX/AGE"
+        )
     alls = df.filter((pl.col("sex") == "ALL") & (pl.col("age") == "ALL"))
     sums = detail.group_by("subicb_code").agg(pl.col("patients").sum().alias("sum"))
     diff = alls.join(sums, on="subicb_code", how="left").filter(
-        pl.col("sum").fill_null(-1) != pl.col("patients"))
+        pl.col("sum").fill_null(-1) != pl.col("patients")
+    )
     if diff.height:
-        raise InputError("ages by sex do not add up to the ALL row", file=rel,
-                         row=diff["subicb_code"][0], field="NUMBER_OF_PATIENTS")
+        raise InputError(
+            "ages by sex do not add up to the ALL row",
+            file=rel,
+            row=diff["subicb_code"][0],
+            field="NUMBER_OF_PATIENTS",
+        )
     reconcile(detail["patients"].sum(), GP_TOTAL, rel, "registered patients", tol=0)
     women = detail.filter((pl.col("sex") == "female") & pl.col("age").is_between(15, 44))
     reconcile(women["patients"].sum(), GP_WOMEN_15_44, rel, "women aged 15-44", tol=0)
     dates = detail["extract_date"].unique().to_list()
     if len(dates) != 1:
         raise InputError(f"several extract dates {dates}", file=rel, field="EXTRACT_DATE")
-    return (detail.with_columns(pl.lit("2026").alias("geography"))
-            .select("extract_date", "geography", "subicb_code", "sex", "age", "patients")
-            .sort("subicb_code", "sex", "age"))
+    return (
+        detail.with_columns(pl.lit("2026").alias("geography"))
+        .select("extract_date", "geography", "subicb_code", "sex", "age", "patients")
+        .sort("subicb_code", "sex", "age")
+    )

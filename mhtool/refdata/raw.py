@@ -38,9 +38,17 @@ class RawDir:
         return self.read[rel]["sha256"]
 
 
-def read_csv(raw: RawDir, rel: str, columns: dict[str, str] | list[str], *,
-             counts: list[str] = (), floats: list[str] = (), key: list[str] | None = None,
-             blank_as_zero: list[str] = (), where: pl.Expr | None = None) -> pl.DataFrame:
+def read_csv(
+    raw: RawDir,
+    rel: str,
+    columns: dict[str, str] | list[str],
+    *,
+    counts: list[str] = (),
+    floats: list[str] = (),
+    key: list[str] | None = None,
+    blank_as_zero: list[str] = (),
+    where: pl.Expr | None = None,
+) -> pl.DataFrame:
     """Read `rel` (csv, csv.gz or single-member zip) as text and validate it.
 
     `columns` maps our name -> the file's header (a list means same names). `counts` must be
@@ -64,10 +72,12 @@ def read_csv(raw: RawDir, rel: str, columns: dict[str, str] | list[str], *,
         columns = {c: c for c in columns}
     for ours, theirs in columns.items():
         if theirs not in df.columns:
-            raise InputError(f"missing column (have: {', '.join(df.columns)})", file=rel,
-                             field=theirs)
+            raise InputError(
+                f"missing column (have: {', '.join(df.columns)})", file=rel, field=theirs
+            )
     df = df.with_row_index(_ROW, offset=1).select(
-        _ROW, *[pl.col(t).str.strip_chars().alias(o) for o, t in columns.items()])
+        _ROW, *[pl.col(t).str.strip_chars().alias(o) for o, t in columns.items()]
+    )
     for col in blank_as_zero:
         entry[f"blank_{col}_all_rows"] = int(df[col].is_null().sum())
     if where is not None:
@@ -81,8 +91,12 @@ def read_csv(raw: RawDir, rel: str, columns: dict[str, str] | list[str], *,
         dup = df.filter(~pl.struct(key).is_first_distinct())  # the repeats, not the first
         if dup.height:
             r = dup.row(0, named=True)
-            raise InputError(f"duplicate key {tuple(r[k] for k in key)}", file=rel,
-                             row=r[_ROW], field=columns[key[0]])
+            raise InputError(
+                f"duplicate key {tuple(r[k] for k in key)}",
+                file=rel,
+                row=r[_ROW],
+                field=columns[key[0]],
+            )
     return df
 
 
@@ -95,8 +109,12 @@ def _numbers(df, rel, columns, cols, dtype) -> pl.DataFrame:
         bad = df.filter(bad_mask.fill_null(True))
         if bad.height:
             r = bad.row(0, named=True)
-            raise InputError(f"not a non-negative {'whole ' if dtype == pl.Int64 else ''}"
-                             f"number: {r[col]!r}", file=rel, row=r[_ROW], field=columns[col])
+            raise InputError(
+                f"not a non-negative {'whole ' if dtype == pl.Int64 else ''}number: {r[col]!r}",
+                file=rel,
+                row=r[_ROW],
+                field=columns[col],
+            )
         df = df.with_columns(parsed.cast(dtype).alias(col))
     return df
 
@@ -108,8 +126,9 @@ def one_parent(df: pl.DataFrame, child: str, parents: list[str], rel: str) -> pl
     if clash.height:
         code = clash[child][0]
         seen = clash.filter(pl.col(child) == code).rows()
-        raise InputError(f"code maps to more than one parent: {seen}", file=rel, row=code,
-                         field=child)
+        raise InputError(
+            f"code maps to more than one parent: {seen}", file=rel, row=code, field=child
+        )
     nulls = out.filter(pl.any_horizontal(pl.all().is_null()))
     if nulls.height:
         raise InputError(f"blank code in hierarchy: {nulls.row(0)}", file=rel, field=child)
@@ -121,12 +140,17 @@ def require_mapped(df: pl.DataFrame, col: str, rel: str, what: str, id_col: str)
     miss = df.filter(pl.col(col).is_null())
     if miss.height:
         codes = miss[id_col].unique().sort().to_list()
-        raise InputError(f"{len(codes)} {what} map to nothing: {', '.join(codes[:10])}"
-                         f"{' …' if len(codes) > 10 else ''}", file=rel, row=codes[0],
-                         field=id_col)
+        raise InputError(
+            f"{len(codes)} {what} map to nothing: {', '.join(codes[:10])}"
+            f"{' …' if len(codes) > 10 else ''}",
+            file=rel,
+            row=codes[0],
+            field=id_col,
+        )
 
 
 def reconcile(got: float, want: float, rel: str, what: str, *, tol: float = 0.5) -> None:
     if abs(got - want) > tol:
-        raise InputError(f"{what} total {got:,.4f} does not reconcile to {want:,.4f}",
-                         file=rel, field=what)
+        raise InputError(
+            f"{what} total {got:,.4f} does not reconcile to {want:,.4f}", file=rel, field=what
+        )

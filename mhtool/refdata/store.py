@@ -7,21 +7,30 @@ combination that is not shipped raises InputError listing what is.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import polars as pl
 
 from mhtool.errors import InputError
-from mhtool.paths import reference_data_dir
+from mhtool.run.paths import reference_data_dir
 
 BIRTHS_PROXY_LABEL = "proxy: ONS mid-year population aged 0"
-_SCHEMA = {"year": pl.Int64, "age": pl.Int64, "population": pl.Int64, "patients": pl.Int64,
-           "register": pl.Int64, "list_size": pl.Int64, "lsoa_count": pl.Int64,
-           "population_mid2020": pl.Int64, "mh_wp": pl.Float64, "mat_wp": pl.Float64}
+_SCHEMA = {
+    "year": pl.Int64,
+    "age": pl.Int64,
+    "population": pl.Int64,
+    "patients": pl.Int64,
+    "register": pl.Int64,
+    "list_size": pl.Int64,
+    "lsoa_count": pl.Int64,
+    "population_mid2020": pl.Int64,
+    "mh_wp": pl.Float64,
+    "mat_wp": pl.Float64,
+}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(rel: str, root: str) -> pl.DataFrame:
     path = Path(root) / rel
     if not path.is_file():
@@ -35,8 +44,10 @@ def _table(rel: str, root: str) -> pl.DataFrame:
     except pl.exceptions.PolarsError as exc:
         # a hand-edited or damaged table: say which, and how to get a good one back
         first = str(exc).strip().splitlines()[0]
-        raise InputError(f"reference table cannot be read ({first}); rebuild it with "
-                         "`mhtool refdata build`", file=str(path)) from None
+        raise InputError(
+            f"reference table cannot be read ({first}); rebuild it with `mhtool refdata build`",
+            file=str(path),
+        ) from None
 
 
 def table(rel: str) -> pl.DataFrame:
@@ -79,29 +90,42 @@ def crosswalk(from_vintage: str = "2021", to_vintage: str = "2022") -> pl.DataFr
 
 
 def ons_population(year: int, geography: str) -> pl.DataFrame:
-    return _pick(table("population/ons_mye.csv"), "ONS population", year=int(year),
-                 geography=str(geography))
+    return _pick(
+        table("population/ons_mye.csv"), "ONS population", year=int(year), geography=str(geography)
+    )
 
 
 def births_proxy(year: int, geography: str) -> pl.DataFrame:
     """Births proxy: ONS mid-year population aged 0 (no births by sub-ICB were found)."""
-    return (ons_population(year, geography).filter(pl.col("age") == 0)
-            .select("subicb_code", pl.col("population").alias("births_proxy")))
+    return (
+        ons_population(year, geography)
+        .filter(pl.col("age") == 0)
+        .select("subicb_code", pl.col("population").alias("births_proxy"))
+    )
 
 
 def gp_registered(geography: str) -> pl.DataFrame:
-    return _pick(table("population/gp_registered.csv"), "GP registered population",
-                 geography=str(geography)).drop("extract_date")
+    return _pick(
+        table("population/gp_registered.csv"), "GP registered population", geography=str(geography)
+    ).drop("extract_date")
 
 
 def need_weighted(allocation_year: str, geography: str) -> pl.DataFrame:
-    return _pick(table("need/need_weighted.csv"), "need-weighted population",
-                 allocation_year=allocation_year, geography=str(geography))
+    return _pick(
+        table("need/need_weighted.csv"),
+        "need-weighted population",
+        allocation_year=allocation_year,
+        geography=str(geography),
+    )
 
 
 def smi_register(qof_year: str, geography: str) -> pl.DataFrame:
-    return _pick(table("registers/qof_smi_subicb.csv"), "SMI register", qof_year=qof_year,
-                 geography=str(geography))
+    return _pick(
+        table("registers/qof_smi_subicb.csv"),
+        "SMI register",
+        qof_year=qof_year,
+        geography=str(geography),
+    )
 
 
 def smi_rollup(qof_year: str) -> pl.DataFrame:
@@ -124,10 +148,12 @@ def data_date() -> str:
 def describe(geography: str, population_year: int) -> str:
     """One line naming the reference data a run used, for output metadata."""
     g = _geography(geography)
-    return (f"geography {geography} ({g['subicb_code'].n_unique()} sub-ICBs, "
-            f"{g['icb_code'].n_unique()} ICBs, {g['region_code'].n_unique()} regions); "
-            f"ONS mid-{population_year} population estimates; data date {data_date()}; "
-            "sources in reference_data/SOURCES.md")
+    return (
+        f"geography {geography} ({g['subicb_code'].n_unique()} sub-ICBs, "
+        f"{g['icb_code'].n_unique()} ICBs, {g['region_code'].n_unique()} regions); "
+        f"ONS mid-{population_year} population estimates; data date {data_date()}; "
+        "sources in reference_data/SOURCES.md"
+    )
 
 
 def clear_cache() -> None:

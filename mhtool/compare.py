@@ -1,0 +1,701 @@
+"""Compare two runs and explain every change as new shares vs a new national figure.
+
+With old value a = s_old × N_old and new value b = s_new × N_new:
+
+    national effect = (N_new − N_old) × s_old      (the national figure moved)
+    share effect    = (s_new − s_old) × N_new      (population, need or basis moved)
+    rounding        = (b − a) − national − share   (whole-unit apportionment)
+
+Figures are rounded to DECIMALS places before the residual is taken, so the three parts
+add exactly (in decimal) to the change. Rates have no share: their change is national.
+
+Runs on different geography vintages are compared on the NEW organisations: old sub-ICB
+values are carried to new sub-ICBs through the LSOA crosswalk's population weights (the
+share of each old sub-ICB's mid-2020 population that moved to each new one), and ICB and
+region figures are the sums of those mapped sub-ICB figures within the new ICBs and regions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from mhtool.errors import InputError
+from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE
+from mhtool.refdata import store
+from mhtool.run.manifest import read_manifest
+from mhtool.spine import LEVEL_ORDER, organisations, read_spine
+
+DECIMALS = 4
+WHOLE = 0.9995  # a from→to flow this close to all of `from` counts as the whole organisation
+KEYS = ["level", "org_code", "ambition_id", "year"]
+COLUMNS = [
+    "level",
+    "org_code",
+    "org_name",
+    "region_code",
+    "icb_code",
+    "mapping",
+    "ambition_id",
+    "title",
+    "measure",
+    "unit",
+    "year",
+    "basis",
+    "old_value",
+    "new_value",
+    "change",
+    "pct_change",
+    "national_effect",
+    "share_effect",
+    "rounding_residual",
+    "old_share",
+    "new_share",
+    "old_national_value",
+    "new_national_value",
+]
+
+
+@dataclass
+class Run:
+    spine: pl.DataFrame
+    geography: str
+    label: str
+
+
+@dataclass
+class Changes:
+    table: pl.DataFrame  # COLUMNS, one row per new organisation × ambition × year
+    organisations: pl.DataFrame  # where each old organisation went: level, old_code, old_name,
+    #                              new_codes, mapping
+    old: Run
+    new: Run
+
+
+def load_run(folder: Path) -> Run:
+    folder = Path(folder)
+    geography = str(read_manifest(folder).get("settings", {}).get("geography", ""))
+    if not geography:
+        raise InputError("manifest.json names no geography vintage", file=str(folder))
+    return Run(read_spine(folder / "apportionment.parquet"), geography, str(folder))
+
+
+# --------------------------------------------------------------------- geography mapping
+
+
+def _crosswalk_edges() -> dict[tuple[str, str], pl.DataFrame]:
+    """Every shipped crosswalk, both ways: (from, to) -> from_code, to_code, pop."""
+    edges = {}
+    for path in sorted((store.reference_data_dir() / "geography").glob("crosswalk_*_*.csv")):
+        a, b = path.stem.split("_")[1:3]
+        cw = store.crosswalk(a, b).select(
+            pl.col("from_subicb_code").alias("from_code"),
+            pl.col("to_subicb_code").alias("to_code"),
+            pl.col("population_mid2020").cast(pl.Float64).alias("pop"),
+        )
+        edges[(a, b)] = cw
+        edges[(b, a)] = cw.select(
+            pl.col("to_code").alias("from_code"), pl.col("from_code").alias("to_code"), "pop"
+        )
+    return edges
+
+
+def _compose(ab: pl.DataFrame, bc: pl.DataFrame) -> pl.DataFrame:
+    """Population flows a→c through b: each a→b flow splits like b's own population."""
+    b_total = bc.group_by("from_code").agg(pl.col("pop").sum().alias("b_pop"))
+    return (
+        ab.join(
+            bc.rename({"from_code": "mid", "to_code": "to2", "pop": "pop2"}),
+            left_on="to_code",
+            right_on="mid",
+        )
+        .join(b_total.rename({"from_code": "to_code"}), on="to_code")
+        .group_by("from_code", "to2")
+        .agg((pl.col("pop") * pl.col("pop2") / pl.col("b_pop")).sum().alias("pop"))
+        .rename({"to2": "to_code"})
+    )
+
+
+def subicb_flows(old: str, new: str, old_codes: list[str]) -> pl.DataFrame:
+    """Population flows between old and new sub-ICB codes (from_code, to_code, pop)."""
+    if old == new:
+        return pl.DataFrame(
+            {"from_code": old_codes, "to_code": old_codes, "pop": [1.0] * len(old_codes)}
+        )
+    edges = _crosswalk_edges()
+    queue, seen = deque([(old, None)]), {old}
+    while queue:
+        vintage, flows = queue.popleft()
+        if vintage == new:
+            return flows
+        for (a, b), cw in edges.items():
+            if a == vintage and b not in seen:
+                seen.add(b)
+                queue.append((b, cw if flows is None else _compose(flows, cw)))
+    have = sorted(f"{a}->{b}" for a, b in edges)
+    raise InputError(
+        f"cannot compare geography {old} with {new}: no crosswalk links them "
+        f"(have {', '.join(have)})"
+    )
+
+
+def _parents(run: Run) -> pl.DataFrame:
+    """subicb code -> icb_code, region_code for a run, from its own spine."""
+    return (
+        run.spine.filter(pl.col("level") == "subicb")
+        .select(pl.col("org_code").alias("code"), "icb_code", "region_code")
+        .unique("code")
+    )
+
+
+def org_flows(old: Run, new: Run) -> pl.DataFrame:
+    """level, from_code, to_code, pop at every level, built up from the sub-ICB flows."""
+    op, np_ = _parents(old), _parents(new)
+    sub = subicb_flows(old.geography, new.geography, op["code"].to_list())
+    sub = sub.filter(pl.col("from_code").is_in(op["code"].implode()))
+    out = [sub.with_columns(pl.lit("subicb").alias("level"))]
+    for level, col in (("icb", "icb_code"), ("region", "region_code")):
+        up = (
+            sub.join(
+                op.select("code", pl.col(col).alias("f")), left_on="from_code", right_on="code"
+            )
+            .join(np_.select("code", pl.col(col).alias("t")), left_on="to_code", right_on="code")
+            .group_by("f", "t")
+            .agg(pl.col("pop").sum())
+            .select(
+                pl.col("f").alias("from_code"),
+                pl.col("t").alias("to_code"),
+                "pop",
+                pl.lit(level).alias("level"),
+            )
+        )
+        out.append(up)
+    out.append(
+        pl.DataFrame({"from_code": ["ENG"], "to_code": ["ENG"], "pop": [1.0], "level": ["england"]})
+    )
+    return pl.concat([f.select("level", "from_code", "to_code", "pop") for f in out])
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if x >= 0.01 else "<1%"
+
+
+def describe_mapping(flows: pl.DataFrame) -> tuple[dict[tuple[str, str], str], pl.DataFrame]:
+    """How each new organisation came about (for the changes table) and where each old one
+    went (the organisations table)."""
+    f = flows.with_columns(
+        (pl.col("pop") / pl.col("pop").sum().over("level", "from_code")).alias("of_from"),
+        (pl.col("pop") / pl.col("pop").sum().over("level", "to_code")).alias("of_to"),
+    )
+    rows = f.sort("level", "to_code", "pop", descending=[False, False, True]).iter_rows(named=True)
+    sources: dict[tuple[str, str], list[dict]] = {}
+    targets: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        sources.setdefault((r["level"], r["to_code"]), []).append(r)
+    for r in f.sort("level", "from_code", "pop", descending=[False, False, True]).iter_rows(
+        named=True
+    ):
+        targets.setdefault((r["level"], r["from_code"]), []).append(r)
+
+    def part(r: dict) -> str:
+        return r["from_code"] if r["of_from"] >= WHOLE else f"part of {r['from_code']}"
+
+    new_text = {}
+    for (level, code), src in sources.items():
+        mine = [r for r in src if r["from_code"] == code]
+        others = [r for r in src if r["from_code"] != code]
+        if mine:
+            lost = [t["to_code"] for t in targets[(level, code)] if t["to_code"] != code]
+            bits = ([f"gained {', '.join(part(r) for r in others)}"] if others else []) + (
+                [f"lost part to {', '.join(lost)}"] if lost else []
+            )
+            new_text[(level, code)] = "same" if not bits else "boundary change: " + "; ".join(bits)
+        elif len(src) == 1:
+            r = src[0]
+            new_text[(level, code)] = (
+                f"recoded from {r['from_code']}"
+                if r["of_from"] >= WHOLE
+                else f"split from {r['from_code']}"
+            )
+        else:
+            new_text[(level, code)] = "merged from " + ", ".join(part(r) for r in src)
+
+    old_rows = []
+    for (level, code), tgt in targets.items():
+        into = [t["to_code"] for t in tgt]
+        if len(tgt) == 1:
+            t = tgt[0]
+            crowd = len(sources[(level, t["to_code"])]) > 1
+            text = (
+                ("same" if not crowd else "same, enlarged")
+                if t["to_code"] == code
+                else (f"merged into {t['to_code']}" if crowd else f"recoded as {t['to_code']}")
+            )
+        elif code in into:
+            text = "moved part to " + ", ".join(
+                f"{t['to_code']} ({_pct(t['of_from'])})" for t in tgt if t["to_code"] != code
+            )
+        else:
+            text = "split into " + ", ".join(f"{t['to_code']} ({_pct(t['of_from'])})" for t in tgt)
+        old_rows.append(
+            {"level": level, "old_code": code, "new_codes": ", ".join(into), "mapping": text}
+        )
+    return new_text, pl.DataFrame(
+        old_rows,
+        schema={
+            "level": pl.String,
+            "old_code": pl.String,
+            "new_codes": pl.String,
+            "mapping": pl.String,
+        },
+    )
+
+
+# --------------------------------------------------------------------- values
+
+
+def _carry_old(old: Run, new: Run, flows: pl.DataFrame) -> pl.DataFrame:
+    """Old values and shares on the new organisations (KEYS, old_value, old_share).
+
+    Counts are carried as weighted sums; rates (the same figure everywhere) as weighted
+    means, so a rate stays the rate."""
+    weights = flows.filter(pl.col("level") == "subicb").with_columns(
+        (pl.col("pop") / pl.col("pop").sum().over("from_code")).alias("w")
+    )
+    sub = (
+        old.spine.filter(pl.col("level") == "subicb")
+        .join(weights, left_on="org_code", right_on="from_code")
+        .select(
+            pl.col("to_code").alias("org_code"),
+            "ambition_id",
+            "year",
+            "kind",
+            (pl.col("value") * pl.col("w")).alias("vw"),
+            (pl.col("share") * pl.col("w")).alias("sw"),
+            "w",
+        )
+    )
+    parents = _parents(new)
+    frames = [
+        old.spine.filter(pl.col("level") == "england").select(
+            *KEYS, pl.col("value").alias("old_value"), pl.col("share").alias("old_share")
+        )
+    ]
+    for level, col in (("subicb", None), ("icb", "icb_code"), ("region", "region_code")):
+        rows = (
+            sub
+            if col is None
+            else sub.join(
+                parents.select("code", col), left_on="org_code", right_on="code"
+            ).with_columns(pl.col(col).alias("org_code"))
+        )
+        frames.append(
+            rows.group_by("org_code", "ambition_id", "year", "kind")
+            .agg(
+                pl.col("vw").sum(),
+                pl.col("w").sum(),
+                pl.col("sw").sum(),
+                pl.col("sw").is_null().all().alias("no_share"),
+            )
+            .select(
+                pl.lit(level).alias("level"),
+                "org_code",
+                "ambition_id",
+                "year",
+                pl.when(pl.col("kind") == "rate")
+                .then(pl.col("vw") / pl.col("w"))
+                .otherwise("vw")
+                .alias("old_value"),
+                pl.when("no_share").then(None).otherwise("sw").alias("old_share"),
+            )
+        )
+    return pl.concat(frames)
+
+
+def _national(sp: pl.DataFrame, name: str) -> pl.DataFrame:
+    return sp.group_by("ambition_id", "year").agg(pl.col("national_value").first().alias(name))
+
+
+def _ambitions(old: Run, new: Run) -> pl.DataFrame:
+    """Per ambition: title, measure, unit, kind (the new run's where it has them) and the
+    basis, shown as `old → new` when it changed."""
+    meta = ["title", "measure", "unit", "kind"]
+    info = (
+        pl.concat(
+            [
+                new.spine.select("ambition_id", *meta).with_columns(pl.lit(0).alias("_n")),
+                old.spine.select("ambition_id", *meta).with_columns(pl.lit(1).alias("_n")),
+            ]
+        )
+        .sort("_n")
+        .unique("ambition_id", keep="first")
+        .drop("_n")
+    )
+    nb, ob = (
+        sp.group_by("ambition_id").agg(pl.col("basis").first().alias(k))
+        for k, sp in (("nb", new.spine), ("ob", old.spine))
+    )
+    return (
+        info.join(nb, on="ambition_id", how="left")
+        .join(ob, on="ambition_id", how="left")
+        .with_columns(
+            pl.when(
+                pl.col("ob").is_null() | pl.col("nb").is_null() | (pl.col("ob") == pl.col("nb"))
+            )
+            .then(pl.coalesce("nb", "ob"))
+            .otherwise(pl.col("ob") + " → " + pl.col("nb"))
+            .alias("basis")
+        )
+        .drop("nb", "ob")
+    )
+
+
+def compare(old: Run, new: Run) -> Changes:
+    flows = org_flows(old, new)
+    new_text, org_table = describe_mapping(flows)
+    old_vals = _carry_old(old, new, flows)
+    nsp = new.spine
+    orgs = (
+        pl.concat([organisations(new.geography), organisations(old.geography)])
+        .unique(["level", "org_code"], keep="first")
+        .select("level", "org_code", "org_name", "region_code", "icb_code")
+    )
+    df = (
+        nsp.select(*KEYS, pl.col("value").alias("new_value"), pl.col("share").alias("new_share"))
+        .join(old_vals, on=KEYS, how="full", coalesce=True)
+        .join(_national(old.spine, "old_national_value"), on=["ambition_id", "year"], how="left")
+        .join(_national(new.spine, "new_national_value"), on=["ambition_id", "year"], how="left")
+        .join(_ambitions(old, new), on="ambition_id", how="left")
+        .join(orgs, on=["level", "org_code"], how="left")
+    )
+    df = _explain(df)
+    mapping = [
+        new_text.get((lv, c), "new" if nv is not None else "gone")
+        for lv, c, nv in df.select("level", "org_code", "new_value").iter_rows()
+    ]
+    order = {
+        a: i
+        for i, a in enumerate(
+            nsp.unique("ambition_id", keep="first", maintain_order=True)["ambition_id"]
+        )
+    }
+    df = (
+        df.with_columns(
+            pl.Series("mapping", mapping, pl.String),
+            pl.col("ambition_id")
+            .replace_strict(order, default=len(order), return_dtype=pl.Int64)
+            .alias("_amb"),
+            pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int64).alias("_lvl"),
+        )
+        .sort(
+            "_amb",
+            "ambition_id",
+            "year",
+            "_lvl",
+            "region_code",
+            "icb_code",
+            "org_code",
+            nulls_last=False,
+        )
+        .select(COLUMNS)
+    )
+    names = organisations(old.geography).select(
+        "level", pl.col("org_code").alias("old_code"), pl.col("org_name").alias("old_name")
+    )
+    org_table = (
+        org_table.join(names, on=["level", "old_code"], how="left")
+        .with_columns(
+            pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int64).alias("_l")
+        )
+        .sort("_l", "old_code")
+        .select("level", "old_code", "old_name", "new_codes", "mapping")
+    )
+    return Changes(df, org_table, old, new)
+
+
+def _explain(df: pl.DataFrame) -> pl.DataFrame:
+    """Change and its split; see the module docstring for the formula."""
+    r = DECIMALS
+    a, b = pl.col("old_value").fill_null(0.0), pl.col("new_value").fill_null(0.0)
+    n_old = pl.col("old_national_value").fill_null(0.0)
+    n_new = pl.col("new_national_value").fill_null(0.0)
+    # A missing row of a surviving ambition-year has share 0; a missing ambition-year takes
+    # the other side's share, so its appearance or removal counts as national.
+    s_old = (
+        pl.when(pl.col("old_national_value").is_null())
+        .then(pl.col("new_share"))
+        .otherwise(pl.col("old_share"))
+        .fill_null(0.0)
+    )
+    s_new = (
+        pl.when(pl.col("new_national_value").is_null())
+        .then(pl.col("old_share"))
+        .otherwise(pl.col("new_share"))
+        .fill_null(0.0)
+    )
+    is_rate = pl.col("kind") == "rate"
+    df = df.with_columns(pl.col("old_value").round(r)).with_columns(
+        (b - a).round(r).alias("change"),
+        pl.when(is_rate)
+        .then(b - a)
+        .otherwise((n_new - n_old) * s_old)
+        .round(r)
+        .alias("national_effect"),
+        pl.when(is_rate)
+        .then(0.0)
+        .otherwise((s_new - s_old) * n_new)
+        .round(r)
+        .alias("share_effect"),
+    )
+    df = df.with_columns(
+        (pl.col("change") - pl.col("national_effect") - pl.col("share_effect"))
+        .round(r)
+        .alias("rounding_residual")
+    )
+    df = df.with_columns(
+        pl.when(pl.col("old_value").is_null() | (pl.col("old_value") == 0))
+        .then(None)
+        .otherwise(100 * pl.col("change") / pl.col("old_value"))
+        .round(2)
+        .alias("pct_change")
+    )
+    parts = ["change", "national_effect", "share_effect", "rounding_residual", "pct_change"]
+    return df.with_columns(  # -0.0 after rounding reads as a change in the CSV
+        pl.when(pl.col(c) == 0).then(0.0).otherwise(c).alias(c) for c in parts
+    )
+
+
+# --------------------------------------------------------------------- writing
+
+
+def write_csv(changes: Changes, path: Path) -> Path:
+    changes.table.write_csv(path, float_precision=None)
+    return path
+
+
+# Plain-English headers, with units, for the changes workbook (the CSV keeps COLUMNS).
+HEADERS = {
+    "_level_name": "Organisation level",
+    "org_code": "Organisation code",
+    "org_name": "Organisation name",
+    "region_code": "Region code",
+    "icb_code": "ICB code",
+    "mapping": "Boundary change from the old run",
+    "ambition_id": "Ambition ID",
+    "title": "Ambition",
+    "measure": "Measure",
+    "unit": "Unit",
+    "year": "Financial year",
+    "basis": "Basis (old → new if it changed)",
+    "old_value": "Old value (see Unit)",
+    "new_value": "New value (see Unit)",
+    "change": "Change (see Unit)",
+    "pct_change": "Change (% of old value)",
+    "national_effect": "Due to the national figure (see Unit)",
+    "share_effect": "Due to shares (see Unit)",
+    "rounding_residual": "Due to rounding (see Unit)",
+    "old_share": "Old share of England (%)",
+    "new_share": "New share of England (%)",
+    "old_national_value": "Old national figure (see Unit)",
+    "new_national_value": "New national figure (see Unit)",
+}
+ORGANISATION_HEADERS = {
+    "_level_name": "Organisation level",
+    "old_code": "Old code",
+    "old_name": "Old name",
+    "new_codes": "New code or codes",
+    "mapping": "What happened to it",
+}
+NOTES = [
+    "Change = due to the national figure + due to shares + due to rounding, exactly.",
+    "Due to the national figure = (new national figure − old national figure) × old share: "
+    "the part of the change that comes from a changed national ambition.",
+    "Due to shares = (new share − old share) × new national figure: the part that comes from "
+    "new population, need or register data, or a new basis.",
+    "Due to rounding: what is left, from sharing whole people, pounds or tenths of a WTE.",
+    "Rates (percentages and other ratios) are the same for every organisation, so they "
+    "change only nationally and have no share.",
+    "Runs on different geographies are compared on the new organisations: old figures are "
+    "carried to them by population through the LSOA crosswalk (mid-2020 population), so old "
+    "values can have decimals; the Organisations sheet says where each old one went.",
+    "Symbols: [x] means not available (for example no old value for a new organisation); "
+    "[z] means not applicable (for example a share for a rate).",
+]
+
+
+def _row_formats(changes: Changes, frame: pl.DataFrame) -> pl.DataFrame:
+    """Each row's number format (as views.prepare chooses it): `_fmt` for figures as
+    apportioned, `_dfmt` for worked-out ones (changes and their parts, which can have
+    decimals: pounds stay whole, everything else shows up to three decimals)."""
+    kinds = pl.concat(
+        [
+            changes.new.spine.select("ambition_id", "kind"),
+            changes.old.spine.select("ambition_id", "kind"),
+        ]
+    ).unique("ambition_id", keep="first", maintain_order=True)
+    money = (pl.col("measure") == "funding") & pl.col("unit").fill_null("").str.contains(
+        r"^(£|GBP)"
+    )
+    return frame.join(kinds, on="ambition_id", how="left").with_columns(
+        _fmt=pl.when(pl.col("kind") == "rate")
+        .then(pl.lit("rate"))
+        .when(pl.col("measure") == "workforce")
+        .then(pl.lit("wte"))
+        .when(money)
+        .then(pl.lit("money"))
+        .otherwise(pl.lit("count")),
+        _dfmt=pl.when(money).then(pl.lit("money")).otherwise(pl.lit("rate")),
+        _level_name=pl.col("level").replace_strict(LEVEL_NAMES, default=pl.col("level")),
+    )
+
+
+def changes_tables(changes: Changes) -> list:
+    """The changes workbook's tables (outputs.views.Table), ready for write_table."""
+    from mhtool.outputs.views import Column, Table
+
+    carried = changes.old.geography != changes.new.geography
+    derived = {"change", "national_effect", "share_effect", "rounding_residual"} | (
+        {"old_value"} if carried else set()
+    )
+
+    def column(key: str) -> Column:
+        if key in ("old_share", "new_share"):
+            return Column(HEADERS[key], key, "share")
+        if key == "pct_change":
+            return Column(HEADERS[key], key, "rate", missing=NOT_APPLICABLE)
+        if key in derived:
+            return Column(HEADERS[key], key, "row:_dfmt")
+        if key in ("old_value", "new_value", "old_national_value", "new_national_value"):
+            return Column(HEADERS[key], key, "row")
+        return Column(HEADERS[key], key)
+
+    keys = ["_level_name" if c == "level" else c for c in COLUMNS]
+    out = [
+        Table(
+            "Changes",
+            _title(changes),
+            "One row per organisation, ambition and year: the change split into three "
+            "parts that add up to it [note 1].",
+            [column(k) for k in keys],
+            _row_formats(changes, changes.table),
+            name="changes",
+        )
+    ]
+    if not changes.organisations.is_empty():
+        orgs = changes.organisations.with_columns(
+            _level_name=pl.col("level").replace_strict(LEVEL_NAMES, default=pl.col("level"))
+        )
+        out.append(
+            Table(
+                "Organisations",
+                f"Organisations of geography {changes.old.geography} and where "
+                f"they went in {changes.new.geography}",
+                "One row per old organisation, mapped by population through the LSOA crosswalk "
+                "[note 6].",
+                [Column(h, k) for k, h in ORGANISATION_HEADERS.items()],
+                orgs,
+                name="organisations",
+            )
+        )
+    return out
+
+
+def _title(changes: Changes) -> str:
+    return (
+        f"Changes from {Path(changes.old.label).name} (geography "
+        f"{changes.old.geography}) to {Path(changes.new.label).name} (geography "
+        f"{changes.new.geography})"
+    )
+
+
+def write_xlsx(changes: Changes, path: Path) -> Path:
+    """The comparison as a workbook laid out like the run's own (mhtool.outputs.workbook):
+    a title in A1 and a short description in A2 on every sheet, one Excel table from A3
+    with plain-English headers, units and number formats, no merged cells or formulas, and
+    a Notes sheet. The created date is the reference data's date, not the clock, so bytes
+    repeat."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    from mhtool.outputs.workbook import WORKBOOK_OPTIONS, Formats, simple_table, write_table
+
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    try:
+        created = dt.datetime.fromisoformat(store.data_date())
+    except (InputError, ValueError):
+        created = dt.datetime(2000, 1, 1)
+    wb.set_properties({"title": _title(changes), "created": created})
+    f = Formats(wb)
+    for table in changes_tables(changes):
+        ws = wb.add_worksheet(table.sheet)
+        ws.set_landscape()
+        write_table(ws, table, f)
+    ws = wb.add_worksheet("Notes")
+    ws.set_landscape()
+    simple_table(
+        ws,
+        "Notes",
+        "Notes",
+        "This worksheet contains one table. Notes are referred to in the other sheets as [note N].",
+        ["Note number", "Note text"],
+        [[f"note {i}", t] for i, t in enumerate(NOTES, 1)],
+        f,
+    )
+    wb.worksheets()[0].activate()
+    wb.close()
+    return path
+
+
+def summary_lines(changes: Changes, top: int = 8) -> list[str]:
+    """A few lines for the terminal: how much moved, what merged, the biggest changes."""
+    t = changes.table
+    moved = t.filter(pl.col("change") != 0)
+    lines = [
+        f"compared {changes.old.label} (geography {changes.old.geography}) with "
+        f"{changes.new.label} (geography {changes.new.geography}): {t.height:,} rows, "
+        f"{moved.height:,} changed"
+    ]
+    nat = t.filter((pl.col("level") == "england") & (pl.col("change") != 0))
+    lines.append(
+        f"national figures changed for {nat['ambition_id'].n_unique()} ambition(s), "
+        f"{nat.height} ambition-year(s)"
+    )
+    org = changes.organisations.filter(
+        (pl.col("mapping") != "same") & pl.col("level").is_in(["icb", "region"])
+    )
+    for r in org.iter_rows(named=True):
+        lines.append(f"  {r['level']} {r['old_code']} ({r['old_name']}): {r['mapping']}")
+    for level in ("icb", "subicb"):
+        biggest = (
+            moved.filter((pl.col("level") == level) & pl.col("pct_change").is_not_null())
+            .sort(
+                pl.col("pct_change").abs(),
+                "ambition_id",
+                "year",
+                "org_code",
+                descending=[True, False, False, False],
+            )
+            .head(top)
+        )
+        if biggest.is_empty():
+            continue
+        lines.append(f"biggest changes at {level} level (by % of the old value):")
+        for r in biggest.iter_rows(named=True):
+            lines.append(
+                f"  {r['org_code']} {r['ambition_id']} {r['year']}: {_fmt(r['old_value'])} -> "
+                f"{_fmt(r['new_value'])} {r['unit']} ({r['pct_change']:+.1f}%; national "
+                f"{_fmt(r['national_effect'], True)}, shares {_fmt(r['share_effect'], True)}, "
+                f"rounding {_fmt(r['rounding_residual'], True)})"
+                + ("" if r["mapping"] == "same" else f" [{r['mapping']}]")
+            )
+    return lines
+
+
+def _fmt(x: float | None, sign: bool = False) -> str:
+    if x is None:
+        return "-"
+    return f"{x:+,.1f}" if sign else f"{x:,.1f}"

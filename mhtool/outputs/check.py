@@ -1,0 +1,527 @@
+"""Re-read a run's outputs and check them against the spine it saved.
+
+Every check is a function returning a list of problem lines (empty when all is well), so
+`mhtool check` prints them and tests assert on them. Three families:
+
+- sums: each count, funding and workforce figure's children sum exactly to it
+  (sub-ICBs → ICB → region → England, per ambition and year);
+- values: every table cell and planning-CSV field equals what the spine gives (the
+  expected tables are recomputed from the saved spine by the same views the writer uses);
+- layout: sheet order, a title in A1, one uniquely named Excel table per table sheet at
+  A3, no merged cells, no formulas, the title property set, the first sheet active at A1;
+- files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
+  and Parquet file present is listed; apportionment.csv equals apportionment.parquet.
+
+Structure is read from the workbook's XML parts (openpyxl's read-only mode, used for
+the cells, does not expose tables or merged ranges).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import openpyxl
+import polars as pl
+from openpyxl.utils import get_column_letter
+
+from mhtool.errors import InputError
+from mhtool.outputs import scope as scopes
+from mhtool.outputs import template
+from mhtool.outputs.layout import (
+    DESCRIPTION_ROW,
+    HEADER_ROW,
+    REQUIRED,
+    SHEETS,
+    TABLES,
+    TITLE_ROW,
+)
+from mhtool.outputs.views import Table, prepare, tables
+from mhtool.run.parallel import run_jobs
+
+SPINE_FILE = "apportionment.parquet"
+MAX_PER_PART = 20  # problem lines reported per sheet or file before summarising
+TOLERANCE = 1e-6  # figures are whole or in 0.1 steps; this only absorbs float noise
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
+_R_ID = f"{{{_NS['r']}}}id"
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell[ >/]")
+_SELECTION = re.compile(rb"<(?:\w+:)?selection\b[^>]*\bactiveCell=\"([A-Z]+[0-9]+)\"")
+
+
+@dataclass
+class Report:
+    problems: list[str]
+    workbooks: int
+    csvs: int
+    spine_rows: int
+    manifest: bool = False  # whether the files were held to a manifest.json
+
+    @property
+    def summary(self) -> str:
+        files = "; every file is listed in manifest.json" if self.manifest else ""
+        return (
+            f"OK: {self.workbooks} workbooks and {self.csvs} planning CSV files match the "
+            f"spine ({self.spine_rows:,} rows); every level sums to its parent; layout "
+            f"rules hold{files}."
+        )
+
+
+# --- sums --------------------------------------------------------------------------------
+
+
+def additive(spine: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose figures must add up: counts, and all funding and workforce figures."""
+    return spine.filter(
+        pl.col("kind") != "rate",
+        (pl.col("kind") == "count") | pl.col("measure").is_in(["funding", "workforce"]),
+    )
+
+
+def check_sums(spine: pl.DataFrame) -> list[str]:
+    """Each parent's figure equals the sum of its children's, per ambition and year."""
+    df = additive(spine)
+    problems = []
+    for child, parent in (("subicb", "icb"), ("icb", "region"), ("region", "england")):
+        sums = (
+            df.filter(pl.col("level") == child)
+            .group_by("parent_code", "ambition_id", "year")
+            .agg(pl.col("value").sum().alias("children"), pl.len().alias("n"))
+        )
+        parents = df.filter(pl.col("level") == parent).select(
+            pl.col("org_code").alias("parent_code"), "ambition_id", "year", "value"
+        )
+        joined = sums.join(parents, on=["parent_code", "ambition_id", "year"], how="left")
+        bad = joined.filter(
+            pl.col("value").is_null() | ((pl.col("children") - pl.col("value")).abs() > TOLERANCE)
+        )
+        for r in bad.sort("ambition_id", "year", "parent_code").iter_rows(named=True):
+            if r["value"] is None:
+                problems.append(
+                    f"sums: {r['ambition_id']} {r['year']}: {r['n']} {child} rows "
+                    f"name parent {r['parent_code']}, which has no row"
+                )
+            else:
+                problems.append(
+                    f"sums: {r['ambition_id']} {r['year']}: the {r['n']} {child} rows under "
+                    f"{r['parent_code']} sum to {_num(r['children'])} but {r['parent_code']} "
+                    f"has {_num(r['value'])}"
+                )
+    return problems
+
+
+def _num(x: float) -> str:
+    return f"{x:,.1f}".removesuffix(".0")
+
+
+# --- workbook layout ---------------------------------------------------------------------
+
+
+def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """Relationship id → target part, for the part's .rels file (if any)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    if rels not in z.namelist():
+        return {}
+    root = ET.fromstring(z.read(rels))
+    return {
+        r.get("Id"): posixpath.normpath(posixpath.join(folder, r.get("Target")))
+        if not r.get("Target").startswith("/")
+        else r.get("Target").lstrip("/")
+        for r in root.findall("rel:Relationship", _NS)
+    }
+
+
+@dataclass
+class _Structure:
+    sheets: list[tuple[str, str]]  # (sheet name, part)
+    tables: dict[str, list[tuple[str, str]]]  # sheet → [(table name, ref)]
+    active_tab: int
+    title: str
+
+
+def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
+    """Sheet order, tables, active tab and title from the xlsx parts; plus each sheet's XML."""
+    with zipfile.ZipFile(path) as z:
+        wb = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = _rels(z, "xl/workbook.xml")
+        sheets = [(s.get("name"), rels[s.get(_R_ID)]) for s in wb.findall("m:sheets/m:sheet", _NS)]
+        view = wb.find("m:bookViews/m:workbookView", _NS)
+        active = int(view.get("activeTab", "0")) if view is not None else 0
+        found: dict[str, list[tuple[str, str]]] = {}
+        xml: dict[str, bytes] = {}
+        for name, part in sheets:
+            xml[name] = z.read(part)
+            for target in _rels(z, part).values():
+                if "/tables/" in target:
+                    t = ET.fromstring(z.read(target))
+                    found.setdefault(name, []).append(
+                        (t.get("displayName") or t.get("name"), t.get("ref"))
+                    )
+        title = ""
+        if "docProps/core.xml" in z.namelist():
+            node = ET.fromstring(z.read("docProps/core.xml")).find("dc:title", _NS)
+            title = (node.text or "") if node is not None else ""
+    return _Structure(sheets, found, active, title), xml
+
+
+def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:
+    """The layout rules of layout.py, from the workbook's structure."""
+    st, xml = read_structure(path)
+    names = [n for n, _ in st.sheets]
+    problems = []
+    want = [
+        s
+        for s in SHEETS
+        if s in ("Cover", "Contents", "Notes")
+        or s in {t.sheet for t in expected}
+        or (s == "Charts" and "Charts" in names)
+    ]
+    if names != want:
+        problems.append(f"{rel}: sheets are {names}; expected {want}")
+    missing = [s for s in REQUIRED if s not in names]
+    if missing:
+        problems.append(f"{rel}: required sheets missing: {', '.join(missing)}")
+    if st.active_tab != 0:
+        problems.append(f"{rel}: sheet {st.active_tab + 1} is active; the first sheet should be")
+    if not st.title.strip():
+        problems.append(f"{rel}: the workbook's title property is not set")
+    if names:
+        cursor = _SELECTION.search(xml[names[0]])
+        if cursor and cursor.group(1) != b"A1":
+            problems.append(
+                f"{rel}: the cursor on {names[0]} is at {cursor.group(1).decode()}, not A1"
+            )
+    seen: dict[str, str] = {}
+    rows_of = {t.sheet: t.frame.height for t in expected}
+    cols_of = {t.sheet: len(t.columns) for t in expected}
+    for name in names:
+        if _MERGE.search(xml[name]):
+            problems.append(f"{rel} {name}: has merged cells")
+        if _FORMULA.search(xml[name]):
+            problems.append(f"{rel} {name}: has formula cells")
+        found = st.tables.get(name, [])
+        for tname, _ in found:
+            if tname.lower() in seen:
+                problems.append(
+                    f"{rel} {name}: table name '{tname}' is also used on {seen[tname.lower()]}"
+                )
+            seen[tname.lower()] = name
+        if name not in TABLES:
+            if found:
+                problems.append(f"{rel} {name}: should hold no table but has {len(found)}")
+            continue
+        if len(found) != 1:
+            problems.append(f"{rel} {name}: should hold exactly one table, has {len(found)}")
+            continue
+        tname, ref = found[0]
+        if tname != TABLES[name]:
+            problems.append(f"{rel} {name}: table is named '{tname}', expected '{TABLES[name]}'")
+        if name in rows_of:
+            want_ref = (
+                f"A{HEADER_ROW + 1}:{get_column_letter(cols_of[name])}"
+                f"{HEADER_ROW + 1 + rows_of[name]}"
+            )
+            if ref != want_ref:
+                problems.append(f"{rel} {name}: table covers {ref}, expected {want_ref}")
+        elif not ref.startswith(f"A{HEADER_ROW + 1}:"):
+            problems.append(
+                f"{rel} {name}: table starts at {ref.split(':')[0]}, expected A{HEADER_ROW + 1}"
+            )
+    return problems
+
+
+# --- workbook values ---------------------------------------------------------------------
+
+
+def _expected_cell(value, column):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return column.placeholder
+    return str(value) if column.fmt == "text" else value
+
+
+def _same(got, want) -> bool:
+    if isinstance(want, str):
+        return got == want
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return False
+    return abs(got - want) <= TOLERANCE * max(1.0, abs(want))
+
+
+def check_values(path: Path, rel: str, expected: list[Table]) -> list[str]:
+    """Every title, header and table cell against the tables the spine gives."""
+    problems = []
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        by_sheet = {t.sheet: t for t in expected}
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(
+                max_col=max(1, len(by_sheet[ws.title].columns)) if ws.title in by_sheet else 1
+            )
+            top = [next(rows, ()) for _ in range(HEADER_ROW)]
+            title = top[TITLE_ROW][0].value if top[TITLE_ROW] else None
+            if not isinstance(title, str) or not title.strip():
+                problems.append(f"{rel} {ws.title}!A1: no title")
+            if ws.title in TABLES and not (
+                top[DESCRIPTION_ROW] and isinstance(top[DESCRIPTION_ROW][0].value, str)
+            ):
+                problems.append(f"{rel} {ws.title}!A2: no description line above the table")
+            if ws.title in by_sheet:
+                problems += _check_table(rows, ws.title, rel, by_sheet[ws.title])
+    finally:
+        wb.close()
+    return problems
+
+
+def _check_table(rows, sheet: str, rel: str, table: Table) -> list[str]:
+    """Compare the rows from the header row on with the expected table."""
+    problems: list[str] = []
+    headers = [c.header for c in table.columns]
+    columns = [table.frame.get_column(c.key).to_list() for c in table.columns]
+    n_rows = table.frame.height
+    seen = 0
+    for i, row in enumerate(rows, -1):
+        if i == -1:
+            got = [c.value for c in row]
+            if got != headers:
+                problems.append(
+                    f"{rel} {sheet}!A{HEADER_ROW + 1}: header row is {got}; expected {headers}"
+                )
+            continue
+        if i >= n_rows:
+            if any(c.value is not None for c in row):
+                problems.append(
+                    f"{rel} {sheet}: row {HEADER_ROW + 2 + i} is beyond the "
+                    f"{n_rows} rows the spine gives"
+                )
+            continue
+        seen += 1
+        for j, cell in enumerate(row):
+            where = f"{rel} {sheet}!{get_column_letter(j + 1)}{HEADER_ROW + 2 + i}"
+            if getattr(cell, "data_type", None) == "f":
+                problems.append(f"{where}: is a formula")
+                continue
+            want = _expected_cell(columns[j][i], table.columns[j])
+            if not _same(cell.value, want):
+                org = table.frame.get_column("org_code")[i]
+                problems.append(
+                    f"{where}: found {cell.value!r}, spine gives {want!r} ({headers[j]}, {org})"
+                )
+            if len(problems) > MAX_PER_PART:
+                return problems[:MAX_PER_PART] + [f"{rel} {sheet}: more problems not shown"]
+    if seen < n_rows:
+        problems.append(f"{rel} {sheet}: has {seen} table rows; the spine gives {n_rows}")
+    return problems
+
+
+# --- planning CSVs -----------------------------------------------------------------------
+
+
+def check_planning_csv(path: Path, rel: str, prepared: pl.DataFrame) -> list[str]:
+    name = Path(rel).stem
+    if name == "england":
+        rows = prepared
+    elif prepared.filter(pl.col("level") == "icb", pl.col("org_code") == name).is_empty():
+        return [f"{rel}: {name} is not an ICB in the spine"]
+    else:
+        rows = template.icb_rows(prepared, name)
+    want = template.planning_frame(rows)
+    with open(path, newline="", encoding="utf-8") as fh:
+        got = list(csv.reader(fh))
+    problems = []
+    if not got or got[0] != template.COLUMNS:
+        return [
+            f"{rel} line 1: header is {got[0] if got else 'missing'}; expected {template.COLUMNS}"
+        ]
+    body = got[1:]
+    if len(body) != want.height:
+        problems.append(f"{rel}: has {len(body)} rows; the spine gives {want.height}")
+    vi = template.COLUMNS.index("value")
+    for n, (g, w) in enumerate(zip(body, want.iter_rows()), 2):
+        w = ["" if v is None else str(v) for v in w]
+        same = (
+            g[:vi] == w[:vi]
+            and g[vi + 1 :] == w[vi + 1 :]
+            and (g[vi] == w[vi] or _same(_float(g[vi]), _float(w[vi]) or 0.0))
+        )
+        if not same:
+            problems.append(f"{rel} line {n}: found {','.join(g)}; spine gives {','.join(w)}")
+            if len(problems) > MAX_PER_PART:
+                return problems[:MAX_PER_PART] + [f"{rel}: more problems not shown"]
+    return problems
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+# --- the run's files ----------------------------------------------------------------------
+
+MANIFEST_FILE = "manifest.json"
+CSV_FILE = "apportionment.csv"
+LISTED_SUFFIXES = (".xlsx", ".csv", ".png", ".parquet")
+UNLISTED_OK = ("manifest.json", "run.log")  # and changes.*: see check_files
+
+
+def check_files(out_dir: Path) -> list[str]:
+    """With a manifest.json: every output it lists exists, and every workbook, CSV, PNG and
+    Parquet file present is listed (bar manifest.json, run.log and changes.*, which a
+    comparison adds). Without one there is nothing to hold the folder to."""
+    path = out_dir / MANIFEST_FILE
+    if not path.is_file():
+        return []
+    try:
+        listed = json.loads(path.read_text(encoding="utf-8")).get("outputs")
+    except ValueError as exc:
+        return [f"{MANIFEST_FILE}: not valid JSON ({exc})"]
+    if not isinstance(listed, dict):
+        return [f"{MANIFEST_FILE}: has no 'outputs' list"]
+    problems = [
+        f"{rel}: listed in {MANIFEST_FILE} but missing"
+        for rel in sorted(listed)
+        if not (out_dir / rel).is_file()
+    ]
+    for p in sorted(out_dir.rglob("*")):
+        rel = p.relative_to(out_dir).as_posix()
+        if (
+            not p.is_file()
+            or p.suffix.lower() not in LISTED_SUFFIXES
+            or rel in listed
+            or rel in UNLISTED_OK
+            or rel.startswith("changes.")
+            or any(part.startswith(".") for part in p.relative_to(out_dir).parts)
+        ):
+            continue
+        problems.append(f"{rel}: present but not listed in {MANIFEST_FILE}")
+    return _capped(problems, "files")
+
+
+def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
+    """apportionment.csv holds the same rows and values as apportionment.parquet."""
+    from mhtool.spine import read_spine as read
+
+    path = out_dir / CSV_FILE
+    if not path.is_file():
+        return []
+    try:
+        got = read(path)
+    except (InputError, pl.exceptions.PolarsError) as exc:
+        return [f"{CSV_FILE}: cannot be read as a spine ({exc})"]
+    if got.height != spine.height:
+        return [f"{CSV_FILE}: has {got.height:,} rows; {SPINE_FILE} has {spine.height:,}"]
+    problems = []
+    for name in spine.columns:
+        want, have = pl.col(name), pl.col(f"{name}_csv")
+        if spine.schema[name].is_numeric():
+            both = want.is_not_null() & have.is_not_null()
+            differ = (want.is_null() != have.is_null()) | (
+                both
+                & ~(
+                    (want.is_nan() & have.is_nan())
+                    | (
+                        (want - have).abs()
+                        <= TOLERANCE * pl.max_horizontal(pl.lit(1.0), want.abs())
+                    )
+                )
+            )
+        else:  # the CSV cannot tell an empty string from no value
+            differ = want.cast(pl.String).fill_null("") != have.cast(pl.String).fill_null("")
+        pair = pl.DataFrame([spine.get_column(name), got.get_column(name).alias(f"{name}_csv")])
+        bad = pair.with_row_index("_n").filter(differ.fill_null(True))
+        if not bad.is_empty():
+            n, w, g = bad.row(0)
+            problems.append(
+                f"{CSV_FILE} line {n + 2}: {name} is {g!r}; {SPINE_FILE} has "
+                f"{w!r}"
+                + (f" ({bad.height - 1:,} more rows differ in {name})" if bad.height > 1 else "")
+            )
+    return _capped(problems, CSV_FILE)
+
+
+def _capped(problems: list[str], what: str) -> list[str]:
+    if len(problems) > MAX_PER_PART:
+        return problems[:MAX_PER_PART] + [
+            f"{what}: {len(problems) - MAX_PER_PART} more problems not shown"
+        ]
+    return problems
+
+
+# --- a whole run -------------------------------------------------------------------------
+
+
+def read_spine(out_dir: Path) -> pl.DataFrame:
+    from mhtool.spine import read_spine as read  # checks the spine's columns
+
+    path = out_dir / SPINE_FILE
+    if not path.exists():
+        raise InputError(
+            f"no {SPINE_FILE} here; is this the folder a run wrote?", file=str(out_dir)
+        )
+    return read(path)
+
+
+def check_workbook(path: Path, rel: str, prepared: pl.DataFrame) -> list[str]:
+    scope = scopes.Scope.from_path(rel)
+    if scope is None:
+        return []
+    if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
+        return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
+    expected = tables(scopes.rows(prepared, scope))
+    return check_layout(path, rel, expected) + check_values(path, rel, expected)
+
+
+def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
+    """Only the rows a workbook can show, so each worker is sent a small frame."""
+    scope = scopes.Scope.from_path(rel)
+    return prepared if scope is None else scopes.rows(prepared, scope)
+
+
+def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
+    """Every check on a run folder: its files against manifest.json, apportionment.csv
+    against the Parquet spine, the spine's sums, then each workbook and planning CSV."""
+    out_dir = Path(out_dir)
+    spine = read_spine(out_dir)
+    prepared = prepare(spine)
+    problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
+    books = sorted(
+        p
+        for p in out_dir.rglob("*.xlsx")
+        if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
+    )
+    csvs = sorted((out_dir / "planning").glob("*.csv"))
+    found = run_jobs(
+        check_workbook,
+        [
+            (
+                p,
+                p.relative_to(out_dir).as_posix(),
+                _rows_for(prepared, p.relative_to(out_dir).as_posix()),
+            )
+            for p in books
+        ],
+        workers=workers,
+    )
+    problems += [line for lines in found for line in lines]
+    for p in csvs:
+        problems += check_planning_csv(p, p.relative_to(out_dir).as_posix(), prepared)
+    if not books and not csvs:
+        problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
+    return Report(
+        problems, len(books), len(csvs), spine.height, (out_dir / MANIFEST_FILE).is_file()
+    )

@@ -1,0 +1,123 @@
+"""Write a whole folder or nothing: stage beside the target, swap in only on success.
+
+A run that fails, is given bad input or is killed part-way must leave the previous
+outputs exactly as they were, so every writer works in a staging folder on the same
+filesystem (`.<name>.tmp-*`) and the finished folder is swapped into place.
+
+The swap is one atomic exchange on Linux (renameat2 with RENAME_EXCHANGE): at every
+instant `<name>` is either the whole old run or the whole new one. Where that call is
+missing (other systems, some filesystems) it falls back to two renames, parking the old
+run in `.<name>.old-*/<name>` between them; `recover` at the next start puts it back if
+a kill landed in that gap, and clears staging folders that killed runs left behind.
+Callers hold the folder's lock (mhtool.run.lock) so nothing they clear is still in use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from mhtool.errors import InputError
+from mhtool.run.log import LOG, checkpoint
+
+MARKER = "manifest.json"
+FORCE_RENAME_ENV = "MHTOOL_SWAP"  # "rename": use the two-rename fallback (tests)
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+_libc = ctypes.CDLL(None, use_errno=True)
+_renameat2 = getattr(_libc, "renameat2", None)
+
+
+def _only_keep_files(folder: Path) -> bool:
+    """True for a folder holding nothing but dotfiles such as .gitkeep."""
+    return all(p.name.startswith(".") for p in folder.iterdir())
+
+
+def holds_run(folder: Path, marker: str = MARKER) -> bool:
+    return (folder / marker).is_file()
+
+
+def recover(target: Path) -> list[str]:
+    """Undo what a killed run left beside `target`; returns what was done, for the log."""
+    target = Path(target).resolve()
+    done = []
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
+        parked = old / target.name
+        if not target.exists() and parked.is_dir():
+            os.rename(parked, target)
+            done.append(f"restored the previous run from {old.name} (a run was killed mid-swap)")
+        shutil.rmtree(old, ignore_errors=True)
+        done.append(f"removed {old.name}")
+    for tmp in sorted(target.parent.glob(f".{target.name}.tmp-*")):
+        shutil.rmtree(tmp, ignore_errors=True)
+        done.append(f"removed stale staging folder {tmp.name}")
+    for line in done:
+        LOG.warning("recovered %s: %s", target, line)
+    return done
+
+
+def check_target(target: Path, marker: str = MARKER) -> None:
+    """Refuse anything but a missing folder, an empty one (dotfiles only) or a run."""
+    if target.exists() and not target.is_dir():
+        raise InputError("output path exists and is not a folder", file=str(target))
+    if target.exists() and not (_only_keep_files(target) or holds_run(target, marker)):
+        raise InputError(
+            f"output folder is not empty and holds no {marker} from an earlier "
+            "run; refusing to overwrite it (choose another --out)",
+            file=str(target),
+        )
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path, *, marker: str = MARKER) -> Iterator[Path]:
+    """Yield an empty staging folder; on clean exit it replaces ``target``.
+
+    ``target`` may be missing, empty (dotfiles only) or an earlier output holding ``marker``;
+    anything else is refused rather than overwritten. Dotfiles in the old folder are kept.
+    """
+    target = Path(target).resolve()
+    recover(target)
+    check_target(target, marker)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield stage
+        swap_in(stage, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False where the system cannot."""
+    if _renameat2 is None or os.environ.get(FORCE_RENAME_ENV) == "rename":
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def swap_in(stage: Path, target: Path) -> None:
+    checkpoint("swap")
+    if not target.exists():
+        os.rename(stage, target)
+        return
+    for keep in target.iterdir():
+        if keep.name.startswith(".") and keep.is_file() and not (stage / keep.name).exists():
+            shutil.copy2(keep, stage / keep.name)
+    if _exchange(stage, target):
+        shutil.rmtree(stage, ignore_errors=True)  # now holds the old run
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.rename(target, old / target.name)
+    checkpoint("swap-between")
+    os.rename(stage, target)
+    shutil.rmtree(old, ignore_errors=True)

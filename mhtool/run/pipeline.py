@@ -1,0 +1,324 @@
+"""The one run pipeline behind `mhtool run` and `mhtool refresh`.
+
+Order matters for safety: take the folder's lock, recover what a killed run left, stage,
+(re)build reference data, apportion, write, compare with the previous run, write the
+manifest, check — and only then swap the staged folder in. Anything that fails before the
+swap leaves the previous run untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from mhtool import __version__
+from mhtool.errors import InputError
+from mhtool.run.atomic import holds_run, staged_folder
+from mhtool.run.lock import run_lock
+from mhtool.run.log import LOG, keep_failed_log, log_into, logging_to_terminal, stage
+from mhtool.run.manifest import MANIFEST, file_hashes, sha256, write_manifest
+from mhtool.run.paths import PROJECT_ROOT, default_output_dir, default_raw_dir, reference_data_dir
+
+REFDATA_ENV = "MHTOOL_REFERENCE_DATA"
+SEEDED = ("catalogues", "bases.toml")  # hand-written files a fresh reference folder needs
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run's outputs (plus where they go). Every field is a
+    refresh.toml key and a flag."""
+
+    catalogue: Path | None = None
+    values: Path | None = None
+    geography: str = "2022"
+    population_year: int = 2020
+    out: Path | None = None
+    level: str = "icb"
+    region: str | None = None
+    system: str | None = None
+    reference_data: Path | None = None
+    raw: Path | None = None
+    rebuild_reference_data: bool = False
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    def recorded(self) -> dict:
+        """The config as the manifest keeps it: no output path (where, not what), paths
+        inside the project made relative so a checkout anywhere records the same."""
+        return {k: _shown(v) for k, v in asdict(self).items() if k != "out"}
+
+
+@dataclass
+class Options:
+    """How to run, not what: these never change the outputs' bytes."""
+
+    command: str = "mhtool run"
+    check: bool = False
+    compare: bool = False
+    keep_failed_log: bool = False
+    terminal_level: int = logging.WARNING
+    progress: bool = False
+
+
+@dataclass
+class Result:
+    out: Path
+    rows: int
+    ambitions: int
+    files: int
+    seconds: float
+    changes: object | None = None  # mhtool.compare.Changes when compared
+
+
+class ChecksFailed(Exception):
+    """The staged outputs failed mhtool.outputs.check; the previous run was kept."""
+
+    def __init__(self, problems: list[str], log: Path | None):
+        self.problems, self.log = problems, log
+        super().__init__(f"{len(problems)} check(s) failed; the previous run was left in place")
+
+
+def _shown(v):
+    if isinstance(v, Path):
+        p = v.resolve()
+        return p.relative_to(PROJECT_ROOT).as_posix() if p.is_relative_to(PROJECT_ROOT) else str(p)
+    return v
+
+
+def execute(cfg: RunConfig, opts: Options) -> Result:
+    started = time.perf_counter()
+    out = Path(cfg.out or default_output_dir()).resolve()
+    failed_log = out.parent / f"{out.name}.failed.log"
+    with logging_to_terminal(opts.terminal_level), run_lock(out, opts.command):
+        with staged_folder(out) as staging:
+            log = log_into(staging)
+            LOG.info("%s: writing %s (staging in %s)", opts.command, out, staging.name)
+            try:
+                with _reference_data(cfg):
+                    result = _build(cfg, opts, out, staging)
+            except BaseException as exc:
+                _keep_log(exc, log, out, opts)
+                raise
+        LOG.info("swapped the new run into %s", out)
+        failed_log.unlink(missing_ok=True)
+        result.seconds = time.perf_counter() - started
+        LOG.info(
+            "%s: done in %.1fs; %d files in %s", opts.command, result.seconds, result.files, out
+        )
+    return result
+
+
+def _keep_log(exc: BaseException, log: Path, out: Path, opts: Options) -> None:
+    """Save a failed run's log beside its folder before the staging folder goes."""
+    if not opts.keep_failed_log:
+        return
+    if not isinstance(exc, ChecksFailed):
+        LOG.error("run failed: %s", exc)
+    kept = keep_failed_log(log, out)
+    LOG.error("previous run left untouched; this run's log: %s", kept)
+    if isinstance(exc, ChecksFailed):
+        exc.log = kept
+
+
+@contextlib.contextmanager
+def _reference_data(cfg: RunConfig) -> Iterator[Path]:
+    """Point the store at the chosen reference data (rebuilt first if asked) for the run."""
+    from mhtool.refdata import store
+
+    folder = Path(cfg.reference_data or reference_data_dir()).resolve()
+    before = os.environ.get(REFDATA_ENV)
+    os.environ[REFDATA_ENV] = str(folder)
+    store.clear_cache()
+    try:
+        if cfg.rebuild_reference_data:
+            with stage("refdata"):
+                _rebuild(Path(cfg.raw or default_raw_dir()), folder)
+                store.clear_cache()
+        elif not folder.is_dir():
+            raise InputError(
+                "reference data folder not found (set rebuild_reference_data to build it)",
+                file=str(folder),
+            )
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop(REFDATA_ENV, None)
+        else:
+            os.environ[REFDATA_ENV] = before
+        store.clear_cache()
+
+
+def _rebuild(raw: Path, folder: Path) -> None:
+    from mhtool.refdata.build import build
+
+    if not raw.is_dir():
+        raise InputError("raw data folder not found", file=str(raw), field="raw")
+    shipped = PROJECT_ROOT / "reference_data"
+    for name in SEEDED:  # a fresh folder gets the shipped catalogues and bases
+        src, dst = shipped / name, folder / name
+        if src.exists() and not dst.exists() and src.resolve() != dst.resolve():
+            folder.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
+            LOG.info("seeded %s from %s", dst, src)
+    tables = build(raw, folder, progress=lambda s: LOG.info("refdata: %s", s))
+    LOG.info("rebuilt %d reference tables in %s from %s", len(tables), folder, raw)
+
+
+def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
+    from mhtool.catalogue.load import apply_overrides, load_catalogue
+    from mhtool.spine import build_spine, write_spine
+
+    with stage("inputs"):
+        catalogue = load_catalogue(cfg.catalogue)
+        if cfg.values:
+            catalogue = apply_overrides(catalogue, cfg.values)
+        # fail fast, before any work, on an unknown vintage, region or system
+        from mhtool.outputs.scope import plan
+        from mhtool.spine import organisations
+
+        plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
+    with stage("spine"):
+        spine = build_spine(catalogue, geography=cfg.geography, population_year=cfg.population_year)
+    with stage("outputs"):
+        write_spine(spine, staging)
+        _write_outputs(spine, staging, cfg, catalogue, opts)
+    changes, extra = None, {"catalogue_sha256": catalogue.sha256}
+    if opts.compare:
+        with stage("compare"):
+            changes = _compare(out, staging, spine, cfg.geography)
+        if changes is not None:
+            extra["previous_run"] = {
+                "manifest_sha256": sha256(out / MANIFEST),
+                "geography": changes.old.geography,
+            }
+    with stage("manifest"):
+        write_manifest(
+            staging,
+            settings={"catalogue_name": catalogue.name, **cfg.recorded()},
+            inputs=_inputs(cfg, catalogue),
+            extra=extra,
+        )
+    if opts.check:
+        with stage("checks"):
+            problems = _checks(staging)
+        if problems:
+            for line in problems:
+                LOG.error("check failed: %s", line)
+            raise ChecksFailed(problems, None)
+    files = sum(1 for p in staging.rglob("*") if p.is_file() and p.name != "run.log")
+    return Result(out, len(spine), spine["ambition_id"].n_unique(), files, 0.0, changes)
+
+
+def used_bases(spine) -> set[str]:
+    """Basis names behind the spine's labels: a targeted split is labelled
+    "mh_need (targeted: QHM)", and a total "sum of ...", whose parts carry their own."""
+    return {label.split(" (targeted")[0] for label in spine["basis"].unique().to_list() if label}
+
+
+def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
+    """Where each figure that is not simply stated came from, so a workbook reader can see
+    how an inferred, interpolated or phased national figure was made."""
+    notes = []
+    for amb in catalogue.ambitions:
+        if amb.id not in ambition_ids:
+            continue
+        if amb.note:
+            notes.append(f"{amb.id}: {amb.note}")
+        notes += [
+            f"{amb.id} {yv.year} ({yv.provenance}): {yv.note}"
+            for yv in amb.values
+            if yv.value is not None and yv.provenance != "stated" and yv.note
+        ]
+    return notes
+
+
+def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Options) -> None:
+    import mhtool.outputs
+    from mhtool.refdata import store
+
+    meta = {
+        "tool_version": __version__,
+        "catalogue_name": catalogue.name,
+        "catalogue_sha256": catalogue.sha256,
+        "geography": cfg.geography,
+        "population_year": cfg.population_year,
+        "reference_data": store.describe(cfg.geography, cfg.population_year),
+        "data_date": store.data_date(),
+        "bases": {
+            name: spec.label for name, spec in catalogue.bases.items() if name in used_bases(spine)
+        },
+        "notes": figure_notes(catalogue, set(spine["ambition_id"].unique().to_list())),
+    }
+    mhtool.outputs.write_outputs(
+        spine,
+        staging,
+        meta,
+        subicb_workbooks=(cfg.level == "subicb"),
+        region=cfg.region,
+        system=cfg.system,
+        progress=opts.progress,
+    )
+
+
+def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
+    """sha256 of every file the run read: catalogue chain, values, reference data and,
+    when rebuilt, the raw files (as sources.json recorded them)."""
+    from mhtool.catalogue.load import _chain
+    from mhtool.refdata import store
+
+    ref = reference_data_dir()
+    inputs = {"catalogue": catalogue.sha256}
+    inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in _chain(catalogue.path)}
+    if cfg.values:
+        inputs["values"] = sha256(Path(cfg.values))
+    inputs |= {
+        f"reference_data/{k}": v
+        for k, v in file_hashes([p for p in ref.rglob("*") if p.is_file()], ref).items()
+    }
+    if cfg.rebuild_reference_data:
+        for table in store.sources().get("tables", {}).values():
+            inputs |= {f"raw/{i['file']}": i["sha256"] for i in table.get("inputs", [])}
+    return inputs
+
+
+def _compare(out: Path, staging: Path, spine, geography: str):
+    """Compare the staged run with the one it will replace; write changes.csv/.xlsx."""
+    from mhtool import compare as diff
+
+    if not (holds_run(out) and (out / "apportionment.parquet").is_file()):
+        LOG.info("compare: %s holds no earlier run; nothing to compare", out)
+        return None
+    try:
+        old = diff.load_run(out)
+        old.label = "previous run"
+        changes = diff.compare(old, diff.Run(spine, geography, "this run"))
+    except InputError as exc:  # an unexplainable comparison must not block the refresh
+        LOG.warning("compare: cannot compare with the previous run, so no changes.csv: %s", exc)
+        return None
+    diff.write_csv(changes, staging / "changes.csv")
+    diff.write_xlsx(changes, staging / "changes.xlsx")
+    for line in diff.summary_lines(changes):
+        LOG.info("compare: %s", line)
+    return changes
+
+
+def _checks(staging: Path) -> list[str]:
+    from mhtool.outputs.check import check_dir
+
+    report = check_dir(staging)
+    if not report.problems:
+        LOG.info("checks: %s", report.summary)
+    return report.problems
+
+
+def progress_wanted() -> bool:
+    return sys.stderr.isatty()

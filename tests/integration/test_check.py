@@ -1,0 +1,237 @@
+"""`mhtool check`: passes a clean run, and names the cell, line or sum that is wrong."""
+
+from __future__ import annotations
+
+import shutil
+
+import openpyxl
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from fixtures.sample import SAMPLE_META, sample_spine
+
+from mhtool.cli import main
+from mhtool.outputs import scope as scopes
+from mhtool.outputs import write_outputs
+from mhtool.outputs.check import check_dir, check_layout, check_sums, check_values, check_workbook
+from mhtool.outputs.views import prepare, tables
+from mhtool.run.manifest import write_manifest
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean")
+    spine = sample_spine()
+    write_outputs(spine, out, SAMPLE_META, subicb_workbooks=True, progress=False, workers=1)
+    spine.write_parquet(out / "apportionment.parquet")
+    return out
+
+
+@pytest.fixture
+def listed(clean, tmp_path):
+    """A copy of the clean run with its CSV spine and a manifest.json, as `mhtool run`
+    leaves it."""
+    out = tmp_path / "listed"
+    shutil.copytree(clean, out)
+    pl.read_parquet(out / "apportionment.parquet").write_csv(
+        out / "apportionment.csv", float_precision=None
+    )
+    write_manifest(out, settings={}, inputs={})
+    (out / "run.log").write_text("log\n")
+    return out
+
+
+@pytest.fixture
+def run(clean, tmp_path):
+    """A fresh copy of the clean run to corrupt."""
+    shutil.copytree(clean, tmp_path / "run")
+    return tmp_path / "run"
+
+
+def _expected(run, rel):
+    spine = prepare(pl.read_parquet(run / "apportionment.parquet"))
+    return tables(scopes.rows(spine, scopes.Scope.from_path(rel)))
+
+
+def test_clean_run_passes(clean):
+    report = check_dir(clean)
+    assert report.problems == []
+    assert report.workbooks == 12 and report.csvs == 4
+    result = CliRunner().invoke(main, ["check", str(clean)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: 12 workbooks and 4 planning CSV files match")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_changed_workbook_value_is_named(run):
+    path = run / "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Fixed"]
+    header = [c.value for c in ws[3]]
+    col = header.index("2023/24 (see Unit)") + 1
+    original = ws.cell(6, col).value
+    ws.cell(6, col).value = original + 1
+    wb.save(path)
+    problems = _check(run, "systems/QA0.xlsx")
+    letter = openpyxl.utils.get_column_letter(col)
+    assert len(problems) == 1, problems  # re-saving with openpyxl breaks no layout rule
+    assert problems[0].startswith(
+        f"systems/QA0.xlsx Fixed!{letter}6: found {original + 1}, spine gives {float(original)!r}"
+    )
+    result = CliRunner().invoke(main, ["check", str(run)])
+    assert result.exit_code == 1
+    assert f"systems/QA0.xlsx Fixed!{letter}6: found" in result.output
+
+
+def test_a_number_stored_as_text_is_caught(run):
+    path = run / "england.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Data"]
+    ws["F4"].value = str(ws["F4"].value)
+    wb.save(path)
+    assert any(p.startswith("england.xlsx Data!F4: found '") for p in _check(run, "england.xlsx"))
+
+
+def test_a_changed_csv_value_is_named(run):
+    path = run / "planning/QA0.csv"
+    lines = path.read_text().splitlines()
+    fields = lines[3].split(",")
+    fields[-1] = str(int(fields[-1]) + 1)
+    lines[3] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    problems = check_dir(run).problems
+    assert problems == [p for p in problems if p.startswith("planning/QA0.csv line 4: found ")]
+    assert len(problems) == 1
+
+
+def test_a_broken_sum_in_the_spine_is_named():
+    spine = sample_spine()
+    broken = spine.with_columns(
+        pl.when(
+            (pl.col("org_code") == "01A")
+            & (pl.col("ambition_id") == "A01")
+            & (pl.col("year") == "2023/24")
+        )
+        .then(pl.col("value") + 1)
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+    assert check_sums(spine) == []
+    problems = check_sums(broken)
+    assert len(problems) == 1
+    assert problems[0].startswith("sums: A01 2023/24: the 2 subicb rows under QA0 sum to ")
+
+
+def test_a_broken_sum_fails_the_run_check(run):
+    spine = pl.read_parquet(run / "apportionment.parquet")
+    spine.with_columns(
+        pl.when((pl.col("org_code") == "QA2") & (pl.col("ambition_id") == "A02"))
+        .then(pl.col("value") - 1)
+        .otherwise(pl.col("value"))
+        .alias("value")
+    ).write_parquet(run / "apportionment.parquet")
+    problems = check_dir(run).problems
+    assert any(
+        p.startswith("sums: A02 2019/20: the 2 subicb rows under QA2 sum to") for p in problems
+    )
+    assert any(p.startswith("sums: A02 2019/20: the 2 icb rows under Y56 sum to") for p in problems)
+
+
+def _check(run, rel):
+    return check_workbook(run / rel, rel, prepare(pl.read_parquet(run / "apportionment.parquet")))
+
+
+def _layout(run, rel):
+    return check_layout(run / rel, rel, _expected(run, rel))
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda wb: wb["Fixed"].merge_cells("A1:C1"), "systems/QA0.xlsx Fixed: has merged cells"),
+        (lambda wb: wb["Notes"].cell(1, 5, "=1+1"), "systems/QA0.xlsx Notes: has formula cells"),
+        (lambda wb: setattr(wb["Shares"], "title", "Split"), "systems/QA0.xlsx: sheets are"),
+        (lambda wb: wb.move_sheet("Data", -3), "systems/QA0.xlsx: sheets are"),
+        (lambda wb: setattr(wb, "active", 3), "systems/QA0.xlsx: sheet 4 is active"),
+        (
+            lambda wb: setattr(wb["Cover"].sheet_view.selection[0], "activeCell", "B7"),
+            "systems/QA0.xlsx: the cursor on Cover is at B7, not A1",
+        ),
+        (
+            lambda wb: setattr(wb.properties, "title", None),
+            "systems/QA0.xlsx: the workbook's title",
+        ),
+        (
+            lambda wb: setattr(wb["Fixed"].tables["fixed_ambitions"], "displayName", "notes"),
+            "systems/QA0.xlsx Fixed: table name 'notes' is also used",
+        ),
+        (
+            lambda wb: setattr(wb["Data"].tables["data_long"], "ref", "A4:H15"),
+            "systems/QA0.xlsx Data: table covers A4:H15, expected A3:H",
+        ),
+    ],
+)
+def test_layout_breaks_are_named(run, edit, message):
+    rel = "systems/QA0.xlsx"
+    assert _layout(run, rel) == []
+    wb = openpyxl.load_workbook(run / rel)
+    edit(wb)
+    wb.save(run / rel)
+    problems = _layout(run, rel)
+    assert any(p.startswith(message) for p in problems), problems
+
+
+def test_a_missing_title_and_a_formula_cell_are_named(run):
+    rel = "subicbs/01A.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    wb["Workforce"]["A1"].value = None
+    wb["Fixed"]["D6"].value = '=HYPERLINK("http://example.com","click")'
+    wb["Fixed"]["D6"].data_type = "f"
+    wb.save(run / rel)
+    problems = check_values(run / rel, rel, _expected(run, rel))
+    assert f"{rel} Workforce!A1: no title" in problems
+    assert f"{rel} Fixed!D6: is a formula" in problems
+
+
+def test_check_needs_the_spine(tmp_path):
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "apportionment.parquet" in result.output
+
+
+def test_files_are_held_to_the_manifest(listed):
+    report = check_dir(listed)
+    assert report.problems == [] and report.manifest
+    assert "every file is listed in manifest.json" in report.summary
+    (listed / "systems/QA0.xlsx").unlink()
+    (listed / "charts/QA9.png").write_bytes(b"\x89PNG")
+    (listed / "planning/extra.csv").write_text("a\n")
+    (listed / "changes.csv").write_text("a\n")  # a comparison adds these afterwards
+    (listed / "changes.xlsx").write_bytes(b"")
+    problems = check_dir(listed).problems
+    assert "systems/QA0.xlsx: listed in manifest.json but missing" in problems
+    assert "charts/QA9.png: present but not listed in manifest.json" in problems
+    assert not any(p.startswith("changes.") for p in problems)
+    result = CliRunner().invoke(main, ["check", str(listed)])
+    assert (
+        result.exit_code == 1
+        and "systems/QA0.xlsx: listed in manifest.json but missing" in result.output
+    )
+
+
+def test_the_csv_spine_must_match_the_parquet_one(listed):
+    path = listed / "apportionment.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    fields = lines[5].split(",")
+    col = header.index("value")
+    fields[col] = str(float(fields[col]) + 1)
+    lines[5] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    problems = check_dir(listed).problems
+    assert len(problems) == 1 and problems[0].startswith("apportionment.csv line 6: value is "), (
+        problems
+    )
+    path.write_text("\n".join(lines[:-3]) + "\n")
+    problems = check_dir(listed).problems
+    assert any(p.startswith("apportionment.csv: has ") for p in problems), problems

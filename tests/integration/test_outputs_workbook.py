@@ -1,0 +1,283 @@
+"""Workbooks, charts and planning CSVs written from a small synthetic spine."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+
+import openpyxl
+import polars as pl
+import pytest
+from fixtures.sample import SAMPLE_META, sample_spine
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mhtool.errors import InputError
+from mhtool.outputs import write_outputs
+from mhtool.outputs.charts import fmt_value
+from mhtool.outputs.layout import SHEETS, TABLES
+from mhtool.outputs.template import COLUMNS, format_value
+
+FORMULA_NAME = '=HYPERLINK("http://example.com","click")'
+
+
+@pytest.fixture(scope="module")
+def spine() -> pl.DataFrame:
+    return sample_spine()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, spine):
+    out = tmp_path_factory.mktemp("run")
+    paths = write_outputs(spine, out, SAMPLE_META, subicb_workbooks=True, progress=False, workers=1)
+    return out, paths
+
+
+def _rel(out, paths):
+    return [p.relative_to(out).as_posix() for p in paths]
+
+
+def test_writes_every_file_named_by_code_in_a_stable_order(run):
+    out, paths = run
+    rel = _rel(out, paths)
+    assert rel[:6] == [
+        "england.xlsx",
+        "regions/Y56.xlsx",
+        "regions/Y57.xlsx",
+        "systems/QA0.xlsx",
+        "systems/QA1.xlsx",
+        "systems/QA2.xlsx",
+    ]
+    assert [r for r in rel if r.startswith("subicbs/")] == [f"subicbs/01{c}.xlsx" for c in "ABCDEF"]
+    assert [r for r in rel if r.startswith("planning/")] == [
+        "planning/england.csv",
+        "planning/QA0.csv",
+        "planning/QA1.csv",
+        "planning/QA2.csv",
+    ]
+    assert {r for r in rel if r.startswith("charts/")} == {
+        "charts/england.png",
+        "charts/Y56.png",
+        "charts/Y57.png",
+        "charts/QA0.png",
+        "charts/QA1.png",
+        "charts/QA2.png",
+    }
+    assert all(p.exists() for p in paths)
+    assert sorted(rel) == sorted(
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+    )
+
+
+def test_layout_follows_the_guidance(run):
+    out, _ = run
+    for path in [out / "england.xlsx", out / "systems/QA0.xlsx", out / "subicbs/01A.xlsx"]:
+        wb = openpyxl.load_workbook(path)
+        assert wb.sheetnames == list(SHEETS)
+        assert wb.active.title == "Cover"
+        assert wb.properties.title.startswith("Fair shares of national mental health ambitions")
+        names = []
+        for ws in wb.worksheets:
+            assert isinstance(ws["A1"].value, str) and ws["A1"].value
+            assert not ws.merged_cells.ranges
+            if ws.title in TABLES:
+                assert list(ws.tables) == [TABLES[ws.title]]
+                ref = ws.tables[TABLES[ws.title]].ref
+                assert ref.startswith("A3:")
+                names.append(TABLES[ws.title])
+                # no blank rows or columns inside the table
+                for row in ws[ref]:
+                    assert all(c.value is not None for c in row), (ws.title, row[0].row)
+            else:
+                assert not ws.tables
+            for row in ws.iter_rows():
+                assert all(c.data_type != "f" for c in row)
+        assert len(names) == len(set(names))
+
+
+def test_numbers_are_numbers_with_formats(run):
+    out, _ = run
+    ws = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Fixed"]
+    header = [c.value for c in ws[3]]
+    col = header.index("2023/24 (see Unit)") + 1
+    share = header.index("Share of England, latest year (%)") + 1
+    units = {
+        ws.cell(r, header.index("Unit") + 1).value: ws.cell(r, col)
+        for r in range(4, ws.max_row + 1)
+    }
+    assert isinstance(units["people"].value, (int, float))
+    assert units["people"].number_format == "#,##0"
+    assert ws.cell(4, share).number_format == "0.000%"
+    money = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Funding"]
+    assert money.cell(4, money.max_column).number_format == "£#,##0"
+    wte = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Workforce"]
+    assert wte.cell(4, 3).value is not None
+    assert wte.cell(4, wte.max_column).number_format == "#,##0.0"
+    assert "(WTE)" in wte.cell(3, wte.max_column).value
+
+
+def test_text_that_looks_like_a_formula_stays_text(run):
+    out, _ = run
+    for path in [out / "england.xlsx", out / "subicbs/01A.xlsx"]:
+        ws = openpyxl.load_workbook(path)["Fixed"]
+        cells = [c for row in ws.iter_rows() for c in row if c.value == FORMULA_NAME]
+        assert cells and all(c.data_type == "s" for c in cells)
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/sheet"):
+                    assert b"<f>" not in z.read(name)
+
+
+def test_rerun_is_byte_identical_in_parallel_too(run, spine, tmp_path):
+    out, paths = run
+    again = write_outputs(
+        spine, tmp_path, SAMPLE_META, subicb_workbooks=True, progress=False, workers=2
+    )
+    assert _rel(tmp_path, again) == _rel(out, paths)
+    for a, b in zip(paths, again):
+        assert a.read_bytes() == b.read_bytes(), a
+
+
+def test_png_has_no_software_or_time_metadata(run):
+    out, _ = run
+    data = (out / "charts/QA0.png").read_bytes()
+    assert data.startswith(b"\x89PNG")
+    assert b"Software" not in data and b"tIME" not in data
+    with zipfile.ZipFile(out / "systems/QA0.xlsx") as z:
+        media = [n for n in z.namelist() if n.startswith("xl/media/")]
+        assert len(media) == 1 and z.read(media[0]) == data
+
+
+def test_region_filter_writes_only_that_region(spine, tmp_path):
+    paths = write_outputs(spine, tmp_path, SAMPLE_META, region="y56", progress=False)
+    rel = _rel(tmp_path, paths)
+    assert "england.xlsx" not in rel and "regions/Y56.xlsx" in rel
+    assert "regions/Y57.xlsx" not in rel
+    assert {r for r in rel if r.startswith("systems/")} == {"systems/QA0.xlsx", "systems/QA2.xlsx"}
+    ws = openpyxl.load_workbook(tmp_path / "regions/Y56.xlsx")["Data"]
+    assert {r[0] for r in ws.iter_rows(min_row=4, values_only=True)} >= {"Y56", "QA0", "01A"}
+    assert "Y57" not in {r[0] for r in ws.iter_rows(min_row=4, values_only=True)}
+
+
+def test_system_filter_and_unknown_codes(spine, tmp_path):
+    rel = _rel(
+        tmp_path,
+        write_outputs(
+            spine, tmp_path, SAMPLE_META, system="QA1", subicb_workbooks=True, progress=False
+        ),
+    )
+    assert rel == [
+        "systems/QA1.xlsx",
+        "subicbs/01B.xlsx",
+        "subicbs/01E.xlsx",
+        "charts/QA1.png",
+        "planning/QA1.csv",
+    ]
+    with pytest.raises(InputError, match="valid region codes: Y56, Y57"):
+        write_outputs(spine, tmp_path, SAMPLE_META, region="Y99")
+    with pytest.raises(InputError, match="valid ICB codes: QA0, QA1, QA2"):
+        write_outputs(spine, tmp_path, SAMPLE_META, system="XXX")
+    with pytest.raises(InputError, match="not in region"):
+        write_outputs(spine, tmp_path, SAMPLE_META, region="Y56", system="QA1")
+
+
+def test_system_workbook_has_context_rows_but_data_is_its_own(run):
+    out, _ = run
+    wb = openpyxl.load_workbook(out / "systems/QA0.xlsx")
+    fixed_orgs = {r[1] for r in wb["Fixed"].iter_rows(min_row=4, values_only=True)}
+    assert fixed_orgs == {"ENG", "Y56", "QA0", "01A", "01D"}
+    data_orgs = {r[0] for r in wb["Data"].iter_rows(min_row=4, values_only=True)}
+    assert data_orgs == {"QA0", "01A", "01D"}
+
+
+def test_planning_csv_layout(run, spine):
+    out, _ = run
+    with open(out / "planning/england.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == COLUMNS
+    assert len(rows) == spine.height
+    assert {r["measure_type"] for r in rows} == {"Count", "Percentage"}
+    assert {r["dim_type"] for r in rows} == {"Year"}
+    with open(out / "planning/QA0.csv", newline="") as fh:
+        qa0 = list(csv.DictReader(fh))
+    assert {r["org_code"] for r in qa0} == {"QA0", "01A", "01D"}
+    assert {r["icb_code"] for r in qa0} == {"QA0"}
+    wte = [r["value"] for r in qa0 if r["planning_ref"] == "E.S.5"]
+    assert all(v.replace(".", "").isdigit() for v in wte) and any("." in v for v in wte)
+
+
+def test_empty_categories_leave_their_sheets_out(spine, tmp_path):
+    part = spine.filter(pl.col("measure") != "workforce", pl.col("category") != "targeted")
+    write_outputs(part, tmp_path, SAMPLE_META, system="QA0", progress=False)
+    names = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx", read_only=True).sheetnames
+    assert names == [
+        "Cover",
+        "Contents",
+        "Notes",
+        "Fixed",
+        "Flexible",
+        "Funding",
+        "Shares",
+        "Charts",
+        "Data",
+    ]
+
+
+def test_quiet_when_not_a_terminal(spine, tmp_path, capsys):
+    write_outputs(spine, tmp_path, SAMPLE_META, system="QA0")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "value, unit, text",
+    [
+        (1234.0, "people", "1,234 people"),
+        (84.3, "WTE", "84.3 WTE"),
+        (96_960_000.0, "£", "£97m"),
+        (909_000.0, "£", "£909k"),
+        (None, "people", "[x]"),
+    ],
+)
+def test_chart_value_labels(value, unit, text):
+    assert fmt_value(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    "value, text", [(1234.0, "1234"), (84.3, "84.3"), (0.1 + 0.2, "0.3"), (None, ""), (-2.0, "-2")]
+)
+def test_planning_values_are_stable_text(value, text):
+    assert format_value(value) == text
+
+
+def test_blank_references_and_gbp_units_as_the_real_spine_has_them(spine, tmp_path):
+    real_like = spine.with_columns(
+        planning_ref=pl.when(pl.col("ambition_id").is_in(["A01", "A02"]))
+        .then(pl.lit(""))
+        .otherwise(pl.col("planning_ref")),
+        unit=pl.when(pl.col("unit") == "£")
+        .then(pl.lit("GBP (additional vs 2018/19)"))
+        .otherwise(pl.col("unit")),
+        basis=pl.col("basis").fill_null(""),
+    )
+    write_outputs(real_like, tmp_path, SAMPLE_META, system="QA0", progress=True)
+    wb = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")
+    row = next(r for r in wb["Fixed"].iter_rows(min_row=4) if r[5].value == "A01")
+    assert row[6].value == "[x]"  # planning reference not available
+    money = next(r for r in wb["Funding"].iter_rows(min_row=4) if r[6].value == "A02")
+    assert money[7].value == "[x]" and money[-1].number_format == "£#,##0"
+    assert "(£)" in wb["Funding"]["K3"].value
+    data = [r for r in wb["Data"].iter_rows(min_row=4, values_only=True) if r[2] == "A02"]
+    assert data and {r[1] for r in data} == {"[x]"}  # never the ambition ID in its place
+    with open(tmp_path / "planning/QA0.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["planning_ref"] for r in rows if r["metric_code"] == "A02"} == {""}
+    assert "A02" not in {r["planning_ref"] for r in rows}
+    assert {r["planning_ref"] for r in rows if r["metric_code"] == "A03"} == {"E.S.3"}
+
+
+@given(st.integers(min_value=-(10**9), max_value=10**9))
+def test_planning_values_round_trip(tenths):
+    value = tenths / 10
+    text = format_value(value)
+    assert float(text) == value
+    assert not text.endswith(".0")

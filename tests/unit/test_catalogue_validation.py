@@ -1,0 +1,250 @@
+"""Every bad catalogue is an InputError naming file, ambition and field (exit 2 on the CLI)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from mhtool.catalogue.load import load_catalogue
+from mhtool.cli import main
+from mhtool.errors import InputError
+
+MINI = """
+[catalogue]
+name = "mini"
+years = ["2019/20", "2020/21", "2021/22"]
+
+[[ambition]]
+id = "A-01"
+programme = "P"
+title = "An ask"
+category = "fixed"
+kind = "count"
+measure = "activity"
+unit = "people"
+basis = "mh_need"
+source = "https://example.org/a"
+values = [
+  { year = "2019/20", value = 10, provenance = "stated" },
+  { year = "2021/22", value = 30, provenance = "inferred", note = "derived" },
+]
+"""
+
+SECOND = """
+[[ambition]]
+id = "A-01"
+programme = "P"
+title = "Again"
+category = "fixed"
+kind = "rate"
+measure = "activity"
+unit = "percent"
+status = "no_national_figure"
+values = []
+"""
+
+
+def write(tmp_path, text, name="cat.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_minimal_catalogue_phases(tmp_path):
+    cat = load_catalogue(write(tmp_path, MINI))
+    a = cat.get("A-01")
+    assert [(v.value, v.provenance) for v in a.values] == [
+        (10, "stated"),
+        (20, "interpolated"),
+        (30, "inferred"),
+    ]
+
+
+BROKEN = [
+    ('basis = "mh_need"', 'basis = "nope"', "basis", "unknown basis"),
+    ('category = "fixed"', 'category = "fixedish"', "category", "unknown category"),
+    ('kind = "count"', 'kind = "volume"', "kind", "unknown kind"),
+    ('measure = "activity"', 'measure = "money"', "measure", "unknown measure"),
+    ('year = "2021/22"', 'year = "2024/25"', "values[1].year", "not one of the catalogue's years"),
+    ("value = 10,", 'value = "ten",', "values[0].value", "not a number"),
+    ("value = 10,", "value = 10.5,", "values[0].value", "whole number of 1"),
+    ('provenance = "stated"', 'provenance = "guessed"', "values[0].provenance", "provenance"),
+    ('provenance = "stated"', 'provenance = "interpolated"', "values[0].provenance", "provenance"),
+    ('source = "https://example.org/a"', 'source = "somewhere"', "values[0].source", "source URL"),
+    (', note = "derived"', "", "values[1].note", "needs a note"),
+    (
+        'category = "fixed"',
+        'category = "targeted"\ntargets = [1, 2]\ntargets_note = "x"',
+        "targets",
+        "list",
+    ),
+    (
+        'category = "fixed"',
+        'category = "targeted"\ntargets = "QYG"\ntargets_note = "x"',
+        "targets",
+        "list",
+    ),
+    ('category = "fixed"', 'category = "targeted"\ntargets = ["QYG"]', "targets_note", "targeted"),
+    ('category = "fixed"', 'category = "fixed"\ntargets = ["QYG"]', "targets", "only targeted"),
+    ('basis = "mh_need"', 'basis = "mh_need"\nbasiss = "x"', "basiss", "unknown field"),
+    ('basis = "mh_need"\n', "", "basis", "needs a basis"),
+    (
+        'unit = "people"',
+        'unit = "people"\nplanning_ref = "E.H.9"',
+        "planning_ref_source",
+        "justifies",
+    ),
+    ('unit = "people"', 'unit = "people"\nadditional = "yes"', "additional", "true or false"),
+    (
+        'unit = "people"',
+        'unit = "people"\nanchor = { year = "2019/20", value = 0, note = "x", provenance = "inferred" }',
+        "anchor.year",
+        "before",
+    ),
+    ('unit = "people"', 'unit = "people"\npart_of = "Z-99"', "part_of", "unknown ambition"),
+    (
+        'unit = "people"',
+        'unit = "people"\nstatus = "no_national_figure"',
+        "status",
+        "no_national_figure",
+    ),
+]
+
+
+@pytest.mark.parametrize("old, new, field, words", BROKEN)
+def test_broken_ambition(tmp_path, old, new, field, words):
+    assert old in MINI
+    path = write(tmp_path, MINI.replace(old, new, 1))
+    with pytest.raises(InputError) as err:
+        load_catalogue(path)
+    e = err.value
+    assert (e.file, e.row, e.field) == (str(path), "ambition A-01", field), str(e)
+    assert words in e.message, e.message
+
+
+def test_counts_are_filled_in_whole_steps(tmp_path):
+    """Filled counts are whole units of their measure (people, pounds, 0.1 WTE); rates are not rounded."""
+    text = MINI.replace("value = 30,", "value = 31,")
+    assert [v.value for v in load_catalogue(write(tmp_path, text)).get("A-01").values] == [
+        10,
+        21,
+        31,
+    ]
+    wte = text.replace('measure = "activity"', 'measure = "workforce"').replace(
+        "value = 31,", "value = 10.3,"
+    )
+    a = load_catalogue(write(tmp_path, wte)).get("A-01")
+    assert [v.value for v in a.values] == [10, 10.2, 10.3] and "nearest 1/10" in a.values[1].note
+    rate = text.replace('kind = "count"', 'kind = "rate"')
+    assert load_catalogue(write(tmp_path, rate)).get("A-01").values[1].value == 20.5
+
+
+def test_duplicate_id(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_catalogue(write(tmp_path, MINI + SECOND))
+    assert (err.value.row, err.value.field) == ("ambition A-01", "id")
+
+
+def test_no_values_needs_the_no_figure_status(tmp_path):
+    text = MINI.split("values = [")[0] + "values = []\n"
+    with pytest.raises(InputError, match="no_national_figure") as err:
+        load_catalogue(write(tmp_path, text))
+    assert err.value.field == "values"
+    cat = load_catalogue(
+        write(tmp_path, text.replace("values = []", 'status = "no_national_figure"\nvalues = []'))
+    )
+    assert not cat.get("A-01").has_national_figure
+
+
+@pytest.mark.parametrize("years", ['["2019/20", "2021/22"]', '["2019-20"]', "[]", '["2019/21"]'])
+def test_bad_years(tmp_path, years):
+    path = write(tmp_path, MINI.replace('["2019/20", "2020/21", "2021/22"]', years))
+    with pytest.raises(InputError) as err:
+        load_catalogue(path)
+    assert (err.value.file, err.value.field) == (str(path), "years")
+
+
+@pytest.mark.parametrize(
+    "table, field",
+    [
+        ('[bases.x]\nsource = "census"\nlabel = "x"', "source"),
+        ('[bases.x]\nsource = "ons_population"\nlabel = "x"', "ages"),
+        ('[bases.x]\nsource = "ons_population"\nages = "25-0"\nlabel = "x"', "ages"),
+        ('[bases.x]\nsource = "gp_registered"\nsex = "any"\nages = "0+"\nlabel = "x"', "sex"),
+        (
+            '[bases.x]\nsource = "smi_register"\nqof_year = "2020/21"\ncolour = "red"\nlabel = "x"',
+            "colour",
+        ),
+        ('[bases.x]\nsource = "smi_register"\nqof_year = "2020/21"', "label"),
+    ],
+)
+def test_bad_basis_declaration(tmp_path, table, field):
+    path = write(tmp_path, MINI + "\n" + table + "\n")
+    with pytest.raises(InputError) as err:
+        load_catalogue(path)
+    assert (err.value.file, err.value.row, err.value.field) == (str(path), "basis x", field)
+
+
+def test_catalogue_defines_and_uses_its_own_basis(tmp_path):
+    (tmp_path / "w.csv").write_text("org_code,weight\n01F,1\n")
+    text = (
+        MINI.replace('basis = "mh_need"', 'basis = "mine"')
+        + '\n[bases.mine]\nsource = "csv"\npath = "w.csv"\nlabel = "Mine"\n'
+    )
+    cat = load_catalogue(write(tmp_path, text))
+    assert cat.bases["mine"].params["path"] == str(tmp_path / "w.csv")
+    assert "mh_need" in cat.bases  # shipped bases still there
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_catalogue(write(tmp_path, "[catalogue\nname="))
+    with pytest.raises(InputError, match="not found"):
+        load_catalogue(tmp_path / "nope.toml")
+
+
+def test_remainder_parts_exceeding_total(tmp_path):
+    text = (
+        MINI
+        + """
+[[ambition]]
+id = "A-02"
+programme = "P"
+title = "Part"
+category = "fixed"
+kind = "count"
+measure = "activity"
+unit = "people"
+basis = "mh_need"
+part_of = "A-01"
+values = [ { year = "2019/20", value = 11, provenance = "inferred", note = "n" } ]
+
+[[ambition]]
+id = "A-03"
+programme = "P"
+title = "Rest"
+category = "fixed"
+kind = "count"
+measure = "activity"
+unit = "people"
+basis = "mh_need"
+remainder_of = "A-01"
+values = []
+"""
+    )
+    with pytest.raises(InputError, match="exceed") as err:
+        load_catalogue(write(tmp_path, text))
+    assert err.value.row == "ambition A-03"
+    cat = load_catalogue(write(tmp_path, text.replace("value = 11,", "value = 4,")))
+    assert [v.value for v in cat.get("A-03").values] == [6, None, None]
+
+
+def test_cli_exits_2_naming_file_ambition_and_field(tmp_path):
+    path = write(tmp_path, MINI.replace('basis = "mh_need"', 'basis = "nope"'))
+    result = CliRunner().invoke(main, ["ambitions", "--catalogue", str(path)])
+    assert result.exit_code == 2
+    assert (
+        str(path) in result.stderr
+        and "ambition A-01" in result.stderr
+        and "field 'basis'" in result.stderr
+    )

@@ -1,0 +1,243 @@
+"""What each sheet and CSV shows: activity only on the category sheets, shares of England
+that are shares of England, planning references never made up, one measure-type rule,
+accurate notes, and tables that stay readable when scrolled or printed."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import polars as pl
+import pytest
+from fixtures.sample import SAMPLE_META, sample_spine
+
+from mhtool.outputs import scope as scopes
+from mhtool.outputs import write_outputs
+from mhtool.outputs.batch import workbook_title
+from mhtool.outputs.layout import TABLES, org_label
+from mhtool.outputs.scope import Scope
+from mhtool.outputs.template import COLUMNS, measure_type, planning_frame
+from mhtool.outputs.views import prepare, shares_table, tables
+
+DESCRIPTION_MAX = 120
+
+
+@pytest.fixture(scope="module")
+def england(tmp_path_factory):
+    out = tmp_path_factory.mktemp("views")
+    write_outputs(
+        sample_spine(),
+        out,
+        {
+            **SAMPLE_META,
+            "notes": [
+                "PMH-02 2019/20 (inferred): carried forward from 2018/19.",
+                "CYP-01 2020/21 (interpolated): between the 2019/20 and 2023/24 figures.",
+            ],
+        },
+        system="QA0",
+        progress=False,
+    )
+    write_outputs(sample_spine(), out / "region", SAMPLE_META, region="Y56", progress=False)
+    return out
+
+
+def _rows(ws):
+    header = [c.value for c in ws[3]]
+    return [dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True)]
+
+
+def test_category_sheets_hold_activity_only(england):
+    wb = openpyxl.load_workbook(england / "region/regions/Y56.xlsx")
+    for sheet in ("Fixed", "Flexible", "Targeted"):
+        rows = _rows(wb[sheet])
+        assert rows and {r["Measure"] for r in rows} == {"activity"}, sheet
+    assert {r["Ambition ID"] for r in _rows(wb["Funding"])} == {"A02", "A08"}
+    assert {r["Ambition ID"] for r in _rows(wb["Workforce"])} == {"A05"}
+    contents = {r["Sheet name"]: r["Description"] for r in _rows(wb["Contents"])}
+    assert "activity" in contents["Fixed"]
+
+
+@pytest.mark.parametrize(
+    "kind, unit, want",
+    [
+        ("rate", "%", "Percentage"),
+        ("rate", "percent of liaison services", "Percentage"),
+        ("rate", "Percent", "Percentage"),
+        ("rate", "days (average length of stay)", "Value"),
+        ("rate", None, "Value"),
+        ("count", "people", "Count"),
+        ("count", "GBP", "Count"),
+        ("count", "WTE", "Count"),
+        ("sites", "clinics", "Count"),
+        ("count", "people (% of need met)", "Count"),
+    ],
+)
+def test_measure_type_is_percentage_only_for_percentages(kind, unit, want):
+    df = pl.DataFrame(
+        {"kind": [kind], "unit": [unit]}, schema={"kind": pl.String, "unit": pl.String}
+    )
+    assert df.select(measure_type()).item() == want
+
+
+def test_data_sheet_and_planning_csv_share_the_measure_type_rule(tmp_path):
+    spine = sample_spine().with_columns(
+        unit=pl.when(pl.col("ambition_id") == "A04").then(pl.lit("days")).otherwise(pl.col("unit"))
+    )
+    write_outputs(spine, tmp_path, SAMPLE_META, system="QA0", progress=False)
+    data = _rows(openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")["Data"])
+    with open(tmp_path / "planning/QA0.csv", newline="") as fh:
+        plan = list(csv.DictReader(fh))
+    assert (
+        list(plan[0])
+        == COLUMNS
+        == [
+            "icb_code",
+            "org_code",
+            "planning_ref",
+            "metric_code",
+            "measure_type",
+            "dim_type",
+            "fin_year",
+            "value",
+        ]
+    )
+    by_metric = {r["metric_code"]: r["measure_type"] for r in plan}
+    assert by_metric["A04"] == "Value" and by_metric["A01"] == "Count"
+    assert {r["Metric code (ambition ID)"]: r["Measure type [note 7]"] for r in data} == by_metric
+    assert len(data) == len(plan)
+
+
+def _share(table, org, basis, year="2023/24"):
+    row = table.frame.filter(pl.col("org_code") == org, pl.col("basis") == basis)
+    assert row.height == 1, (org, basis)
+    return row.get_column("s" + year).item()
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+def test_shares_of_england_never_take_a_targeted_share(labelled):
+    """A06 (targeted, smi_register, split among QA1 only), renamed A00 to sort first, and
+    A03 (flexible, smi_register): the share of England under smi_register must be A03's,
+    and A00's within-target shares appear under a label of their own."""
+    spine = sample_spine(targeted_systems=["QA1"], label_targets=labelled).with_columns(
+        ambition_id=pl.col("ambition_id").replace({"A06": "A00"})
+    )
+    df = prepare(spine)
+    table = shares_table(df)
+    a03 = df.filter(pl.col("ambition_id") == "A03", pl.col("year") == "2023/24")
+    a06 = df.filter(pl.col("ambition_id") == "A00", pl.col("year") == "2023/24")
+    share = dict(a03.select("org_code", "share").iter_rows())
+    within = dict(a06.select("org_code", "share").iter_rows())
+    assert within["01B"] != pytest.approx(share["01B"])
+    for org in ("01B", "QA1", "01A", "Y56"):
+        assert _share(table, org, "smi_register") == pytest.approx(share[org])
+    label = "smi_register (targeted: QA1)"
+    assert set(a06.get_column("basis")) == {label}
+    assert _share(table, "01B", label) == pytest.approx(within["01B"])
+    # organisations outside the named systems have no share under the targeted label
+    assert table.frame.filter(pl.col("basis") == label, pl.col("org_code") == "01A").is_empty()
+    # every workbook labels it the same, whichever slice it shows
+    for scope in (Scope("icb", "QA0"), Scope("icb", "QA1"), Scope("england", "ENG")):
+        targeted = next(t for t in tables(scopes.rows(df, scope)) if t.sheet == "Targeted")
+        assert label in set(targeted.frame.get_column("basis"))
+
+
+def test_a_targeted_ambition_shared_among_every_system_keeps_its_basis():
+    df = prepare(sample_spine())  # the sample's targeted counts cover every ICB
+    assert set(df.filter(pl.col("ambition_id") == "A06").get_column("basis")) == {"smi_register"}
+
+
+def test_notes_are_accurate_and_the_runs_own_notes_follow(england):
+    wb = openpyxl.load_workbook(england / "systems/QA0.xlsx")
+    notes = {r["Note number"]: r["Note text"] for r in _rows(wb["Notes"])}
+    assert list(notes) == [f"note {i}" for i in range(1, 11)]
+    assert notes["note 9"].startswith("PMH-02 2019/20 (inferred)")
+    assert notes["note 10"].startswith("CYP-01 2020/21 (interpolated)")
+    provenance = notes["note 3"]
+    for words in (
+        "cited source",
+        "secondary",
+        "annex tables were not reachable",
+        "maintained",
+        "total less its parts",
+        "zero",
+        "indicative",
+        "--values",
+    ):
+        assert words in provenance, words
+    assert "given in the plan" not in provenance
+    national = notes["note 5"]
+    assert "Some targeted ambitions are national only" not in national
+    assert "any category" in national and "In this workbook: A07." in national
+    assert "'Value' is mhtool's own" in notes["note 7"]
+    cover = " ".join(c.value for c in wb["Cover"]["A"] if c.value)
+    for words in (
+        "inferred or approximate",
+        "indicative",
+        "must not be added",
+        "release date of the newest reference data",
+    ):
+        assert words in cover, words
+
+
+def test_titles_do_not_repeat_a_code_the_name_already_has():
+    assert (
+        org_label("NHS North East and North Cumbria ICB - 00L", "00L")
+        == "NHS North East and North Cumbria ICB - 00L"
+    )
+    assert org_label("NHS Surrey Heartlands ICB", "QXU") == "NHS Surrey Heartlands ICB (QXU)"
+    spine = sample_spine().with_columns(
+        org_name=pl.when(pl.col("org_code") == "01B")
+        .then(pl.lit("NHS QA1 ICB - 01B"))
+        .otherwise(pl.col("org_name"))
+    )
+    title = workbook_title(spine, Scope("subicb", "01B"))
+    assert title.endswith(": NHS QA1 ICB - 01B") and "(01B)" not in title
+    assert workbook_title(spine, Scope("icb", "QA1")).endswith(
+        "NHS QA1 Integrated Care Board (QA1)"
+    )
+
+
+def test_table_sheets_keep_their_header_in_view_and_in_print(england):
+    wb = openpyxl.load_workbook(england / "systems/QA0.xlsx")
+    for ws in wb.worksheets[1:]:  # the Cover's column is wide enough for its own line
+        assert len(ws["A2"].value) <= DESCRIPTION_MAX, (ws.title, ws["A2"].value)
+        if ws.title in TABLES:
+            assert ws.freeze_panes == "A4", ws.title
+            assert ws.print_title_rows == "$3:$3", ws.title
+
+
+def test_planning_frame_leaves_a_missing_reference_blank():
+    df = prepare(sample_spine().with_columns(planning_ref=pl.lit(None, pl.String)))
+    frame = planning_frame(df)
+    assert set(frame.get_column("planning_ref")) == {""}
+    assert set(frame.get_column("metric_code")) == {f"A0{i}" for i in range(1, 9)}
+
+
+def test_bases_are_described_whatever_the_label():
+    from mhtool.outputs.notes import notes
+
+    text = notes(
+        ["mh_need (targeted: QHM, QOX)", "sum of FUN-02 + FUN-07", "other"],
+        {"bases": {"mh_need": "Need-weighted population."}},
+    )[1]
+    assert (
+        "mh_need (targeted: QHM, QOX): Need-weighted population, shared only among the "
+        "systems named" in text
+    )
+    assert "sum of FUN-02 + FUN-07: below England each organisation's figure is the sum" in text
+    assert "other: no description supplied" in text
+
+
+def test_every_line_has_a_sheet_with_its_names(tmp_path):
+    """A funding rate (say, growth in percent) is on Funding, not lost between sheets."""
+    spine = sample_spine().with_columns(
+        measure=pl.when(pl.col("ambition_id") == "A04")
+        .then(pl.lit("funding"))
+        .otherwise(pl.col("measure"))
+    )
+    shown = set()
+    for t in tables(prepare(spine)):
+        if t.sheet not in ("Data", "Shares"):
+            shown |= set(t.frame.get_column("ambition_id"))
+    assert shown == {f"A0{i}" for i in range(1, 9)}
