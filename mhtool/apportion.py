@@ -46,6 +46,8 @@ from functools import cached_property
 from numbers import Rational
 from typing import Union
 
+from mhtool import vocab
+
 __all__ = [
     "Weight",
     "LEVELS",
@@ -59,15 +61,9 @@ __all__ = [
 
 Weight = Union[int, float, Fraction, Decimal]
 
-#: Levels of the hierarchy, top first.
-LEVELS: tuple[str, ...] = ("england", "region", "icb", "subicb")
-
-#: Rounding step per measure: whole people, whole pounds, tenths of a WTE.
-STEPS: dict[str, Fraction] = {
-    "activity": Fraction(1),
-    "funding": Fraction(1),
-    "workforce": Fraction(1, 10),
-}
+#: Levels of the hierarchy, top first, and the rounding step per measure (mhtool.vocab).
+LEVELS: tuple[str, ...] = vocab.LEVELS
+STEPS: dict[str, Fraction] = vocab.STEPS
 
 
 # --------------------------------------------------------------------------------------------

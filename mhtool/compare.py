@@ -23,11 +23,13 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.errors import InputError
-from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE
+from mhtool.outputs.layout import NOT_APPLICABLE
+from mhtool.outputs.views import number_format
 from mhtool.refdata import store
 from mhtool.run.manifest import read_manifest
-from mhtool.spine import LEVEL_ORDER, organisations, read_spine
+from mhtool.spine import organisations, read_spine
 
 DECIMALS = 4
 WHOLE = 0.9995  # a from→to flow this close to all of `from` counts as the whole organisation
@@ -174,7 +176,14 @@ def org_flows(old: Run, new: Run) -> pl.DataFrame:
         )
         out.append(up)
     out.append(
-        pl.DataFrame({"from_code": ["ENG"], "to_code": ["ENG"], "pop": [1.0], "level": ["england"]})
+        pl.DataFrame(
+            {
+                "from_code": [vocab.ENGLAND_CODE],
+                "to_code": [vocab.ENGLAND_CODE],
+                "pop": [1.0],
+                "level": ["england"],
+            }
+        )
     )
     return pl.concat([f.select("level", "from_code", "to_code", "pop") for f in out])
 
@@ -388,7 +397,7 @@ def compare(old: Run, new: Run) -> Changes:
             pl.col("ambition_id")
             .replace_strict(order, default=len(order), return_dtype=pl.Int64)
             .alias("_amb"),
-            pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int64).alias("_lvl"),
+            pl.col("level").replace_strict(vocab.LEVEL_ORDER, return_dtype=pl.Int64).alias("_lvl"),
         )
         .sort(
             "_amb",
@@ -408,7 +417,7 @@ def compare(old: Run, new: Run) -> Changes:
     org_table = (
         org_table.join(names, on=["level", "old_code"], how="left")
         .with_columns(
-            pl.col("level").replace_strict(LEVEL_ORDER, return_dtype=pl.Int64).alias("_l")
+            pl.col("level").replace_strict(vocab.LEVEL_ORDER, return_dtype=pl.Int64).alias("_l")
         )
         .sort("_l", "old_code")
         .select("level", "old_code", "old_name", "new_codes", "mapping")
@@ -532,23 +541,15 @@ def _row_formats(changes: Changes, frame: pl.DataFrame) -> pl.DataFrame:
     decimals: pounds stay whole, everything else shows up to three decimals)."""
     kinds = pl.concat(
         [
-            changes.new.spine.select("ambition_id", "kind"),
-            changes.old.spine.select("ambition_id", "kind"),
+            changes.new.spine.select("ambition_id", "kind", "unit_kind"),
+            changes.old.spine.select("ambition_id", "kind", "unit_kind"),
         ]
     ).unique("ambition_id", keep="first", maintain_order=True)
-    money = (pl.col("measure") == "funding") & pl.col("unit").fill_null("").str.contains(
-        r"^(£|GBP)"
-    )
+    money = pl.col("unit_kind") == "gbp"
     return frame.join(kinds, on="ambition_id", how="left").with_columns(
-        _fmt=pl.when(pl.col("kind") == "rate")
-        .then(pl.lit("rate"))
-        .when(pl.col("measure") == "workforce")
-        .then(pl.lit("wte"))
-        .when(money)
-        .then(pl.lit("money"))
-        .otherwise(pl.lit("count")),
+        _fmt=number_format(),
         _dfmt=pl.when(money).then(pl.lit("money")).otherwise(pl.lit("rate")),
-        _level_name=pl.col("level").replace_strict(LEVEL_NAMES, default=pl.col("level")),
+        _level_name=pl.col("level").replace_strict(vocab.LEVEL_NAMES, default=pl.col("level")),
     )
 
 
@@ -586,7 +587,7 @@ def changes_tables(changes: Changes) -> list:
     ]
     if not changes.organisations.is_empty():
         orgs = changes.organisations.with_columns(
-            _level_name=pl.col("level").replace_strict(LEVEL_NAMES, default=pl.col("level"))
+            _level_name=pl.col("level").replace_strict(vocab.LEVEL_NAMES, default=pl.col("level"))
         )
         out.append(
             Table(

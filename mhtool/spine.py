@@ -13,38 +13,16 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool import apportion, bases
+from mhtool import apportion, bases, fields, vocab
 from mhtool.catalogue.load import Ambition, Catalogue
 from mhtool.errors import InputError
 from mhtool.refdata import store
 
-ENGLAND = {"org_code": "ENG", "ons_code": "E92000001", "org_name": "England"}
+LEVEL_ORDER = vocab.LEVEL_ORDER
 
-#: The spine's columns and types, in order: the contract every output relies on.
-SCHEMA: dict[str, pl.DataType] = {
-    "level": pl.String,
-    "org_code": pl.String,
-    "ons_code": pl.String,
-    "org_name": pl.String,
-    "parent_code": pl.String,
-    "region_code": pl.String,
-    "icb_code": pl.String,
-    "programme": pl.String,
-    "ambition_id": pl.String,
-    "planning_ref": pl.String,
-    "title": pl.String,
-    "category": pl.String,
-    "kind": pl.String,
-    "measure": pl.String,
-    "unit": pl.String,
-    "year": pl.String,
-    "value": pl.Float64,
-    "national_value": pl.Float64,
-    "share": pl.Float64,
-    "basis": pl.String,
-    "provenance": pl.String,
-}
-LEVEL_ORDER = {"england": 0, "region": 1, "icb": 2, "subicb": 3}
+#: The spine's columns and types, in order: the contract every output relies on
+#: (described column by column in mhtool.fields).
+SCHEMA: dict[str, pl.DataType] = fields.schema()
 
 
 def organisations(geography: str) -> pl.DataFrame:
@@ -73,7 +51,7 @@ def organisations(geography: str) -> pl.DataFrame:
         pl.col("region_code").alias("org_code"),
         pl.col("region_ons").alias("ons_code"),
         pl.col("region_name").alias("org_name"),
-        pl.lit(ENGLAND["org_code"]).alias("parent_code"),
+        pl.lit(vocab.ENGLAND_CODE).alias("parent_code"),
         "region_code",
         pl.lit(None, pl.String).alias("icb_code"),
     )
@@ -81,7 +59,7 @@ def organisations(geography: str) -> pl.DataFrame:
         [
             {
                 "level": "england",
-                **ENGLAND,
+                **vocab.ENGLAND,
                 "parent_code": None,
                 "region_code": None,
                 "icb_code": None,
@@ -148,7 +126,7 @@ def _split_rows(
             (r["subicb_code"], r["icb_code"], r["region_code"], weights[r["subicb_code"]])
             for r in tree.iter_rows(named=True)
         ]
-        alloc = apportion.apportion_hierarchy(units, leaves, england_code=ENGLAND["org_code"])
+        alloc = apportion.apportion_hierarchy(units, leaves, england_code=vocab.ENGLAND_CODE)
     except (ValueError, KeyError) as exc:
         raise InputError(
             f"cannot apportion {value} in {year}: {exc}", row=amb.id, field="values"
@@ -180,16 +158,8 @@ def _ambition_rows(
             row=amb.id,
             field="targets",
         )
-    # Targeted asks with no named systems, and national-only lines, are never fair-shared.
-    national_only = amb.national_only or (
-        not targets
-        and (
-            amb.category == "targeted"
-            or amb.kind == "sites"
-            or not amb.basis
-            and amb.kind != "rate"
-        )
-    )
+    national_only = is_national_only(amb)
+    carried = amb.kind in vocab.CARRIED_KINDS
     in_scope = (
         orgs
         if not targets
@@ -205,12 +175,12 @@ def _ambition_rows(
                 {
                     **base,
                     "level": "england",
-                    "org_code": ENGLAND["org_code"],
+                    "org_code": vocab.ENGLAND_CODE,
                     "value": yv.value,
-                    "share": None if amb.kind == "rate" else 1.0,
+                    "share": None if carried else 1.0,
                 }
             )
-        elif amb.kind == "rate":
+        elif carried:
             rows += [
                 {**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
                 for lvl, code in in_scope.select("level", "org_code").iter_rows()
@@ -224,12 +194,48 @@ def _ambition_rows(
     return [{**r, "ambition_id": amb.id} for r in rows]
 
 
-def basis_label(amb: Ambition) -> str:
-    """What a row's share is a share of. A targeted split is a share of the named systems,
-    not of England, so it is labelled apart and never mixed with the plain basis."""
-    if amb.targets:
-        return f"{amb.basis} (targeted: {', '.join(sorted(amb.targets))})"
-    return amb.basis or ""
+def is_national_only(amb: Ambition) -> bool:
+    """Reported for England alone: national-only lines, targeted asks and sites that name
+    no systems, and counts with no basis are never fair-shared."""
+    return amb.national_only or (
+        not amb.targets
+        and (
+            amb.category == "targeted"
+            or amb.kind == "sites"
+            or not amb.basis
+            and amb.kind not in vocab.CARRIED_KINDS
+        )
+    )
+
+
+def split_method(amb: Ambition, parts: dict[str, list[Ambition]]) -> str:
+    """How the ambition's figures below England come from England's (vocab.SPLIT_METHODS)."""
+    if is_national_only(amb):
+        return vocab.NATIONAL_ONLY
+    if amb.kind in vocab.CARRIED_KINDS:
+        return vocab.STANDARD
+    if amb.id in parts:
+        return vocab.SUM_OF_PARTS
+    return vocab.TARGETED if amb.targets else vocab.BY_BASIS
+
+
+def basis_label(
+    basis_name: str | None,
+    *,
+    targets: tuple[str, ...] | list[str] = (),
+    parts: tuple[str, ...] | list[str] = (),
+) -> str:
+    """The one place a basis label is made, for readers: what a row's share is a share of.
+
+    A total made of its parts is labelled "sum of <parts>"; a targeted split is a share of
+    the named systems, not of England, so it is labelled apart ("mh_need (targeted: QHM)")
+    and never mixed with the plain basis. Code reads basis_name and split_method instead.
+    """
+    if parts:
+        return "sum of " + " + ".join(parts)
+    if targets:
+        return f"{basis_name} (targeted: {', '.join(sorted(targets))})"
+    return basis_name or ""
 
 
 def parts_of(catalogue: Catalogue) -> dict[str, list[Ambition]]:
@@ -340,7 +346,13 @@ def build_spine(
                 "kind": a.kind,
                 "measure": a.measure,
                 "unit": a.unit,
-                "basis": _basis_of(a, parts),
+                "unit_kind": getattr(a, "unit_kind", "")
+                or vocab.unit_kind(a.unit, a.kind, a.measure),
+                "basis": basis_label(
+                    a.basis, targets=a.targets, parts=[p.id for p in parts.get(a.id, [])]
+                ),
+                "basis_name": a.basis or "",
+                "split_method": split_method(a, parts),
                 "_order": i,
             }
             for i, a in enumerate(catalogue.ambitions)
@@ -355,18 +367,16 @@ def build_spine(
     return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
 
 
-def _basis_of(amb: Ambition, parts: dict[str, list[Ambition]]) -> str:
-    if amb.id in parts:
-        return "sum of " + " + ".join(a.id for a in parts[amb.id])
-    return basis_label(amb)
-
-
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
     """The spine as CSV (for people and spreadsheets) and Parquet (for code), same rows."""
     csv_path, parquet_path = out_dir / "apportionment.csv", out_dir / "apportionment.parquet"
     spine.write_csv(csv_path, float_precision=None)
     spine.write_parquet(parquet_path, statistics=False)
     return [csv_path, parquet_path]
+
+
+#: Columns a spine written before they existed lacks; read_spine fills them in.
+ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method")
 
 
 def read_spine(path: Path) -> pl.DataFrame:
@@ -377,6 +387,40 @@ def read_spine(path: Path) -> pl.DataFrame:
         else pl.read_csv(path, schema_overrides=SCHEMA)
     )
     missing = [c for c in SCHEMA if c not in df.columns]
+    if missing and set(missing) <= set(ADDED_COLUMNS):
+        df, missing = _from_older_spine(df), []
     if missing:
         raise InputError(f"not an mhtool spine: missing columns {missing}", file=str(path))
     return df.select(list(SCHEMA))
+
+
+def _from_older_spine(df: pl.DataFrame) -> pl.DataFrame:
+    """Fill the structured columns of a spine written before they existed, so a run can
+    still be compared with its predecessor. The one place an old basis label is read."""
+    amb = df.unique("ambition_id", keep="first").select(
+        "ambition_id", "kind", "measure", "unit", "basis", "category"
+    )
+    filled = []
+    for r in amb.iter_rows(named=True):
+        label = r["basis"] or ""
+        if r["kind"] in vocab.CARRIED_KINDS:
+            method = vocab.STANDARD
+        elif label.startswith("sum of "):
+            method = vocab.SUM_OF_PARTS
+        elif " (targeted" in label:
+            method = vocab.TARGETED
+        else:
+            method = vocab.BY_BASIS
+        filled.append(
+            {
+                "ambition_id": r["ambition_id"],
+                "unit_kind": vocab.unit_kind(r["unit"], r["kind"], r["measure"]),
+                "basis_name": "" if method == vocab.SUM_OF_PARTS else label.split(" (targeted")[0],
+                "split_method": method,
+            }
+        )
+    extra = pl.DataFrame(
+        filled, schema={"ambition_id": pl.String, **dict.fromkeys(ADDED_COLUMNS, pl.String)}
+    )
+    keep = [c for c in df.columns if c not in ADDED_COLUMNS]
+    return df.select(keep).join(extra, on="ambition_id", how="left")

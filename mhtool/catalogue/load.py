@@ -35,6 +35,7 @@ from mhtool.catalogue.phasing import (
 )
 from mhtool.errors import InputError
 from mhtool.run import paths
+from mhtool.vocab import CATEGORIES, KINDS, MEASURES
 
 __all__ = [
     "Ambition",
@@ -50,9 +51,6 @@ __all__ = [
     "BASIS_SOURCES",
 ]
 
-CATEGORIES = ("fixed", "flexible", "targeted")
-KINDS = ("count", "rate", "sites")
-MEASURES = ("activity", "funding", "workforce")
 DEFAULT_CATALOGUE = "mhip_2019_24"
 
 # source -> (required parameters, optional parameters)

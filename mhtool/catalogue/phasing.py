@@ -32,9 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-DECLARED = ("stated", "inferred", "user")
-FILLED = ("interpolated", "phased")
-PROVENANCES = DECLARED + FILLED + ("missing",)
+from mhtool.vocab import DECLARED, FILLED, PROVENANCES  # noqa: F401 (re-exported)
 
 _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 

@@ -10,15 +10,8 @@ from pathlib import Path
 import click
 
 from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue
+from mhtool.vocab import MARKERS
 
-MARKERS = {
-    "stated": " ",
-    "inferred": "*",
-    "interpolated": "~",
-    "phased": "^",
-    "user": "u",
-    "missing": " ",
-}
 LEGEND = (
     "Markers: (none) stated in a source   * inferred (derived; see note)   ~ interpolated   "
     "^ phased (indicative, flexible ask)   u user override   - no figure\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import polars as pl
 
+from mhtool import vocab
 from mhtool.refdata import store
 from mhtool.refdata.bands import band_expr, parse_bands
 
@@ -33,7 +34,9 @@ def population_table(year: int, geography: str, bands: str, level: str) -> pl.Da
     orgs = wide(pop, keys).sort("code")
     england = wide(
         pop.with_columns(
-            pl.lit("ENG").alias("c"), pl.lit("E92000001").alias("o"), pl.lit("England").alias("n")
+            pl.lit(vocab.ENGLAND_CODE).alias("c"),
+            pl.lit(vocab.ENGLAND_ONS).alias("o"),
+            pl.lit(vocab.ENGLAND_NAME).alias("n"),
         ),
         ["c", "o", "n"],
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.outputs import charts, template
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import org_label
@@ -57,7 +58,7 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
             if s.level != "subicb"
             else df.filter(pl.col("org_code") == s.code).get_column("parent_code")[0]
         )
-        name = "england" if code == "ENG" else code
+        name = "england" if code == vocab.ENGLAND_CODE else code
         task = tasks.setdefault(code, Task(code, f"charts/{name}.png"))
         task.workbooks.append(s)
         if s.level == "england":

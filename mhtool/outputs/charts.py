@@ -28,6 +28,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from PIL import Image, ImageDraw, ImageFont
 
+from mhtool import vocab
 from mhtool.outputs.layout import org_label
 
 # Okabe–Ito colours (safe for colour-blind readers); the category is also written in words.
@@ -52,13 +53,18 @@ def chart_rows(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
     return df.filter(pl.col("org_code") == org_code, pl.col("kind") == "count").sort("_ar", "year")
 
 
-def fmt_value(x: float | None, unit: str | None) -> str:
+def _is_money(unit: str | None, unit_kind: str | None) -> bool:
+    return (unit_kind or vocab.unit_kind(unit, "count", "funding")) == "gbp"
+
+
+def fmt_value(x: float | None, unit: str | None, unit_kind: str | None = None) -> str:
     """A figure with a short form of its unit, for a chart label: £1.23m, 1,234 people.
-    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)"""
+    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)
+    Money is known by its unit kind (vocab.UNIT_KINDS), guessed from the unit if not given."""
     if x is None:
         return "[x]"
     unit = (unit or "").strip()
-    if unit.startswith(("£", "GBP")):
+    if _is_money(unit, unit_kind):
         for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
             if abs(x) >= size:
                 return f"£{x / size:,.3g}{suffix}"
@@ -68,10 +74,10 @@ def fmt_value(x: float | None, unit: str | None) -> str:
     return f"{text} {short}".strip()
 
 
-def fmt_tick(x: float, unit: str | None) -> str:
+def fmt_tick(x: float, unit: str | None, unit_kind: str | None = None) -> str:
     """A compact figure for a sparkline's scale: £165m, 17.5k, 1,515, 25.9."""
-    if (unit or "").strip().startswith(("£", "GBP")):
-        return fmt_value(x, "£")
+    if _is_money(unit, unit_kind):
+        return fmt_value(x, "£", "gbp")
     for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(x) >= max(size, 1e4):
             return f"{x / size:.3g}{suffix}"
@@ -249,6 +255,7 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
             continue
         panel = panels[index]
         unit = panel.get_column("unit")[0]
+        unit_kind = panel.get_column("unit_kind")[0]
         rows_by_year = {r["year"]: r for r in panel.iter_rows(named=True)}
         values = [rows_by_year[y]["value"] if y in rows_by_year else None for y in years]
         share = [
@@ -278,13 +285,13 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         label = (
             "[x]"
             if not known
-            else fmt_value(known[0], unit)
+            else fmt_value(known[0], unit, unit_kind)
             if len(known) == 1
-            else f"{fmt_value(known[0], unit)} → {fmt_value(known[-1], unit)}"
+            else f"{fmt_value(known[0], unit, unit_kind)} → {fmt_value(known[-1], unit, unit_kind)}"
         )
         labels.append((ax.transData.transform((_LAST, i)), label))
         for v, y in ((high, i - _SPAN / 2), (low, i + _SPAN / 2)):
-            ticks.append((ax.transData.transform((_SPARK0 - 1.8, y)), fmt_tick(v, unit)))
+            ticks.append((ax.transData.transform((_SPARK0 - 1.8, y)), fmt_tick(v, unit, unit_kind)))
     for category, lines in own.items():
         colour = CATEGORY_COLOURS.get(category, "#000000")
         ax.add_collection(LineCollection(lines, colors=colour, linewidths=2.0))

@@ -6,6 +6,8 @@ has it start at A3 (header row) and run with no blank rows or columns.
 
 from __future__ import annotations
 
+from mhtool import vocab
+
 # Sheet name → one-line description for the Contents sheet, in workbook order.
 SHEETS: dict[str, str] = {
     "Cover": "What these figures are and are not, sources, vintages and version",
@@ -58,9 +60,9 @@ NUMBER_FORMATS: dict[str, str] = {
     "share": "0.000%",
 }
 
-# Codes of the organisation levels, in hierarchy order.
-LEVELS = ("england", "region", "icb", "subicb")
-LEVEL_NAMES = {"england": "England", "region": "Region", "icb": "ICB", "subicb": "Sub-ICB location"}
+# Codes of the organisation levels, in hierarchy order, and what readers call them.
+LEVELS = vocab.LEVELS
+LEVEL_NAMES = vocab.LEVEL_NAMES
 
 
 def org_label(name: str | None, code: str) -> str:

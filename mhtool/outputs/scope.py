@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.errors import InputError
 
 FOLDERS = {"region": "regions", "icb": "systems", "subicb": "subicbs"}
@@ -36,7 +37,7 @@ class Scope:
         if p.suffix != ".xlsx":
             return None
         if len(p.parts) == 1 and p.stem == "england":
-            return cls("england", "ENG")
+            return cls("england", vocab.ENGLAND_CODE)
         if len(p.parts) == 2 and p.parts[0] in KIND_OF_FOLDER:
             return cls(KIND_OF_FOLDER[p.parts[0]], p.stem)
         return None
@@ -90,7 +91,7 @@ def plan(
     elif region is not None:
         regions = [region]
         icbs = [i for i in icbs if parent.get(i) == region]
-    out = [] if (region or system) else [Scope("england", "ENG")]
+    out = [] if (region or system) else [Scope("england", vocab.ENGLAND_CODE)]
     out += [Scope("region", r) for r in regions]
     out += [Scope("icb", i) for i in icbs]
     if subicb_workbooks:

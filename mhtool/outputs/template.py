@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool import vocab
+
 COLUMNS = [
     "icb_code",
     "org_code",
@@ -27,16 +29,14 @@ COLUMNS = [
     "value",
 ]
 
-PERCENT_UNIT = r"(?i)percent|%"
-
 
 def measure_type() -> pl.Expr:
-    """Each row's measure type: 'Percentage' only for a rate whose unit is a percentage,
+    """Each row's measure type: 'Percentage' only for a rate or standard in percent,
     'Count' for counts (people, sites, £, WTE), 'Value' for any other rate. The one rule
     for the planning CSVs and the workbooks' Data sheet."""
-    is_percent = pl.col("unit").fill_null("").str.contains(PERCENT_UNIT)
+    is_percent = pl.col("unit_kind") == "percent"
     return (
-        pl.when(pl.col("kind") != "rate")
+        pl.when(~pl.col("kind").is_in(vocab.CARRIED_KINDS))
         .then(pl.lit("Count"))
         .when(is_percent)
         .then(pl.lit("Percentage"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE, NOT_AVAILABLE
 from mhtool.outputs.template import measure_type
 
@@ -61,6 +62,20 @@ class Table:
     name: str | None = None
 
 
+def number_format() -> pl.Expr:
+    """Each row's number format (a key of layout.NUMBER_FORMATS): carried rates and
+    standards as rates, workforce lines as WTE, pounds as money, everything else a count."""
+    return (
+        pl.when(pl.col("kind").is_in(vocab.CARRIED_KINDS))
+        .then(pl.lit("rate"))
+        .when(pl.col("measure") == "workforce")
+        .then(pl.lit("wte"))
+        .when(pl.col("unit_kind") == "gbp")
+        .then(pl.lit("money"))
+        .otherwise(pl.lit("count"))
+    )
+
+
 def _natural(text: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
@@ -89,13 +104,7 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("icb_code"))
         .fill_null(""),
         _o3=pl.when(level == "subicb").then(pl.col("org_code")).otherwise(pl.lit("")),
-        _fmt=pl.when(pl.col("kind") == "rate")
-        .then(pl.lit("rate"))
-        .when(pl.col("measure") == "workforce")
-        .then(pl.lit("wte"))
-        .when((pl.col("measure") == "funding") & pl.col("unit").str.contains(r"^(£|GBP)"))
-        .then(pl.lit("money"))
-        .otherwise(pl.lit("count")),
+        _fmt=number_format(),
         _level_name=level.replace_strict(LEVEL_NAMES, default=level),
     )
     df = _label_targeted_bases(df)

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from mhtool import vocab
 from mhtool.outputs import notes as note_text
 from mhtool.outputs.layout import (
     DESCRIPTION_ROW,
@@ -227,7 +228,7 @@ def _national_only(tables: list[Table]) -> list[str]:
             for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
                 levels.setdefault(a, set()).add(org)
     return sorted(
-        (a for a, orgs in levels.items() if orgs == {"ENG"}),
+        (a for a, orgs in levels.items() if orgs == {vocab.ENGLAND_CODE}),
         key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)],
     )
 

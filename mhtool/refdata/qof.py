@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.refdata.geography import Geographies
 from mhtool.refdata.need import GEOGRAPHIES, practice_maps, routes
 from mhtool.refdata.practices import Lookup, Peers, place, route_summary
@@ -101,7 +102,9 @@ def rollup(df: pl.DataFrame, year: str) -> pl.DataFrame:
                 pl.col(f"{level}_code").alias("org_code"),
                 pl.col(f"{level}_ons").alias("org_ons"),
                 pl.col(f"{level}_name").alias("org_name"),
-                (pl.col(f"{parent}_code") if parent else pl.lit("ENG")).alias("parent_code"),
+                (pl.col(f"{parent}_code") if parent else pl.lit(vocab.ENGLAND_CODE)).alias(
+                    "parent_code"
+                ),
                 "register",
                 "list_size",
             )
@@ -110,9 +113,9 @@ def rollup(df: pl.DataFrame, year: str) -> pl.DataFrame:
         pl.DataFrame(
             {
                 "level": ["england"],
-                "org_code": ["ENG"],
-                "org_ons": ["E92000001"],
-                "org_name": ["England"],
+                "org_code": [vocab.ENGLAND_CODE],
+                "org_ons": [vocab.ENGLAND_ONS],
+                "org_name": [vocab.ENGLAND_NAME],
                 "parent_code": [None],
                 "register": [df["register"].sum()],
                 "list_size": [df["list_size"].sum()],

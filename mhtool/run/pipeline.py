@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from mhtool import __version__
+import polars as pl
+
+from mhtool import __version__, vocab
 from mhtool.errors import InputError
 from mhtool.run.atomic import holds_run, staged_folder
 from mhtool.run.lock import run_lock
@@ -219,9 +221,12 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
 
 
 def used_bases(spine) -> set[str]:
-    """Basis names behind the spine's labels: a targeted split is labelled
-    "mh_need (targeted: QHM)", and a total "sum of ...", whose parts carry their own."""
-    return {label.split(" (targeted")[0] for label in spine["basis"].unique().to_list() if label}
+    """Catalogue names of the bases the spine's figures are split by (a total summed from
+    its parts is not split by its own basis, so it does not count)."""
+    rows = spine.filter(
+        pl.col("basis_name").fill_null("") != "", pl.col("split_method") != vocab.SUM_OF_PARTS
+    )
+    return set(rows["basis_name"].unique().to_list())
 
 
 def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:

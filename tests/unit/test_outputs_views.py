@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from fixtures.sample import SAMPLE_META, sample_spine
 
+from mhtool import vocab
 from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
@@ -74,15 +75,17 @@ def test_category_sheets_hold_activity_only(england):
     ],
 )
 def test_measure_type_is_percentage_only_for_percentages(kind, unit, want):
-    df = pl.DataFrame(
-        {"kind": [kind], "unit": [unit]}, schema={"kind": pl.String, "unit": pl.String}
-    )
+    unit_kind = vocab.unit_kind(unit, kind, "activity")
+    df = pl.DataFrame({"kind": [kind], "unit": [unit], "unit_kind": [unit_kind]})
     assert df.select(measure_type()).item() == want
 
 
 def test_data_sheet_and_planning_csv_share_the_measure_type_rule(tmp_path):
     spine = sample_spine().with_columns(
-        unit=pl.when(pl.col("ambition_id") == "A04").then(pl.lit("days")).otherwise(pl.col("unit"))
+        unit=pl.when(pl.col("ambition_id") == "A04").then(pl.lit("days")).otherwise(pl.col("unit")),
+        unit_kind=pl.when(pl.col("ambition_id") == "A04")
+        .then(pl.lit("days"))
+        .otherwise(pl.col("unit_kind")),
     )
     write_outputs(spine, tmp_path, SAMPLE_META, system="QA0", progress=False)
     data = _rows(openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")["Data"])

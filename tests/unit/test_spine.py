@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from mhtool import vocab
 from mhtool.catalogue.load import load_catalogue
 from mhtool.spine import SCHEMA, build_spine, organisations
 
@@ -142,7 +143,10 @@ def test_targeted_split_goes_only_to_the_named_systems(tmp_path):
     assert set(icbs.filter(pl.col("value") > 0)["org_code"]) == {"QHM", "QOQ"}
     assert icbs["value"].sum() == 55_000
     assert year.filter(pl.col("level") == "subicb")["value"].sum() == 55_000
-    assert set(year["basis"]) == {basis_label(targeted)} == {"mh_need (targeted: QHM, QOQ)"}
+    label = basis_label(targeted.basis, targets=targeted.targets)
+    assert set(year["basis"]) == {label} == {"mh_need (targeted: QHM, QOQ)"}
+    assert set(year["basis_name"]) == {"mh_need"}
+    assert set(year["split_method"]) == {vocab.TARGETED}
 
 
 def test_no_share_is_nan_or_out_of_range(spine):
@@ -151,10 +155,28 @@ def test_no_share_is_nan_or_out_of_range(spine):
     assert ((shares >= 0) & (shares <= 1 + 1e-12)).all()
 
 
-def test_basis_names_behind_spine_labels():
+def test_basis_names_come_from_the_structured_columns():
     from mhtool.run.pipeline import used_bases
 
-    labels = pl.DataFrame(
-        {"basis": ["mh_need (targeted: QHM, QOQ)", "births_proxy", "sum of FUN-02 + FUN-07", ""]}
+    rows = pl.DataFrame(
+        {
+            "basis_name": ["mh_need", "births_proxy", "mh_need", "", "sum_basis"],
+            "split_method": [
+                vocab.TARGETED,
+                vocab.BY_BASIS,
+                vocab.BY_BASIS,
+                vocab.NATIONAL_ONLY,
+                vocab.SUM_OF_PARTS,
+            ],
+        }
     )
-    assert used_bases(labels) == {"mh_need", "births_proxy", "sum of FUN-02 + FUN-07"}
+    assert used_bases(rows) == {"mh_need", "births_proxy"}
+
+
+def test_every_row_says_how_it_was_split(spine):
+    assert set(spine["split_method"].unique()) <= set(vocab.SPLIT_METHODS)
+    assert set(spine["unit_kind"].unique()) <= set(vocab.UNIT_KINDS)
+    carried = spine.filter(pl.col("kind").is_in(vocab.CARRIED_KINDS))
+    assert set(carried["split_method"]) <= {vocab.STANDARD, vocab.NATIONAL_ONLY}
+    totals = spine.filter(pl.col("split_method") == vocab.SUM_OF_PARTS)
+    assert totals["basis"].str.starts_with("sum of ").all()

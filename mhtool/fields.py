@@ -1,0 +1,185 @@
+"""One description of every spine column: type, meaning, unit and workbook header.
+
+Modelled on PUDL's FIELD_METADATA: the spine's schema (``spine.SCHEMA``), the workbook
+and changes headers, `mhtool check` and the column tables in docs/architecture.md are all
+derived from ``FIELD_METADATA`` here, so a column is described once. Stable names:
+
+- ``Field``: one column's metadata (``name``, ``dtype``, ``description``, ``unit``,
+  ``header``).
+- ``FIELD_METADATA``: column name -> Field, in the spine's column order.
+- ``SPINE_COLUMNS``: the column names, in order.
+- ``schema()``: {column: polars type}, the spine's contract.
+- ``header(name)``: the workbook header of a column.
+- ``markdown_table()``: the docs' column table; ``with_docs_table(text)`` puts it between
+  the ``<!-- fields:begin -->`` / ``<!-- fields:end -->`` markers of a Markdown text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from mhtool import vocab
+
+
+@dataclass(frozen=True)
+class Field:
+    """One spine column. ``unit`` is "" for text, else what its numbers are in;
+    ``header`` is what a workbook table calls the column."""
+
+    name: str
+    dtype: type[pl.DataType] | pl.DataType
+    description: str
+    header: str
+    unit: str = ""
+
+
+def _words(words) -> str:
+    return ", ".join(f"`{w}`" for w in words)
+
+
+_FIELDS = (
+    Field(
+        "level",
+        pl.String,
+        f"Organisation level: {_words(vocab.LEVELS)}.",
+        "Organisation level",
+    ),
+    Field(
+        "org_code",
+        pl.String,
+        f"ODS code of the organisation (`{vocab.ENGLAND_CODE}` for England).",
+        "Organisation code",
+    ),
+    Field("ons_code", pl.String, "ONS (GSS) code of the organisation.", "ONS code"),
+    Field("org_name", pl.String, "Name of the organisation.", "Organisation name"),
+    Field(
+        "parent_code",
+        pl.String,
+        "Code of the organisation one level up (empty for England).",
+        "Parent code",
+    ),
+    Field("region_code", pl.String, "Code of the region the organisation is in.", "Region code"),
+    Field("icb_code", pl.String, "Code of the ICB the organisation is in.", "ICB code"),
+    Field("programme", pl.String, "Programme of the Plan the ambition belongs to.", "Programme"),
+    Field(
+        "ambition_id",
+        pl.String,
+        "The ambition's ID in the catalogue; the metric code of the planning files.",
+        "Ambition ID",
+    ),
+    Field(
+        "planning_ref",
+        pl.String,
+        "The catalogue's planning-template reference (empty where it has none).",
+        "Planning reference",
+    ),
+    Field("title", pl.String, "What the ambition asks for.", "Ambition"),
+    Field("category", pl.String, f"Category of ask: {_words(vocab.CATEGORIES)}.", "Category"),
+    Field("kind", pl.String, f"What the figure is: {_words(vocab.KINDS)}.", "Kind"),
+    Field(
+        "measure",
+        pl.String,
+        f"What it measures, which fixes the rounding step: {_words(vocab.MEASURES)}.",
+        "Measure",
+    ),
+    Field("unit", pl.String, "The unit, as words for readers.", "Unit"),
+    Field(
+        "unit_kind",
+        pl.String,
+        f"What the figure is counted in, for code: {_words(vocab.UNIT_KINDS)}.",
+        "Unit kind",
+    ),
+    Field("year", pl.String, "Financial year, e.g. 2023/24.", "Financial year"),
+    Field(
+        "value",
+        pl.Float64,
+        "The organisation's figure; its level sums exactly to the level above.",
+        "Value",
+        "unit",
+    ),
+    Field("national_value", pl.Float64, "England's figure that year.", "England", "unit"),
+    Field(
+        "share",
+        pl.Float64,
+        "Unrounded share of England's figure (empty for carried rates and standards).",
+        "Share of England",
+        "fraction",
+    ),
+    Field(
+        "basis",
+        pl.String,
+        "Label of the basis the figure was split by, as shown to readers.",
+        "Basis",
+    ),
+    Field(
+        "basis_name",
+        pl.String,
+        "The catalogue's name of that basis (empty where nothing is split by one).",
+        "Basis name",
+    ),
+    Field(
+        "split_method",
+        pl.String,
+        f"How the figure came from England's: {_words(vocab.SPLIT_METHODS)}.",
+        "Split method",
+    ),
+    Field(
+        "provenance",
+        pl.String,
+        f"How England's figure was obtained: {_words(vocab.PROVENANCES)}.",
+        "Provenance",
+    ),
+)
+
+#: Every spine column, in order: name -> Field.
+FIELD_METADATA: dict[str, Field] = {f.name: f for f in _FIELDS}
+SPINE_COLUMNS: tuple[str, ...] = tuple(FIELD_METADATA)
+
+
+def schema() -> dict[str, pl.DataType]:
+    """The spine's columns and polars types, in order: the contract every output relies on."""
+    return {name: f.dtype for name, f in FIELD_METADATA.items()}
+
+
+def header(name: str) -> str:
+    """The workbook header of a spine column."""
+    return FIELD_METADATA[name].header
+
+
+def _type_name(dtype) -> str:
+    return {"String": "text", "Float64": "number"}.get(str(dtype), str(dtype))
+
+
+def markdown_table() -> str:
+    """The spine's column table as Markdown, as docs/architecture.md shows it."""
+    lines = [
+        "| column | type | unit | workbook header | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in FIELD_METADATA.values():
+        lines.append(
+            f"| `{f.name}` | {_type_name(f.dtype)} | {f.unit or '-'} | {f.header} | "
+            f"{f.description} |"
+        )
+    return "\n".join(lines)
+
+
+DOC_BEGIN, DOC_END = "<!-- fields:begin -->", "<!-- fields:end -->"
+
+
+def with_docs_table(text: str) -> str:
+    """``text`` with the column table between its markers replaced by the current one."""
+    head, rest = text.split(DOC_BEGIN, 1)
+    _old, tail = rest.split(DOC_END, 1)
+    return f"{head}{DOC_BEGIN}\n{markdown_table()}\n{DOC_END}{tail}"
+
+
+if __name__ == "__main__":  # python -m mhtool.fields docs/architecture.md
+    import sys
+    from pathlib import Path
+
+    for name in sys.argv[1:]:
+        doc = Path(name)
+        doc.write_text(with_docs_table(doc.read_text(encoding="utf-8")), encoding="utf-8")

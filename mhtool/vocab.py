@@ -1,0 +1,152 @@
+"""The project's vocabulary: every fixed word the catalogue, spine and outputs share.
+
+Each word is defined once here and imported everywhere else, so a level, category, kind,
+measure, provenance word, unit kind or split method means the same in the engine, the
+workbooks, `mhtool check` and the docs. Stable names (import them, never respell them):
+
+- England: ``ENGLAND_CODE`` ("ENG"), ``ENGLAND_ONS`` ("E92000001"), ``ENGLAND_NAME``,
+  ``ENGLAND`` (the three as an organisation row).
+- Levels: ``LEVELS`` (top first), ``LEVEL_ORDER`` (level -> rank), ``LEVEL_NAMES``
+  (level -> the name shown to readers).
+- Ambitions: ``CATEGORIES``, ``KINDS``, ``CARRIED_KINDS`` (kinds every organisation carries
+  unchanged), ``MEASURES``, ``STEPS`` (rounding step per measure).
+- Provenance: ``PROVENANCE`` (word -> Provenance(word, meaning, marker)), ``DECLARED``,
+  ``FILLED``, ``PROVENANCES``, ``MARKERS``.
+- Units: ``UNIT_KINDS`` (word -> what it counts), ``unit_kind()`` (the one fallback for a
+  catalogue that does not declare one).
+- Splits: ``SPLIT_METHODS`` (word -> meaning) and ``BY_BASIS``, ``TARGETED``,
+  ``SUM_OF_PARTS``, ``NATIONAL_ONLY``, ``STANDARD``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+# ------------------------------------------------------------------ England and levels
+
+ENGLAND_CODE = "ENG"
+ENGLAND_ONS = "E92000001"
+ENGLAND_NAME = "England"
+#: England as an organisation row (the spine's org_code / ons_code / org_name).
+ENGLAND = {"org_code": ENGLAND_CODE, "ons_code": ENGLAND_ONS, "org_name": ENGLAND_NAME}
+
+#: Organisation levels, top first: figures are split down this chain.
+LEVELS: tuple[str, ...] = ("england", "region", "icb", "subicb")
+LEVEL_ORDER: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
+#: What a reader calls each level.
+LEVEL_NAMES: dict[str, str] = {
+    "england": "England",
+    "region": "Region",
+    "icb": "ICB",
+    "subicb": "Sub-ICB location",
+}
+
+# ------------------------------------------------------------------ ambitions
+
+#: The Plan's categories of ask: fixed (every system), flexible (own pace), targeted (some).
+CATEGORIES: tuple[str, ...] = ("fixed", "flexible", "targeted")
+#: What an ambition's figure is: a count to split, a rate, a number of sites (national
+#: unless the catalogue names systems), or a standard every organisation must meet.
+KINDS: tuple[str, ...] = ("count", "rate", "sites", "standard")
+#: Kinds whose national figure every organisation carries unchanged (never split).
+CARRIED_KINDS: tuple[str, ...] = ("rate", "standard")
+#: What a figure measures; it fixes the rounding step.
+MEASURES: tuple[str, ...] = ("activity", "funding", "workforce")
+#: Rounding step per measure: whole people, whole pounds, tenths of a WTE.
+STEPS: dict[str, Fraction] = {
+    "activity": Fraction(1),
+    "funding": Fraction(1),
+    "workforce": Fraction(1, 10),
+}
+
+# ------------------------------------------------------------------ provenance
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """One provenance word: what it means for a national figure, and its one-character
+    marker in `mhtool ambitions` (a space for none)."""
+
+    word: str
+    meaning: str
+    marker: str
+
+
+PROVENANCE: dict[str, Provenance] = {
+    p.word: p
+    for p in (
+        Provenance("stated", "the figure appears in a cited source", " "),
+        Provenance(
+            "inferred",
+            "derived from sources, as the catalogue's note for the figure explains",
+            "*",
+        ),
+        Provenance("interpolated", "filled on a straight line between two figures", "~"),
+        Provenance(
+            "phased",
+            "an indicative straight-line phasing of a flexible ask, not a commitment",
+            "^",
+        ),
+        Provenance("user", "replaced by the figure in the user's --values file", "u"),
+        Provenance("missing", "no figure for that year", " "),
+    )
+}
+#: Provenance a figure can be given with (by the catalogue or a user).
+DECLARED: tuple[str, ...] = ("stated", "inferred", "user")
+#: Provenance of a figure the phasing rule fills in.
+FILLED: tuple[str, ...] = ("interpolated", "phased")
+PROVENANCES: tuple[str, ...] = (*DECLARED, *FILLED, "missing")
+MARKERS: dict[str, str] = {w: p.marker for w, p in PROVENANCE.items()}
+
+# ------------------------------------------------------------------ units
+
+#: What a figure is counted in. The unit text (e.g. "people per year (additional)") is
+#: for readers; the unit kind is for code (formats, measure types, chart labels).
+UNIT_KINDS: dict[str, str] = {
+    "people": "people (or other things counted one by one)",
+    "gbp": "pounds sterling",
+    "staff": "staff, in whole-time equivalents or headcount",
+    "percent": "a percentage",
+    "days": "a number of days",
+    "sites": "sites, areas or services",
+}
+_GBP = re.compile(r"^(£|GBP)")
+_PERCENT = re.compile(r"(?i)percent|%")
+
+
+def unit_kind(unit: str | None, kind: str, measure: str) -> str:
+    """The unit kind of an ambition whose catalogue entry does not declare one.
+
+    The single place the unit text is read: money is a funding line in £ or GBP, a
+    percentage is a carried rate whose unit says percent, staff are workforce lines.
+    """
+    text = (unit or "").strip()
+    if measure == "funding" and _GBP.match(text):
+        return "gbp"
+    if kind in CARRIED_KINDS:
+        if _PERCENT.search(text):
+            return "percent"
+        return "days" if "days" in text.lower() else "people"
+    if measure == "workforce":
+        return "staff"
+    return "sites" if kind == "sites" else "people"
+
+
+# ------------------------------------------------------------------ how a figure is split
+
+BY_BASIS = "by_basis"
+TARGETED = "targeted"
+SUM_OF_PARTS = "sum_of_parts"
+NATIONAL_ONLY = "national_only"
+STANDARD = "standard"
+#: How a spine row's figure was obtained from the national one (the spine's split_method).
+SPLIT_METHODS: dict[str, str] = {
+    BY_BASIS: "split top-down by the basis among every organisation",
+    TARGETED: "split by the basis among the systems the catalogue names only",
+    SUM_OF_PARTS: "below England, the sum of the total's part lines",
+    NATIONAL_ONLY: "reported for England alone, never split",
+    STANDARD: "the national level applies unchanged to every organisation (a rate or a "
+    "standard), so nothing is split",
+}

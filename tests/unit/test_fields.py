@@ -1,0 +1,41 @@
+"""Field metadata and vocabulary: one description that the spine and the docs derive from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mhtool import fields, vocab
+from mhtool.spine import SCHEMA
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
+
+
+def test_spine_schema_is_the_field_metadata():
+    assert SCHEMA == fields.schema()
+    assert list(SCHEMA) == list(fields.SPINE_COLUMNS)
+
+
+def test_every_field_is_described():
+    for f in fields.FIELD_METADATA.values():
+        assert f.description.strip() and f.header.strip(), f.name
+
+
+def test_architecture_doc_column_table_agrees_with_fields():
+    text = DOC.read_text(encoding="utf-8")
+    assert fields.with_docs_table(text) == text, (
+        "docs/architecture.md is out of date: run python -m mhtool.fields docs/architecture.md"
+    )
+
+
+def test_provenance_words_have_a_meaning_and_one_marker():
+    assert set(vocab.PROVENANCE) == set(vocab.PROVENANCES)
+    assert all(len(p.marker) == 1 and p.meaning for p in vocab.PROVENANCE.values())
+
+
+def test_unit_kind_guess():
+    assert vocab.unit_kind("GBP (additional vs 2018/19)", "count", "funding") == "gbp"
+    assert vocab.unit_kind("percent of births", "rate", "activity") == "percent"
+    assert vocab.unit_kind("days (average length of stay)", "rate", "activity") == "days"
+    assert vocab.unit_kind("staff (additional)", "count", "workforce") == "staff"
+    assert vocab.unit_kind("clinics (number, national)", "sites", "activity") == "sites"
+    assert vocab.unit_kind("people per year", "count", "activity") == "people"
