@@ -8,13 +8,13 @@ get nothing.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import polars as pl
 
+from mhtool import schema
 from mhtool.errors import InputError
 from mhtool.refdata import store
 from mhtool.refdata.bands import parse_bands
@@ -101,53 +101,28 @@ _SOURCES: dict[str, Callable[..., pl.DataFrame]] = {
 
 
 def read_weights_csv(path: Path, expected: set[str]) -> pl.DataFrame:
-    """A user's weights: every sub-ICB once, numbers, none negative, not all zero."""
+    """A user's weights (columns in mhtool/schemas/weights.schema.json): every sub-ICB
+    once, numbers, none negative, not all zero."""
     if not path.exists():
         raise InputError("weights file not found", file=str(path))
-    try:
-        return _read_weights(path, expected)
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"cannot read it as UTF-8 CSV text: {exc}", file=str(path)) from None
-
-
-def _read_weights(path: Path, expected: set[str]) -> pl.DataFrame:
     seen: dict[str, float] = {}
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"org_code", "weight"} - set(reader.fieldnames or [])
-        if missing:
-            raise InputError(
-                f"missing column(s) {sorted(missing)}; expected org_code,weight",
-                file=str(path),
-                row=1,
-            )
-        for n, rec in enumerate(reader, start=2):
-            code = (rec["org_code"] or "").strip()
-            if code not in expected:
-                raise InputError(
-                    f"unknown sub-ICB code {code!r}", file=str(path), row=n, field="org_code"
-                )
-            if code in seen:
-                raise InputError(
-                    f"duplicate org_code {code!r}", file=str(path), row=n, field="org_code"
-                )
-            try:
-                value = float(rec["weight"])
-            except (TypeError, ValueError):
-                raise InputError(
-                    f"weight {rec['weight']!r} is not a number",
-                    file=str(path),
-                    row=n,
-                    field="weight",
-                ) from None
-            if not math.isfinite(value) or value < 0:
-                raise InputError(
-                    f"weight {value} must be a finite number >= 0",
-                    file=str(path),
-                    row=n,
-                    field="weight",
-                )
-            seen[code] = value
+    for n, rec in schema.read_csv_rows(path, "weights"):
+
+        def bad(msg, field, n=n):
+            return InputError(msg, file=str(path), row=n, field=field)
+
+        code = (rec["org_code"] or "").strip()
+        if code not in expected:
+            raise bad(f"unknown sub-ICB code {code!r}", "org_code")
+        if code in seen:
+            raise bad(f"duplicate org_code {code!r}", "org_code")
+        try:
+            value = float(rec["weight"])
+        except (TypeError, ValueError):
+            raise bad(f"weight {rec['weight']!r} is not a number", "weight") from None
+        if not math.isfinite(value) or value < 0:
+            raise bad(f"weight {value} must be a finite number >= 0", "weight")
+        seen[code] = value
     absent = sorted(expected - seen.keys())
     if absent:
         raise InputError(

@@ -39,7 +39,8 @@ _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 @dataclass(frozen=True)
 class YearValue:
-    """One year's figure. `high` is set only for ranges, and then `value` is the lower bound."""
+    """One year's figure. `high` is set only for ranges, and then `value` is the lower bound.
+    `approximate` marks a figure the source gives only roughly ("just over GBP 3bn")."""
 
     year: str
     value: float | None
@@ -47,6 +48,7 @@ class YearValue:
     source: str = ""
     note: str = ""
     high: float | None = None
+    approximate: bool = False
 
 
 def year_start(label: str) -> int | None:
@@ -123,6 +125,7 @@ def phase(
                     f"carried forward from {last.year} ({fmt(last.value)}): "
                     f"the source says the target is maintained: {maintained}",
                     last.high,
+                    last.approximate,
                 )
             )
         elif before:

@@ -277,12 +277,12 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
 def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
     """sha256 of every file the run read: catalogue chain, values, reference data and,
     when rebuilt, the raw files (as sources.json recorded them)."""
-    from mhtool.catalogue.load import _chain
+    from mhtool.catalogue.load import chain
     from mhtool.refdata import store
 
     ref = reference_data_dir()
     inputs = {"catalogue": catalogue.sha256}
-    inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in _chain(catalogue.path)}
+    inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in chain(catalogue.path)}
     if cfg.values:
         inputs["values"] = sha256(Path(cfg.values))
     inputs |= {

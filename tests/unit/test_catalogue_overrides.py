@@ -87,6 +87,7 @@ category = "fixed"
 kind = "count"
 measure = "activity"
 unit = "people (additional)"
+unit_kind = "people"
 basis = "all_population"
 additional = true
 source = "https://example.org/next"
@@ -100,6 +101,7 @@ category = "flexible"
 kind = "rate"
 measure = "activity"
 unit = "percent"
+unit_kind = "percent"
 source = "https://example.org/next"
 values = [
   { year = "2024/25", value = 20, provenance = "stated" },

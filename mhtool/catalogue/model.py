@@ -1,0 +1,117 @@
+"""What a loaded catalogue is: ambitions, their yearly figures, bases and stated choices.
+
+Plain frozen records with no I/O, so the engine and the outputs depend on this shape only,
+never on how a file spelt it (mhtool.catalogue.load builds them; rules.py checks them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mhtool.catalogue.phasing import YearValue
+
+__all__ = ["Ambition", "Basis", "Catalogue", "Choice", "YearValue"]
+
+
+@dataclass(frozen=True, eq=False)
+class Basis(Mapping):
+    """A named basis declaration. Also a read-only mapping of source, label and params, the
+    shape mhtool.bases.weights() reads. `age_group` says whose need the weights model
+    (cyp, adults or all_ages), so a run can warn where it splits another group's line."""
+
+    name: str
+    source: str
+    params: dict
+    label: str
+    age_group: str = "all_ages"
+    age_group_source: str = ""
+
+    def _flat(self) -> dict:
+        return {"source": self.source, "label": self.label, **self.params}
+
+    def __getitem__(self, key):
+        return self._flat()[key]
+
+    def __iter__(self):
+        return iter(self._flat())
+
+    def __len__(self) -> int:
+        return len(self._flat())
+
+
+@dataclass(frozen=True)
+class Ambition:
+    """One planning ask. `values` has one YearValue per catalogue year, after phasing;
+    `declared` the figures as the file (or a user) gave them."""
+
+    id: str
+    programme: str
+    title: str
+    category: str
+    kind: str  # vocab.KINDS
+    measure: str
+    unit: str
+    unit_kind: str  # vocab.UNIT_KINDS: declared, never guessed from `unit`
+    basis: str | None
+    values: tuple[YearValue, ...]
+    declared: tuple[YearValue, ...] = ()
+    age_group: str = "all_ages"  # who the ask serves: cyp, adults or all_ages
+    basis_note: str = ""
+    planning_ref: str = ""
+    planning_ref_source: str = ""
+    targets: tuple[str, ...] = ()
+    targets_note: str = ""
+    national_only: bool = False  # reported for England only, never apportioned
+    national_years: tuple[str, ...] = ()  # years reported for England only (pilots)
+    national_years_note: str = ""
+    additional: bool = False
+    anchor: YearValue | None = None
+    maintained: str = ""
+    part_of: str = ""
+    remainder_of: str = ""
+    status: str = "ok"  # or "no_national_figure"
+    category_source: str = ""
+    source: str = ""
+    note: str = ""
+
+    @property
+    def has_national_figure(self) -> bool:
+        return self.status != "no_national_figure"
+
+    def value(self, year: str) -> YearValue:
+        return next(v for v in self.values if v.year == year)
+
+    def national_in(self, year: str) -> bool:
+        """Reported for England alone in `year`: the whole line, or that year of it."""
+        return self.national_only or year in self.national_years
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A choice the catalogue makes where the sources cannot settle a question, in words
+    the Notes sheet shows as written."""
+
+    id: str
+    text: str
+    ambitions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    name: str
+    years: tuple[str, ...]
+    ambitions: tuple[Ambition, ...]
+    bases: dict[str, Basis]
+    path: Path
+    sha256: str  # over the catalogue, any file it extends, the bases file and any overrides
+    title: str = ""
+    programmes: dict[str, str] | None = None  # programme -> its name in the seed tables
+    choices: tuple[Choice, ...] = ()
+
+    def get(self, ambition_id: str) -> Ambition:
+        for a in self.ambitions:
+            if a.id == ambition_id:
+                return a
+        raise KeyError(ambition_id)

@@ -1,0 +1,111 @@
+"""The declared JSON Schemas: valid, in step with the vocabulary, and turning every wrong
+shape into the project's file/row/field error."""
+
+from __future__ import annotations
+
+import pytest
+
+from mhtool import schema, vocab
+from mhtool.catalogue.load import load_catalogue
+from mhtool.errors import InputError
+from mhtool.run import paths
+
+HEAD = '[catalogue]\nname = "mini"\nyears = ["2019/20", "2020/21"]\n'
+AMB = """
+[[ambition]]
+id = "A-01"
+programme = "P"
+title = "An ask"
+category = "fixed"
+kind = "count"
+measure = "activity"
+unit = "people"
+unit_kind = "people"
+basis = "mh_need"
+source = "https://example.org/a"
+values = [ { year = "2019/20", value = 10, provenance = "stated" } ]
+"""
+
+
+def test_every_shipped_schema_is_a_valid_schema():
+    import jsonschema
+
+    assert {"catalogue", "bases", "values", "weights"} <= set(schema.names())
+    for name in schema.names():
+        jsonschema.Draft202012Validator.check_schema(schema.schema(name))
+
+
+def test_schema_words_are_the_vocabulary():
+    amb = schema.schema("catalogue")["$defs"]["ambition"]["properties"]
+    assert tuple(amb["category"]["enum"]) == vocab.CATEGORIES
+    assert set(amb["kind"]["enum"]) == set(vocab.KINDS)
+    assert tuple(amb["measure"]["enum"]) == vocab.MEASURES
+    assert set(amb["unit_kind"]["enum"]) == set(vocab.UNIT_KINDS)
+    figure = schema.schema("catalogue")["$defs"]["figure"]["properties"]
+    assert tuple(figure["provenance"]["enum"]) == vocab.DECLARED
+
+
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        ("catalogues/mhip_2019_24.toml", "#:schema ../../mhtool/schemas/catalogue.schema.json"),
+        (
+            "catalogues/mhip_2019_24_geo2026.toml",
+            "#:schema ../../mhtool/schemas/catalogue.schema.json",
+        ),
+        ("bases.toml", "#:schema ../mhtool/schemas/bases.schema.json"),
+    ],
+)
+def test_shipped_files_point_editors_at_their_schema(name, line):
+    path = paths.reference_data_dir() / name
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first == line
+    assert (path.parent / line.split(" ", 1)[1]).resolve().is_file()
+
+
+@pytest.mark.parametrize(
+    "text, row, field, words",
+    [
+        (HEAD + "ambition = 3\n", None, "ambition", "list"),
+        (HEAD + '[[ambition]]\nid = "A-01"\n', "ambition A-01", "programme", "non-empty"),
+        (HEAD + AMB.replace("values = [", "values = {x = [") + "}", "ambition A-01", "values", "list"),
+        (HEAD + AMB.replace("value = 10", "value = nan"), "ambition A-01", "values[0].value", "finite"),
+        (HEAD + AMB.replace("value = 10", "value = inf"), "ambition A-01", "values[0].value", "finite"),
+        (HEAD + AMB.replace('kind = "count"', "kind = 1"), "ambition A-01", "kind", "unknown kind"),
+        (HEAD + AMB + "\n[basis_overrides]\nA-01 = 3\n", "ambition A-01", "basis_overrides", ""),
+        (HEAD + AMB + '\n[bases]\nx = "y"\n', "basis x", "source", "table"),
+        (HEAD + AMB + "\n[programmes]\nP = 1\n", None, "programmes.P", "string"),
+        (HEAD.replace('name = "mini"', "name = 1") + AMB, None, "name", "name"),
+        (HEAD.replace('name = "mini"', "extends = 2") + AMB, None, "extends", "path"),
+        (HEAD + "colour = 1\n" + AMB, None, "colour", "unknown field"),
+        (HEAD + '[[choice]]\nid = "Bad Id"\ntext = "x"\n' + AMB, "choice #1", "id", "lower-case"),
+    ],
+)
+def test_wrong_shapes_are_input_errors(tmp_path, text, row, field, words):
+    path = tmp_path / "cat.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_catalogue(path)
+    e = err.value
+    assert (e.file, e.row, e.field) == (str(path), row, field), str(e)
+    assert words in e.message, e.message
+
+
+def test_field_path():
+    assert schema.field_path(("values", 0, "value")) == "values[0].value"
+    assert schema.field_path(()) is None
+
+
+@pytest.mark.parametrize(
+    "header, field, words",
+    [
+        ("ambition_id,year,value,value", "value", "twice"),
+        ("ambition_id,year,value,colour", "colour", "unknown column"),
+    ],
+)
+def test_csv_headers_are_checked_against_the_schema(tmp_path, header, field, words):
+    path = tmp_path / "v.csv"
+    path.write_text(header + "\nCYP-01,2023/24,1,2\n")
+    with pytest.raises(InputError) as err:
+        schema.read_csv_rows(path, "values")
+    assert (err.value.row, err.value.field) == (1, field) and words in err.value.message
