@@ -45,7 +45,11 @@ def schema(name: str) -> dict:
 def names() -> list[str]:
     """Every shipped schema's name."""
     folder = resources.files("mhtool").joinpath("schemas")
-    return sorted(p.name.removesuffix(".schema.json") for p in folder.iterdir() if p.name.endswith(".schema.json"))
+    return sorted(
+        p.name.removesuffix(".schema.json")
+        for p in folder.iterdir()
+        if p.name.endswith(".schema.json")
+    )
 
 
 @cache

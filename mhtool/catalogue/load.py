@@ -279,4 +279,3 @@ def _ambition(amb: dict, file: Path, ctx: rules.Context) -> Ambition:
         source=text.get("source", ""),
         note=text.get("note", ""),
     )
-

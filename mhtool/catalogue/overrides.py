@@ -35,12 +35,13 @@ def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
     for n, row in schema.read_csv_rows(csv_path, "values"):
         aid, year, value, note = _override(row, by_id, catalogue.years, csv_path, n)
         if year in new.get(aid, {}):
-            raise InputError(f"{aid} {year} is given twice", file=str(csv_path), row=n, field="year")
+            raise InputError(
+                f"{aid} {year} is given twice", file=str(csv_path), row=n, field="year"
+            )
         new.setdefault(aid, {})[year] = YearValue(year, value, "user", str(csv_path), note)
 
     ambitions = [
-        _rephased(a, new[a.id], catalogue.years) if a.id in new else a
-        for a in catalogue.ambitions
+        _rephased(a, new[a.id], catalogue.years) if a.id in new else a for a in catalogue.ambitions
     ]
     digest = hashlib.sha256((catalogue.sha256 + "\n").encode() + csv_path.read_bytes()).hexdigest()
     return replace(

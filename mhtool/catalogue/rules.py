@@ -135,13 +135,13 @@ def _check_unit(amb: dict, bad: Bad) -> None:
     if unit_kind in CARRIED_UNIT_KINDS and kind not in vocab.CARRIED_KINDS:
         raise bad(f"a figure in {unit_kind} is a rate or a standard, not a {kind}", "kind")
     if kind == "sites" and unit_kind != "sites":
-        raise bad("a sites ambition counts sites (unit_kind = \"sites\")", "unit_kind")
+        raise bad('a sites ambition counts sites (unit_kind = "sites")', "unit_kind")
     if kind == "standard":
         words = NOT_ONE_ORGANISATION.search(amb["unit"])
         if words:
             raise bad(
                 f"a standard applies to each organisation, so its unit is worded for one "
-                f"(e.g. \"percent of the system's population covered\"), not "
+                f'(e.g. "percent of the system\'s population covered"), not '
                 f"{words.group(0)!r}",
                 "unit",
             )

@@ -66,18 +66,33 @@ def test_shipped_files_point_editors_at_their_schema(name, line):
 @pytest.mark.parametrize(
     "text, row, field, words",
     [
-        (HEAD + "ambition = 3\n", None, "ambition", "list"),
+        ("ambition = 3\n" + HEAD, None, "ambition", "list"),
         (HEAD + '[[ambition]]\nid = "A-01"\n', "ambition A-01", "programme", "non-empty"),
-        (HEAD + AMB.replace("values = [", "values = {x = [") + "}", "ambition A-01", "values", "list"),
-        (HEAD + AMB.replace("value = 10", "value = nan"), "ambition A-01", "values[0].value", "finite"),
-        (HEAD + AMB.replace("value = 10", "value = inf"), "ambition A-01", "values[0].value", "finite"),
+        (
+            HEAD + AMB.replace("values = [ {", "values = { x = [ {").replace("} ]", "} ] }"),
+            "ambition A-01",
+            "values",
+            "list",
+        ),
+        (
+            HEAD + AMB.replace("value = 10", "value = nan"),
+            "ambition A-01",
+            "values[0].value",
+            "finite",
+        ),
+        (
+            HEAD + AMB.replace("value = 10", "value = inf"),
+            "ambition A-01",
+            "values[0].value",
+            "finite",
+        ),
         (HEAD + AMB.replace('kind = "count"', "kind = 1"), "ambition A-01", "kind", "unknown kind"),
         (HEAD + AMB + "\n[basis_overrides]\nA-01 = 3\n", "ambition A-01", "basis_overrides", ""),
         (HEAD + AMB + '\n[bases]\nx = "y"\n', "basis x", "source", "table"),
         (HEAD + AMB + "\n[programmes]\nP = 1\n", None, "programmes.P", "string"),
         (HEAD.replace('name = "mini"', "name = 1") + AMB, None, "name", "name"),
         (HEAD.replace('name = "mini"', "extends = 2") + AMB, None, "extends", "path"),
-        (HEAD + "colour = 1\n" + AMB, None, "colour", "unknown field"),
+        ("colour = 1\n" + HEAD + AMB, None, "colour", "unknown field"),
         (HEAD + '[[choice]]\nid = "Bad Id"\ntext = "x"\n' + AMB, "choice #1", "id", "lower-case"),
     ],
 )
