@@ -146,7 +146,7 @@ def weights(
         )
     df = _SOURCES[source](spec, geography, population_year, where)
     expected = set(store.geography(geography)["subicb_code"])
-    got = dict(zip(df["subicb_code"].to_list(), df["weight"].to_list()))
+    got = dict(zip(df["subicb_code"].to_list(), df["weight"].to_list(), strict=True))
     absent = sorted(expected - got.keys())
     if absent:
         raise InputError(

@@ -68,10 +68,10 @@ def years_problem(years: object) -> str | None:
     if not isinstance(years, list) or not years:
         return 'must be a non-empty list of financial years such as "2019/20"'
     starts = [year_start(y) for y in years]
-    bad = [y for y, s in zip(years, starts) if s is None]
+    bad = [y for y, s in zip(years, starts, strict=True) if s is None]
     if bad:
         return f'{bad[0]!r} is not a financial year like "2019/20"'
-    if any(b != a + 1 for a, b in zip(starts, starts[1:])):
+    if any(b != a + 1 for a, b in zip(starts, starts[1:], strict=False)):
         return "must be consecutive financial years in order"
     return None
 

@@ -99,7 +99,8 @@ BROKEN = [
     ('unit = "people"', 'unit = "people"\nadditional = "yes"', "additional", "true or false"),
     (
         'unit = "people"',
-        'unit = "people"\nanchor = { year = "2019/20", value = 0, note = "x", provenance = "inferred" }',
+        'unit = "people"\nanchor = { year = "2019/20", value = 0, note = "x", '
+        'provenance = "inferred" }',
         "anchor.year",
         "before",
     ),
@@ -125,7 +126,8 @@ def test_broken_ambition(tmp_path, old, new, field, words):
 
 
 def test_counts_are_filled_in_whole_steps(tmp_path):
-    """Filled counts are whole units of their measure (people, pounds, 0.1 WTE); rates are not rounded."""
+    """Filled counts are whole units of their measure (people, pounds, 0.1 WTE); rates are
+    not rounded."""
     text = MINI.replace("value = 30,", "value = 31,")
     assert [v.value for v in load_catalogue(write(tmp_path, text)).get("A-01").values] == [
         10,
