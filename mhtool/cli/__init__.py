@@ -7,6 +7,7 @@ groups; this file finds them, so adding a command never means editing a shared l
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -15,15 +16,41 @@ import click
 
 from mhtool import __version__
 from mhtool.errors import InputError
+from mhtool.run.signals import Stopped, stop_signals_raise
 
 #: Exit status for an unexpected failure: a bug, never a verdict on the inputs or outputs,
 #: so a scheduler can tell it apart from 1 (checks failed) and 2 (bad input).
 EXIT_BUG = 4
+#: Exit status when the reader of stdout went away (`mhtool ambitions | head`): 128 + SIGPIPE,
+#: what a shell shows for a tool the closed pipe stopped.
+EXIT_PIPE = 141
+
+
+def _stdout_gone() -> None:
+    """Point stdout at the null device so the interpreter's final flush stays quiet."""
+    with_fd = getattr(sys.stdout, "fileno", None)
+    try:
+        fd = with_fd() if with_fd else None
+    except (OSError, ValueError):
+        fd = None
+    if fd is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 class _Main(click.Group):
-    """Turns any InputError into one clear line on stderr and exit status 2, and any other
-    failure into a traceback and exit status 4."""
+    """Turns any InputError into one clear line on stderr and exit status 2, a stop signal
+    into clean-up and exit 128 + its number (130 Ctrl-C, 143 SIGTERM), a closed stdout
+    pipe into a quiet exit 141, and any other failure into a traceback and exit status 4."""
+
+    def main(self, *args, **kwargs):
+        with stop_signals_raise():
+            try:
+                return super().main(*args, **kwargs)
+            except Stopped as exc:  # arrived outside a command (while parsing, say)
+                click.echo(f"mhtool: {exc}", err=True)
+                sys.exit(exc.status)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -31,6 +58,12 @@ class _Main(click.Group):
         except InputError as exc:
             click.echo(f"mhtool: error: {exc}", err=True)
             sys.exit(2)
+        except Stopped as exc:
+            click.echo(f"mhtool: {exc}", err=True)
+            sys.exit(exc.status)
+        except BrokenPipeError:
+            _stdout_gone()
+            sys.exit(EXIT_PIPE)
         except (
             click.exceptions.Exit,
             click.ClickException,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from mhtool import bases as bases_mod
 from mhtool.catalogue.load import load_catalogue
 
 
@@ -38,6 +37,8 @@ def bases_command(catalogue_path, geography, population_year, show):
       mhtool bases
       mhtool bases --show births_proxy --geography 2022
     """
+    from mhtool import bases as bases_mod  # polars: loaded only when a command runs
+
     catalogue = load_catalogue(catalogue_path)
     if show:
         if show not in catalogue.bases:

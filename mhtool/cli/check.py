@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from mhtool.outputs.check import check_dir
-
 
 @click.command("check")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -19,6 +17,8 @@ def check(directory: Path) -> None:
     the same rows as the Parquet file; and, when manifest.json is there, that every file it
     lists exists and every workbook, CSV, chart and Parquet file present is listed. Prints
     one line per problem and exits 1, or prints a one-line summary and exits 0."""
+    from mhtool.outputs.check import check_dir  # openpyxl: loaded only when checking
+
     report = check_dir(directory)
     for line in report.problems:
         click.echo(line)

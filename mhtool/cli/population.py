@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-import polars as pl
 
 from mhtool import vocab
-from mhtool.refdata import store
-from mhtool.refdata.bands import band_expr, parse_bands
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _LEVELS = {"subicb": "subicb", "icb": "icb", "region": "region"}
 
 
 def population_table(year: int, geography: str, bands: str, level: str) -> pl.DataFrame:
     """One row per organisation at `level` plus England: a column per band and all ages."""
+    import polars as pl  # loaded only when a command runs, so `mhtool --help` stays quick
+
+    from mhtool.refdata import store
+    from mhtool.refdata.bands import band_expr, parse_bands
+
     parsed = parse_bands(bands, top=90)
     labels = [b[0] for b in parsed]
     tree = store.geography(geography)

@@ -5,20 +5,25 @@ outputs exactly as they were, so every writer works in a staging folder on the s
 filesystem (`.<name>.tmp-*`) and the finished folder is swapped into place.
 
 The swap is one atomic exchange on Linux (renameat2 with RENAME_EXCHANGE): at every
-instant `<name>` is either the whole old run or the whole new one. Where that call is
-missing (other systems, some filesystems) it falls back to two renames, parking the old
-run in `.<name>.old-*/<name>` between them; `recover` at the next start puts it back if
-a kill landed in that gap, and clears staging folders that killed runs left behind.
-Callers hold the folder's lock (mhtool.run.lock) so nothing they clear is still in use.
+instant `<name>` is either the whole old run or the whole new one. The call is looked up
+the first time a swap needs it (never at import, so Windows and macOS start cleanly).
+Where it is missing (Windows, macOS, old kernels, some filesystems) the swap falls back to
+two renames (`os.rename`, which Windows allows for folders once nothing in them is open),
+parking the old run in `.<name>.old-*/<name>` between them; `recover` at the next start
+puts it back if a kill landed in that gap, and clears staging folders that killed runs
+left behind. MHTOOL_SWAP=rename forces the fallback (tests use it on Linux).
+Callers hold the folder's lock (mhtool.run.lock) so nothing they clear is still in use,
+and close any file they hold open inside the staging folder before the swap.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
+import functools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,8 +34,6 @@ from mhtool.run.log import LOG, checkpoint
 MARKER = "manifest.json"
 FORCE_RENAME_ENV = "MHTOOL_SWAP"  # "rename": use the two-rename fallback (tests)
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-_libc = ctypes.CDLL(None, use_errno=True)
-_renameat2 = getattr(_libc, "renameat2", None)
 
 
 def _only_keep_files(folder: Path) -> bool:
@@ -93,11 +96,31 @@ def staged_folder(target: Path, *, marker: str = MARKER) -> Iterator[Path]:
         raise
 
 
+@functools.cache
+def _renameat2():
+    """libc's renameat2 on Linux, else None; looked up once, on the first swap."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    except (ImportError, OSError):
+        return None
+
+
+def exchange_available() -> bool:
+    """The probe for the atomic exchange: False forces the two-rename fallback."""
+    return os.environ.get(FORCE_RENAME_ENV) != "rename" and _renameat2() is not None
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False where the system cannot."""
-    if _renameat2 is None or os.environ.get(FORCE_RENAME_ENV) == "rename":
+    if not exchange_available():
         return False
-    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+    import ctypes
+
+    if _renameat2()(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
     err = ctypes.get_errno()
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):

@@ -1,26 +1,36 @@
 """One writer per output folder: `<out>.lock` beside it names who holds it.
 
-The holder keeps an exclusive flock on the file for the whole run, so the kernel releases
-it the moment the process dies, however it dies. A lock file found unlocked but still
-naming a holder was left by a run that died (its pid is gone): it is reported and reused.
-A lock naming another host cannot be checked (flock does not span hosts on every network
+The holder keeps an OS lock on the file for the whole run, so the operating system
+releases it the moment the process dies, however it dies. A lock file found unlocked but
+still naming a holder was left by a run that died: it is reported and reused. A lock
+naming another host cannot be checked (OS locks do not span hosts on every network
 filesystem), so it is treated as held.
+
+The OS lock is portable and its module is imported only when a lock is taken, so nothing
+POSIX-only loads at start-up: `flock` on the whole file on POSIX; on Windows
+`msvcrt.locking` on one byte far past the end of the file (as SQLite does), because a
+Windows lock stops others reading the bytes it covers and a contender must be able to read
+the holder record to name the holder. (filelock's Windows lock covers byte 0, which would
+hide the record; hence this small primitive.) Windows cannot delete an open file, so there
+the file is closed before it is removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from mhtool.run.log import LOG
 
 EXIT_LOCKED = 3
+#: Offset of the byte Windows locks: far beyond any holder record, so the record stays readable.
+WINDOWS_LOCK_OFFSET = 1 << 30
 
 
 class LockHeld(Exception):
@@ -40,7 +50,14 @@ def lock_path(target: Path) -> Path:
     return target.parent / f"{target.name}.lock"
 
 
+def windows() -> bool:
+    """The platform probe every Windows-only path asks (tests force it on Linux)."""
+    return sys.platform == "win32"
+
+
 def pid_alive(pid: int) -> bool:
+    if windows():
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -50,22 +67,61 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _windows_pid_alive(pid: int) -> bool:
+    """os.kill(pid, 0) would send CTRL_C on Windows; ask the process table instead."""
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
 def read_holder(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8") or "{}")
+        doc = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def try_lock(fd: int) -> bool:
+    """Take the OS lock on `fd` without waiting; False if another process holds it."""
+    if windows():
+        import msvcrt
+
+        os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _open_locked(path: Path) -> int | None:
-    """An fd holding the flock on the file now at `path`, or None if someone holds it."""
+    """An fd holding the lock on the file now at `path`, or None if someone holds it."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        if not try_lock(fd):
             os.close(fd)
             return None
+        if windows():  # an open file cannot be removed there, so it is the one at `path`
+            return fd
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
@@ -73,6 +129,27 @@ def _open_locked(path: Path) -> int | None:
         if same:
             return fd
         os.close(fd)  # the holder unlinked it as we opened it: try the new file
+
+
+def _release(fd: int, path: Path) -> None:
+    """Remove the lock file and drop the lock. POSIX unlinks first, so a contender that
+    opened the old file sees it is gone; Windows must close before it can delete, and a
+    contender that locked it in between keeps it (the delete then fails)."""
+    if windows():
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    os.close(fd)
+
+
+def _write_holder(fd: int, me: dict) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, (json.dumps(me, indent=2) + "\n").encode())
+    os.fsync(fd)
 
 
 @contextlib.contextmanager
@@ -99,21 +176,19 @@ def run_lock(target: Path, command: str) -> Iterator[Path]:
                 if not (isinstance(old.get("pid"), int) and pid_alive(old["pid"]))
                 else "alive but no longer holds the lock",
             )
-        me = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "command": command,
-        }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(me, indent=2) + "\n").encode(), 0)
-        os.fsync(fd)
+        _write_holder(
+            fd,
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "command": command,
+            },
+        )
     except BaseException:
         os.close(fd)
         raise
     try:
         yield path
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        os.close(fd)
+        _release(fd, path)

@@ -28,6 +28,17 @@ PAUSE_ENV = "MHTOOL_PAUSE_AT"
 _FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
+def _buffer() -> logging.Handler:
+    """Holds records until `log_into` names the file they belong in."""
+    h = logging.handlers.MemoryHandler(10_000, flushLevel=logging.CRITICAL + 1)
+    h._mhtool_buffer = True  # type: ignore[attr-defined]
+    return h
+
+
+def _is_buffer(h: logging.Handler) -> bool:
+    return getattr(h, "_mhtool_buffer", False)
+
+
 @contextlib.contextmanager
 def logging_to_terminal(level: int = logging.INFO) -> Iterator[None]:
     """Send mhtool's log to stderr at `level`, and hold every record until `log_into`
@@ -37,7 +48,7 @@ def logging_to_terminal(level: int = logging.INFO) -> Iterator[None]:
     term = logging.StreamHandler(sys.stderr)
     term.setLevel(level)
     term.setFormatter(logging.Formatter("mhtool: %(levelname)s %(message)s"))
-    buffer = logging.handlers.MemoryHandler(10_000, flushLevel=logging.CRITICAL + 1)
+    buffer = _buffer()
     old_level, old_propagate = LOG.level, LOG.propagate
     LOG.setLevel(logging.DEBUG)
     LOG.propagate = False
@@ -47,26 +58,37 @@ def logging_to_terminal(level: int = logging.INFO) -> Iterator[None]:
         yield
     finally:
         for h in list(LOG.handlers):
-            if h in (term, buffer) or getattr(h, "_mhtool_file", False):
+            if h is term or getattr(h, "_mhtool_file", False) or _is_buffer(h):
                 LOG.removeHandler(h)
                 h.close()
         LOG.setLevel(old_level)
         LOG.propagate = old_propagate
 
 
-def log_into(folder: Path) -> Path:
-    """Also write everything, from the start of the run, to folder/run.log."""
+def log_into(folder: Path, *, append: bool = False) -> Path:
+    """Also write everything, from the start of the run, to folder/run.log (or, with
+    `append`, go on writing the run.log already there)."""
     path = folder / LOG_FILE
-    fh = logging.FileHandler(path, encoding="utf-8")
+    fh = logging.FileHandler(path, mode="a" if append else "w", encoding="utf-8")
     fh.setFormatter(logging.Formatter(_FORMAT, "%Y-%m-%dT%H:%M:%S"))
     fh._mhtool_file = True  # type: ignore[attr-defined]
     for h in list(LOG.handlers):
-        if isinstance(h, logging.handlers.MemoryHandler):
+        if _is_buffer(h):
             h.setTarget(fh)
             h.flush()
             LOG.removeHandler(h)
     LOG.addHandler(fh)
     return path
+
+
+def close_file_log() -> None:
+    """Close run.log before its folder is renamed (Windows cannot rename a folder holding
+    an open file); records until the next `log_into` are held, not lost."""
+    for h in list(LOG.handlers):
+        if getattr(h, "_mhtool_file", False):
+            LOG.removeHandler(h)
+            h.close()
+            LOG.addHandler(_buffer())
 
 
 @contextlib.contextmanager

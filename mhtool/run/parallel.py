@@ -4,21 +4,29 @@ Workbook writing and reading are CPU-bound pure Python, so threads don't help; w
 processes do, but cost ~1.5 s each to start, so small batches run in-process. Results come
 back in the order the jobs were given, whatever order they finish in, so outputs stay
 deterministic.
+
+Workers die with their parent, however it ends. Each holds the read end of a pipe whose
+only write end stays in the parent; a thread in the worker waits on it and ends the
+worker when it closes, which the operating system does when the parent exits or is
+killed (SIGKILL included), on Windows as on POSIX. The parent also closes it itself when
+a job fails or a stop signal arrives, so workers stop at once instead of finishing their
+jobs. Workers ignore Ctrl-C: the parent decides, and cleans up.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Any
 
-import click
-
 PARALLEL_FROM = 6  # fewer jobs than this run in-process
 MAX_WORKERS = 4
+EXIT_ORPHANED = 70  # a worker's status when its parent went away
 
 
 def workers_for(requested: int | None, n_jobs: int) -> int:
@@ -30,6 +38,20 @@ def workers_for(requested: int | None, n_jobs: int) -> int:
     return max(1, min(cpus or 1, MAX_WORKERS))
 
 
+def _watch_parent(lifeline) -> None:
+    """Worker initializer: exit the moment the parent's end of `lifeline` closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def wait() -> None:
+        try:
+            lifeline.recv()  # the parent never sends: this returns only by EOF
+        except (EOFError, OSError):
+            pass
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=wait, name="mhtool-parent-watch", daemon=True).start()
+
+
 def run_jobs(
     fn: Callable[..., Any],
     jobs: Sequence[tuple],
@@ -39,6 +61,8 @@ def run_jobs(
 ) -> list[Any]:
     """``[fn(*job) for job in jobs]``, in parallel where worth it; a progress bar on stderr
     when ``label`` is given (callers pass one only for an interactive terminal)."""
+    import click
+
     n = workers_for(workers, len(jobs))
     results: list[Any] = [None] * len(jobs)
     bar = click.progressbar(length=len(jobs), label=label, file=sys.stderr) if label else None
@@ -49,13 +73,27 @@ def run_jobs(
                 if bar:
                     bar.update(1)
         else:
-            with ProcessPoolExecutor(n, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    if bar:
-                        bar.update(1)
+            _in_workers(fn, jobs, n, results, bar)
     finally:
         if bar:
             bar.render_finish()
     return results
+
+
+def _in_workers(fn, jobs, n: int, results: list, bar) -> None:
+    ctx = get_context("spawn")
+    theirs, ours = ctx.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_watch_parent, initargs=(theirs,))
+    try:
+        futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+            if bar:
+                bar.update(1)
+    except BaseException:
+        ours.close()  # the workers see the pipe close and exit now
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    ours.close()
+    theirs.close()

@@ -24,7 +24,14 @@ from mhtool import __version__, vocab
 from mhtool.errors import InputError
 from mhtool.run.atomic import holds_run, staged_folder
 from mhtool.run.lock import run_lock
-from mhtool.run.log import LOG, keep_failed_log, log_into, logging_to_terminal, stage
+from mhtool.run.log import (
+    LOG,
+    close_file_log,
+    keep_failed_log,
+    log_into,
+    logging_to_terminal,
+    stage,
+)
 from mhtool.run.manifest import MANIFEST, file_hashes, sha256, write_manifest
 from mhtool.run.paths import PROJECT_ROOT, default_output_dir, default_raw_dir, reference_data_dir
 
@@ -109,7 +116,10 @@ def execute(cfg: RunConfig, opts: Options) -> Result:
                     result = _build(cfg, opts, out, staging)
             except BaseException as exc:
                 _keep_log(exc, log, out, opts)
+                close_file_log()  # so the staging folder can go, on Windows too
                 raise
+            close_file_log()  # the folder is renamed next
+        log_into(out, append=True)
         LOG.info("swapped the new run into %s", out)
         failed_log.unlink(missing_ok=True)
         result.seconds = time.perf_counter() - started

@@ -111,6 +111,7 @@ def test_a_stalled_child_fails_instead_of_hanging():
         ("outputs", {}),
         ("manifest", {}),
         ("swap", {}),
+        ("swap", {atomic.FORCE_RENAME_ENV: "rename"}),  # the fallback Windows and macOS use
         ("swap-between", {atomic.FORCE_RENAME_ENV: "rename"}),
     ],
 )
