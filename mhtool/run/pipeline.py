@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import polars as pl
-
 from mhtool import __version__, vocab
 from mhtool.errors import InputError
 from mhtool.run.atomic import holds_run, staged_folder
@@ -233,6 +231,8 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
 def used_bases(spine) -> set[str]:
     """Catalogue names of the bases the spine's figures are split by (a total summed from
     its parts is not split by its own basis, so it does not count)."""
+    import polars as pl  # loaded when a run starts, not with the command line
+
     rows = spine.filter(
         pl.col("basis_name").fill_null("") != "", pl.col("split_method") != vocab.SUM_OF_PARTS
     )
