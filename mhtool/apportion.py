@@ -1,50 +1,76 @@
-"""Exact apportionment: split a national integer total England -> region -> ICB -> sub-ICB.
+"""Exact apportionment: split a national integer total England -> region -> ICB -> sub-ICB
+(-> place, when a run asks for places), every level summing exactly to its parent.
 
 Pure maths, no I/O. Callers pass whole *units* (people, pounds, or tenths of a WTE: see
-`to_units` / `from_units`) and a weight per sub-ICB.
+`to_units` / `from_units`) and a weight per leaf. A `Tree` (built once per geography) and a
+`Basis` (its weights, prepared once per basis) split many totals at once with `Basis.split`;
+`apportion_hierarchy` is the one-figure form for the four standard levels.
 
 Stages
-  1. Exact weights. Every weight (int, float, Fraction, Decimal) becomes a Fraction (a float
-     converts exactly, i.e. its binary value) and all are scaled by one common denominator to
+  1. Exact weights. Every weight (int, float, Fraction, Decimal) is read as the exact rational
+     it is (a float as its binary value) and all are scaled by one common denominator to
      integers, so every sum and comparison below is exact and nothing depends on row order.
-  2. Unrounded shares. An ICB's or region's weight is the exact sum of its sub-ICBs' weights;
-     each org's share of England (`Allocation.share`, `Allocation.exact_share`) is its weight
-     over the national weight. Shares are never rounded.
+     Floats, what bases give, are decomposed with frexp in bulk; int64 holds the integers
+     when they and their total fit, Python integers otherwise.
+  2. Unrounded shares. A parent's weight is the exact sum of its children's; each org's share
+     of England (`Basis.share`, `Allocation.share`, `Allocation.exact_share`) is its weight
+     over the national weight, correctly rounded to float. Shares are never rounded further.
   3. Top-down rounding by largest remainder (Hamilton's method). England's total is split among
-     regions, each region's integer among its ICBs, each ICB's integer among its sub-ICBs. In
-     each split a child gets the floor of its exact quota (parent units x weight / parent
-     weight); the units left over go one each to the children with the largest remainders.
+     regions, each region's integer among its ICBs, each ICB's integer among its sub-ICBs (and
+     each sub-ICB's or ICB's among its places). In each split a child gets the floor of its
+     exact quota (parent units x weight / parent weight); the units left over go one each to
+     the children with the largest remainders.
+  4. How stage 3 is computed: one level at a time, for every parent and every total at once,
+     on arrays (no Python object per leaf), still exact:
+     a. each quota is estimated in float64 as x = T * (w / W); four roundings of at most
+        2**-53 each bound the error by T * 2**-50, and e = T * 2**-48 is allowed;
+     b. a child whose estimate is within x * 2**-48 of a whole number (its floor uncertain) is
+        computed with integers, divmod(T * w, W); zero weights and a parent's only weighted
+        child are exact by construction;
+     c. children are ranked by estimated remainder within each parent. Where the last child
+        given a leftover unit and the first not given one are more than 2e apart the choice
+        is certain; otherwise only the uncertain window (bounded by gaps of more than 2e) is
+        ranked exactly by the tie-break below.
+     Totals of 2**53 units or more, or weights summing past 2**1000, skip the estimate and use
+     integers throughout (totals must stay below 2**63). The result is identical to ranking
+     every child with integers; tests/fixtures/apportion_reference.py, the engine before it
+     was vectorised, is the oracle the tests compare with on random and adversarial inputs.
 
 Tie-break (deterministic, independent of input order): larger remainder, then larger weight,
 then code ascending (Python string order).
 
 Guarantees, for every ambition and year:
-  * each level sums exactly to its parent (sub-ICBs to their ICB, ICBs to their region,
-    regions to England), so money reconciles to the pound and WTE to 0.1;
+  * each level sums exactly to its parent (places to their sub-ICB or ICB, sub-ICBs to their
+    ICB, ICBs to their region, regions to England), so money reconciles to the pound and WTE
+    to 0.1;
   * each figure is the floor or the ceiling of its exact quota at the level it was rounded,
     so within one unit of it; no figure is negative;
-  * a zero weight gets zero (its quota is 0 and leftover units only go to positive remainders).
+  * a zero weight gets zero (its quota is 0 and leftover units only go to positive remainders);
+  * adding a level below (places) changes nothing above it.
 
 Why top-down: rounding every level independently against England (or a plain round()) cannot
 make children sum to their parent. Top-down makes the sums exact by construction.
 
-Known drawback: a sub-ICB's quota is its share of its ICB's *rounded* figure, not of England's
+Known drawbacks: a sub-ICB's quota is its share of its ICB's *rounded* figure, not of England's
 total, so rounding errors compound down the levels. A sub-ICB can differ from its direct share
 of England (total x weight / national weight) by more than one unit (by under 3: under one per
-level); an ICB by under 2. We accept this because exact reconciliation at every level is what
-the planning returns need; the unrounded share is kept alongside for anyone who needs it.
+level); an ICB by under 2; a place by under 4. We accept this because exact reconciliation at
+every level is what the planning returns need; the unrounded share is kept alongside for anyone
+who needs it. Inputs built to defeat the estimate (many children with equal weights, so every
+remainder ties) fall back to integer ranking for those parents: still exact, only slower.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from numbers import Rational
-from typing import Union
+
+import numpy as np
 
 from mhtool import vocab
 
@@ -55,11 +81,13 @@ __all__ = [
     "Allocation",
     "largest_remainder",
     "apportion_hierarchy",
+    "Tree",
+    "Basis",
     "to_units",
     "from_units",
 ]
 
-Weight = Union[int, float, Fraction, Decimal]
+Weight = int | float | Fraction | Decimal
 
 #: Levels of the hierarchy, top first, and the rounding step per measure (mhtool.vocab).
 LEVELS: tuple[str, ...] = vocab.LEVELS
@@ -267,6 +295,317 @@ class Allocation:
         return out
 
 
+# --------------------------------------------------------------------------------------------
+# the vectorised engine: a fixed tree, weights prepared once, many totals at once
+# --------------------------------------------------------------------------------------------
+
+#: What each level is called in messages.
+LEVEL_NAMES = {
+    "england": "England",
+    "region": "region",
+    "icb": "ICB",
+    "subicb": "sub-ICB",
+    "place": "place",
+}
+_FLOAT_T = 2**53  # totals below this are exact as float64
+_FLOAT_W_BITS = 1000  # exact weight sums below 2**1000 convert to float64 without overflow
+_REL = 2.0**-48  # error allowance per unit of quota; the proven bound is 2**-50
+
+
+def _name(level: str) -> str:
+    return LEVEL_NAMES.get(level, level)
+
+
+@dataclass(frozen=True, eq=False)
+class Tree:
+    """A fixed hierarchy: node codes level by level (top first) and each node's parent.
+
+    Level 0 is the single root. Within a level, nodes are grouped by parent (in the parent
+    level's order), codes ascending within a parent, so each parent's children are one
+    contiguous run `start[k][p] : start[k][p + 1]`. Built once per geography; reused for every
+    basis and every figure.
+    """
+
+    levels: tuple[str, ...]
+    codes: tuple[tuple[str, ...], ...]
+    parent: tuple[np.ndarray, ...]  # parent[k][i]: index in level k - 1 (parent[0] is empty)
+    start: tuple[np.ndarray, ...]  # start[k]: len(codes[k - 1]) + 1 offsets (start[0] unused)
+
+    @classmethod
+    def from_paths(
+        cls, levels: Sequence[str], paths: Iterable[Sequence[str]], root: str = "england"
+    ) -> Tree:
+        """Build from one (leaf, parent, ..., child of root) code path per leaf, any order.
+
+        Raises ValueError for a leaf listed twice or a node under two parents, TypeError for
+        a code that is not a str.
+        """
+        levels = tuple(levels)
+        depth = len(levels) - 1
+        up: list[dict[str, str]] = [{} for _ in range(depth)]  # up[j]: level depth-j -> parent
+        for path in paths:
+            path = tuple(path)
+            if len(path) != depth:
+                raise ValueError(f"each path must name {depth} codes, got {path!r}")
+            leaf, over = path[0], path[1] if depth > 1 else root
+            if leaf in up[0]:
+                raise ValueError(
+                    f"{_name(levels[-1])} {leaf!r} is listed twice (under "
+                    f"{_name(levels[-2])} {up[0][leaf]!r} and {_name(levels[-2])} {over!r})"
+                )
+            for j, code in enumerate(path):
+                above = path[j + 1] if j + 1 < depth else root
+                known = up[j].setdefault(code, above)
+                if known != above:
+                    child, parent = _name(levels[depth - j]), _name(levels[depth - j - 1])
+                    raise ValueError(
+                        f"{child} {code!r} is under two {parent}s: {known!r} and {above!r}"
+                    )
+        for j in range(depth):
+            for code in up[j]:
+                if type(code) is not str:
+                    raise TypeError(
+                        f"{_name(levels[depth - j])} code must be str, not "
+                        f"{type(code).__name__} ({code!r})"
+                    )
+        codes: list[tuple[str, ...]] = [(root,)]
+        parent: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        start: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        for k in range(1, depth + 1):
+            index = {c: i for i, c in enumerate(codes[k - 1])}
+            nodes = sorted(up[depth - k].items(), key=lambda cp: (index[cp[1]], cp[0]))
+            par = np.fromiter((index[p] for _, p in nodes), dtype=np.int64, count=len(nodes))
+            codes.append(tuple(c for c, _ in nodes))
+            parent.append(par)
+            sizes = np.bincount(par, minlength=len(codes[k - 1]))
+            start.append(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+        return cls(levels, tuple(codes), tuple(parent), tuple(start))
+
+    @property
+    def leaves(self) -> tuple[str, ...]:
+        return self.codes[-1]
+
+    def parent_codes(self, k: int) -> list[str | None]:
+        """The parent's code of every node of level `k` (None for the root)."""
+        if k == 0:
+            return [None]
+        up = self.codes[k - 1]
+        return [up[p] for p in self.parent[k].tolist()]
+
+    def weigh(self, weights: Mapping[str, Weight]) -> Basis:
+        """Prepare one weight per leaf (every leaf exactly once) for splitting any total."""
+        if len(weights) != len(self.leaves) or not all(c in weights for c in self.leaves):
+            missing = set(self.leaves) - weights.keys()
+            extra = weights.keys() - set(self.leaves)
+            raise ValueError(
+                f"weights must cover the leaves exactly: missing {_preview(missing)}, "
+                f"unknown {_preview(extra)}"
+            )
+        values = [weights[c] for c in self.leaves]
+        w: list[np.ndarray] = [np.zeros(0)] * len(self.levels)
+        w[-1] = _exact_array(values, self.leaves)
+        for k in range(len(self.levels) - 1, 0, -1):
+            if len(w[k]) == 0:
+                w[k - 1] = np.zeros(len(self.codes[k - 1]), dtype=np.int64)
+                continue
+            sums = np.add.reduceat(w[k], self.start[k][:-1])
+            if sums.dtype == np.int64 and w[k].sum(dtype=np.float64) >= 2.0**62:
+                sums = np.add.reduceat(w[k].astype(object), self.start[k][:-1])  # no overflow
+            w[k - 1] = sums
+        return Basis(self, tuple(w))
+
+
+def _exact_array(values: list, codes: Sequence[str]) -> np.ndarray:
+    """The leaves' weights as exact integers on one common scale (as `_integer_weights`):
+    int64 when they and their total fit, else Python ints in an object array. Floats, the
+    usual case, are decomposed with frexp instead of one Fraction each."""
+    if values and all(type(v) is float for v in values):
+        arr = np.array(values, dtype=np.float64)
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            _ratio(codes[j], values[j])  # raises the usual message
+        mant, exp = np.frexp(arr)
+        m = (mant * 2.0**53).astype(np.int64)  # exact: w = m * 2**(exp - 53)
+        e = exp.astype(np.int64) - 53
+        nz = m != 0
+        if nz.any():
+            tz = _trailing_zeros(m[nz])
+            k = max(0, int((-(e[nz] + tz)).max()))  # the reduced denominators' lcm is 2**k
+        else:
+            k = 0
+        shift = np.where(nz, e + k, 0)  # >= -trailing zeros, so m * 2**shift is whole
+        top = int((shift[nz] + 53).max()) if nz.any() else 0
+        if top + max(len(values), 1).bit_length() < 62:
+            pos = np.maximum(shift, 0)
+            return np.where(shift >= 0, m << pos, m >> np.maximum(-shift, 0))
+        return np.array(
+            [
+                (mi << si) if si >= 0 else (mi >> -si)
+                for mi, si in zip(m.tolist(), shift.tolist(), strict=True)
+            ]
+            + [0] * 0,
+            dtype=object,
+        )
+    exact = _integer_weights(dict(zip(codes, values, strict=True)))
+    ints = [exact[c] for c in codes]
+    if all(x < 2**62 for x in ints) and sum(ints) < 2**62:
+        return np.array(ints, dtype=np.int64)
+    return np.array(ints + [0], dtype=object)[:-1]
+
+
+def _trailing_zeros(m: np.ndarray) -> np.ndarray:
+    """Trailing zero bits of positive int64 values."""
+    low = m & -m  # lowest set bit
+    return np.log2(low.astype(np.float64)).astype(np.int64)  # a power of two: exact
+
+
+@dataclass(frozen=True, eq=False)
+class Basis:
+    """Exact integer weights of every node of a `Tree` (a parent's is its children's sum),
+    with the float64 arrays the vectorised split estimates quotas from."""
+
+    tree: Tree
+    weight: tuple[np.ndarray, ...]  # per level, aligned with tree.codes: int64 or Python ints
+
+    @cached_property
+    def national(self) -> int:
+        return int(self.weight[0][0])
+
+    @cached_property
+    def share(self) -> tuple[np.ndarray, ...]:
+        """Unrounded share of the root per node (correctly rounded int / int); 0 if all zero."""
+        n = self.national
+        out = []
+        for ws in self.weight:
+            if not n:
+                out.append(np.zeros(len(ws)))
+            elif ws.dtype == np.int64 and n < _FLOAT_T:
+                out.append(ws.astype(np.float64) / float(n))  # exact operands: same rounding
+            else:
+                out.append(np.array([int(x) / n for x in ws], dtype=np.float64))
+        return tuple(out)
+
+    @cached_property
+    def _estimate(self) -> tuple[bool, tuple, tuple, tuple]:
+        """(usable, ratio, whole, zero) per level: w / W_parent as float64 (0 where W = 0),
+        children equal to their parent's weight, and zero weights (both exact cases)."""
+        if self.national.bit_length() > _FLOAT_W_BITS:
+            return False, (), (), ()
+        ratio, whole, zero = [np.zeros(1)], [np.ones(1, bool)], [np.zeros(1, bool)]
+        floats = [ws.astype(np.float64) for ws in self.weight]  # correctly rounded
+        for k in range(1, len(self.weight)):
+            par = self.tree.parent[k]
+            wk, wp = floats[k], floats[k - 1][par]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = np.where(wp > 0, wk / np.where(wp > 0, wp, 1.0), 0.0)
+            is_zero = self.weight[k] == 0
+            ratio.append(r)
+            whole.append(np.asarray(self.weight[k] == self.weight[k - 1][par], bool) & ~is_zero)
+            zero.append(np.asarray(is_zero, bool))
+        return True, tuple(ratio), tuple(whole), tuple(zero)
+
+    def split(self, totals: Sequence[int]) -> list[np.ndarray]:
+        """Round each total top-down; units per level as int64 arrays (len(totals), nodes).
+
+        Raises ValueError for a negative total, or a total > 0 when every weight is zero.
+        """
+        ts = [_check_total(t) for t in totals]
+        if any(ts) and not self.national:
+            raise ValueError(
+                f"cannot apportion {max(ts)} units: every "
+                f"{_name(self.tree.levels[-1])} weight is zero ({len(self.tree.leaves)} "
+                f"{_name(self.tree.levels[-1])}s)"
+            )
+        usable = self._estimate[0] and max(ts, default=0) < _FLOAT_T
+        if not usable and max(ts, default=0) >= 2**63:
+            raise ValueError(f"total {max(ts)} is too large (at most 2**63 - 1 units)")
+        units = [np.array(ts, dtype=np.int64).reshape(len(ts), 1)]
+        for k in range(1, len(self.tree.levels)):
+            step = self._level_estimated if usable else self._level_exact
+            units.append(step(k, units[-1]))
+        return units
+
+    # -- one level ------------------------------------------------------------------------
+
+    def _level_exact(self, k: int, parent_units: np.ndarray) -> np.ndarray:
+        """Every parent's split with exact integers (the reference method, no estimate)."""
+        tree, w, wp = self.tree, self.weight[k], self.weight[k - 1]
+        out = np.zeros((parent_units.shape[0], len(tree.codes[k])), dtype=np.int64)
+        codes = tree.codes[k]
+        for i, row in enumerate(parent_units.tolist()):
+            for p, t in enumerate(row):
+                lo, hi = int(tree.start[k][p]), int(tree.start[k][p + 1])
+                got = _split(t, {codes[j]: int(w[j]) for j in range(lo, hi)}, int(wp[p]))
+                out[i, lo:hi] = [got[codes[j]] for j in range(lo, hi)]
+        return out
+
+    def _level_estimated(self, k: int, parent_units: np.ndarray) -> np.ndarray:
+        """Every parent's split at once from float64 quota estimates, exact where in doubt."""
+        tree = self.tree
+        _, ratio, whole, zero = self._estimate
+        par, start = tree.parent[k], tree.start[k]
+        n, m = len(par), parent_units.shape[0]
+        if n == 0 or m == 0:
+            return np.zeros((m, n), dtype=np.int64)
+        t_child = parent_units[:, par]  # (m, n) int64
+        x = t_child.astype(np.float64) * ratio[k]
+        q = np.floor(x)
+        f = x - q  # exact in floating point
+        slack = x * _REL
+        doubt = ((f < slack) | (1.0 - f < slack)) & ~whole[k] & ~zero[k]
+        if doubt.any():
+            w, wp = self.weight[k], self.weight[k - 1]
+            for i, j in zip(*np.nonzero(doubt), strict=True):
+                t, p = int(t_child[i, j]), int(par[j])
+                qq, r = divmod(t * int(w[j]), int(wp[p]))
+                q[i, j] = qq
+                f[i, j] = r / int(wp[p])
+        units = q.astype(np.int64)
+        left = parent_units - np.add.reduceat(units, start[:-1], axis=1)  # (m, P)
+        # rank children by estimated remainder within each parent; parents keep their places
+        order = np.argsort(-f, axis=-1)
+        by_parent = par[order].astype(np.uint16 if len(start) <= 2**16 else np.int64)
+        order = np.take_along_axis(order, np.argsort(by_parent, axis=-1, kind="stable"), axis=-1)
+        rank = np.arange(n) - start[par]  # position within its parent, by sorted position
+        won = rank[None, :] < left[:, par]
+        plus = np.zeros((m, n), dtype=np.int64)
+        np.put_along_axis(plus, order, won.astype(np.int64), axis=1)
+        # where the last child given a unit and the first not given one are within 2e, decide
+        # the uncertain window exactly
+        sizes = np.diff(start)
+        open_ = (left > 0) & (left < sizes[None, :])
+        if open_.any():
+            fs = np.take_along_axis(f, order, axis=1)
+            cut = np.clip(start[:-1][None, :] + left - 1, 0, max(n - 2, 0))
+            gap = np.take_along_axis(fs, cut, axis=1) - np.take_along_axis(fs, cut + 1, axis=1)
+            near = open_ & ~(gap > 2.0 * parent_units.astype(np.float64) * _REL)
+            for i, p in zip(*np.nonzero(near), strict=True):
+                lo, hi = int(start[p]), int(start[p + 1])
+                idx = order[i, lo:hi]
+                won_exact = self._window(
+                    k, int(parent_units[i, p]), p, fs[i, lo:hi], idx, left[i, p]
+                )
+                plus[i, idx] = 0
+                plus[i, won_exact] = 1
+        return units + plus
+
+    def _window(
+        self, k: int, t: int, p: int, est: np.ndarray, idx: np.ndarray, left: int
+    ) -> list[int]:
+        """The children of parent `p` (sorted by estimate) that get a leftover unit: those
+        above the uncertain window for certain, then the window ranked exactly."""
+        w, wp, codes = self.weight[k], int(self.weight[k - 1][p]), self.tree.codes[k]
+        clean = np.flatnonzero(est[:-1] - est[1:] > 2.0 * t * _REL) + 1  # certain cuts
+        a = int(clean[clean <= left].max(initial=0))
+        b = int(clean[clean >= left].min(initial=len(idx)))
+        window = sorted(
+            (int(j) for j in idx[a:b]),
+            key=lambda j: (-(t * int(w[j]) % wp), -int(w[j]), codes[j]),
+        )
+        return [int(j) for j in idx[:a]] + window[: left - a]
+
+
 Leaf = tuple[str, str, str, Weight]  # (subicb_code, icb_code, region_code, weight)
 
 
@@ -278,79 +617,37 @@ def apportion_hierarchy(
     `leaves` are (subicb_code, icb_code, region_code, weight) rows, in any order. A region's or
     ICB's weight is the exact sum of its sub-ICBs' weights. Raises ValueError for a sub-ICB
     listed twice, an ICB under two regions, a negative weight or total, or total > 0 with every
-    weight zero.
+    weight zero. One figure on a new tree; for many figures build a `Tree` once and split
+    them together with `Basis.split`.
     """
     total = _check_total(total_units)
-    rows = list(leaves)
-    raw: dict[str, Weight] = {}
-    sub_icb: dict[str, str] = {}
-    icb_region: dict[str, str] = {}
-    for row in rows:
+    paths, raw = [], {}
+    for row in leaves:
         try:
             sub, icb, region, w = row
         except (TypeError, ValueError):
             raise ValueError(
                 f"each leaf must be (subicb, icb, region, weight), got {row!r}"
             ) from None
-        if sub in sub_icb:
-            raise ValueError(
-                f"sub-ICB {sub!r} is listed twice (under ICB {sub_icb[sub]!r} and ICB {icb!r})"
-            )
-        known = icb_region.setdefault(icb, region)
-        if known != region:
-            raise ValueError(f"ICB {icb!r} is under two regions: {known!r} and {region!r}")
-        sub_icb[sub] = icb
+        paths.append((sub, icb, region))
         raw[sub] = w
-    for name, codes in (("sub-ICB", sub_icb), ("ICB", icb_region), ("region", icb_region.values())):
-        for code in codes:
-            if type(code) is not str:
-                raise TypeError(f"{name} code must be str, not {type(code).__name__} ({code!r})")
-
-    w_sub = _integer_weights(raw)
-    w_icb: dict[str, int] = dict.fromkeys(icb_region, 0)
-    for sub, w in w_sub.items():
-        w_icb[sub_icb[sub]] += w
-    w_region: dict[str, int] = dict.fromkeys(icb_region.values(), 0)
-    for icb, w in w_icb.items():
-        w_region[icb_region[icb]] += w
-    national = sum(w_region.values())
-
-    if total and not national:
-        raise ValueError(
-            f"cannot apportion {total} units: every sub-ICB weight is zero ({len(w_sub)} sub-ICBs)"
-        )
-
-    # group children under parents (dicts keep first-seen order; _split does not depend on it)
-    icbs_of: dict[str, dict[str, int]] = {r: {} for r in w_region}
-    for icb, w in w_icb.items():
-        icbs_of[icb_region[icb]][icb] = w
-    subs_of: dict[str, dict[str, int]] = {i: {} for i in w_icb}
-    for sub, w in w_sub.items():
-        subs_of[sub_icb[sub]][sub] = w
-
-    u_region = _split(total, w_region, national)
-    u_icb: dict[str, int] = {}
-    for region, kids in icbs_of.items():
-        u_icb.update(_split(u_region[region], kids, w_region[region]))
-    u_sub: dict[str, int] = {}
-    for icb, kids in subs_of.items():
-        u_sub.update(_split(u_icb[icb], kids, w_icb[icb]))
-
+    tree = Tree.from_paths(LEVELS, paths, root=england_code)
+    basis = tree.weigh(raw)
+    units = basis.split([total])
     return Allocation(
         total=total,
         england_code=england_code,
-        units={"england": {england_code: total}, "region": u_region, "icb": u_icb, "subicb": u_sub},
+        units={
+            lv: dict(zip(tree.codes[k], units[k][0].tolist(), strict=True))
+            for k, lv in enumerate(LEVELS)
+        },
         parent={
-            "england": {england_code: None},
-            "region": dict.fromkeys(w_region, england_code),
-            "icb": dict(icb_region),
-            "subicb": sub_icb,
+            lv: dict(zip(tree.codes[k], tree.parent_codes(k), strict=True))
+            for k, lv in enumerate(LEVELS)
         },
         weight={
-            "england": {england_code: national},
-            "region": w_region,
-            "icb": w_icb,
-            "subicb": w_sub,
+            lv: dict(zip(tree.codes[k], basis.weight[k].tolist(), strict=True))
+            for k, lv in enumerate(LEVELS)
         },
     )
 

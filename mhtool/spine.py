@@ -9,8 +9,10 @@ among the systems the catalogue names, or reported for England alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from mhtool import apportion, bases, fields, vocab
@@ -116,40 +118,98 @@ class _WeightCache:
         return self._cache[name]
 
 
-def _split_rows(
-    amb: Ambition, year: str, value: float, weights: dict[str, float], tree: pl.DataFrame
-) -> list[dict]:
+#: Columns of the facts table built before the ambitions' descriptions are joined on.
+FACTS: dict[str, pl.DataType] = {
+    "year": pl.String,
+    "national_value": pl.Float64,
+    "provenance": pl.String,
+    "level": pl.String,
+    "org_code": pl.String,
+    "value": pl.Float64,
+    "share": pl.Float64,
+    "ambition_id": pl.String,
+}
+
+
+class _Bases:
+    """The hierarchy of a geography as an apportionment tree, and each basis's exact weights
+    on it (once per basis and set of targeted systems), shared by every ambition and year."""
+
+    def __init__(self, tree: pl.DataFrame, weight_of: Callable[[str], dict[str, float]]):
+        self.icb_of = dict(zip(tree["subicb_code"], tree["icb_code"], strict=True))
+        self.tree = apportion.Tree.from_paths(
+            apportion.LEVELS,
+            tree.select("subicb_code", "icb_code", "region_code").iter_rows(),
+            root=vocab.ENGLAND_CODE,
+        )
+        self.weight_of = weight_of
+        self._cache: dict[tuple[str, tuple[str, ...]], apportion.Basis] = {}
+
+    def __call__(self, name: str, targets: tuple[str, ...]) -> apportion.Basis:
+        key = (name, tuple(sorted(targets)))
+        if key not in self._cache:
+            w = self.weight_of(name)
+            if targets:
+                w = {c: (v if self.icb_of[c] in targets else 0.0) for c, v in w.items()}
+            self._cache[key] = self.tree.weigh(w)
+        return self._cache[key]
+
+
+def _units_to_values(units: np.ndarray, step: Fraction) -> np.ndarray:
+    """Whole units back to values (int x step, correctly rounded like from_units)."""
+    scaled = (units * step.numerator).astype(np.float64)
+    return scaled if step.denominator == 1 else scaled / step.denominator
+
+
+def _split_frame(amb: Ambition, years: list, basis: apportion.Basis) -> pl.DataFrame:
+    """Every year of one counted ambition split down the tree at once, as facts rows."""
     step = apportion.STEPS[amb.measure]
+    units = []
+    for yv in years:
+        try:
+            units.append(apportion.to_units(yv.value, step))
+        except ValueError as exc:
+            raise InputError(
+                f"cannot apportion {yv.value} in {yv.year}: {exc}", row=amb.id, field="values"
+            ) from None
     try:
-        units = apportion.to_units(value, step)
-        leaves = [
-            (r["subicb_code"], r["icb_code"], r["region_code"], weights[r["subicb_code"]])
-            for r in tree.iter_rows(named=True)
-        ]
-        alloc = apportion.apportion_hierarchy(units, leaves, england_code=vocab.ENGLAND_CODE)
-    except (ValueError, KeyError) as exc:
-        raise InputError(
-            f"cannot apportion {value} in {year}: {exc}", row=amb.id, field="values"
-        ) from None
-    return [
-        {
-            "level": level,
-            "org_code": code,
-            "year": year,
-            "value": float(apportion.from_units(n, step)),
-            "share": alloc.share[level][code],
-        }
-        for level, by_code in alloc.units.items()
-        for code, n in by_code.items()
-    ]
+        split = basis.split(units)
+    except ValueError:  # name the first year that cannot be split, as one split at a time would
+        for yv, u in zip(years, units, strict=True):
+            try:
+                basis.split([u])
+            except ValueError as exc:
+                raise InputError(
+                    f"cannot apportion {yv.value} in {yv.year}: {exc}",
+                    row=amb.id,
+                    field="values",
+                ) from None
+        raise
+    tree, m = basis.tree, len(years)
+    frames = []
+    for k, level in enumerate(tree.levels):
+        n = len(tree.codes[k])
+        frames.append(
+            pl.DataFrame(
+                {
+                    "year": np.repeat([yv.year for yv in years], n),
+                    "national_value": np.repeat([float(yv.value) for yv in years], n),
+                    "provenance": np.repeat([yv.provenance for yv in years], n),
+                    "level": [level] * (n * m),
+                    "org_code": list(tree.codes[k]) * m,
+                    "value": _units_to_values(split[k], step).ravel(),
+                    "share": np.tile(basis.share[k], m),
+                    "ambition_id": [amb.id] * (n * m),
+                },
+                schema=FACTS,
+            )
+        )
+    return pl.concat(frames)
 
 
-def _ambition_rows(
-    amb: Ambition,
-    orgs: pl.DataFrame,
-    tree: pl.DataFrame,
-    weight_of: Callable[[str], dict[str, float]],
-) -> list[dict]:
+def _ambition_facts(
+    amb: Ambition, orgs: pl.DataFrame, tree: pl.DataFrame, basis_of: _Bases
+) -> list[pl.DataFrame]:
     targets = set(amb.targets)
     unknown = targets - set(tree["icb_code"])
     if unknown:
@@ -165,10 +225,13 @@ def _ambition_rows(
         if not targets
         else orgs.filter((pl.col("level") == "england") | pl.col("icb_code").is_in(sorted(targets)))
     )
+    years = [yv for yv in amb.values if yv.value is not None]
+    if not years:
+        return []
+    if not national_only and not carried:
+        return [_split_frame(amb, years, basis_of(amb.basis, amb.targets))]
     rows: list[dict] = []
-    for yv in amb.values:
-        if yv.value is None:
-            continue
+    for yv in years:
         base = {"year": yv.year, "national_value": yv.value, "provenance": yv.provenance}
         if national_only:
             rows.append(
@@ -180,18 +243,12 @@ def _ambition_rows(
                     "share": None if carried else 1.0,
                 }
             )
-        elif carried:
+        else:
             rows += [
                 {**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
                 for lvl, code in in_scope.select("level", "org_code").iter_rows()
             ]
-        else:
-            w = weight_of(amb.basis)
-            if targets:
-                icb_of = dict(zip(tree["subicb_code"], tree["icb_code"]))
-                w = {c: (v if icb_of[c] in targets else 0.0) for c, v in w.items()}
-            rows += [{**base, **r} for r in _split_rows(amb, yv.year, yv.value, w, tree)]
-    return [{**r, "ambition_id": amb.id} for r in rows]
+    return [pl.DataFrame([{**r, "ambition_id": amb.id} for r in rows], schema=FACTS)]
 
 
 def is_national_only(amb: Ambition) -> bool:
@@ -310,29 +367,17 @@ def build_spine(
     """Apportion every ambition of the catalogue to every organisation of ``geography``."""
     orgs = organisations(geography)
     tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
-    weight_of = _WeightCache(catalogue, geography, population_year)
-    rows: list[dict] = []
+    basis_of = _Bases(tree, _WeightCache(catalogue, geography, population_year))
+    frames: list[pl.DataFrame] = []
     for amb in catalogue.ambitions:
-        rows += _ambition_rows(amb, orgs, tree, weight_of)
+        frames += _ambition_facts(amb, orgs, tree, basis_of)
         if progress:
             progress(amb)
-    if not rows:
+    if not frames:
         raise InputError(
             "the catalogue has no national figure to apportion", file=str(catalogue.path)
         )
-    facts = pl.DataFrame(
-        rows,
-        schema={
-            "year": pl.String,
-            "national_value": pl.Float64,
-            "provenance": pl.String,
-            "level": pl.String,
-            "org_code": pl.String,
-            "value": pl.Float64,
-            "share": pl.Float64,
-            "ambition_id": pl.String,
-        },
-    )
+    facts = pl.concat(frames)
     facts = compose_totals(facts, catalogue)
     parts = parts_of(catalogue)
     meta = pl.DataFrame(
