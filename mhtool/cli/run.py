@@ -73,6 +73,11 @@ def run_options(defaults: bool):
             show_default=defaults,
             help="subicb adds one workbook per sub-ICB location.",
         ),
+        click.option(
+            "--planning-subicb/--no-planning-subicb",
+            default=default("planning_subicb"),
+            help="Add sub-ICB rows to the planning export (default: ICB rows only).",
+        ),
         click.option("--region", help="Only this region's workbooks, e.g. Y63."),
         click.option("--system", help="Only this ICB's workbooks, e.g. QHM."),
     ]

@@ -1,4 +1,4 @@
-"""Views of the spine: workbooks, charts and planning-template CSVs.
+"""Views of the spine: workbooks, charts and the planning export.
 
 `write_outputs` is the one entry point `mhtool run` calls; `mhtool check` re-reads what
 it wrote (see mhtool/checks.py).
@@ -28,7 +28,9 @@ def write_outputs(
     `region` / `system` (ODS codes) limit the run to that organisation and those below;
     an unknown code raises InputError listing the valid ones. `progress=None` shows a
     progress bar only when stdout is a terminal. `workers=None` picks the number of
-    worker processes (1 for small runs).
+    worker processes (1 for small runs). The planning export (mhtool.outputs.planning)
+    takes its references, rules and denominators, and whether to add sub-ICB rows, from
+    `meta["planning"]` (none: no template lines).
     """
     from mhtool.outputs.batch import write_all
 

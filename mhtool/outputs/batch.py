@@ -1,10 +1,12 @@
-"""Write every output of a run: workbooks, charts and planning-template CSVs.
+"""Write every output of a run: workbooks, charts and the planning export.
 
 Work is split into one task per charted organisation (England, each region, each ICB):
 the task renders that organisation's chart once and writes every file that uses it
-(its workbook, its sub-ICB workbooks, its planning CSV). Tasks are independent, so with
-more than a handful they run in worker processes (spawned, not forked: polars' thread
-pool is not fork-safe); every file's bytes depend only on the spine and meta.
+(its workbook and its sub-ICB workbooks). Tasks are independent, so with more than a
+handful they run in worker processes (spawned, not forked: polars' thread pool is not
+fork-safe); every file's bytes depend only on the spine and meta. The
+planning export (mhtool.outputs.planning), a few CSV files from the whole spine, is
+written after them in this process.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs import charts, template
+from mhtool.outputs import charts, planning
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import org_label
 from mhtool.outputs.views import prepare, tables
@@ -26,12 +28,11 @@ from mhtool.run.parallel import run_jobs
 
 @dataclass
 class Task:
-    """One charted organisation and the files that use its chart."""
+    """One charted organisation and the workbooks that use its chart."""
 
     chart_code: str
     chart_file: str
     workbooks: list[scopes.Scope] = field(default_factory=list)
-    planning: list[tuple[str, str | None]] = field(default_factory=list)  # (file, ICB or None)
 
 
 def _org_name(df: pl.DataFrame, code: str) -> str:
@@ -61,10 +62,6 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
         name = "england" if code == vocab.ENGLAND_CODE else code
         task = tasks.setdefault(code, Task(code, f"charts/{name}.png"))
         task.workbooks.append(s)
-        if s.level == "england":
-            task.planning.append(("planning/england.csv", None))
-        elif s.level == "icb":
-            task.planning.append((f"planning/{s.code}.csv", s.code))
     return list(tasks.values())
 
 
@@ -84,11 +81,6 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
             out_dir / s.path, workbook_title(frame, s, meta), tables(rows), meta, chart
         )
         out.append((s.path, cells))
-    for file, icb in task.planning:
-        rows = frame if icb is None else template.icb_rows(frame, icb)
-        plan = template.planning_frame(rows)
-        template.write_csv(plan, out_dir / file)
-        out.append((file, plan.height * plan.width))
     return out
 
 
@@ -130,6 +122,16 @@ def write_all(
         label=label,
     )
     written = [item for result in results for item in result]
+    written += [
+        (rel, 0)
+        for rel in planning.write(
+            df,
+            out_dir,
+            meta,
+            icbs=[s.code for s in planned if s.level == "icb"],
+            england=any(s.level == "england" for s in planned),
+        )
+    ]
     order = {
         "england.xlsx": 0,
         "regions": 1,

@@ -7,6 +7,9 @@ Every check is a function returning a list of problem lines (empty when all is w
   (sub-ICBs → ICB → region → England, per ambition and year);
 - values: every table cell and planning-CSV field equals what the spine gives (the
   expected tables are recomputed from the saved spine by the same views the writer uses);
+- planning: each planning line's months stand for its apportioned figure (March or the
+  quarter end, or the sum for in-year counts) in whole people, and the ICB files add up
+  to england.csv month by month;
 - layout: sheet order, a title in A1, one uniquely named Excel table per table sheet at
   A3, no merged cells, no formulas, the title property set, the first sheet active at A1;
 - files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
@@ -33,8 +36,8 @@ import polars as pl
 from openpyxl.utils import get_column_letter
 
 from mhtool.errors import InputError
+from mhtool.outputs import planning, planning_refs, profile
 from mhtool.outputs import scope as scopes
-from mhtool.outputs import template
 from mhtool.outputs.layout import (
     DESCRIPTION_ROW,
     HEADER_ROW,
@@ -327,41 +330,149 @@ def _check_table(rows, sheet: str, rel: str, table: Table) -> list[str]:
     return problems
 
 
-# --- planning CSVs -----------------------------------------------------------------------
+# --- the planning export -------------------------------------------------------------------
 
 
-def check_planning_csv(path: Path, rel: str, prepared: pl.DataFrame) -> list[str]:
-    name = Path(rel).stem
-    if name == "england":
-        rows = prepared
-    elif prepared.filter(pl.col("level") == "icb", pl.col("org_code") == name).is_empty():
-        return [f"{rel}: {name} is not an ICB in the spine"]
-    else:
-        rows = template.icb_rows(prepared, name)
-    want = template.planning_frame(rows)
+def _read_csv(path: Path) -> list[list[str]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        got = list(csv.reader(fh))
+        return list(csv.reader(fh))
+
+
+def _compare_rows(rel: str, got: list[list[str]], columns: list[str], want: list[list[str]]):
+    if not got or got[0] != columns:
+        return [f"{rel} line 1: header is {got[0] if got else 'missing'}; expected {columns}"]
     problems = []
-    if not got or got[0] != template.COLUMNS:
-        return [
-            f"{rel} line 1: header is {got[0] if got else 'missing'}; expected {template.COLUMNS}"
-        ]
     body = got[1:]
-    if len(body) != want.height:
-        problems.append(f"{rel}: has {len(body)} rows; the spine gives {want.height}")
-    vi = template.COLUMNS.index("value")
-    for n, (g, w) in enumerate(zip(body, want.iter_rows()), 2):
-        w = ["" if v is None else str(v) for v in w]
-        same = (
-            g[:vi] == w[:vi]
-            and g[vi + 1 :] == w[vi + 1 :]
-            and (g[vi] == w[vi] or _same(_float(g[vi]), _float(w[vi]) or 0.0))
-        )
-        if not same:
+    if len(body) != len(want):
+        problems.append(f"{rel}: has {len(body)} rows; the spine gives {len(want)}")
+    for n, (g, w) in enumerate(zip(body, want, strict=False), 2):
+        if g != w:
             problems.append(f"{rel} line {n}: found {','.join(g)}; spine gives {','.join(w)}")
             if len(problems) > MAX_PER_PART:
                 return problems[:MAX_PER_PART] + [f"{rel}: more problems not shown"]
     return problems
+
+
+def _months_of(row: list[str], first: int) -> list[float | None]:
+    return [None if t == planning.NA else _float(t) for t in row[first : first + 12]]
+
+
+def check_year_figures(rel, keyed, spine_values, spec) -> list[str]:
+    """Each Count or Numerator line's months stand for exactly the apportioned figure:
+    March (or the quarter end) for rolling, point-in-time and quarterly measures, the sum
+    of the months for in-year counts; counts are whole in every month. `keyed` yields
+    (line number, months, org, ambition, year, measure type)."""
+    problems = []
+    for n, months, org, aid, year, mtype in keyed:
+        if mtype not in ("Count", "Numerator") or aid is None:
+            continue
+        rule = planning_refs.rule_of(spec, aid)
+        got = profile.year_figure(rule, months)
+        want = spine_values.get((org, aid, year))
+        if any(v is not None and not float(v).is_integer() for v in months):
+            problems.append(f"{rel} line {n}: {aid} {year} {org}: a month is not a whole number")
+        if (got is None) != (want is None) or (
+            got is not None and abs(got - want) > TOLERANCE * max(1.0, abs(want))
+        ):
+            problems.append(
+                f"{rel} line {n}: {aid} {year} {org}: the months give {got} ({rule}); "
+                f"the spine gives {want}"
+            )
+    return problems
+
+
+def _template_keys(body, by_ref):
+    width = len(planning.TEMPLATE_COLUMNS)
+    for n, row in enumerate(body, 2):
+        if len(row) == width:
+            yield n, _months_of(row, 7), row[1], by_ref.get(row[2]), row[5], row[3]
+
+
+def _other_keys(body):
+    width = len(planning.OTHER_COLUMNS)
+    for n, row in enumerate(body, 2):
+        if len(row) == width:
+            yield n, _months_of(row, 11), row[1], row[2], row[9], row[7]
+
+
+def _england_sums(files: dict[str, list[list[str]]]) -> list[str]:
+    """england.csv against the ICB rows of the ICB files, month by month (percentages,
+    which do not add, excepted)."""
+    sums: dict[tuple, list[float]] = {}
+    england: dict[tuple, list[float | None]] = {}
+    for code, got in files.items():
+        for row in got[1:]:
+            if len(row) != len(planning.TEMPLATE_COLUMNS) or row[3] == "Percentage":
+                continue
+            key, months = (row[2], row[3], row[5]), _months_of(row, 7)
+            if code == planning.ENGLAND:
+                england[key] = months
+            elif row[1] == code:
+                acc = sums.setdefault(key, [0.0] * 12)
+                sums[key] = [a + (m or 0) for a, m in zip(acc, months, strict=True)]
+    problems = []
+    for key, months in sorted(england.items()):
+        total = sums.get(key, [0.0] * 12)
+        for m, (want, got) in enumerate(zip(months, total, strict=True)):
+            if want is not None and abs(want - got) > TOLERANCE * max(1.0, abs(want)):
+                problems.append(
+                    f"planning: {' '.join(key)} {planning.MONTHS[m]}: the ICB files sum "
+                    f"to {_num(got)} but england.csv has {_num(want)}"
+                )
+    return problems
+
+
+def check_planning(out_dir: Path, spine: pl.DataFrame, prepared: pl.DataFrame):
+    """The planning export against the spine: each file as the spine and planning/
+    profile.json give it, each line's months against its apportioned figure, and the ICB
+    files adding up to England month by month. Returns (problems, files checked)."""
+    csvs = sorted((out_dir / planning.FOLDER).glob("*.csv"))
+    if not csvs:
+        return [], 0
+    try:
+        record = json.loads((out_dir / planning.PROFILE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{planning.PROFILE_FILE}: cannot be read ({exc})"], len(csvs)
+    spec = {k: record.get(k, {}) for k in ("refs", "denominators")}
+    spec["subicb"] = bool(record.get("subicb"))
+    meta = {k: record.get(k, "") for k in ("catalogue_name", "data_date")}
+    template, other, money = planning.build(prepared, spec, meta, subicb=spec["subicb"])
+    icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
+    special = {Path(planning.OTHER_FILE).name, Path(planning.MONEY_FILE).name}
+    values = {
+        (r[0], r[1], r[2]): r[3]
+        for r in spine.select("org_code", "ambition_id", "year", "value").iter_rows()
+    }
+    by_ref = {
+        r["planning_ref"]: a
+        for a, r in spec["refs"].items()
+        if r["confirmed"] and r["planning_ref"]
+    }
+    problems: list[str] = []
+    files: dict[str, list[list[str]]] = {}
+    for p in (p for p in csvs if p.name not in special):
+        rel = p.relative_to(out_dir).as_posix()
+        code = planning.ENGLAND if p.stem == "england" else p.stem
+        if code != planning.ENGLAND and code not in icb_codes:
+            problems.append(f"{rel}: {code} is not an ICB in the spine")
+            continue
+        got = files[code] = _read_csv(p)
+        problems += _compare_rows(rel, got, planning.TEMPLATE_COLUMNS, template.get(code, []))
+        problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
+    if planning.ENGLAND in files and icb_codes <= set(files):
+        problems += _england_sums(files)
+    for name, columns, rows in (
+        (planning.OTHER_FILE, planning.OTHER_COLUMNS, other),
+        (planning.MONEY_FILE, planning.MONEY_COLUMNS, money),
+    ):
+        if not (out_dir / name).is_file():
+            problems.append(f"{name}: missing")
+            continue
+        got = _read_csv(out_dir / name)
+        problems += _compare_rows(name, got, columns, [r for r in rows if r[0] in files])
+        if name == planning.OTHER_FILE:
+            problems += check_year_figures(name, _other_keys(got[1:]), values, spec)
+    return _capped(problems, "planning"), len(csvs)
 
 
 def _float(text: str) -> float | None:
@@ -504,7 +615,6 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
         for p in out_dir.rglob("*.xlsx")
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
     )
-    csvs = sorted((out_dir / "planning").glob("*.csv"))
     found = run_jobs(
         check_workbook,
         [
@@ -518,10 +628,8 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
         workers=workers,
     )
     problems += [line for lines in found for line in lines]
-    for p in csvs:
-        problems += check_planning_csv(p, p.relative_to(out_dir).as_posix(), prepared)
+    planning_problems, csvs = check_planning(out_dir, spine, prepared)
+    problems += planning_problems
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
-    return Report(
-        problems, len(books), len(csvs), spine.height, (out_dir / MANIFEST_FILE).is_file()
-    )
+    return Report(problems, len(books), csvs, spine.height, (out_dir / MANIFEST_FILE).is_file())

@@ -13,7 +13,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE, NOT_AVAILABLE
-from mhtool.outputs.template import measure_type
+from mhtool.outputs.planning import measure_type
 
 # Fixed note numbers, referred to in headers and descriptions (see notes.py).
 (

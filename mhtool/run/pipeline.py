@@ -48,6 +48,7 @@ class RunConfig:
     population_year: int = 2020
     out: Path | None = None
     level: str = "icb"
+    planning_subicb: bool = False
     region: str | None = None
     system: str | None = None
     reference_data: Path | None = None
@@ -273,6 +274,7 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
         },
         "notes": figure_notes(catalogue, set(spine["ambition_id"].unique().to_list())),
     }
+    meta["planning"] = _planning_spec(catalogue, spine, cfg)
     mhtool.outputs.write_outputs(
         spine,
         staging,
@@ -282,6 +284,17 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
         system=cfg.system,
         progress=opts.progress,
     )
+
+
+def _planning_spec(catalogue, spine, cfg: RunConfig) -> dict:
+    """The catalogue's planning references and rules (mhtool.outputs.planning_refs), with
+    their denominators for the run's geography and whether to add sub-ICB rows."""
+    from mhtool.outputs import planning, planning_refs
+
+    spec = planning_refs.for_catalogue(catalogue)
+    spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
+    spec["subicb"] = cfg.planning_subicb
+    return spec
 
 
 def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:

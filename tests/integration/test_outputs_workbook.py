@@ -16,7 +16,7 @@ from mhtool.errors import InputError
 from mhtool.outputs import write_outputs
 from mhtool.outputs.charts import fmt_value
 from mhtool.outputs.layout import SHEETS, TABLES
-from mhtool.outputs.template import COLUMNS, format_value
+from mhtool.outputs.planning import TEMPLATE_COLUMNS, format_value
 
 FORMULA_NAME = '=HYPERLINK("http://example.com","click")'
 
@@ -54,6 +54,9 @@ def test_writes_every_file_named_by_code_in_a_stable_order(run):
         "planning/QA0.csv",
         "planning/QA1.csv",
         "planning/QA2.csv",
+        "planning/funding_workforce.csv",
+        "planning/other_lines.csv",
+        "planning/profile.json",
     ]
     assert {r for r in rel if r.startswith("charts/")} == {
         "charts/england.png",
@@ -172,6 +175,9 @@ def test_system_filter_and_unknown_codes(spine, tmp_path):
         "subicbs/01E.xlsx",
         "charts/QA1.png",
         "planning/QA1.csv",
+        "planning/funding_workforce.csv",
+        "planning/other_lines.csv",
+        "planning/profile.json",
     ]
     with pytest.raises(InputError, match="valid region codes: Y56, Y57"):
         write_outputs(spine, tmp_path, SAMPLE_META, region="Y99")
@@ -194,16 +200,16 @@ def test_planning_csv_layout(run, spine):
     out, _ = run
     with open(out / "planning/england.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == COLUMNS
-    assert len(rows) == spine.height
+    assert list(rows[0]) == TEMPLATE_COLUMNS
+    assert {r["org_code"] for r in rows} == {"ENG"}
+    assert {r["planning_ref"] for r in rows} == {"E.S.1", "E.S.3", "E.S.4"}
     assert {r["measure_type"] for r in rows} == {"Count", "Percentage"}
-    assert {r["dim_type"] for r in rows} == {"Year"}
+    assert {r["dim_type"] for r in rows} == {"Month"}
+    assert {r["source"] for r in rows} == {"mhtool fair share synthetic catalogue 2024-03-31"}
     with open(out / "planning/QA0.csv", newline="") as fh:
         qa0 = list(csv.DictReader(fh))
-    assert {r["org_code"] for r in qa0} == {"QA0", "01A", "01D"}
+    assert {r["org_code"] for r in qa0} == {"QA0"}  # ICB rows only by default
     assert {r["icb_code"] for r in qa0} == {"QA0"}
-    wte = [r["value"] for r in qa0 if r["planning_ref"] == "E.S.5"]
-    assert all(v.replace(".", "").isdigit() for v in wte) and any("." in v for v in wte)
 
 
 def test_empty_categories_leave_their_sheets_out(spine, tmp_path):
@@ -268,11 +274,9 @@ def test_blank_references_and_gbp_units_as_the_real_spine_has_them(spine, tmp_pa
     assert "(£)" in wb["Funding"]["K3"].value
     data = [r for r in wb["Data"].iter_rows(min_row=4, values_only=True) if r[2] == "A02"]
     assert data and {r[1] for r in data} == {"[x]"}  # never the ambition ID in its place
-    with open(tmp_path / "planning/QA0.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    assert {r["planning_ref"] for r in rows if r["metric_code"] == "A02"} == {""}
-    assert "A02" not in {r["planning_ref"] for r in rows}
-    assert {r["planning_ref"] for r in rows if r["metric_code"] == "A03"} == {"E.S.3"}
+    with open(tmp_path / "planning/funding_workforce.csv", newline="") as fh:
+        money = [r for r in csv.DictReader(fh) if r["metric_code"] == "A02"]
+    assert money and {r["unit"] for r in money} == {"GBP (additional vs 2018/19)"}
 
 
 @given(st.integers(min_value=-(10**9), max_value=10**9))

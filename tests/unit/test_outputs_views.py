@@ -4,8 +4,6 @@ accurate notes, and tables that stay readable when scrolled or printed."""
 
 from __future__ import annotations
 
-import csv
-
 import openpyxl
 import polars as pl
 import pytest
@@ -16,8 +14,8 @@ from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
 from mhtool.outputs.layout import TABLES, org_label
+from mhtool.outputs.planning import measure_type
 from mhtool.outputs.scope import Scope
-from mhtool.outputs.template import COLUMNS, measure_type, planning_frame
 from mhtool.outputs.views import prepare, shares_table, tables
 
 DESCRIPTION_MAX = 120
@@ -80,7 +78,7 @@ def test_measure_type_is_percentage_only_for_percentages(kind, unit, want):
     assert df.select(measure_type()).item() == want
 
 
-def test_data_sheet_and_planning_csv_share_the_measure_type_rule(tmp_path):
+def test_data_sheet_measure_types_follow_the_unit(tmp_path):
     spine = sample_spine().with_columns(
         unit=pl.when(pl.col("ambition_id") == "A04").then(pl.lit("days")).otherwise(pl.col("unit")),
         unit_kind=pl.when(pl.col("ambition_id") == "A04")
@@ -89,26 +87,8 @@ def test_data_sheet_and_planning_csv_share_the_measure_type_rule(tmp_path):
     )
     write_outputs(spine, tmp_path, SAMPLE_META, system="QA0", progress=False)
     data = _rows(openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")["Data"])
-    with open(tmp_path / "planning/QA0.csv", newline="") as fh:
-        plan = list(csv.DictReader(fh))
-    assert (
-        list(plan[0])
-        == COLUMNS
-        == [
-            "icb_code",
-            "org_code",
-            "planning_ref",
-            "metric_code",
-            "measure_type",
-            "dim_type",
-            "fin_year",
-            "value",
-        ]
-    )
-    by_metric = {r["metric_code"]: r["measure_type"] for r in plan}
+    by_metric = {r["Metric code (ambition ID)"]: r["Measure type [note 7]"] for r in data}
     assert by_metric["A04"] == "Value" and by_metric["A01"] == "Count"
-    assert {r["Metric code (ambition ID)"]: r["Measure type [note 7]"] for r in data} == by_metric
-    assert len(data) == len(plan)
 
 
 def _share(table, org, basis, year="2023/24"):
@@ -208,13 +188,6 @@ def test_table_sheets_keep_their_header_in_view_and_in_print(england):
         if ws.title in TABLES:
             assert ws.freeze_panes == "A4", ws.title
             assert ws.print_title_rows == "$3:$3", ws.title
-
-
-def test_planning_frame_leaves_a_missing_reference_blank():
-    df = prepare(sample_spine().with_columns(planning_ref=pl.lit(None, pl.String)))
-    frame = planning_frame(df)
-    assert set(frame.get_column("planning_ref")) == {""}
-    assert set(frame.get_column("metric_code")) == {f"A0{i}" for i in range(1, 9)}
 
 
 def test_bases_are_described_whatever_the_label():

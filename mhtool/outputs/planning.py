@@ -1,0 +1,376 @@
+"""The planning export: fair shares in the NHS operational planning long layout.
+
+`planning/<ICB>.csv` and `planning/england.csv` hold exactly the template's columns
+(TEMPLATE_COLUMNS), so a planner can load them without editing a cell: only activity
+lines with a confirmed planning reference (mhtool.outputs.planning_refs), as Count, or as
+Numerator, Denominator and Percentage where a denominator is defined; months profiled
+by the measure's rule (mhtool.outputs.profile), NA where a month has no value. ICB rows
+only, unless sub-ICB rows are asked for.
+
+Everything else is kept, never dropped: `planning/other_lines.csv` holds every other
+activity line (with metric_code, title, unit and any candidate reference, in the same
+months), and `planning/funding_workforce.csv` the money and staff lines, annual, each in
+its own unit (never a people Count). `planning/profile.json` records what the files were
+made with (references, rules, denominators, source), so `mhtool check` can hold them to
+the spine.
+
+Months are profiled for sub-ICB locations and summed upward, so every month adds up
+exactly from sub-ICB to ICB to England.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import polars as pl
+
+from mhtool import vocab
+from mhtool.outputs import planning_refs as refs
+from mhtool.outputs import profile
+from mhtool.outputs.profile import MONTHS
+
+FOLDER = "planning"
+PROFILE_FILE = "planning/profile.json"
+OTHER_FILE = "planning/other_lines.csv"
+MONEY_FILE = "planning/funding_workforce.csv"
+NA = "NA"
+TEMPLATE_COLUMNS = [
+    "icb_code",
+    "org_code",
+    "planning_ref",
+    "measure_type",
+    "dim_type",
+    "fin_year",
+    "source",
+    *MONTHS,
+]
+OTHER_COLUMNS = [
+    "icb_code",
+    "org_code",
+    "metric_code",
+    "title",
+    "unit",
+    "planning_ref",
+    "ref_status",
+    "measure_type",
+    "dim_type",
+    "fin_year",
+    "source",
+    *MONTHS,
+]
+MONEY_COLUMNS = [
+    "icb_code",
+    "org_code",
+    "metric_code",
+    "title",
+    "measure",
+    "unit",
+    "fin_year",
+    "source",
+    "value",
+]
+TEMPLATE_TYPES = ("Count", "Numerator", "Denominator", "Percentage")
+ENGLAND = vocab.ENGLAND_CODE
+RULE_TEXT = {
+    "rolling_12m": "month ends step evenly from last year's March value to this year's; "
+    "March is the year's figure",
+    "point_in_time": "as rolling_12m: March is the year's figure",
+    "quarterly": "quarter ends (Jun, Sep, Dec, Mar) step evenly; March is the year's "
+    "figure; other months NA",
+    "in_year_cumulative": "twelve whole monthly counts that add up to the year's figure",
+}
+
+
+def measure_type() -> pl.Expr:
+    """Each row's measure type for the workbooks' Data sheet: 'Percentage' for a rate or
+    standard in percent, 'Count' for counts (people, sites, £, WTE), 'Value' for any other
+    rate."""
+    is_percent = pl.col("unit_kind") == "percent"
+    return (
+        pl.when(~pl.col("kind").is_in(vocab.CARRIED_KINDS))
+        .then(pl.lit("Count"))
+        .when(is_percent)
+        .then(pl.lit("Percentage"))
+        .otherwise(pl.lit("Value"))
+    )
+
+
+def format_value(x: float | None) -> str:
+    """Whole numbers without a decimal point, others with the fewest digits that round-trip
+    (WTE come out as 12.3), so the files are stable and paste cleanly."""
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else repr(round(x, 10))
+
+
+def _month_text(x: float | None) -> str:
+    return NA if x is None else format_value(x)
+
+
+def source_text(meta: dict) -> str:
+    """Where every figure came from: `mhtool fair share <catalogue> <data date>`."""
+    return f"mhtool fair share {meta.get('catalogue_name', '')} {meta.get('data_date', '')}".strip()
+
+
+# --- the profiled lines ------------------------------------------------------------------
+
+
+def _carried(kind: str) -> bool:
+    """A rate or standard: every organisation carries it unchanged, so it is never summed."""
+    return kind in vocab.CARRIED_KINDS
+
+
+def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[float | None]]:
+    """(org_code, ambition_id, year) → twelve months, for every activity line.
+
+    Counts are profiled for sub-ICB locations and summed upward (a parent with no child
+    figures, such as an England-only line, is profiled on its own); rates are profiled
+    for each organisation, never summed."""
+    act = spine.filter(pl.col("measure") == "activity")
+    years = sorted(act.get_column("year").unique().to_list())
+    prev_year = dict(zip(years[1:], years[:-1], strict=True))
+    value = {
+        (r["org_code"], r["ambition_id"], r["year"]): r["value"]
+        for r in act.select("org_code", "ambition_id", "year", "value").iter_rows(named=True)
+    }
+    kinds = dict(act.select("ambition_id", "kind").unique("ambition_id").iter_rows())
+    out: dict[tuple[str, str, str], list[float | None]] = {}
+
+    def own(org: str, aid: str, year: str) -> list[float | None]:
+        rule = refs.rule_of(spec, aid)
+        whole = not _carried(kinds[aid])
+        prev = value.get((org, aid, prev_year[year])) if year in prev_year else None
+        return profile.months(rule, value.get((org, aid, year)), prev, whole)
+
+    orgs = act.select("level", "org_code", "parent_code").unique("org_code")
+    children: dict[str, list[str]] = defaultdict(list)
+    for _, org, parent in orgs.iter_rows():
+        if parent is not None:
+            children[parent].append(org)
+    by_level = defaultdict(list)
+    for lv, org, _ in orgs.iter_rows():
+        by_level[lv].append(org)
+    for aid in sorted(kinds):
+        for year in years:
+            for lv in ("subicb", "icb", "region", "england"):
+                for org in by_level[lv]:
+                    kids = [k for k in children.get(org, []) if (k, aid, year) in out]
+                    summed = not _carried(kinds[aid]) and any(
+                        value.get((k, aid, year)) is not None for k in kids
+                    )
+                    if summed:
+                        cols = [out[(k, aid, year)] for k in kids]
+                        out[(org, aid, year)] = [
+                            None
+                            if all(c[m] is None for c in cols)
+                            else float(sum(c[m] or 0 for c in cols))
+                            for m in range(12)
+                        ]
+                    else:
+                        out[(org, aid, year)] = own(org, aid, year)
+    return out
+
+
+def denominators(spec: dict, spine: pl.DataFrame, geography: str) -> dict[str, dict[str, float]]:
+    """ambition_id → org_code → the denominator (the QOF SMI register), summed from
+    sub-ICB locations up. Read from the shipped reference data for the run's geography."""
+    from mhtool.refdata import store
+
+    out: dict[str, dict[str, float]] = {}
+    orgs = spine.select("level", "org_code", "parent_code").unique("org_code")
+    parent = {o: p for _, o, p in orgs.iter_rows()}
+    subs = [o for lv, o, _ in orgs.iter_rows() if lv == "subicb"]
+    for aid, ref in sorted(spec.get("refs", {}).items()):
+        if not ref.get("denominator"):
+            continue
+        reg = store.smi_register(ref["denominator_qof_year"], geography)
+        counts = dict(reg.select("subicb_code", "register").iter_rows())
+        totals: dict[str, float] = defaultdict(float)
+        for s in subs:
+            n = float(counts.get(s, 0))
+            org = s
+            while org is not None:
+                totals[org] += n
+                org = parent.get(org)
+        out[aid] = dict(sorted(totals.items()))
+    return out
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+def _lines(prepared: pl.DataFrame):
+    """Activity lines (one per organisation, ambition and year) in hierarchy order."""
+    return (
+        prepared.filter(pl.col("measure") == "activity")
+        .sort(["_o1", "_o2", "_o3", "_ar", "year"])
+        .select(
+            "level",
+            "org_code",
+            "icb_code",
+            "ambition_id",
+            "title",
+            "unit",
+            "unit_kind",
+            "kind",
+            "year",
+        )
+        .iter_rows(named=True)
+    )
+
+
+def _icb_of(r: dict) -> str:
+    if r["level"] == "england":
+        return ENGLAND
+    return r["org_code"] if r["level"] == "icb" else (r["icb_code"] or "")
+
+
+def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, list]]:
+    """(measure_type, months) for one line: Numerator/Denominator/Percentage where a
+    denominator is defined, else Count for counts and Percentage for rates in percent,
+    else the type the line's unit gives ('Value', outside the template)."""
+    key = (r["org_code"], r["ambition_id"], r["year"])
+    m = months[key]
+    ref = spec.get("refs", {}).get(r["ambition_id"], {})
+    if ref.get("denominator") and not _carried(r["kind"]):
+        den = dens.get(r["ambition_id"], {}).get(r["org_code"])
+        den_m = [None if v is None or den is None else den for v in m]
+        pct = [
+            None if v is None or not d else round(v / d, profile.RATE_PLACES)
+            for v, d in zip(m, den_m, strict=True)
+        ]
+        return [("Numerator", m), ("Denominator", den_m), ("Percentage", pct)]
+    if not _carried(r["kind"]):
+        return [("Count", m)]
+    if r["unit_kind"] == "percent":
+        return [("Percentage", [None if v is None else round(v / 100, 6) for v in m])]
+    return [("Value", m)]
+
+
+def build(prepared: pl.DataFrame, spec: dict, meta: dict, *, subicb: bool = False):
+    """Every export row: (template rows by ICB code or ENG, other rows, money rows).
+
+    Rows are lists of text in the column order of the layouts above."""
+    source = source_text(meta)
+    months = monthly(prepared, spec)
+    dens = spec.get("denominators", {})
+    levels = {"england", "icb", "subicb"} if subicb else {"england", "icb"}
+    template: dict[str, list[list[str]]] = defaultdict(list)
+    other: list[list[str]] = []
+    for r in _lines(prepared):
+        if r["level"] not in levels:
+            continue
+        aid = r["ambition_id"]
+        rule = refs.rule_of(spec, aid)
+        ref = spec.get("refs", {}).get(aid, {})
+        icb = _icb_of(r)
+        confirmed = refs.confirmed_ref(spec, aid)
+        for mtype, vals in _typed(r, spec, months, dens):
+            texts = [_month_text(v) for v in vals]
+            dim = profile.dim_type(rule)
+            if confirmed and mtype in TEMPLATE_TYPES:
+                row = [icb, r["org_code"], confirmed, mtype, dim, r["year"], source, *texts]
+                template[icb].append(row)
+                continue
+            status = (
+                "confirmed; not a template measure type"
+                if confirmed
+                else ("candidate, not confirmed" if ref.get("planning_ref") else "none known")
+            )
+            other.append(
+                [
+                    icb,
+                    r["org_code"],
+                    aid,
+                    r["title"],
+                    r["unit"] or "",
+                    ref.get("planning_ref", ""),
+                    status,
+                    mtype,
+                    dim,
+                    r["year"],
+                    source,
+                    *texts,
+                ]
+            )
+    money = []
+    rows = (
+        prepared.filter(pl.col("measure").is_in(["funding", "workforce"]))
+        .sort(["_o1", "_o2", "_o3", "_ar", "year"])
+        .iter_rows(named=True)
+    )
+    for r in rows:
+        if r["level"] not in levels:
+            continue
+        money.append(
+            [
+                _icb_of(r),
+                r["org_code"],
+                r["ambition_id"],
+                r["title"],
+                r["measure"],
+                r["unit"] or "",
+                r["year"],
+                source,
+                format_value(r["value"]),
+            ]
+        )
+    return template, other, money
+
+
+def profile_record(spec: dict, meta: dict, *, subicb: bool) -> dict:
+    """What planning/profile.json keeps: enough to rebuild and check every file."""
+    return {
+        "indicative": True,
+        "note": spec.get("profile_note")
+        or "Indicative monthly profile made by mhtool from the year's fair share; not a plan.",
+        "rules": RULE_TEXT,
+        "source": source_text(meta),
+        "catalogue_name": meta.get("catalogue_name", ""),
+        "data_date": str(meta.get("data_date", "")),
+        "planning_file": spec.get("file"),
+        "subicb": subicb,
+        "refs": spec.get("refs", {}),
+        "denominators": spec.get("denominators", {}),
+    }
+
+
+def write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
+    """UTF-8, `\\n` line ends, quoting only where needed; text is never a formula here
+    (a CSV cell is text), and Excel users open it through the template's import."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+
+
+def write(
+    prepared: pl.DataFrame,
+    out_dir: Path,
+    meta: dict,
+    *,
+    icbs: list[str],
+    england: bool,
+) -> list[str]:
+    """Write the planning folder; returns the relative paths written, in a stable order.
+    `meta["planning"]["subicb"]` adds sub-ICB rows."""
+    spec = meta.get("planning") or refs.empty()
+    subicb = bool(spec.get("subicb"))
+    template, other, money = build(prepared, spec, meta, subicb=subicb)
+    wanted = set(icbs) | ({ENGLAND} if england else set())
+    written = []
+    for code in ([ENGLAND] if england else []) + sorted(icbs):
+        rel = f"{FOLDER}/{'england' if code == ENGLAND else code}.csv"
+        write_csv(Path(out_dir) / rel, TEMPLATE_COLUMNS, template.get(code, []))
+        written.append(rel)
+    write_csv(Path(out_dir) / OTHER_FILE, OTHER_COLUMNS, [r for r in other if r[0] in wanted])
+    write_csv(Path(out_dir) / MONEY_FILE, MONEY_COLUMNS, [r for r in money if r[0] in wanted])
+    record = profile_record(spec, meta, subicb=subicb)
+    (Path(out_dir) / PROFILE_FILE).write_text(
+        json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return written + [OTHER_FILE, MONEY_FILE, PROFILE_FILE]

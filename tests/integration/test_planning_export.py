@@ -1,0 +1,139 @@
+"""The planning export from a small synthetic spine: template layout, measure types,
+sub-ICB rows on request, money and staff apart, nothing dropped, and its check."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+
+import polars as pl
+import pytest
+from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_spine
+
+from mhtool.outputs import planning, write_outputs
+from mhtool.outputs.check import check_planning
+from mhtool.outputs.views import prepare
+
+
+def _register(spine: pl.DataFrame) -> dict[str, float]:
+    """A made-up register for every organisation that adds up from sub-ICBs."""
+    orgs = spine.select("level", "org_code", "parent_code").unique("org_code")
+    parent = {o: p for _, o, p in orgs.iter_rows()}
+    out: dict[str, float] = defaultdict(float)
+    for i, (lv, org, _) in enumerate(sorted(orgs.iter_rows())):
+        if lv == "subicb":
+            n = 100_000.0 + 37 * i
+            while org is not None:
+                out[org] += n
+                org = parent.get(org)
+    return dict(out)
+
+
+@pytest.fixture(scope="module")
+def spine():
+    return sample_spine()
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory, spine):
+    folder = tmp_path_factory.mktemp("planning")
+    refs = dict(SAMPLE_PLANNING["refs"])
+    refs["A03"] = refs["A03"] | {"numerator": "checks", "denominator": "register"}
+    spec = SAMPLE_PLANNING | {
+        "refs": refs,
+        "denominators": {"A03": _register(spine)},
+        "subicb": True,
+    }
+    write_outputs(
+        spine,
+        folder,
+        SAMPLE_META | {"planning": spec},
+        system=None,
+        progress=False,
+        workers=1,
+    )
+    return folder
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_template_files_have_exactly_the_layout(out):
+    for path in (out / "planning").glob("Q*.csv"):
+        with open(path, newline="") as fh:
+            assert next(csv.reader(fh)) == planning.TEMPLATE_COLUMNS
+
+
+def test_subicb_rows_on_request_and_whole_people_every_month(out):
+    rows = _rows(out / "planning/QA0.csv")
+    assert {r["org_code"] for r in rows} == {"QA0", "01A", "01D"}
+    counts = [r for r in rows if r["measure_type"] in ("Count", "Numerator", "Denominator")]
+    months = [r[m] for r in counts for m in planning.MONTHS if r[m] != "NA"]
+    assert months and all(m.isdigit() for m in months)
+
+
+def test_percentage_comes_with_numerator_and_denominator(out, spine):
+    rows = [r for r in _rows(out / "planning/QA0.csv") if r["planning_ref"] == "E.S.3"]
+    by_type = defaultdict(list)
+    for r in rows:
+        by_type[r["measure_type"]].append(r)
+    assert set(by_type) == {"Numerator", "Denominator", "Percentage"}
+    num = next(
+        r for r in by_type["Numerator"] if r["org_code"] == "QA0" and r["fin_year"] == "2023/24"
+    )
+    den = next(
+        r for r in by_type["Denominator"] if r["org_code"] == "QA0" and r["fin_year"] == "2023/24"
+    )
+    pct = next(
+        r for r in by_type["Percentage"] if r["org_code"] == "QA0" and r["fin_year"] == "2023/24"
+    )
+    assert float(pct["Mar"]) == round(int(num["Mar"]) / int(den["Mar"]), 4)
+    want = spine.filter(
+        pl.col("org_code") == "QA0", pl.col("ambition_id") == "A03", pl.col("year") == "2023/24"
+    ).item(0, "value")
+    assert sum(int(num[m]) for m in planning.MONTHS) == want  # in-year: the months add up
+
+
+def test_money_and_staff_are_apart_in_their_own_units(out):
+    money = _rows(out / "planning/funding_workforce.csv")
+    assert {r["measure"] for r in money} == {"funding", "workforce"}
+    assert {r["unit"] for r in money} == {"£", "WTE"}
+    for path in (out / "planning").glob("Q*.csv"):
+        assert {r["planning_ref"] for r in _rows(path)} <= {"E.S.1", "E.S.3", "E.S.4"}
+
+
+def test_every_other_activity_line_is_kept_with_its_title_and_unit(out, spine):
+    other = _rows(out / "planning/other_lines.csv")
+    activity = set(
+        spine.filter(pl.col("measure") == "activity").get_column("ambition_id").to_list()
+    )
+    assert {r["metric_code"] for r in other} == activity - {"A01", "A03", "A04"}
+    a06 = [r for r in other if r["metric_code"] == "A06"]
+    assert {r["ref_status"] for r in a06} == {"candidate, not confirmed"}
+    assert {r["dim_type"] for r in a06} == {"Quarter"}
+    assert all(r["title"] and r["unit"] for r in other)
+
+
+def test_profile_record_says_indicative(out):
+    record = json.loads((out / "planning/profile.json").read_text())
+    assert record["indicative"] is True and record["subicb"] is True
+
+
+def test_the_check_passes_then_names_a_broken_month(out, spine, tmp_path):
+    problems, files = check_planning(out, spine, prepare(spine))
+    assert problems == [] and files == 6
+    path = out / "planning/england.csv"
+    text = path.read_text()
+    rows = text.splitlines()
+    n = next(i for i, r in enumerate(rows) if ",Count," in r and ",NA," not in r)
+    fields = rows[n].split(",")
+    fields[8] = str(int(fields[8]) + 5)  # May
+    path.write_text("\n".join([*rows[:n], ",".join(fields), *rows[n + 1 :]]) + "\n")
+    try:
+        problems, _ = check_planning(out, spine, prepare(spine))
+        assert any("May: the ICB files sum to" in p for p in problems)
+    finally:
+        path.write_text(text)

@@ -1,0 +1,49 @@
+"""Monthly profiles: March (or the quarter end, or the year's sum) is the apportioned
+figure exactly, and counts stay whole in every month."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mhtool.outputs.profile import months, year_figure
+
+counts = st.integers(min_value=0, max_value=10**7)
+
+
+@given(counts, counts)
+def test_rolling_steps_from_last_year_to_march_exactly(prev, cur):
+    m = months("rolling_12m", float(cur), float(prev), whole=True)
+    assert m[11] == cur and year_figure("rolling_12m", m) == cur
+    assert all(float(v).is_integer() for v in m)
+    steps = [b - a for a, b in zip([prev, *m[:-1]], m, strict=True)]
+    assert all(s >= 0 for s in steps) or all(s <= 0 for s in steps)  # monotone
+
+
+@given(counts)
+def test_in_year_counts_add_up_to_the_year(cur):
+    m = months("in_year_cumulative", float(cur), None, whole=True)
+    assert sum(m) == cur and year_figure("in_year_cumulative", m) == cur
+    assert all(float(v).is_integer() for v in m) and max(m) - min(m) <= 1
+
+
+@given(counts, counts)
+def test_quarterly_fills_quarter_ends_only(prev, cur):
+    m = months("quarterly", float(cur), float(prev), whole=True)
+    assert [i for i, v in enumerate(m) if v is not None] == [2, 5, 8, 11]
+    assert m[11] == cur and all(float(m[i]).is_integer() for i in (2, 5, 8))
+
+
+def test_without_last_year_only_march_is_given():
+    assert months("rolling_12m", 120.0, None, whole=True) == [None] * 11 + [120.0]
+    assert months("point_in_time", None, 5.0, whole=True) == [None] * 12
+
+
+def test_rates_are_not_rounded_to_whole_numbers_and_never_split():
+    m = months("point_in_time", 35.0, 34.0, whole=False)
+    assert m[0] == round(34 + 1 / 12, 4) and m[11] == 35.0
+    assert months("in_year_cumulative", 35.0, 34.0, whole=False) == m
+
+
+def test_halves_round_up():
+    assert months("rolling_12m", 1.0, 0.0, whole=True)[5] == 1.0  # 6/12 = 0.5

@@ -1,0 +1,57 @@
+"""The planning TOML: every reference keyed by a catalogue ambition, checked with file,
+row and field named."""
+
+from __future__ import annotations
+
+import pytest
+
+from mhtool.catalogue.load import load_catalogue
+from mhtool.errors import InputError
+from mhtool.outputs import planning_refs
+
+
+def _write(tmp_path, body: str):
+    path = tmp_path / "p.toml"
+    path.write_text('[planning]\ncatalogue = "x"\n' + body)
+    return path
+
+
+def test_the_shipped_file_matches_the_shipped_catalogue():
+    spec = planning_refs.for_catalogue(load_catalogue())
+    confirmed = {a: r["planning_ref"] for a, r in spec["refs"].items() if r["confirmed"]}
+    assert confirmed == {"IAPT-01": "E.A.3", "IAPT-05": "E.A.S.2"}
+    assert all(r["ref_source"] for r in spec["refs"].values() if r["confirmed"])
+    assert spec["refs"]["SMI-02"]["rule"] == "quarterly"
+    assert spec["refs"]["SMI-02"]["denominator_table"] == "smi_register"
+
+
+def test_a_catalogue_that_extends_uses_its_parents_file(tmp_path):
+    from mhtool.run.paths import reference_data_dir
+
+    child = reference_data_dir() / "catalogues" / "mhip_2019_24_geo2026.toml"
+    spec = planning_refs.for_catalogue(load_catalogue(child))
+    assert spec["file"] == "mhip_2019_24.toml"
+
+
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        ('[[ref]]\nambition_id = "NOPE"\n', "ambition_id", "no ambition with this id"),
+        ('[[ref]]\nambition_id = "A"\nrule = "monthly"\n', "rule", "must be one of"),
+        ('[[ref]]\nambition_id = "A"\nconfirmed = true\n', "planning_ref", "needs its"),
+        (
+            '[[ref]]\nambition_id = "A"\nconfirmed = true\nplanning_ref = "E.X"\n',
+            "ref_source",
+            "source that confirms",
+        ),
+        ('[[ref]]\nambition_id = "A"\nnumerator = "n"\n', "denominator", "both"),
+        ('[[ref]]\nambition_id = "A"\ncolour = "red"\n', "colour", "unknown field"),
+        ('[[ref]]\nambition_id = "A"\n[[ref]]\nambition_id = "A"\n', "ambition_id", "twice"),
+    ],
+)
+def test_bad_refs_name_file_row_and_field(tmp_path, body, field, message):
+    path = _write(tmp_path, body)
+    with pytest.raises(InputError, match=message) as err:
+        planning_refs.load(path, {"A"})
+    assert err.value.file == str(path) and err.value.field == field
+    assert err.value.row.startswith("ref ")
