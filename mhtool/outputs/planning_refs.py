@@ -136,9 +136,9 @@ def _texts(item: dict, bad) -> dict[str, str]:
 def for_catalogue(catalogue) -> dict:
     """The planning spec of a loaded catalogue: its own file, else the one of a catalogue
     it extends, else none."""
-    from mhtool.catalogue.load import _chain
+    from mhtool.catalogue.load import chain
 
-    names = [doc.get("catalogue", {}).get("name") for _, doc in reversed(_chain(catalogue.path))]
+    names = [doc.get("catalogue", {}).get("name") for _, doc in reversed(chain(catalogue.path))]
     path = find([n for n in names if isinstance(n, str)])
     if path is None:
         return empty()

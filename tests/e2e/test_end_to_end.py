@@ -24,7 +24,7 @@ def test_default_run_writes_every_output(default_run):
     assert (out / "england.xlsx").is_file()
     assert len(list((out / "regions").glob("*.xlsx"))) == 7
     assert len(list((out / "systems").glob("*.xlsx"))) == 42
-    assert len(list((out / "planning").glob("*.csv"))) == 43
+    assert len(list((out / "planning").glob("*.csv"))) == 45  # 42 ICBs, England, 2 long files
     assert len(list((out / "charts").glob("*.png"))) >= 42
     manifest = json.loads((out / "manifest.json").read_text())
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
@@ -35,5 +35,5 @@ def test_check_passes_on_the_default_run(default_run):
     out, _ = default_run
     result = CliRunner().invoke(main, ["check", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 50 workbooks and 43 planning CSV files")
+    assert result.output.startswith("OK: 50 workbooks and 45 planning CSV files")
     assert "every file is listed in manifest.json" in result.output
