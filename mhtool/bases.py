@@ -8,13 +8,12 @@ get nothing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import polars as pl
 
-from mhtool import schema
+from mhtool import schema, userfiles
 from mhtool.errors import InputError
 from mhtool.refdata import store
 from mhtool.refdata.bands import parse_bands
@@ -100,11 +99,15 @@ _SOURCES: dict[str, Callable[..., pl.DataFrame]] = {
 }
 
 
+#: No sub-ICB weight is larger than this (populations and budgets are far below it); a
+#: bigger one is a pasted total, a wrong unit or a typo, and would swamp every other area.
+MAX_WEIGHT = 1e12
+
+
 def read_weights_csv(path: Path, expected: set[str]) -> pl.DataFrame:
     """A user's weights (columns in mhtool/schemas/weights.schema.json): every sub-ICB
-    once, numbers, none negative, not all zero."""
-    if not path.exists():
-        raise InputError("weights file not found", file=str(path))
+    once, numbers (mhtool.userfiles's rule), none negative, none absurdly large, not all
+    zero. Read as a stream: the first bad row stops it."""
     seen: dict[str, float] = {}
     for n, rec in schema.read_csv_rows(path, "weights"):
 
@@ -117,11 +120,13 @@ def read_weights_csv(path: Path, expected: set[str]) -> pl.DataFrame:
         if code in seen:
             raise bad(f"duplicate org_code {code!r}", "org_code")
         try:
-            value = float(rec["weight"])
-        except (TypeError, ValueError):
-            raise bad(f"weight {rec['weight']!r} is not a number", "weight") from None
-        if not math.isfinite(value) or value < 0:
-            raise bad(f"weight {value} must be a finite number >= 0", "weight")
+            value = userfiles.number(rec["weight"])
+        except ValueError as exc:
+            raise bad(str(exc), "weight") from None
+        if value < 0 or value > MAX_WEIGHT:
+            raise bad(
+                f"weight {rec['weight']} must be a number from 0 to {MAX_WEIGHT:,.0f}", "weight"
+            )
         seen[code] = value
     absent = sorted(expected - seen.keys())
     if absent:

@@ -14,13 +14,13 @@ and field to report; the default reports no row and the whole path as the field.
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from mhtool import userfiles
 from mhtool.errors import InputError
 
 Locate = Callable[[Sequence], tuple[object, str | None]]
@@ -135,35 +135,13 @@ def _explain(error) -> tuple[list, str]:
     return path, error.message
 
 
-def read_csv_rows(path: Path, schema_name: str) -> list[tuple[int, dict]]:
-    """(line number, row) for every row of a UTF-8 CSV whose header fits the schema."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            rows = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except (UnicodeDecodeError, OSError, csv.Error) as exc:
-        raise InputError(f"cannot read it as UTF-8 CSV text: {exc}", file=str(path)) from None
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        raise InputError("a column name appears twice", file=str(path), row=1, field=duplicated[0])
+def read_csv_rows(path: Path, schema_name: str) -> Iterator[tuple[int, dict]]:
+    """(line number, row) for every row of a UTF-8 CSV whose header fits the schema: its
+    `required` columns, its other `properties` as optional ones, and any further column
+    only where `additionalProperties` allows it. Streamed by mhtool.userfiles.rows, so the
+    first bad row stops the read."""
     columns = schema(schema_name)
-    missing = [c for c in columns["required"] if c not in header]
-    if missing:
-        raise InputError(
-            f"needs columns {','.join(columns['required'])}; missing {', '.join(missing)}",
-            file=str(path),
-            row=1,
-        )
-    validate(
-        dict.fromkeys(header, ""),
-        schema_name,
-        file=path,
-        locate=lambda p: (1, field_path(p)),
-    )
-    for n, row in rows:
-        if None in row:
-            raise InputError("more cells than the header has columns", file=str(path), row=n)
-    return rows
+    required = list(columns["required"])
+    optional = [c for c in columns.get("properties", {}) if c not in required]
+    others = columns.get("additionalProperties", True) is not False
+    return userfiles.rows(path, required, optional, others=others)

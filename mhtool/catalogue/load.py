@@ -20,7 +20,7 @@ import hashlib
 import tomllib
 from pathlib import Path
 
-from mhtool import schema
+from mhtool import schema, userfiles
 from mhtool.catalogue import rules
 from mhtool.catalogue.model import Ambition, Basis, Catalogue, Choice, YearValue
 from mhtool.catalogue.overrides import apply_overrides, with_remainders
@@ -182,11 +182,8 @@ def _shipped(name: str) -> Path:
 
 def _read_toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(userfiles.read_text(path))
+    except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
 
 

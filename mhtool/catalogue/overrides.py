@@ -3,7 +3,8 @@
 Overridden figures get provenance `user`; years around them are re-filled by the phasing
 rule and remainder lines recomputed, so the user never has to restate a whole trajectory
 and parts plus remainder still equal the total. The CSV's columns are declared in
-mhtool/schemas/values.schema.json; the rules about each cell are here.
+mhtool/schemas/values.schema.json, numbers follow mhtool.userfiles's rule (README, "Numbers
+in your files"); the rules about each cell are here.
 """
 
 from __future__ import annotations
@@ -12,19 +13,11 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from mhtool import schema
+from mhtool import schema, userfiles
 from mhtool.catalogue import rules
 from mhtool.catalogue.model import Ambition, Catalogue
 from mhtool.catalogue.phasing import YearValue, phase, remainder, year_start
 from mhtool.errors import InputError
-
-
-def parse_number(text: str | None) -> float:
-    """A CSV cell as a finite number; thousands commas are allowed ("1,500,000")."""
-    value = float((text or "").strip().replace(",", ""))
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError("not finite")
-    return value
 
 
 def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
@@ -39,6 +32,8 @@ def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
                 f"{aid} {year} is given twice", file=str(csv_path), row=n, field="year"
             )
         new.setdefault(aid, {})[year] = YearValue(year, value, "user", str(csv_path), note)
+    if not new:
+        raise InputError("holds no figures: give one row per ambition and year", file=str(csv_path))
 
     ambitions = [
         _rephased(a, new[a.id], catalogue.years) if a.id in new else a for a in catalogue.ambitions
@@ -65,10 +60,10 @@ def _override(row: dict, by_id: dict[str, Ambition], years, path: Path, n: int):
     if year not in years:
         raise bad(f"year {year!r} is not one of {', '.join(years)}", "year")
     try:
-        value = parse_number(row.get("value"))
-    except ValueError:
-        raise bad(f"value {row.get('value')!r} is not a number", "value") from None
-    problem = rules.value_problem(value, amb.unit_kind)
+        value = userfiles.number(row.get("value") or "")
+    except ValueError as exc:
+        raise bad(str(exc), "value") from None
+    problem = rules.value_problem(value, amb.unit_kind, amb.kind, amb.measure)
     if problem:
         raise bad(f"{problem} ({aid})", "value")
     step = rules.step(amb.kind, amb.measure)

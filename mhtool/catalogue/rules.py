@@ -65,14 +65,31 @@ def step(kind: str, measure: str) -> Fraction | None:
     return None if kind in vocab.CARRIED_KINDS else vocab.STEPS[measure]
 
 
-def value_problem(value: float, unit_kind: str) -> str | None:
-    """National figures are finite and never negative, and a percentage is at most 100."""
+#: The largest national figure a count of each measure can sanely take (beyond it is a
+#: typo, a wrong unit or a pasted total): about twice England's population in people or
+#: activity, six times NHS England's whole budget in pounds, more staff than the NHS employs.
+SANE_MAX = {"activity": 1e8, "funding": 1e12, "workforce": 2e6}
+SANE_MAX_SITES, SANE_MAX_CARRIED = 1e5, 1e6  # sites; rates and standards not in percent
+
+
+def value_problem(value: float, unit_kind: str, kind: str, measure: str) -> str | None:
+    """National figures are finite and never negative, a percentage is at most 100, and
+    no figure is larger than its measure could be (SANE_MAX)."""
     if not math.isfinite(value):
         return f"{value} is not a finite number"
     if value < 0:
         return f"{value:g} is negative; national figures are counts, money, staff or rates >= 0"
-    if unit_kind == "percent" and value > 100:
-        return f"{value:g} is a percentage above 100"
+    if unit_kind == "percent":
+        return f"{value:g} is a percentage above 100" if value > 100 else None
+    if kind in vocab.CARRIED_KINDS:
+        limit = SANE_MAX_CARRIED
+    else:
+        limit = SANE_MAX_SITES if kind == "sites" else SANE_MAX.get(measure, SANE_MAX_CARRIED)
+    if value > limit:
+        return (
+            f"{value:,.0f} is beyond any national figure for {measure} ({kind}), at most "
+            f"{limit:,.0f}: check the unit and the number of zeros"
+        )
     return None
 
 
@@ -203,7 +220,9 @@ def figure(item: dict, amb: dict, bad: Bad, where: str, step_) -> YearValue:
     for key in ("value", "high"):
         if key not in item:
             continue
-        problem = value_problem(item[key], amb["unit_kind"]) or whole_problem(item[key], step_)
+        problem = value_problem(
+            item[key], amb["unit_kind"], amb["kind"], amb["measure"]
+        ) or whole_problem(item[key], step_)
         if problem:
             raise bad(problem, f"{where}.{key}")
     if "high" in item and item["high"] < item["value"]:

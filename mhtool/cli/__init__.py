@@ -42,7 +42,8 @@ def _stdout_gone() -> None:
 class _Main(click.Group):
     """Turns any InputError into one clear line on stderr and exit status 2, a stop signal
     into clean-up and exit 128 + its number (130 Ctrl-C, 143 SIGTERM), a closed stdout
-    pipe into a quiet exit 141, and any other failure into a traceback and exit status 4."""
+    pipe into a quiet exit 141, and any other failure into a traceback and exit status 4.
+    `--debug` adds the traceback to bad-input errors too, for a bug report."""
 
     def main(self, *args, **kwargs):
         with stop_signals_raise():
@@ -56,6 +57,8 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
             click.echo(f"mhtool: error: {exc}", err=True)
             sys.exit(2)
         except Stopped as exc:
@@ -84,7 +87,8 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mhtool")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of any error (for a bug report).")
+def main(debug: bool) -> None:
     """Apportion the NHS Mental Health Implementation Plan 2019/20-2023/24 to every
     NHS region, ICB and sub-ICB location, and write the results as tables and workbooks.
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from mhtool import userfiles
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.errors import InputError
 from mhtool.run.pipeline import Options, RunConfig
@@ -25,14 +26,13 @@ TYPES = {
     "system": (str,),
     "rebuild_reference_data": (bool,),
 }
+CHOICES = {"level": ("icb", "subicb")}  # as the --level flag allows
 
 
 def read_config(path: Path) -> dict:
     """The file's settings, checked and with paths resolved against the file's folder."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("config file not found", file=str(path)) from None
+        doc = tomllib.loads(userfiles.read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
     known = RunConfig.keys()
@@ -51,6 +51,10 @@ def read_config(path: Path) -> dict:
         ):
             raise InputError(
                 f"{value!r} is not a {TYPES[key][0].__name__}", file=str(path), field=key
+            )
+        if key in CHOICES and value not in CHOICES[key]:
+            raise InputError(
+                f"{value!r} is not one of {', '.join(CHOICES[key])}", file=str(path), field=key
             )
         out[key] = str(value) if key == "geography" else value
     return out

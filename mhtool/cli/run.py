@@ -12,7 +12,9 @@ from pathlib import Path
 import click
 
 from mhtool.run.lock import EXIT_LOCKED, LockHeld
+from mhtool.run.paths import default_output_dir
 from mhtool.run.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
+from mhtool.run.place import place_error
 
 EXIT_CHECKS = 1
 
@@ -99,6 +101,11 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
     except ChecksFailed as exc:
         click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""), err=True)
         sys.exit(EXIT_CHECKS)
+    except OSError as exc:  # full, read-only or forbidden output place: bad input, not a bug
+        problem = place_error(exc, Path(cfg.out or default_output_dir()).resolve())
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 @click.command(epilog=exit_codes(checks=False))

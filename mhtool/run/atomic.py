@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -42,7 +44,13 @@ def _only_keep_files(folder: Path) -> bool:
 
 
 def holds_run(folder: Path, marker: str = MARKER) -> bool:
-    return (folder / marker).is_file()
+    """True only for a folder an mhtool run wrote: its marker is a JSON object saying
+    `"tool": "mhtool"`. Another tool's manifest.json is not ours to replace."""
+    try:
+        doc = json.loads((folder / marker).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("tool") == "mhtool"
 
 
 def recover(target: Path) -> list[str]:
@@ -70,7 +78,7 @@ def check_target(target: Path, marker: str = MARKER) -> None:
         raise InputError("output path exists and is not a folder", file=str(target))
     if target.exists() and not (_only_keep_files(target) or holds_run(target, marker)):
         raise InputError(
-            f"output folder is not empty and holds no {marker} from an earlier "
+            f"output folder is not empty and holds no {marker} from an earlier mhtool "
             "run; refusing to overwrite it (choose another --out)",
             file=str(target),
         )
@@ -89,11 +97,22 @@ def staged_folder(target: Path, *, marker: str = MARKER) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
+        os.chmod(stage, _folder_mode(target))  # mkdtemp makes 700; keep what the folder had
         yield stage
         swap_in(stage, target)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _folder_mode(target: Path) -> int:
+    """The permissions the swapped-in folder must have: the old folder's, else the ones
+    a plain mkdir would give under the current umask."""
+    if target.is_dir():
+        return stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from pathlib import Path
 from mhtool import __version__, vocab
 from mhtool.errors import InputError
 from mhtool.run.atomic import holds_run, staged_folder
-from mhtool.run.lock import run_lock
+from mhtool.run.lock import lock_path, run_lock
 from mhtool.run.log import (
     LOG,
     close_file_log,
@@ -32,6 +32,7 @@ from mhtool.run.log import (
 )
 from mhtool.run.manifest import MANIFEST, file_hashes, sha256, write_manifest
 from mhtool.run.paths import PROJECT_ROOT, default_output_dir, default_raw_dir, reference_data_dir
+from mhtool.run.place import check_out_place
 
 REFDATA_ENV = "MHTOOL_REFERENCE_DATA"
 SEEDED = ("catalogues", "bases.toml")  # hand-written files a fresh reference folder needs
@@ -106,6 +107,7 @@ def execute(cfg: RunConfig, opts: Options) -> Result:
     started = time.perf_counter()
     out = Path(cfg.out or default_output_dir()).resolve()
     failed_log = out.parent / f"{out.name}.failed.log"
+    check_out_place(out, lock_path(out))
     with logging_to_terminal(opts.terminal_level), run_lock(out, opts.command):
         with staged_folder(out) as staging:
             log = log_into(staging)

@@ -177,7 +177,7 @@ def test_swap_replaces_the_whole_folder(tmp_path, monkeypatch, mode):
         monkeypatch.setenv(atomic.FORCE_RENAME_ENV, "rename")
     target = tmp_path / "out"
     target.mkdir()
-    (target / "manifest.json").write_text("old")
+    (target / "manifest.json").write_text('{"tool": "mhtool"}')  # an earlier run of ours
     (target / "gone.csv").write_text("old")
     (target / ".gitkeep").write_text("")
     with atomic.staged_folder(target) as stage:

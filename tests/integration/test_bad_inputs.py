@@ -1,0 +1,545 @@
+"""The bad-input and fault matrix: every file and flag the tool reads, given what an analyst
+or a hostile tester might hand it.
+
+Each case asserts the exit status, that no traceback is shown, that stderr names the file,
+the row and the field in a planner's words, that the previous run in --out is byte-identical
+with its permissions, and that nothing is left behind (no staging folder, no lock). The
+table is declarative: a new case is a new row. Cases run in-process on a one-ICB run.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from fixtures.hostile import SMALL, Case, assert_refused, copy_run, invoke, leftovers, tree
+
+from mhtool.run.paths import reference_data_dir
+
+SUBICBS = pl.read_csv(reference_data_dir() / "geography" / "geography_2022.csv")[
+    "subicb_code"
+].to_list()
+VALUES_HEAD = "ambition_id,year,value\n"
+WEIGHTS = "org_code,weight\n" + "".join(f"{s},1\n" for s in SUBICBS)
+FIRST = SUBICBS[3]  # the sub-ICB on data row 5 of WEIGHTS
+
+
+def weights_with(row5: str) -> str:
+    """The good weights file with data row 5 (line 5) replaced."""
+    return WEIGHTS.replace(f"\n{FIRST},1\n", f"\n{row5}\n", 1)
+
+
+WEIGHTS_CATALOGUE = """[catalogue]
+extends = "mhip_2019_24"
+[bases.mine]
+source = "csv"
+path = "w.csv"
+label = "our own weights"
+[basis_overrides]
+PMH-01 = "mine"
+"""
+
+
+def one_ambition(**over) -> str:
+    """A catalogue extending the shipped one, restating PMH-01 with some fields changed."""
+    fields = {
+        "id": '"PMH-01"',
+        "programme": '"Perinatal"',
+        "title": '"Women reached"',
+        "category": '"fixed"',
+        "kind": '"count"',
+        "measure": '"activity"',
+        "unit": '"women per year"',
+        "basis": '"births_proxy"',
+        "source": '"https://example.org/plan"',
+        "values": '[{year = "2023/24", value = 66000, provenance = "stated"}]',
+    } | over
+    body = "\n".join(f"{k} = {v}" for k, v in fields.items())
+    return f'[catalogue]\nextends = "mhip_2019_24"\n\n[[ambition]]\n{body}\n'
+
+
+def run(*args: str) -> tuple[str, ...]:
+    return ("run", *SMALL, "--out", "{out}", *args)
+
+
+def values(body: str, head: str = VALUES_HEAD) -> dict[str, str | bytes]:
+    return {"v.csv": head + body if isinstance(body, str) else head.encode() + body}
+
+
+V = run("--values", "{d}/v.csv")
+W = run("--catalogue", "{d}/cat.toml")
+C = run("--catalogue", "{d}/c.toml")
+R = ("refresh", "--config", "{d}/r.toml", *SMALL, "--out", "{out}")
+
+
+def _file_as_parent(d: Path, out: Path, mp) -> None:
+    (d / "afile").write_text("not a folder")
+
+
+def _lock_is_folder(d: Path, out: Path, mp) -> None:
+    (out.parent / f"{out.name}.lock").mkdir()
+
+
+def _foreign(d: Path, out: Path, mp) -> None:
+    (d / "theirs").mkdir()
+    (d / "theirs" / "manifest.json").write_text('{"name": "another tool", "files": ["a.txt"]}')
+    (d / "theirs" / "a.txt").write_text("theirs")
+
+
+def _not_json(d: Path, out: Path, mp) -> None:
+    (d / "theirs").mkdir()
+    (d / "theirs" / "manifest.json").write_text("files: a.txt\n")
+    (d / "theirs" / "a.txt").write_text("theirs")
+
+
+def _read_only(d: Path, out: Path, mp) -> None:
+    """The folder holding --out is on a read-only filesystem, as access(2) reports it
+    (the tests may run as root, who can write anywhere else)."""
+    real = os.access
+    mp.setattr(os, "access", lambda p, m, *a, **k: Path(p) != d and real(p, m, *a, **k))
+
+
+def _oserror(where: str, err: int):
+    """Make `where` (module.attr) fail as the disk would, naming a path in --out's folder."""
+
+    def setup(d: Path, out: Path, mp) -> None:
+        def fail(*a, **k):
+            raise OSError(err, os.strerror(err), str(d / ".out.tmp-x"))
+
+        mp.setattr(where, fail)
+
+    return setup
+
+
+CASES = [
+    # ---- --values: the user's own national figures
+    Case(
+        "values-decimal-comma",
+        V,
+        ("v.csv", "row 2", "field 'value'", "decimal"),
+        values('PMH-01,2023/24,"1,5"\n'),
+    ),
+    Case(
+        "values-thousands-badly-grouped",
+        V,
+        ("v.csv", "row 2", "field 'value'", "thousands"),
+        values('PMH-01,2023/24,"12,00"\n'),
+    ),
+    Case(
+        "values-european-thousands",
+        V,
+        ("v.csv", "row 2", "field 'value'", "not a number"),
+        values("PMH-01,2023/24,1.234.567\n"),
+    ),
+    Case(
+        "values-space-thousands",
+        V,
+        ("v.csv", "row 2", "field 'value'", "not a number"),
+        values("PMH-01,2023/24,12 000\n"),
+    ),
+    Case(
+        "values-currency-sign",
+        V,
+        ("v.csv", "row 2", "field 'value'", "not a number"),
+        values("FUN-01,2023/24,£5000000\n"),
+    ),
+    Case(
+        "values-1e18",
+        V,
+        ("v.csv", "row 2", "field 'value'", "beyond any national figure"),
+        values("PMH-01,2023/24,1e18\n"),
+    ),
+    Case(
+        "values-beyond-sane-funding",
+        V,
+        ("v.csv", "row 3", "field 'value'", "beyond any national figure"),
+        values("PMH-01,2023/24,66000\nFUN-01,2023/24,5e13\n"),
+    ),
+    Case(
+        "values-exponent-overflow",
+        V,
+        ("v.csv", "row 2", "field 'value'", "too large"),
+        values("PMH-01,2023/24,1e999\n"),
+    ),
+    Case(
+        "values-nan",
+        V,
+        ("v.csv", "row 2", "field 'value'", "not a number"),
+        values("PMH-01,2023/24,nan\n"),
+    ),
+    Case(
+        "values-percent-over-100",
+        V,
+        ("v.csv", "row 2", "field 'value'", "percentage above 100"),
+        values("PMH-03,2023/24,101\n"),
+    ),
+    Case(
+        "values-negative",
+        V,
+        ("v.csv", "row 2", "field 'value'", "negative"),
+        values("PMH-01,2023/24,-5\n"),
+    ),
+    Case(
+        "values-wte-not-tenths",
+        V,
+        ("v.csv", "row 2", "field 'value'", "whole number of 0.1"),
+        values("WF-01,2023/24,10.25\n"),
+    ),
+    Case(
+        "values-duplicate-header",
+        V,
+        ("v.csv", "row 1", "field 'value'", "twice"),
+        values("PMH-01,2023/24,5,6\n", head="ambition_id,year,value,value\n"),
+    ),
+    Case(
+        "values-unknown-column",
+        V,
+        ("v.csv", "row 1", "field 'provenance'", "unknown column"),
+        values("PMH-01,2023/24,5,stated\n", head="ambition_id,year,value,provenance\n"),
+    ),
+    Case(
+        "values-semicolons",
+        V,
+        ("v.csv", "row 1", "semicolons"),
+        values("PMH-01;2023/24;5\n", head="ambition_id;year;value\n"),
+    ),
+    Case(
+        "values-extra-cells",
+        V,
+        ("v.csv", "row 2", "4 cells", "3 columns"),
+        values("PMH-01,2023/24,5,6\n"),
+    ),
+    Case(
+        "values-missing-cell",
+        V,
+        ("v.csv", "row 2", "field 'value'", "not a number"),
+        values("PMH-01,2023/24\n"),
+    ),
+    Case("values-empty-file", V, ("v.csv", "row 1", "empty"), {"v.csv": ""}),
+    Case("values-header-only", V, ("v.csv", "holds no figures"), values("")),
+    Case(
+        "values-not-utf8",
+        V,
+        ("v.csv", "row 3", "UTF-8"),
+        values(b"PMH-01,2023/24,66000\nPMH-02,2023/24,5\xe9\n"),
+    ),
+    Case(
+        "values-nul-byte",
+        V,
+        ("v.csv", "row 2", "field 'value'"),
+        values("PMH-01,2023/24,5\x00\n"),
+    ),
+    Case(
+        "values-unknown-ambition",
+        V,
+        ("v.csv", "row 2", "field 'ambition_id'", "unknown ambition"),
+        values("XYZ-01,2023/24,5\n"),
+    ),
+    Case(
+        "values-unknown-year",
+        V,
+        ("v.csv", "row 2", "field 'year'", "2030/31"),
+        values("PMH-01,2030/31,5\n"),
+    ),
+    Case(
+        "values-given-twice",
+        V,
+        ("v.csv", "row 3", "field 'year'", "twice"),
+        values("PMH-01,2023/24,5\nPMH-01,2023/24,6\n"),
+    ),
+    Case(
+        "values-remainder-line",
+        V,
+        ("v.csv", "row 2", "field 'ambition_id'", "minus its parts"),
+        values("FUN-07,2023/24,5\n"),
+    ),
+    Case("values-missing-file", V, ("v.csv", "not found")),
+    # ---- weights of a `csv` basis
+    Case(
+        "weights-decimal-comma",
+        W,
+        ("w.csv", "row 5", "field 'weight'", "decimal"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": weights_with(f'{FIRST},"1,5"')},
+    ),
+    Case(
+        "weights-1e300",
+        W,
+        ("w.csv", "row 5", "field 'weight'", "from 0 to"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": weights_with(f"{FIRST},1e300")},
+    ),
+    Case(
+        "weights-duplicate-header",
+        W,
+        ("w.csv", "row 1", "field 'weight'", "twice"),
+        {
+            "cat.toml": WEIGHTS_CATALOGUE,
+            "w.csv": WEIGHTS.replace("org_code,weight\n", "org_code,weight,weight\n"),
+        },
+    ),
+    Case(
+        "weights-extra-cell",
+        W,
+        ("w.csv", "row 5", "3 cells"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": weights_with(f"{FIRST},1,7")},
+    ),
+    Case(
+        "weights-negative",
+        W,
+        ("w.csv", "row 5", "field 'weight'"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": weights_with(f"{FIRST},-1")},
+    ),
+    Case(
+        "weights-all-zero",
+        W,
+        ("w.csv", "field 'weight'", "every weight is zero"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": WEIGHTS.replace(",1\n", ",0\n")},
+    ),
+    Case(
+        "weights-duplicate-code",
+        W,
+        ("w.csv", f"row {len(SUBICBS) + 2}", "field 'org_code'", "duplicate"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": WEIGHTS + f"{SUBICBS[0]},1\n"},
+    ),
+    Case(
+        "weights-missing-subicb",
+        W,
+        ("w.csv", "field 'org_code'", "missing"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": weights_with("")},
+    ),
+    Case(
+        "weights-not-utf8",
+        W,
+        ("w.csv", "row 1", "UTF-8"),
+        {"cat.toml": WEIGHTS_CATALOGUE, "w.csv": WEIGHTS.encode().replace(b"org_", b"\xe9rg_")},
+    ),
+    Case(
+        "weights-missing-file",
+        W,
+        ("w.csv", "not found"),
+        {"cat.toml": WEIGHTS_CATALOGUE},
+    ),
+    # ---- the catalogue (value checks; TOML shapes are covered by the catalogue schema)
+    Case(
+        "catalogue-not-utf8",
+        C,
+        ("c.toml", "row 2", "UTF-8"),
+        {"c.toml": b'[catalogue]\nname = "caf\xe9"\n'},
+    ),
+    Case(
+        "catalogue-nan",
+        C,
+        ("c.toml", "ambition PMH-01", "field 'values[0].value'", "finite"),
+        {"c.toml": one_ambition(values='[{year = "2023/24", value = nan, provenance = "stated"}]')},
+    ),
+    Case(
+        "catalogue-inf",
+        C,
+        ("c.toml", "ambition PMH-01", "field 'values[0].value'", "finite"),
+        {"c.toml": one_ambition(values='[{year = "2023/24", value = inf, provenance = "stated"}]')},
+    ),
+    Case(
+        "catalogue-1e19",
+        C,
+        ("c.toml", "ambition PMH-01", "field 'values[0].value'", "beyond any national figure"),
+        {
+            "c.toml": one_ambition(
+                values='[{year = "2023/24", value = 1e19, provenance = "stated"}]'
+            )
+        },
+    ),
+    Case(
+        "catalogue-high-nan",
+        C,
+        ("c.toml", "ambition PMH-01", "field 'values[0].high'"),
+        {
+            "c.toml": one_ambition(
+                values='[{year = "2023/24", value = 5, high = nan, provenance = "stated"}]'
+            )
+        },
+    ),
+    Case("catalogue-missing", C, ("c.toml", "not found")),
+    Case(
+        "catalogue-bad-toml", C, ("c.toml", "not valid TOML", "line 1"), {"c.toml": "[catalogue\n"}
+    ),
+    # ---- the refresh config
+    Case(
+        "config-level-not-a-choice",
+        R,
+        ("r.toml", "field 'level'", "icb, subicb"),
+        {"r.toml": 'level = "lsoa"\n'},
+    ),
+    Case("config-not-utf8", R, ("r.toml", "row 1", "UTF-8"), {"r.toml": b'region = "Y\xe963"\n'}),
+    Case(
+        "config-unknown-key",
+        R,
+        ("r.toml", "field 'geograpy'", "unknown setting"),
+        {"r.toml": 'geograpy = "2022"\n'},
+    ),
+    Case(
+        "config-year-not-int",
+        R,
+        ("r.toml", "field 'population_year'"),
+        {"r.toml": "population_year = 2020.5\n"},
+    ),
+    Case(
+        "config-flag-not-bool",
+        R,
+        ("r.toml", "field 'rebuild_reference_data'"),
+        {"r.toml": 'rebuild_reference_data = "yes"\n'},
+    ),
+    Case("config-missing", R, ("r.toml", "not found")),
+    # ---- output places
+    Case(
+        "out-parent-is-a-file",
+        ("run", *SMALL, "--out", "{d}/afile/out"),
+        ("afile", "field '--out'", "is a file"),
+        setup=_file_as_parent,
+    ),
+    Case(
+        "out-under-proc",
+        ("run", *SMALL, "--out", "/proc/mhtool-out"),
+        ("/proc/mhtool-out", "field '--out'", "system folder"),
+    ),
+    Case(
+        "out-lock-is-a-folder",
+        run(),
+        ("out.lock", "not a file"),
+        setup=_lock_is_folder,
+    ),
+    Case(
+        "out-holds-another-tools-manifest",
+        ("run", *SMALL, "--out", "{d}/theirs"),
+        ("theirs", "no manifest.json from an earlier mhtool run"),
+        setup=_foreign,
+    ),
+    Case(
+        "out-read-only-filesystem",
+        run(),
+        ("field '--out'", "read-only or no permission"),
+        setup=_read_only,
+    ),
+    Case(
+        "out-disk-full-making-staging",
+        run(),
+        ("field '--out'", "No space left on device", "previous run is untouched"),
+        setup=_oserror("tempfile.mkdtemp", errno.ENOSPC),
+    ),
+    Case(
+        "out-disk-full-writing-outputs",
+        run(),
+        ("field '--out'", "No space left on device", "previous run is untouched"),
+        setup=_oserror("mhtool.spine.write_spine", errno.ENOSPC),
+    ),
+    Case(
+        "out-holds-a-manifest-that-is-not-json",
+        ("run", *SMALL, "--out", "{d}/theirs"),
+        ("theirs", "refusing to overwrite"),
+        setup=_not_json,
+    ),
+    # ---- flags
+    Case(
+        "flag-unknown-system",
+        ("run", "--system", "QZZ", "--out", "{out}"),
+        ("field 'system'", "QZZ"),
+    ),
+    Case(
+        "flag-unknown-geography",
+        ("run", *SMALL, "--out", "{out}", "--geography", "1999"),
+        ("1999", "2022"),
+    ),
+    Case(
+        "flag-population-year-not-shipped",
+        ("run", *SMALL, "--out", "{out}", "--population-year", "1800"),
+        ("population year 1800", "field 'basis'"),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory) -> Path:
+    """One finished small run, copied into each case's --out."""
+    out = tmp_path_factory.mktemp("previous") / "out"
+    result = invoke(["run", *SMALL, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _fill(text: str, d: Path, out: Path) -> str:
+    return text.replace("{d}", str(d)).replace("{out}", str(out))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_refused_cleanly(case: Case, previous: Path, tmp_path: Path, monkeypatch):
+    d, out = tmp_path, tmp_path / "out"
+    copy_run(previous, out, mode=0o755)
+    for name, data in case.files.items():
+        (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+    if case.setup:
+        case.setup(d, out, monkeypatch)
+    before, beside = tree(out), sorted(p.name for p in d.iterdir())
+    result = invoke([_fill(a, d, out) for a in case.args], env=case.env)
+    monkeypatch.undo()
+    assert_refused(result, case.exit, tuple(_fill(s, d, out) for s in case.says))
+    assert tree(out) == before, "the previous run changed"
+    left = sorted(p.name for p in d.iterdir() if not p.name.endswith(".failed.log"))
+    assert left == beside, "a staging folder or lock was left behind"
+    assert leftovers(out) == (["out.lock"] if case.setup is _lock_is_folder else [])
+
+
+def test_the_matrix_is_broad():
+    """At least 60 distinct bad inputs and faults, across every file and flag read."""
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+    kinds = {i.split("-")[0] for i in ids}
+    assert {"values", "weights", "catalogue", "config", "out", "flag"} <= kinds
+
+
+#: Inputs that look odd but follow a documented rule (README, "Numbers in your files"):
+#: each must run, and give the figure the rule says.
+ACCEPTED = [
+    ("thousands-separators", VALUES_HEAD + 'PMH-01,2023/24,"66,000"\n', 66000),
+    ("exponent", VALUES_HEAD + "PMH-01,2023/24,6.6e4\n", 66000),
+    (
+        "crlf-and-bom",
+        "\ufeff" + (VALUES_HEAD + "PMH-01,2023/24,66000\n").replace("\n", "\r\n"),
+        66000,
+    ),
+    ("trailing-empty-cells", "ambition_id,year,value,,\nPMH-01,2023/24,66000,,\n\n", 66000),
+    ("spaces-around-cells", " ambition_id , year , value \n PMH-01 , 2023/24 , 66000 \n", 66000),
+]
+
+
+@pytest.mark.parametrize("body,want", [a[1:] for a in ACCEPTED], ids=[a[0] for a in ACCEPTED])
+def test_documented_odd_inputs_are_read_by_the_rule(body, want, tmp_path):
+    from mhtool.catalogue.load import apply_overrides, load_catalogue
+
+    (tmp_path / "v.csv").write_text(body, encoding="utf-8", newline="")
+    cat = apply_overrides(load_catalogue(), tmp_path / "v.csv")
+    assert cat.get("PMH-01").value("2023/24").value == want
+
+
+def test_a_new_run_keeps_the_folders_permissions(previous, tmp_path):
+    """The swap must not turn a 755 folder into mkdtemp's 700 (nor a 750 one into 755)."""
+    for mode in (0o755, 0o750):
+        out = tmp_path / f"out{mode:o}"
+        copy_run(previous, out, mode=mode)
+        result = invoke(["run", *SMALL, "--population-year", "2019", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_mode & 0o777 == mode
+    fresh = tmp_path / "fresh"
+    assert invoke(["run", *SMALL, "--out", str(fresh)]).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_debug_shows_the_traceback_of_a_bad_input(tmp_path):
+    (tmp_path / "v.csv").write_text(VALUES_HEAD + 'PMH-01,2023/24,"1,5"\n')
+    args = ["run", *SMALL, "--out", str(tmp_path / "out"), "--values", str(tmp_path / "v.csv")]
+    plain, debug = invoke(args), invoke(["--debug", *args])
+    assert plain.exit_code == debug.exit_code == 2
+    assert "Traceback" not in plain.stderr and "Traceback" in debug.stderr
+    assert "row 2" in debug.stderr.splitlines()[-1]
