@@ -124,7 +124,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
 def test_bad_catalogue_exits_2_naming_file_ambition_and_field(tmp_path, old, new, words):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "manifest.json").write_text("{}")
+    (out / "manifest.json").write_text('{"tool": "mhtool"}')  # an earlier run
     (out / "earlier.csv").write_text("kept\n")
     result = CliRunner().invoke(
         main,
