@@ -95,51 +95,59 @@ def _lines(fh, file: str) -> Iterator[str]:
 def rows(
     path: Path, required: list[str], optional: list[str] = (), *, others: bool = False
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, {column: stripped text}) for each data row of the CSV at `path`,
-    after checking its header names `required` (and maybe `optional`) columns, each once;
-    any other column is refused unless `others`."""
+    """(row number, {column: stripped text}) for each data row of the CSV at `path`. The
+    header is checked at once: it names `required` (and maybe `optional`) columns, each
+    once; any other column is refused unless `others`. Rows are read as they are asked for."""
     file = str(path)
     try:
-        fh = open(path, "rb")  # closed by the `with` below, also when the caller stops early
+        fh = open(path, "rb")  # closed by _body, or here if the header is refused
     except FileNotFoundError:
         raise InputError("file not found", file=file) from None
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror}", file=file) from None
-    with fh:
-        lines = _lines(fh, file)
-        reader = csv.reader(lines)
-        try:
-            header = next(reader, None)
-            if not header or not any(h.strip() for h in header):
-                raise InputError(
-                    f"is empty: the first row must name the columns {','.join(required)}",
-                    file=file,
-                    row=1,
-                )
-            names = _header(header, required, optional, others, file)
-            for cells in reader:
-                n = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue
-                extra = cells[len(names) :]
-                if any(c.strip() for c in extra):
-                    raise InputError(
-                        f"{len(cells)} cells where the header has {len(names)} columns "
-                        f"({', '.join(names)}); remove the extra cells",
-                        file=file,
-                        row=n,
-                    )
-                yield (
-                    n,
-                    {
-                        name: (cells[i].strip() if i < len(cells) else "")
-                        for i, name in enumerate(names)
-                    },
-                )
-        except csv.Error as exc:
+    try:
+        reader = csv.reader(_lines(fh, file))
+        header = _read(reader, file)
+        if not header or not any(h.strip() for h in header):
             raise InputError(
-                f"not a readable CSV row: {exc}", file=file, row=reader.line_num
-            ) from None
+                f"is empty: the first row must name the columns {','.join(required)}",
+                file=file,
+                row=1,
+            )
+        names = _header(header, required, optional, others, file)
+    except BaseException:
+        fh.close()
+        raise
+    return _body(fh, reader, names, file)
+
+
+def _read(reader, file: str) -> list[str] | None:
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV row: {exc}", file=file, row=reader.line_num) from None
+
+
+def _body(fh, reader, names: list[str], file: str) -> Iterator[tuple[int, dict[str, str]]]:
+    with fh:
+        while (cells := _read(reader, file)) is not None:
+            n = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if any(c.strip() for c in cells[len(names) :]):
+                raise InputError(
+                    f"{len(cells)} cells where the header has {len(names)} columns "
+                    f"({', '.join(names)}); remove the extra cells",
+                    file=file,
+                    row=n,
+                )
+            yield (
+                n,
+                {
+                    name: (cells[i].strip() if i < len(cells) else "")
+                    for i, name in enumerate(names)
+                },
+            )
 
 
 def _header(header: list[str], required, optional, others: bool, file: str) -> list[str]:

@@ -53,11 +53,12 @@ def one_ambition(**over) -> str:
         "kind": '"count"',
         "measure": '"activity"',
         "unit": '"women per year"',
+        "unit_kind": '"people"',
         "basis": '"births_proxy"',
         "source": '"https://example.org/plan"',
         "values": '[{year = "2023/24", value = 66000, provenance = "stated"}]',
     } | over
-    body = "\n".join(f"{k} = {v}" for k, v in fields.items())
+    body = "\n".join(f"{k} = {v}" for k, v in fields.items() if v is not None)
     return f'[catalogue]\nextends = "mhip_2019_24"\n\n[[ambition]]\n{body}\n'
 
 
@@ -353,10 +354,15 @@ CASES = [
     Case(
         "catalogue-high-nan",
         C,
-        ("c.toml", "ambition PMH-01", "field 'values[0].high'"),
+        ("c.toml", "ambition PMH-03", "field 'values[0].high'", "finite"),
         {
             "c.toml": one_ambition(
-                values='[{year = "2023/24", value = 5, high = nan, provenance = "stated"}]'
+                id='"PMH-03"',
+                kind='"rate"',
+                unit='"percent of births"',
+                unit_kind='"percent"',
+                basis=None,
+                values='[{year = "2023/24", value = 5, high = nan, provenance = "stated"}]',
             )
         },
     ),
