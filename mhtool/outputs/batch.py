@@ -78,7 +78,7 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
     for s in task.workbooks:
         rows = scopes.rows(frame, s)
         cells = write_workbook(
-            out_dir / s.path, workbook_title(frame, s, meta), tables(rows), meta, chart
+            out_dir / s.path, workbook_title(frame, s, meta), tables(rows, meta), meta, chart
         )
         out.append((s.path, cells))
     return out

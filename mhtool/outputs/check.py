@@ -318,6 +318,10 @@ def _check_table(rows, sheet: str, rel: str, table: Table) -> list[str]:
                 problems.append(f"{where}: is a formula")
                 continue
             want = _expected_cell(columns[j][i], table.columns[j])
+            if table.columns[j].from_meta:  # worded from settings the check has not got
+                if not isinstance(cell.value, str) or not cell.value.strip():
+                    problems.append(f"{where}: is empty ({headers[j]})")
+                continue
             if not _same(cell.value, want):
                 org = table.frame.get_column("org_code")[i]
                 problems.append(

@@ -6,13 +6,19 @@ has it start at A3 (header row) and run with no blank rows or columns.
 
 from __future__ import annotations
 
+import re
+
 from mhtool import vocab
 
 # Sheet name → one-line description for the Contents sheet, in workbook order.
 SHEETS: dict[str, str] = {
-    "Cover": "What these figures are and are not, sources, vintages and version",
+    "Cover": "What this workbook is for, how to read it, sources, vintages and version",
     "Contents": "This list of sheets",
-    "Notes": "Numbered notes referred to as [note N] in the tables",
+    "Summary": "This organisation's own people, pounds and staff by year, in the Plan's order",
+    "Compare": "The headline asks for this organisation and each one below it, side by side",
+    "Standards": "Standards (rates and coverage) that apply here, and what each targeted "
+    "ask means for this organisation",
+    "Charts": "Trajectories of each count ambition, and the headline asks compared",
     "Fixed": "Fixed ambitions, activity only (people, sites, rates): each organisation's "
     "share by year, with the national figure",
     "Flexible": "Flexible ambitions, activity only (people, sites, rates): each organisation's "
@@ -23,7 +29,7 @@ SHEETS: dict[str, str] = {
     "Workforce": "Workforce (whole-time equivalent staff) by staff group and year, for every "
     "category of ambition",
     "Shares": "Each organisation's share of England under each basis used",
-    "Charts": "Trajectories of each count ambition against the national line",
+    "Notes": "Numbered notes referred to as [note N] in the tables",
     "Data": "All figures in one long table, in the layout of the NHS planning templates",
 }
 
@@ -33,6 +39,9 @@ REQUIRED = ("Cover", "Contents", "Notes", "Data")
 # Sheets holding one Excel table, and that table's name.
 TABLES: dict[str, str] = {
     "Contents": "contents",
+    "Summary": "summary",
+    "Compare": "compare",
+    "Standards": "standards",
     "Notes": "notes",
     "Fixed": "fixed_ambitions",
     "Flexible": "flexible_ambitions",
@@ -73,3 +82,17 @@ def org_label(name: str | None, code: str) -> str:
         return code
     tail = name.rsplit(None, 1)[-1].strip("()[]")
     return name if tail.upper() == code.upper() else f"{name} ({code})"
+
+
+_ORG_WORDS = re.compile(r"^NHS\s+|\s+(Integrated Care Board|ICB)(?=\s|$)", re.I)
+
+
+def short_name(name: str | None, code: str, with_code: bool = True) -> str:
+    """A name to read in a sentence or a column header: 'NHS Kent and Medway Integrated
+    Care Board' → 'Kent and Medway (QKS)' ('Kent and Medway' without the code); a sub-ICB
+    location keeps its place code; England is just England."""
+    if code == "ENG":
+        return name or "England"
+    label = org_label(name, code) if with_code else (name or code)
+    short = _ORG_WORDS.sub("", label).strip()
+    return short or label

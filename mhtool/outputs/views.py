@@ -42,6 +42,7 @@ class Column:
     key: str
     fmt: str = "text"
     missing: str | None = None
+    from_meta: bool = False  # worded from the run's settings (basis labels), not the spine
 
     @property
     def placeholder(self) -> str:
@@ -362,8 +363,12 @@ def data_table(df: pl.DataFrame) -> Table:
     )
 
 
-def tables(df: pl.DataFrame) -> list[Table]:
-    """Every table sheet of a workbook for this slice of the (prepared) spine, in order."""
-    out = [category_table(df, c) for c in ("fixed", "flexible", "targeted")]
+def tables(df: pl.DataFrame, meta: dict | None = None) -> list[Table]:
+    """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
+    `meta` words the bases (the catalogue's labels); without it their names are shown."""
+    from mhtool.outputs import summary
+
+    out = [summary.summary_table(df, meta), summary.compare_table(df), summary.standards_table(df)]
+    out += [category_table(df, c) for c in ("fixed", "flexible", "targeted")]
     out += [funding_table(df), workforce_table(df), shares_table(df), data_table(df)]
     return [t for t in out if t is not None]

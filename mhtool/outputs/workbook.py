@@ -59,9 +59,12 @@ class Formats:
         self.heading = wb.add_format({"bold": True, "font_size": 12})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-        self.link = wb.get_default_url_format()
-        self.numbers = {k: wb.add_format({"num_format": v}) for k, v in NUMBER_FORMATS.items()}
-        self.right = wb.add_format({"align": "right"})
+        self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        self.numbers = {
+            k: wb.add_format({"num_format": v, "valign": "top"}) for k, v in NUMBER_FORMATS.items()
+        }
+        self.right = wb.add_format({"align": "right", "valign": "top"})
+        self.top = wb.add_format({"valign": "top"})
 
 
 def _heading(ws, title: str, description: str, f: Formats) -> None:
@@ -69,33 +72,51 @@ def _heading(ws, title: str, description: str, f: Formats) -> None:
     ws.write_string(DESCRIPTION_ROW, 0, description)
 
 
+WIDE_TEXT = 46  # characters: a title or sentence column, wrapped
+NARROW_TEXT = 24  # any other text column, wrapped
+NUMBER_WIDTH = 12
+
+
 def _widths(table: Table) -> list[float]:
+    """Column widths in characters: text wraps within a capped width (titles and
+    sentences wider), numbers fit a figure; headers wrap over two or three lines."""
     out = []
     for col in table.columns:
-        width = min(len(col.header), 24)
         if col.fmt == "text":
             longest = table.frame.get_column(col.key).cast(pl.String).str.len_chars().max()
-            width = max(width, min(int(longest or 0), 60))
+            longest = max(int(longest or 0), len(col.placeholder))
+            cap = WIDE_TEXT if longest > 60 else NARROW_TEXT
+            width = max(min(longest, cap), min(len(col.header), 14), 6)
         else:
-            width = max(width, 12)
+            width = max(NUMBER_WIDTH, min(len(col.header) // 2 + 1, 18))
         out.append(width + 2)
     return out
 
 
-def write_table(ws, table: Table, f: Formats) -> int:
+def _lines(text: str, width: float) -> int:
+    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.1))) for part in text.split("\n"))
+
+
+def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
     """Write a Table as the sheet's one Excel table at A3, column by column (the fast
-    path through XlsxWriter), with the header row frozen and repeated on printed pages;
-    returns the number of cells written. A column's fmt 'row' takes each row's number
-    format from the frame's `_fmt` column, 'row:<column>' from that column."""
+    path through XlsxWriter), text wrapped with row heights to match, the header row
+    repeated on printed pages; returns the number of cells written. A column's fmt 'row'
+    takes each row's number format from the frame's `_fmt` column, 'row:<column>' from
+    that column. `freeze` keeps the header in view (long lists such as changes.xlsx);
+    the run's own sheets are narrow and short enough not to need it."""
     _heading(ws, table.title, table.description, f)
     frame, first = table.frame, HEADER_ROW + 1
     write_string, write_number = ws.write_string, ws.write_number
+    widths = _widths(table)
+    lines = [1] * frame.height
     for c, col in enumerate(table.columns):
         values = frame.get_column(col.key).to_list()
         missing = col.placeholder
         if col.fmt == "text":
             for r, v in enumerate(values, first):
-                write_string(r, c, missing if v is None else str(v))
+                text = missing if v is None or v == "" else str(v)
+                write_string(r, c, text, f.wrap)
+                lines[r - first] = max(lines[r - first], _lines(text, widths[c] - 2))
             continue
         if col.fmt == "row" or col.fmt.startswith("row:"):
             key = col.fmt.partition(":")[2] or "_fmt"
@@ -107,8 +128,15 @@ def write_table(ws, table: Table, f: Formats) -> int:
                 write_string(r, c, missing, f.right)
             else:
                 write_number(r, c, v, fm)
-    for c, width in enumerate(_widths(table)):
+    for c, width in enumerate(widths):
         ws.set_column(c, c, width)
+    header_lines = max(
+        _lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
+    )
+    ws.set_row(HEADER_ROW, LINE_HEIGHT * header_lines)
+    for r, n in enumerate(lines, first):
+        if n > 1:
+            ws.set_row(r, LINE_HEIGHT * n)
     ws.add_table(
         HEADER_ROW,
         0,
@@ -117,17 +145,24 @@ def write_table(ws, table: Table, f: Formats) -> int:
         {
             "name": table.name or TABLES[table.sheet],
             "style": TABLE_STYLE,
+            "autofilter": False,
             "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
         },
     )
-    _table_view(ws)
+    ws.repeat_rows(HEADER_ROW)
+    if freeze:
+        ws.freeze_panes(HEADER_ROW + 1, 0)
     return frame.height * len(table.columns) + len(table.columns) + 2
 
 
-def _table_view(ws) -> None:
-    """Keep the header row in view when scrolling and on every printed page."""
-    ws.freeze_panes(HEADER_ROW + 1, 0)
-    ws.repeat_rows(HEADER_ROW)
+def print_setup(ws) -> None:
+    """A4 landscape, one page wide, narrow margins, the sheet name and page numbers in
+    the footer: every sheet prints as a tidy annex."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&A&RPage &P of &N")
 
 
 LINE_HEIGHT = 15  # points per line of 11pt text
@@ -160,7 +195,7 @@ def _cover(ws, title: str, meta: dict, f: Formats) -> int:
     return r
 
 
-def simple_table(
+def simple_table(  # noqa: PLR0913 (the run's and changes.xlsx's prose tables differ)
     ws,
     sheet: str,
     title: str,
@@ -168,8 +203,10 @@ def simple_table(
     headers: list[str],
     rows: list[list[str]],
     f: Formats,
+    *,
     links: bool = False,
     name: str | None = None,
+    freeze: bool = True,
 ) -> int:
     """A small all-text table (Contents, Notes) with wrapped text; `links` makes column A
     internal links; `name` is the Excel table's name (default: layout.TABLES[sheet])."""
@@ -181,7 +218,7 @@ def simple_table(
             elif c:
                 _wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
             else:
-                ws.write_string(r, c, text)
+                ws.write_string(r, c, text, f.top)
     ws.set_column(0, 0, 18)
     ws.set_column(1, len(headers) - 1, TEXT_WIDTH)
     ws.add_table(
@@ -192,10 +229,13 @@ def simple_table(
         {
             "name": name or TABLES[sheet],
             "style": TABLE_STYLE,
+            "autofilter": False,
             "columns": [{"header": h, "header_format": f.header} for h in headers],
         },
     )
-    _table_view(ws)
+    ws.repeat_rows(HEADER_ROW)
+    if freeze:
+        ws.freeze_panes(HEADER_ROW + 1, 0)
     return len(rows) * len(headers) + 2
 
 
@@ -272,9 +312,7 @@ def write_workbook(
     cells = 0
     for sheet in sheets:
         ws = wb.add_worksheet(sheet)
-        ws.set_landscape()
-        if sheet in ("Cover", "Contents", "Notes", "Charts"):
-            ws.fit_to_pages(1, 0)  # prose prints whole-width; wide tables keep a readable size
+        print_setup(ws)
         if sheet == "Cover":
             cells += _cover(ws, title, meta, f)
         elif sheet == "Contents":
@@ -287,6 +325,7 @@ def write_workbook(
                 [[s, SHEETS[s]] for s in sheets],
                 f,
                 links=True,
+                freeze=False,
             )
         elif sheet == "Notes":
             texts = note_text.notes(bases, meta, national_only)
@@ -299,11 +338,12 @@ def write_workbook(
                 ["Note number", "Note text"],
                 [[f"note {i}", t] for i, t in enumerate(texts, 1)],
                 f,
+                freeze=False,
             )
         elif sheet == "Charts":
             cells += _charts(ws, chart, f)
         else:
-            cells += write_table(ws, by_sheet[sheet], f)
+            cells += write_table(ws, by_sheet[sheet], f, freeze=False)
     wb.worksheets()[0].activate()
     wb.close()
     return cells

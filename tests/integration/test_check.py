@@ -164,8 +164,8 @@ def _layout(run, rel):
             "systems/QA0.xlsx: the workbook's title",
         ),
         (
-            lambda wb: setattr(wb["Fixed"].tables["fixed_ambitions"], "displayName", "notes"),
-            "systems/QA0.xlsx Fixed: table name 'notes' is also used",
+            lambda wb: setattr(wb["Fixed"].tables["fixed_ambitions"], "displayName", "summary"),
+            "systems/QA0.xlsx Fixed: table name 'summary' is also used",
         ),
         (
             lambda wb: setattr(wb["Data"].tables["data_long"], "ref", "A4:H15"),

@@ -181,13 +181,17 @@ def test_titles_do_not_repeat_a_code_the_name_already_has():
     )
 
 
-def test_table_sheets_keep_their_header_in_view_and_in_print(england):
+def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england):
     wb = openpyxl.load_workbook(england / "systems/QA0.xlsx")
     for ws in wb.worksheets[1:]:  # the Cover's column is wide enough for its own line
         assert len(ws["A2"].value) <= DESCRIPTION_MAX, (ws.title, ws["A2"].value)
+        assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
         if ws.title in TABLES:
-            assert ws.freeze_panes == "A4", ws.title
+            assert ws.freeze_panes is None, ws.title  # narrow tables need no frozen panes
             assert ws.print_title_rows == "$3:$3", ws.title
+            assert not next(iter(ws.tables.values())).autoFilter, ws.title
 
 
 def test_bases_are_described_whatever_the_label():

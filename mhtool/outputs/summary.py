@@ -1,0 +1,393 @@
+"""The sheets a planner reads first: Summary (the organisation's own figures by year),
+Compare (a region's ICBs side by side for the headline asks) and Standards (the rates and
+coverage asks every organisation must meet, and what each targeted ask means here).
+
+Each is a pure function of the prepared spine slice a workbook shows (see scope.rows), so
+`mhtool check` recomputes them as it does the other tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from mhtool.outputs.layout import LEVELS, short_name
+from mhtool.outputs.views import (
+    NOTE_BASES,
+    NOTE_NATIONAL_ONLY,
+    NOTE_PROVENANCE,
+    NOTE_RATES,
+    Column,
+    Table,
+    years_of,
+)
+
+LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subicb": "place"}
+MEASURE_ORDER = {"activity": 0, "funding": 1, "workforce": 2}
+
+
+def is_standard() -> pl.Expr:
+    """Asks every organisation must meet at the national level (a rate or a coverage
+    ask), never shared out. The one place that says which rows are standards."""
+    return pl.col("kind") == "rate"
+
+
+def is_headline() -> pl.Expr:
+    """The Plan's headline asks: fixed counts of people reached (e.g. 345,000 more CYP)."""
+    return (
+        (pl.col("category") == "fixed")
+        & (pl.col("measure") == "activity")
+        & (pl.col("kind") == "count")
+    )
+
+
+def home(df: pl.DataFrame) -> tuple[str, str, str]:
+    """(level, code, name) of the workbook's own organisation: the highest own level."""
+    own = df.filter(pl.col("_own")) if "_own" in df.columns else df
+    for level in LEVELS:
+        rows = own.filter(pl.col("level") == level)
+        if not rows.is_empty():
+            r = rows.row(0, named=True)
+            return level, r["org_code"], r["org_name"]
+    raise ValueError("no organisation in this slice of the spine")
+
+
+def plan_order(df: pl.DataFrame) -> pl.DataFrame:
+    """Add `_po`, the Plan's order: programmes in the order the catalogue lists them (the
+    Plan's chapters), then activity, funding, workforce, headline asks first, then each
+    line in catalogue order."""
+    first = df.with_row_index("_row").group_by("ambition_id").agg(pl.col("_row").min())
+    prog = df.with_row_index("_row").group_by("programme").agg(pl.col("_row").min().alias("_prow"))
+    lines = (
+        df.select("ambition_id", "programme", "measure", "category", "kind")
+        .unique("ambition_id", keep="first")
+        .join(first, on="ambition_id")
+        .join(prog, on="programme", how="left")
+        .with_columns(
+            _m=pl.col("measure").replace_strict(MEASURE_ORDER, default=9, return_dtype=pl.Int64),
+            _h=(~is_headline()).cast(pl.Int64),
+        )
+        .sort("_prow", "_m", "_h", "_row")
+        .with_row_index("_po")
+        .select("ambition_id", pl.col("_po").cast(pl.Int64))
+    )
+    return df.join(lines, on="ambition_id", how="left")
+
+
+def unit_words(unit: str | None) -> str:
+    """'GBP (cash, …)' → '£ (cash, …)'; other units as the catalogue has them."""
+    unit = (unit or "").strip()
+    return re.sub(r"^GBP\b", "£", unit)
+
+
+def basis_words(basis: str | None, meta: dict) -> str:
+    """The basis in plain words from the catalogue's label, e.g. 'ONS mid-year population
+    aged 0-25'; a total made of its parts says so."""
+    if not basis:
+        return "not shared out"
+    if basis.startswith("sum of "):
+        return "the sum of its part lines (" + basis.removeprefix("sum of ") + ")"
+    name, _, targeted = basis.partition(" (targeted")
+    label = (meta.get("bases") or {}).get(name.strip()) or name
+    return label + (f", shared among the systems named{targeted.rstrip(')')}" if targeted else "")
+
+
+def provenance_words(pairs: list[tuple[str, str | None]]) -> str:
+    """How each year's figure was made, runs of years together:
+    '2019/20 inferred; 2020/21 to 2023/24 stated'."""
+    runs: list[list] = []
+    for year, prov in pairs:
+        if prov is None:
+            continue
+        if runs and runs[-1][2] == prov:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year, prov])
+    if len({r[2] for r in runs}) == 1:
+        return runs[0][2]
+    return "; ".join(f"{a} {p}" if a == b else f"{a} to {b} {p}" for a, b, p in runs)
+
+
+def _own_rows(df: pl.DataFrame, code: str) -> pl.DataFrame:
+    return df.filter(pl.col("org_code") == code)
+
+
+def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+    """The workbook's own organisation: one row per count line (people, £, staff) in the
+    Plan's order, years across, then unit, how each figure was made, its share of England
+    (and of its region) and its basis in plain words."""
+    meta = meta or {}
+    level, code, name = home(df)
+    part = plan_order(_own_rows(df, code).filter(~is_standard()))
+    part = part.filter(pl.col("value").is_not_null() | (level == "england"))
+    if part.is_empty():
+        return None
+    years = years_of(part)
+    latest = years[-1]
+    region_share = None
+    if level in ("icb", "subicb"):
+        region_code = part.get_column("region_code")[0]
+        region_share = (
+            df.filter(pl.col("org_code") == region_code)
+            .select("ambition_id", "year", pl.col("share").alias("_rs"))
+            .unique(["ambition_id", "year"])
+        )
+        part = part.join(region_share, on=["ambition_id", "year"], how="left")
+    rows = []
+    for amb in part.partition_by("_po", maintain_order=False):
+        amb = amb.sort("year")
+        r = amb.row(0, named=True)
+        by_year = {y: (v, p) for y, v, p in amb.select("year", "value", "provenance").rows()}
+        last = amb.filter(pl.col("year") == latest)
+        share = last.get_column("share")[0] if last.height else None
+        row = {
+            "_po": r["_po"],
+            "programme": r["programme"],
+            "title": r["title"],
+            "unit": unit_words(r["unit"]),
+            "how": provenance_words([(y, by_year[y][1]) for y in years if y in by_year]),
+            "share": share,
+            "basis": basis_words(r["basis"], meta),
+            "ambition_id": r["ambition_id"],
+            "org_code": code,
+            "_fmt": r["_fmt"],
+            **{f"v{y}": by_year.get(y, (None, None))[0] for y in years},
+        }
+        if region_share is not None:
+            rs = last.get_column("_rs")[0] if last.height else None
+            row["rshare"] = None if share is None or not rs else share / rs
+        rows.append(row)
+    frame = pl.DataFrame(rows, infer_schema_length=None).sort("_po")
+    for key in ("share", "rshare", *(f"v{y}" for y in years)):
+        if key in frame.columns:
+            frame = frame.with_columns(pl.col(key).cast(pl.Float64))
+    org = short_name(name, code, with_code=False)
+    columns = [
+        Column("Programme", "programme"),
+        Column("Ambition", "title"),
+        *[Column(y, "v" + y, "row") for y in years],
+        Column("Unit", "unit"),
+        Column(f"How each figure was made [note {NOTE_PROVENANCE}]", "how"),
+    ]
+    if level != "england":
+        columns.append(Column(f"Share of England, {latest}", "share", "share"))
+    if region_share is not None:
+        columns.append(Column(f"Share of the region, {latest}", "rshare", "share"))
+    columns += [
+        Column(f"Basis of the share [note {NOTE_BASES}]", "basis", from_meta=True),
+        Column("Ambition ID", "ambition_id"),
+    ]
+    whose = "England's" if level == "england" else f"{org}'s"
+    return Table(
+        "Summary",
+        f"Summary: {whose} figures by financial year",
+        f"{org}'s people, pounds and staff in the Plan's order, headline asks first; "
+        f"standards are on the Standards sheet.",
+        columns,
+        frame,
+        name="summary",
+    )
+
+
+def compare_table(df: pl.DataFrame) -> Table | None:
+    """A region (or England) and each organisation one level down, side by side for the
+    headline asks, in the last year each ask has a figure."""
+    level, code, name = home(df)
+    if level not in ("england", "region"):
+        return None
+    child = LEVELS[LEVELS.index(level) + 1]
+    part = plan_order(df.filter(is_headline(), pl.col("value").is_not_null()))
+    kids = (
+        part.filter(pl.col("level") == child, pl.col("parent_code") == code)
+        .select("org_code", "org_name")
+        .unique("org_code")
+        .sort("org_code")
+    )
+    if kids.is_empty():
+        return None
+    orgs = [(code, name), *kids.rows()]
+    rows = []
+    for amb in part.filter(pl.col("org_code").is_in([c for c, _ in orgs])).partition_by("_po"):
+        year = max(amb.get_column("year").to_list())
+        at = dict(amb.filter(pl.col("year") == year).select("org_code", "value").rows())
+        r = amb.row(0, named=True)
+        rows.append(
+            {
+                "_po": r["_po"],
+                "title": r["title"],
+                "year": year,
+                "unit": unit_words(r["unit"]),
+                "ambition_id": r["ambition_id"],
+                "org_code": code,
+                "_fmt": r["_fmt"],
+                **{f"o{c}": at.get(c) for c, _ in orgs},
+            }
+        )
+    if not rows:
+        return None
+    frame = pl.DataFrame(rows, infer_schema_length=None).sort("_po")
+    frame = frame.with_columns(pl.col(f"o{c}").cast(pl.Float64) for c, _ in orgs)
+    kind = "ICBs" if child == "icb" else "regions"
+    return Table(
+        "Compare",
+        f"Headline asks: {short_name(name, code)} and its {kind} side by side",
+        f"Each {'ICB' if child == 'icb' else 'region'}'s fair share of the headline asks in "
+        f"the last year each has a figure; the {kind} add up to the first column.",
+        [
+            Column("Ambition", "title"),
+            Column("Year", "year"),
+            Column("Unit", "unit"),
+            *[Column(short_name(n, c), f"o{c}", "row") for c, n in orgs],
+            Column("Ambition ID", "ambition_id"),
+        ],
+        frame,
+        name="compare",
+    )
+
+
+# --- standards ---------------------------------------------------------------------------
+
+_WHOLE_AREA = re.compile(
+    r"^percent (?:coverage )?of (?:england|the country|country)(?: covered)?$", re.I
+)
+_SYSTEMS = re.compile(r"^percent of (?:stp/ics|ccg/icb|ccgs?\b)", re.I)
+
+
+def _level_text(value: float | None, unit: str | None, org: str) -> str:
+    """'100% of Kent and Medway's population covered', 'in place in Kent and Medway',
+    '95%', '32 days (average length of stay, at most)'."""
+    if value is None:
+        return "no national figure"
+    unit = (unit or "").strip()
+    number = f"{value:,.1f}".removesuffix(".0")
+    if _WHOLE_AREA.match(unit):
+        return f"{number}% of {org}'s population covered"
+    if _SYSTEMS.match(unit):
+        if value >= 100:
+            return f"in place in {org}"
+        return f"{number}% of systems nationally (whether {org} is one is agreed locally)"
+    if unit.lower().startswith("percent"):
+        rest = unit[len("percent") :].strip()
+        return f"{number}%" + (f" {rest}" if rest else "")
+    return f"{number} {unit}".strip()
+
+
+def _standard_row(amb: pl.DataFrame, org: str) -> dict:
+    amb = amb.sort("year")
+    r = amb.row(0, named=True)
+    known = amb.filter(pl.col("national_value").is_not_null())
+    if known.is_empty():
+        value, year = None, amb.get_column("year")[-1]
+    else:
+        value, year = known.select("national_value", "year").row(-1)
+        # The first year the final level applies, when later years only keep it.
+        for y, v in known.select("year", "national_value").rows():
+            if v == value:
+                year = y
+                break
+    trajectory = ", ".join(
+        f"{y} {v:,.1f}".removesuffix(".0") for y, v in known.select("year", "national_value").rows()
+    )
+    return {
+        "_po": r["_po"],
+        "programme": r["programme"],
+        "standard": f"{r['title']}: {_level_text(value, r['unit'], org)} by {year}",
+        "value": value,
+        "unit": unit_words(r["unit"]),
+        "year": year,
+        "trajectory": trajectory if known.height > 1 else None,
+        "category": r["category"],
+        "how": provenance_words(amb.select("year", "provenance").rows()),
+        "ambition_id": r["ambition_id"],
+        "org_code": r["org_code"],
+        "_fmt": "rate",
+    }
+
+
+def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> dict:
+    """What a targeted (count or sites) ask means for this organisation. `named`: the
+    ICBs the ask is shared among, as far as this slice of the spine shows them."""
+    amb = amb.sort("year")
+    r = amb.row(-1, named=True)
+    if r["level"] != "england":
+        meaning = (
+            f"named: {org} is one of the systems it is shared among"
+            if r["value"]
+            else f"not named: it is shared among other systems, so {org} has none"
+        )
+    elif named:
+        meaning = f"shared among the {len(named)} systems named ({', '.join(named)})"
+    else:
+        meaning = (
+            "held nationally: the Plan names no systems, so nothing is shared out"
+            + ("" if level == "england" else f" and {org} may or may not be an area chosen")
+            + f" [note {NOTE_NATIONAL_ONLY}]"
+        )
+    national = r["national_value"]
+    return {
+        "_po": r["_po"],
+        "programme": r["programme"],
+        "standard": f"{r['title']}: {_level_text(national, r['unit'], 'England')} nationally "
+        f"by {r['year']}; {meaning}",
+        "value": national,
+        "unit": unit_words(r["unit"]),
+        "year": r["year"],
+        "trajectory": None,
+        "category": r["category"],
+        "how": provenance_words(amb.select("year", "provenance").rows()),
+        "ambition_id": r["ambition_id"],
+        "org_code": r["org_code"],
+        "_fmt": "money" if r["measure"] == "funding" else "count",
+    }
+
+
+def standards_table(df: pl.DataFrame) -> Table | None:
+    """Standards that apply to this organisation (every rate and coverage ask, worded for
+    one organisation) and the targeted asks it is not given a number for."""
+    level, code, name = home(df)
+    org = short_name(name, code, with_code=False)
+    df = plan_order(df)
+    standards = df.filter(is_standard(), pl.col("org_code") == code)
+    own = df.filter(pl.col("org_code") == code, pl.col("category") == "targeted", ~is_standard())
+    national = df.filter(
+        pl.col("level") == "england",
+        pl.col("category") == "targeted",
+        ~is_standard(),
+        ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
+    )
+    rows = [_standard_row(a, org) for a in standards.partition_by("_po")]
+    named = (
+        df.filter(pl.col("level") == "icb", pl.col("value").fill_null(0) > 0)
+        .group_by("ambition_id")
+        .agg(pl.col("org_code").unique().sort())
+    )
+    named_icbs = dict(named.rows())
+    rows += [
+        _targeted_row(a, org, level, named_icbs.get(a.get_column("ambition_id")[0], []))
+        for a in [*own.partition_by("_po"), *national.partition_by("_po")]
+        if not a.is_empty()
+    ]
+    if not rows:
+        return None
+    frame = pl.DataFrame(rows, infer_schema_length=None).sort("_po")
+    frame = frame.with_columns(pl.col("value").cast(pl.Float64))
+    return Table(
+        "Standards",
+        f"Standards and targeted asks that apply to {org}",
+        f"Rates and coverage every {LEVEL_WORDS[level]} must meet, at the national level "
+        f"[note {NOTE_RATES}], and what each targeted ask means for {org}.",
+        [
+            Column("Programme", "programme"),
+            Column(f"What {org} is asked for", "standard"),
+            Column("Level (national)", "value", "row"),
+            Column("Unit", "unit"),
+            Column("By", "year"),
+            Column("National trajectory", "trajectory"),
+            Column("Category", "category"),
+            Column(f"How the figure was made [note {NOTE_PROVENANCE}]", "how"),
+            Column("Ambition ID", "ambition_id"),
+        ],
+        frame,
+        name="standards",
+    )

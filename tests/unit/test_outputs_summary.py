@@ -1,0 +1,96 @@
+"""The Summary, Compare and Standards sheets: the organisation's own figures, in order,
+worded for one organisation, and equal to the spine."""
+
+from __future__ import annotations
+
+import openpyxl
+import polars as pl
+import pytest
+from fixtures.sample import SAMPLE_META, YEARS, sample_spine
+
+from mhtool.outputs import scope as scopes
+from mhtool.outputs import write_outputs
+from mhtool.outputs.summary import (
+    basis_words,
+    compare_table,
+    provenance_words,
+    standards_table,
+    summary_table,
+)
+from mhtool.outputs.views import prepare
+
+
+@pytest.fixture(scope="module")
+def spine():
+    return sample_spine()
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory, spine):
+    out = tmp_path_factory.mktemp("books")
+    write_outputs(spine, out, SAMPLE_META, progress=False, workers=1)
+    return out
+
+
+def _rows(ws):
+    header = [c.value for c in ws[3]]
+    return header, [
+        dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=4, values_only=True)
+    ]
+
+
+def test_summary_is_the_systems_own_figures_years_right_after_the_title(books, spine):
+    header, rows = _rows(openpyxl.load_workbook(books / "systems/QA0.xlsx")["Summary"])
+    assert header[:2] == ["Programme", "Ambition"] and header[2 : 2 + len(YEARS)] == YEARS
+    own = spine.filter(pl.col("org_code") == "QA0", pl.col("kind") != "rate")
+    ids = [r["Ambition ID"] for r in rows]
+    assert sorted(ids) == sorted(own.get_column("ambition_id").unique().to_list())
+    for r in rows:
+        for y in YEARS:
+            want = own.filter(pl.col("ambition_id") == r["Ambition ID"], pl.col("year") == y)
+            assert r[y] == want.get_column("value").item(), (r["Ambition ID"], y)
+        assert r["Unit"] and r["How each figure was made [note 3]"]
+    assert "Share of the region, 2023/24" in header
+
+
+def test_summary_follows_the_plan_headline_asks_first():
+    df = prepare(sample_spine())
+    table = summary_table(scopes.rows(df, scopes.Scope("icb", "QA1")))
+    order = table.frame.get_column("programme").to_list()
+    # programmes in the order the catalogue lists them, each one block
+    assert order == sorted(order, key=order.index)
+    first = table.frame.filter(pl.col("programme") == order[0])
+    assert first.get_column("ambition_id")[0] == "A01"  # the fixed count before its £ line
+
+
+def test_region_compare_puts_its_icbs_beside_it_and_they_add_up():
+    df = prepare(sample_spine())
+    table = compare_table(scopes.rows(df, scopes.Scope("region", "Y56")))
+    icbs = [c.key for c in table.columns if c.key.startswith("oQ")]
+    assert table.columns[3].key == "oY56" and icbs
+    for r in table.frame.iter_rows(named=True):
+        assert r["oY56"] == sum(r[k] for k in icbs)
+    assert compare_table(scopes.rows(df, scopes.Scope("icb", "QA0"))) is None
+
+
+def test_standards_are_worded_for_one_organisation():
+    df = prepare(sample_spine())
+    table = standards_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
+    words = dict(zip(table.frame["ambition_id"], table.frame["standard"], strict=True))
+    assert "A04" in words  # the rate
+    assert words["A07"].endswith("may or may not be an area chosen [note 5]")  # national only
+
+
+def test_words_for_provenance_and_basis():
+    assert provenance_words([("2019/20", "inferred"), ("2020/21", "stated")]) == (
+        "2019/20 inferred; 2020/21 stated"
+    )
+    assert provenance_words([("a", "stated"), ("b", "stated")]) == "stated"
+    assert (
+        provenance_words([("a", "phased"), ("b", "phased"), ("c", "stated")])
+        == "a to b phased; c stated"
+    )
+    meta = {"bases": {"mh_need": "Mental health need"}}
+    assert basis_words("mh_need", meta) == "Mental health need"
+    assert basis_words("mh_need (targeted: QA0)", meta).startswith("Mental health need, shared")
+    assert basis_words(None, meta) == "not shared out"
