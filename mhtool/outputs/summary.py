@@ -12,6 +12,8 @@ import re
 
 import polars as pl
 
+from mhtool import vocab
+from mhtool.fields import header
 from mhtool.outputs.layout import LEVELS, short_name
 from mhtool.outputs.views import (
     NOTE_BASES,
@@ -28,9 +30,9 @@ MEASURE_ORDER = {"activity": 0, "funding": 1, "workforce": 2}
 
 
 def is_standard() -> pl.Expr:
-    """Asks every organisation must meet at the national level (a rate or a coverage
-    ask), never shared out. The one place that says which rows are standards."""
-    return pl.col("kind") == "rate"
+    """Asks every organisation must meet at the national level (a rate, a coverage ask
+    or a standard), never shared out. The one place that says which rows are standards."""
+    return pl.col("kind").is_in(vocab.CARRIED_KINDS)
 
 
 def is_headline() -> pl.Expr:
@@ -164,10 +166,10 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
             frame = frame.with_columns(pl.col(key).cast(pl.Float64))
     org = short_name(name, code, with_code=False)
     columns = [
-        Column("Programme", "programme"),
-        Column("Ambition", "title"),
+        Column(header("programme"), "programme"),
+        Column(header("title"), "title"),
         *[Column(y, "v" + y, "row") for y in years],
-        Column("Unit", "unit"),
+        Column(header("unit"), "unit"),
         Column(f"How each figure was made [note {NOTE_PROVENANCE}]", "how"),
     ]
     if level != "england":
@@ -176,7 +178,7 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
         columns.append(Column(f"Share of the region, {latest}", "rshare", "share"))
     columns += [
         Column(f"Basis of the share [note {NOTE_BASES}]", "basis", from_meta=True),
-        Column("Ambition ID", "ambition_id"),
+        Column(header("ambition_id"), "ambition_id"),
     ]
     whose = "England's" if level == "england" else f"{org}'s"
     return Table(
@@ -235,11 +237,11 @@ def compare_table(df: pl.DataFrame) -> Table | None:
         f"Each {'ICB' if child == 'icb' else 'region'}'s fair share of the headline asks in "
         f"the last year each has a figure; the {kind} add up to the first column.",
         [
-            Column("Ambition", "title"),
+            Column(header("title"), "title"),
             Column("Year", "year"),
-            Column("Unit", "unit"),
+            Column(header("unit"), "unit"),
             *[Column(short_name(n, c), f"o{c}", "row") for c, n in orgs],
-            Column("Ambition ID", "ambition_id"),
+            Column(header("ambition_id"), "ambition_id"),
         ],
         frame,
         name="compare",
@@ -378,15 +380,15 @@ def standards_table(df: pl.DataFrame) -> Table | None:
         f"Rates and coverage every {LEVEL_WORDS[level]} must meet, at the national level "
         f"[note {NOTE_RATES}], and what each targeted ask means for {org}.",
         [
-            Column("Programme", "programme"),
+            Column(header("programme"), "programme"),
             Column(f"What {org} is asked for", "standard"),
             Column("Level (national)", "value", "row"),
-            Column("Unit", "unit"),
+            Column(header("unit"), "unit"),
             Column("By", "year"),
             Column("National trajectory", "trajectory"),
-            Column("Category", "category"),
+            Column(header("category"), "category"),
             Column(f"How the figure was made [note {NOTE_PROVENANCE}]", "how"),
-            Column("Ambition ID", "ambition_id"),
+            Column(header("ambition_id"), "ambition_id"),
         ],
         frame,
         name="standards",
