@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mhtool.run.paths import default_raw_dir, reference_data_dir
+from mhtool.run.paths import default_raw_dir, reference_data_dir, writable_reference_data
 
 
 @click.group("refdata")
@@ -28,8 +28,8 @@ def refdata() -> None:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Reference data folder to (re)write [default: the project's "
-    "reference_data/, or $MHTOOL_REFERENCE_DATA].",
+    help="Reference data folder to (re)write [default: $MHTOOL_REFERENCE_DATA, else the "
+    "checkout's reference_data/; an installed package needs --out].",
 )
 def build_cmd(raw_dir: Path | None, out_dir: Path | None) -> None:
     """Rebuild the reference tables from the raw files, all or nothing.
@@ -48,7 +48,7 @@ def build_cmd(raw_dir: Path | None, out_dir: Path | None) -> None:
     from mhtool.refdata.store import clear_cache
 
     raw_dir = raw_dir or default_raw_dir()
-    out_dir = out_dir or reference_data_dir()
+    out_dir = writable_reference_data(out_dir)
     start = time.perf_counter()
     tables = build(raw_dir, out_dir, progress=lambda s: click.echo(f"  {s}"))
     clear_cache()

@@ -1,7 +1,7 @@
 """What a run used and wrote, with hashes, so a run can be reproduced and verified later.
 
 manifest.json holds no clock time and no output-folder path, so identical runs give
-identical manifests. It lists every file of the run folder except itself, run.log (which
+identical manifests; it records the Python and library versions the run used. It lists every file of the run folder except itself, run.log (which
 carries timings) and dotfiles kept from the folder's past (.gitkeep).
 """
 
@@ -16,7 +16,8 @@ from pathlib import Path
 from mhtool import __version__
 from mhtool.errors import InputError
 from mhtool.run.log import LOG_FILE
-from mhtool.run.paths import PROJECT_ROOT
+from mhtool.run.paths import source_checkout
+from mhtool.run.versions import environment
 
 MANIFEST = "manifest.json"
 UNHASHED = (MANIFEST, LOG_FILE)
@@ -33,10 +34,13 @@ def sha256(path: Path) -> str:
 def git_commit() -> str | None:
     """The project's commit when run from a checkout, with "-dirty" when the code differs
     from it (outputs/ ignored); None when installed elsewhere."""
+    root = source_checkout()
+    if root is None:
+        return None
 
     def git(*args: str) -> str:
         return subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), *args],
+            ["git", "-C", str(root), *args],
             capture_output=True,
             text=True,
             timeout=5,
@@ -82,6 +86,7 @@ def write_manifest(
         "tool": "mhtool",
         "version": __version__,
         "git_commit": git_commit(),
+        "environment": environment(),
         "settings": settings,
         "inputs": inputs,
         **(extra or {}),

@@ -31,10 +31,17 @@ from mhtool.run.log import (
     stage,
 )
 from mhtool.run.manifest import MANIFEST, file_hashes, sha256, write_manifest
-from mhtool.run.paths import PROJECT_ROOT, default_output_dir, default_raw_dir, reference_data_dir
+from mhtool.run.paths import (
+    REFDATA_ENV,
+    default_output_dir,
+    default_raw_dir,
+    is_shipped_package_data,
+    reference_data_dir,
+    shipped_reference_data,
+    shown,
+)
 from mhtool.run.place import check_out_place
 
-REFDATA_ENV = "MHTOOL_REFERENCE_DATA"
 SEEDED = ("catalogues", "bases.toml")  # hand-written files a fresh reference folder needs
 
 
@@ -97,10 +104,7 @@ class ChecksFailed(Exception):
 
 
 def _shown(v):
-    if isinstance(v, Path):
-        p = v.resolve()
-        return p.relative_to(PROJECT_ROOT).as_posix() if p.is_relative_to(PROJECT_ROOT) else str(p)
-    return v
+    return shown(v) if isinstance(v, Path) else v
 
 
 def execute(cfg: RunConfig, opts: Options) -> Result:
@@ -153,6 +157,13 @@ def _reference_data(cfg: RunConfig) -> Iterator[Path]:
     store.clear_cache()
     try:
         if cfg.rebuild_reference_data:
+            if is_shipped_package_data(folder):
+                raise InputError(
+                    "the installed package's reference data is read-only: set "
+                    "reference_data (or --reference-data) to a folder of your own to rebuild into",
+                    file=str(folder),
+                    field="reference_data",
+                )
             with stage("refdata"):
                 _rebuild(Path(cfg.raw or default_raw_dir()), folder)
                 store.clear_cache()
@@ -175,7 +186,7 @@ def _rebuild(raw: Path, folder: Path) -> None:
 
     if not raw.is_dir():
         raise InputError("raw data folder not found", file=str(raw), field="raw")
-    shipped = PROJECT_ROOT / "reference_data"
+    shipped = shipped_reference_data()
     for name in SEEDED:  # a fresh folder gets the shipped catalogues and bases
         src, dst = shipped / name, folder / name
         if src.exists() and not dst.exists() and src.resolve() != dst.resolve():
