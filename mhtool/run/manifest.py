@@ -1,8 +1,9 @@
 """What a run used and wrote, with hashes, so a run can be reproduced and verified later.
 
 manifest.json holds no clock time and no output-folder path, so identical runs give
-identical manifests; it records the Python and library versions the run used. It lists every file of the run folder except itself, run.log (which
-carries timings) and dotfiles kept from the folder's past (.gitkeep).
+identical manifests; it records the Python and library versions the run used. It lists
+every file of the run folder except itself, run.log (which carries timings) and dotfiles
+kept from the folder's past (.gitkeep).
 """
 
 from __future__ import annotations
