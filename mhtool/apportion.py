@@ -517,14 +517,37 @@ class Basis:
                 f"{_name(self.tree.levels[-1])} weight is zero ({len(self.tree.leaves)} "
                 f"{_name(self.tree.levels[-1])}s)"
             )
-        usable = self._estimate[0] and max(ts, default=0) < _FLOAT_T
-        if not usable and max(ts, default=0) >= 2**63:
+        if max(ts, default=0) >= 2**63:
             raise ValueError(f"total {max(ts)} is too large (at most 2**63 - 1 units)")
-        units = [np.array(ts, dtype=np.int64).reshape(len(ts), 1)]
-        for k in range(1, len(self.tree.levels)):
+        return self.split_below(0, np.array(ts, dtype=np.int64).reshape(len(ts), 1))
+
+    def split_below(self, level: int, units: np.ndarray) -> list[np.ndarray]:
+        """Given whole units of every node of `level` (int64, shape (m, nodes)), round them
+        down through every level below; returns the units of `level` and each level below.
+
+        This is how places are split from their parents' already rounded figures, which
+        therefore do not change. Raises ValueError for a node with units but no weight.
+        """
+        units = np.asarray(units, dtype=np.int64)
+        if (units < 0).any():
+            raise ValueError("units must not be negative")
+        weights = self.weight[level]
+        empty = [
+            self.tree.codes[level][j]
+            for j in np.flatnonzero(units.any(axis=0)).tolist()
+            if weights[j] == 0 and level + 1 < len(self.tree.levels)
+        ]
+        if empty:
+            raise ValueError(
+                f"cannot split the units of {_name(self.tree.levels[level])} "
+                f"{_preview(empty)}: every weight below it is zero"
+            )
+        usable = self._estimate[0] and (units.max(initial=0) < _FLOAT_T)
+        out = [units]
+        for k in range(level + 1, len(self.tree.levels)):
             step = self._level_estimated if usable else self._level_exact
-            units.append(step(k, units[-1]))
-        return units
+            out.append(step(k, out[-1]))
+        return out
 
     # -- one level ------------------------------------------------------------------------
 

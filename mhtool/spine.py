@@ -84,10 +84,13 @@ class _WeightCache:
         self.catalogue, self.geography, self.population_year = catalogue, geography, population_year
         self._cache: dict[str, dict[str, float]] = {}
 
+    def users(self, name: str) -> list[str]:
+        return [a.id for a in self.catalogue.ambitions if a.basis == name]
+
     def __call__(self, name: str) -> dict[str, float]:
         if name not in self._cache:
             spec = self.catalogue.bases.get(name)
-            users = [a.id for a in self.catalogue.ambitions if a.basis == name]
+            users = self.users(name)
             if spec is None:
                 raise InputError(
                     f"unknown basis {name!r}",
@@ -135,7 +138,10 @@ class _Bases:
     """The hierarchy of a geography as an apportionment tree, and each basis's exact weights
     on it (once per basis and set of targeted systems), shared by every ambition and year."""
 
-    def __init__(self, tree: pl.DataFrame, weight_of: Callable[[str], dict[str, float]]):
+    def __init__(self, tree: pl.DataFrame, weight_of: _WeightCache, places=None):
+        self.places = places
+        self._place_cache: dict = {}
+        self._practice: dict = {}
         self.icb_of = dict(zip(tree["subicb_code"], tree["icb_code"], strict=True))
         self.tree = apportion.Tree.from_paths(
             apportion.LEVELS,
@@ -154,6 +160,28 @@ class _Bases:
             self._cache[key] = self.tree.weigh(w)
         return self._cache[key]
 
+    def place(self, name: str, targets: tuple[str, ...]):
+        """The basis's practice-level equivalent on the run's places (mhtool.places)."""
+        from mhtool import places as pl_places
+
+        key = (name, tuple(sorted(targets)))
+        if key not in self._place_cache:
+            wc = self.weight_of
+            if name not in self._practice:
+                self._practice[name] = pl_places.practice_weights(
+                    name,
+                    wc.catalogue.bases[name],
+                    geography=wc.geography,
+                    population_year=wc.population_year,
+                    users=wc.users(name),
+                    where=str(wc.catalogue.path),
+                )
+            w, how = self._practice[name]
+            self._place_cache[key] = pl_places.place_basis(
+                self.places, w, self(name, targets), how, set(targets) if targets else None
+            )
+        return self._place_cache[key]
+
 
 def _units_to_values(units: np.ndarray, step: Fraction) -> np.ndarray:
     """Whole units back to values (int x step, correctly rounded like from_units)."""
@@ -161,8 +189,26 @@ def _units_to_values(units: np.ndarray, step: Fraction) -> np.ndarray:
     return scaled if step.denominator == 1 else scaled / step.denominator
 
 
-def _split_frame(amb: Ambition, years: list, basis: apportion.Basis) -> pl.DataFrame:
-    """Every year of one counted ambition split down the tree at once, as facts rows."""
+def _level_frame(amb, years, level, codes, units, shares, step) -> pl.DataFrame:
+    n, m = len(codes), len(years)
+    return pl.DataFrame(
+        {
+            "year": np.repeat([yv.year for yv in years], n),
+            "national_value": np.repeat([float(yv.value) for yv in years], n),
+            "provenance": np.repeat([yv.provenance for yv in years], n),
+            "level": [level] * (n * m),
+            "org_code": list(codes) * m,
+            "value": _units_to_values(units, step).ravel(),
+            "share": np.tile(shares, m),
+            "ambition_id": [amb.id] * (n * m),
+        },
+        schema=FACTS,
+    )
+
+
+def _split_frame(amb: Ambition, years: list, basis: apportion.Basis, place=None) -> pl.DataFrame:
+    """Every year of one counted ambition split down the tree at once, as facts rows
+    (and, with `place` = (Places, PlaceBasis), on to the places from their parents)."""
     step = apportion.STEPS[amb.measure]
     units = []
     for yv in years:
@@ -185,24 +231,25 @@ def _split_frame(amb: Ambition, years: list, basis: apportion.Basis) -> pl.DataF
                     field="values",
                 ) from None
         raise
-    tree, m = basis.tree, len(years)
-    frames = []
-    for k, level in enumerate(tree.levels):
-        n = len(tree.codes[k])
+    tree = basis.tree
+    frames = [
+        _level_frame(amb, years, level, tree.codes[k], split[k], basis.share[k], step)
+        for k, level in enumerate(tree.levels)
+    ]
+    if place is not None:
+        from mhtool import places as pl_places
+
+        places, pb = place
+        try:
+            units = pl_places.split_places(places, pb, split, basis)
+        except ValueError as exc:
+            raise InputError(
+                f"cannot split {amb.basis!r} to places: {exc} (place weights: {pb.how})",
+                row=amb.id,
+                field="basis",
+            ) from None
         frames.append(
-            pl.DataFrame(
-                {
-                    "year": np.repeat([yv.year for yv in years], n),
-                    "national_value": np.repeat([float(yv.value) for yv in years], n),
-                    "provenance": np.repeat([yv.provenance for yv in years], n),
-                    "level": [level] * (n * m),
-                    "org_code": list(tree.codes[k]) * m,
-                    "value": _units_to_values(split[k], step).ravel(),
-                    "share": np.tile(basis.share[k], m),
-                    "ambition_id": [amb.id] * (n * m),
-                },
-                schema=FACTS,
-            )
+            _level_frame(amb, years, vocab.PLACE, pb.basis.tree.leaves, units, pb.share, step)
         )
     return pl.concat(frames)
 
@@ -229,7 +276,10 @@ def _ambition_facts(
     if not years:
         return []
     if not national_only and not carried:
-        return [_split_frame(amb, years, basis_of(amb.basis, amb.targets))]
+        place = None
+        if basis_of.places is not None:
+            place = (basis_of.places, basis_of.place(amb.basis, amb.targets))
+        return [_split_frame(amb, years, basis_of(amb.basis, amb.targets), place)]
     rows: list[dict] = []
     for yv in years:
         base = {"year": yv.year, "national_value": yv.value, "provenance": yv.provenance}
@@ -363,11 +413,16 @@ def build_spine(
     geography: str = "2022",
     population_year: int = 2020,
     progress: Callable[[Ambition], None] | None = None,
+    places=None,
 ) -> pl.DataFrame:
-    """Apportion every ambition of the catalogue to every organisation of ``geography``."""
+    """Apportion every ambition of the catalogue to every organisation of ``geography``
+    (and to `places`, a mhtool.places.Places, when given: the level below, from each
+    place's parent, which is therefore unchanged)."""
     orgs = organisations(geography)
+    if places is not None:
+        orgs = pl.concat([orgs, places.org_rows().select(orgs.columns)])
     tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
-    basis_of = _Bases(tree, _WeightCache(catalogue, geography, population_year))
+    basis_of = _Bases(tree, _WeightCache(catalogue, geography, population_year), places)
     frames: list[pl.DataFrame] = []
     for amb in catalogue.ambitions:
         frames += _ambition_facts(amb, orgs, tree, basis_of)
@@ -403,13 +458,38 @@ def build_spine(
             for i, a in enumerate(catalogue.ambitions)
         ]
     )
+    if places is not None:
+        meta = meta.join(_place_basis_labels(basis_of), on="ambition_id", how="left")
+        facts = facts.join(meta.select("ambition_id", "_place_how"), on="ambition_id", how="left")
     spine = (
-        facts.join(meta, on="ambition_id", how="left")
+        facts.join(meta.drop("_place_how", strict=False), on="ambition_id", how="left")
+        .with_columns(
+            pl.when(
+                pl.col("level") == vocab.PLACE,
+                pl.col("_place_how").is_not_null(),
+                pl.col("split_method").is_in([vocab.BY_BASIS, vocab.TARGETED]),
+            )
+            .then(pl.col("basis") + "; places by " + pl.col("_place_how"))
+            .otherwise("basis")
+            .alias("basis")
+            if places is not None
+            else pl.col("basis")
+        )
         .join(orgs, on=["level", "org_code"], how="left")
         .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_lvl"))
         .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code", nulls_last=False)
     )
     return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+
+
+def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
+    """ambition_id -> how its places were weighted (the practice-level equivalent used)."""
+    rows = []
+    for amb in basis_of.weight_of.catalogue.ambitions:
+        key = (amb.basis, tuple(sorted(amb.targets)))
+        if key in basis_of._place_cache:
+            rows.append({"ambition_id": amb.id, "_place_how": basis_of._place_cache[key].how})
+    return pl.DataFrame(rows, schema={"ambition_id": pl.String, "_place_how": pl.String})
 
 
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:

@@ -7,7 +7,8 @@ workbooks, `mhtool check` and the docs. Stable names (import them, never respell
 - England: ``ENGLAND_CODE`` ("ENG"), ``ENGLAND_ONS`` ("E92000001"), ``ENGLAND_NAME``,
   ``ENGLAND`` (the three as an organisation row).
 - Levels: ``LEVELS`` (top first), ``LEVEL_ORDER`` (level -> rank), ``LEVEL_NAMES``
-  (level -> the name shown to readers).
+  (level -> the name shown to readers), ``PLACE`` (the optional level below sub-ICB) and
+  ``PLACE_KINDS``.
 - Ambitions: ``CATEGORIES``, ``KINDS``, ``CARRIED_KINDS`` (kinds every organisation carries
   unchanged), ``MEASURES``, ``STEPS`` (rounding step per measure).
 - Provenance: ``PROVENANCE`` (word -> Provenance(word, meaning, marker)), ``DECLARED``,
@@ -35,12 +36,19 @@ ENGLAND = {"org_code": ENGLAND_CODE, "ons_code": ENGLAND_ONS, "org_name": ENGLAN
 #: Organisation levels, top first: figures are split down this chain.
 LEVELS: tuple[str, ...] = ("england", "region", "icb", "subicb")
 LEVEL_ORDER: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
+#: The level below sub-ICB a run with places adds (`mhtool run --places`): groups of GP
+#: practices under their sub-ICB, or under their ICB when a user's places cross sub-ICBs.
+PLACE = "place"
+#: Built-in kinds of place; a user's own CSV is kind `user`.
+PLACE_KINDS: tuple[str, ...] = ("pcn", "la", "practice")
+LEVEL_ORDER[PLACE] = len(LEVELS)
 #: What a reader calls each level.
 LEVEL_NAMES: dict[str, str] = {
     "england": "England",
     "region": "Region",
     "icb": "ICB",
     "subicb": "Sub-ICB location",
+    PLACE: "Place",
 }
 
 # ------------------------------------------------------------------ ambitions

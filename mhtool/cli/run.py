@@ -80,6 +80,20 @@ def run_options(defaults: bool):
             default=default("planning_subicb"),
             help="Add sub-ICB rows to the planning export (default: ICB rows only).",
         ),
+        click.option(
+            "--places",
+            metavar="KIND|FILE",
+            help="Also split every figure below sub-ICB to places: pcn, la, practice, or a "
+            "CSV of practice_code,place_code,place_name (geographies 2022 and 2026).",
+        ),
+        click.option(
+            "--unallocated",
+            type=click.Choice(["place", "stop"]),
+            default=default("unallocated"),
+            show_default=defaults,
+            help="Practices of a covered ICB in none of your places: an 'unallocated' place, "
+            "or stop the run.",
+        ),
         click.option("--region", help="Only this region's workbooks, e.g. Y63."),
         click.option("--system", help="Only this ICB's workbooks, e.g. QHM."),
     ]
@@ -122,6 +136,7 @@ def run(**kw):
       mhtool run                                  # shipped defaults, into outputs/
       mhtool run --geography 2026 --out out2026   # the 36-ICB geography
       mhtool run --region Y63                     # one region's workbooks only
+      mhtool run --places pcn                     # and every PCN's share, places/<ICB>.csv
     """
     cfg = RunConfig(**kw)
     result = execute_or_exit(cfg, Options(command=_command_line(), progress=progress_wanted()))

@@ -35,6 +35,7 @@ import openpyxl
 import polars as pl
 from openpyxl.utils import get_column_letter
 
+from mhtool import vocab
 from mhtool.errors import InputError
 from mhtool.outputs import planning, planning_refs, profile
 from mhtool.outputs import scope as scopes
@@ -72,14 +73,20 @@ class Report:
     csvs: int
     spine_rows: int
     manifest: bool = False  # whether the files were held to a manifest.json
+    place_rows: int = 0  # spine rows at the place level (runs with --places)
 
     @property
     def summary(self) -> str:
         files = "; every file is listed in manifest.json" if self.manifest else ""
+        places = (
+            f"; {self.place_rows:,} place rows sum to their parents and match places/*.csv"
+            if self.place_rows
+            else ""
+        )
         return (
             f"OK: {self.workbooks} workbooks and {self.csvs} planning CSV files match the "
             f"spine ({self.spine_rows:,} rows); every level sums to its parent; layout "
-            f"rules hold{files}."
+            f"rules hold{files}{places}."
         )
 
 
@@ -98,13 +105,19 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
     """Each parent's figure equals the sum of its children's, per ambition and year."""
     df = additive(spine)
     problems = []
-    for child, parent in (("subicb", "icb"), ("icb", "region"), ("region", "england")):
+    steps = [
+        ("subicb", ["icb"]),
+        ("icb", ["region"]),
+        ("region", ["england"]),
+        (vocab.PLACE, ["subicb", "icb"]),  # a place sits under its sub-ICB or its ICB
+    ]
+    for child, parent in steps:
         sums = (
             df.filter(pl.col("level") == child)
             .group_by("parent_code", "ambition_id", "year")
             .agg(pl.col("value").sum().alias("children"), pl.len().alias("n"))
         )
-        parents = df.filter(pl.col("level") == parent).select(
+        parents = df.filter(pl.col("level").is_in(parent)).select(
             pl.col("org_code").alias("parent_code"), "ambition_id", "year", "value"
         )
         joined = sums.join(parents, on=["parent_code", "ambition_id", "year"], how="left")
@@ -124,6 +137,44 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
                     f"has {_num(r['value'])}"
                 )
     return problems
+
+
+def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
+    """places/<ICB>.csv holds exactly the spine's place rows of that ICB, and a spine with
+    places has those files (sums are checked with the other levels in check_sums)."""
+    from mhtool.outputs.places import DIR, MAP_FILE, place_table
+
+    want = place_table(spine)
+    folder = out_dir / DIR
+    files = sorted(p for p in folder.glob("*.csv") if p.name != MAP_FILE) if folder.is_dir() else []
+    problems = []
+    have = {p.stem for p in files}
+    need = set(want["icb_code"].unique().to_list())
+    for icb in sorted(need - have):
+        problems.append(f"{DIR}/{icb}.csv: missing, but the spine has places in ICB {icb}")
+    for icb in sorted(have - need):
+        problems.append(f"{DIR}/{icb}.csv: the spine has no places in ICB {icb}")
+    for p in files:
+        if p.stem not in need:
+            continue
+        got = pl.read_csv(p, schema_overrides=dict(want.schema), infer_schema=False)
+        exp = want.filter(pl.col("icb_code") == p.stem)
+        key = ["ambition_id", "year", "place_code"]
+        got = got.with_columns(pl.col("place_code").str.strip_prefix("'"))
+        j = exp.join(got, on=key, how="full", suffix="_file")
+        bad = j.filter(
+            pl.col("place_code").is_null()
+            | pl.col("place_code_file").is_null()
+            | ((pl.col("value") - pl.col("value_file")).abs() > TOLERANCE)
+        )
+        if bad.height:
+            r = bad.row(0, named=True)
+            problems.append(
+                f"{DIR}/{p.name}: {bad.height} row(s) differ from the spine, e.g. "
+                f"{r['ambition_id'] or r['ambition_id_file']} {r['year'] or r['year_file']} "
+                f"{r['place_code'] or r['place_code_file']}"
+            )
+    return _capped(problems, "places")
 
 
 def _num(x: float) -> str:
@@ -612,8 +663,11 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
     against the Parquet spine, the spine's sums, then each workbook and planning CSV."""
     out_dir = Path(out_dir)
     spine = read_spine(out_dir)
-    prepared = prepare(spine)
     problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
+    problems += check_places(out_dir, spine)
+    rows, places = spine.height, spine.filter(pl.col("level") == vocab.PLACE).height
+    spine = spine.filter(pl.col("level") != vocab.PLACE)  # workbooks show the levels above
+    prepared = prepare(spine)
     books = sorted(
         p
         for p in out_dir.rglob("*.xlsx")
@@ -636,4 +690,4 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
     problems += planning_problems
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
-    return Report(problems, len(books), csvs, spine.height, (out_dir / MANIFEST_FILE).is_file())
+    return Report(problems, len(books), csvs, rows, (out_dir / MANIFEST_FILE).is_file(), places)

@@ -18,11 +18,19 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool.refdata import geography, need, population, qof
+from mhtool.refdata import geography, need, places, population, qof
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
 
-OWNED = ["geography", "population", "need", "registers", "SOURCES.md", "sources.json"]
+OWNED = [
+    "geography",
+    "population",
+    "need",
+    "registers",
+    "places",
+    "SOURCES.md",
+    "sources.json",
+]
 FLOAT_DECIMALS = 4
 
 
@@ -159,7 +167,60 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
         )
     )
     progress(f"QOF SMI registers: {smi.height} rows; by sub-ICB {smi_sub.height} rows")
+    tables += _place_tables(raw, geo)
+    progress(
+        "practice-level tables for places: "
+        + ", ".join(f"{t.path} {t.df.height} rows" for t in tables if t.path.startswith("places/"))
+    )
     return tables
+
+
+def _place_tables(raw: RawDir, geo) -> list[Table]:
+    """The practice-level tables that split a system's figures to its places."""
+    pr = places.practices(raw, geo)
+    counts = {
+        g: {
+            "practices": d.height,
+            "pcns": d["pcn_code"].n_unique(),
+            "lads": d["lad_code"].n_unique(),
+            "subicbs": d["subicb_code"].n_unique(),
+        }
+        for (g,), d in sorted(pr.group_by("geography"), key=lambda x: x[0])
+    }
+    pn = places.practice_need(raw)
+    ps = places.practice_smi(raw)
+    pcn = places.pcn_registered(raw)
+    ages = [c for c in pcn.columns if c.startswith("age_")]
+    return [
+        Table(
+            "places/practices.csv",
+            pr,
+            sorted({geography.ALLOC22, geography.PRAC_MAP26, places.NEED26}),
+            counts,
+        ),
+        Table(
+            "places/practice_need.csv",
+            pn,
+            sorted(y[0] for y in need.YEARS.values()),
+            _totals(pn, ["allocation_year"], need.WEIGHTS),
+        ),
+        Table(
+            "places/practice_smi.csv",
+            ps,
+            sorted({f for y in qof.YEARS.values() for f in (y[0], y[3])}),
+            _totals(ps, ["qof_year"], ["register"]),
+        ),
+        Table(
+            "places/pcn_registered.csv",
+            pcn,
+            [places.GP_REG],
+            {
+                sex: {"patients": int(d.select(pl.sum_horizontal(ages)).to_series().sum())}
+                for (sex,), d in sorted(pcn.group_by("sex"), key=lambda x: x[0])
+            }
+            | {"pcns": {"count": pcn["pcn_code"].n_unique()}},
+        ),
+    ]
 
 
 def write_csv(df: pl.DataFrame, path: Path) -> None:

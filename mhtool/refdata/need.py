@@ -70,25 +70,31 @@ def routes(geography: str, maps: dict[str, pl.DataFrame], geo: Geographies) -> l
     ]
 
 
+def read_year(raw: RawDir, year: str) -> pl.DataFrame:
+    """One allocation year's practices: practice, icb, lad, population, mh_wp, mat_wp."""
+    rel, pop, icb, lad, _ = YEARS[year]
+    return read_csv(
+        raw,
+        rel,
+        {
+            "practice": "Practice_Code",
+            "icb": icb,
+            "lad": lad,
+            "population": pop,
+            "mh_wp": "MH WP",
+            "mat_wp": "Mat WP",
+        },
+        floats=WEIGHTS,
+        key=["practice"],
+        blank_as_zero=["mh_wp", "mat_wp"],
+    )
+
+
 def need_weighted(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict]:
     maps = practice_maps(raw)
     frames, ledger = [], {}
-    for year, (rel, pop, icb, lad, total) in YEARS.items():
-        df = read_csv(
-            raw,
-            rel,
-            {
-                "practice": "Practice_Code",
-                "icb": icb,
-                "lad": lad,
-                "population": pop,
-                "mh_wp": "MH WP",
-                "mat_wp": "Mat WP",
-            },
-            floats=WEIGHTS,
-            key=["practice"],
-            blank_as_zero=["mh_wp", "mat_wp"],
-        )
+    for year, (rel, pop, _, _, total) in YEARS.items():
+        df = read_year(raw, year)
         # 2022/23 has 17 blank Mat WP; the column still reconciles, so blank means zero.
         ledger[f"{year} blank weights read as zero"] = {
             w: raw.read[rel][f"blank_{w}"] for w in ("mh_wp", "mat_wp")

@@ -147,6 +147,27 @@ WHAT = {
     "practice must be placed or the build stops. Counts per route are in sources.json. "
     "The 2023/24 and 2024/25 "
     "population column is headed `pop 2022/23` but holds that year's population.",
+    "places/practices.csv": (
+        "Every GP practice once per geography with its sub-ICB, primary care network (PCN) "
+        "and local authority district: geography 2022 from the 2022/23 allocation file "
+        "(LOC22, PCN_Code, LAD21), geography 2026 from the Aug 2026 practice map (sub-ICB, "
+        "PCN) with the LAD of the 2026/27 allocation file. `pcn_2026` and `patients_2026` "
+        "(registered patients as projected in the 2026/27 file) share a PCN's age profile out to its practices. "
+        "Used only by runs with places."
+    ),
+    "places/practice_need.csv": (
+        "NHS England need-weighted populations by practice for every allocation year (each "
+        "year's own practices; the sub-ICB table is these rows placed and summed)."
+    ),
+    "places/practice_smi.csv": (
+        "QOF SMI register (group MH) by practice, 2018/19–2020/21 (blank = 0)."
+    ),
+    "places/pcn_registered.csv": (
+        "Registered patients by PCN, sex and single year of age (age_95 = 95+), extract "
+        "1 Aug 2026: the finest level NHS Digital publishes by age. Wide (one row per PCN "
+        "and sex) to stay small; ages add up to each PCN's ALL row and PCNs to England's "
+        "total."
+    ),
     "registers/qof_smi.csv": "QOF SMI register (group MH) and list size rolled up by CCG/STP/region through each "
     "year's own practice map, plus an England row. 2018/19 STPs carry their ONS code as "
     "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0.",

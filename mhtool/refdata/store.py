@@ -27,6 +27,7 @@ _SCHEMA = {
     "population_mid2020": pl.Int64,
     "mh_wp": pl.Float64,
     "mat_wp": pl.Float64,
+    "patients_2026": pl.Float64,
 }
 
 
@@ -38,8 +39,10 @@ def _table(rel: str, root: str) -> pl.DataFrame:
     try:
         head = pl.read_csv(path, n_rows=0).columns
         overrides = {c: _SCHEMA.get(c, pl.String) for c in head}
-        if rel == "need/need_weighted.csv":
+        if rel in ("need/need_weighted.csv", "places/practice_need.csv"):
             overrides["population"] = pl.Float64
+        if rel == "places/pcn_registered.csv":
+            overrides |= {c: pl.Int64 for c in head if c.startswith("age_")}
         return pl.read_csv(path, schema_overrides=overrides)
     except pl.exceptions.PolarsError as exc:
         # a hand-edited or damaged table: say which, and how to get a good one back
@@ -131,6 +134,36 @@ def smi_register(qof_year: str, geography: str) -> pl.DataFrame:
 def smi_rollup(qof_year: str) -> pl.DataFrame:
     """SMI register by CCG/STP/region/England through the year's own practice map."""
     return _pick(table("registers/qof_smi.csv"), "SMI roll-up", qof_year=qof_year)
+
+
+def place_geographies() -> list[str]:
+    """Geographies with a practice map, so runs with places (practice-level tables)."""
+    return sorted(table("places/practices.csv")["geography"].unique().to_list())
+
+
+def practices(geography: str) -> pl.DataFrame:
+    """Every practice of a geography: practice_code, practice_name, subicb_code, pcn_code,
+    pcn_name, lad_code, lad_name, pcn_2026, patients_2026."""
+    return _pick(table("places/practices.csv"), "practice map", geography=str(geography))
+
+
+def practice_need(allocation_year: str) -> pl.DataFrame:
+    """practice_code, population, mh_wp, mat_wp of one allocation year's practices."""
+    return _pick(
+        table("places/practice_need.csv"),
+        "practice need-weighted population",
+        allocation_year=str(allocation_year),
+    )
+
+
+def practice_smi(qof_year: str) -> pl.DataFrame:
+    """practice_code, register: the QOF SMI register of one year's practices."""
+    return _pick(table("places/practice_smi.csv"), "practice SMI register", qof_year=str(qof_year))
+
+
+def pcn_registered() -> pl.DataFrame:
+    """pcn_code, sex, age_0 … age_95: GP-registered patients by PCN (Aug 2026)."""
+    return table("places/pcn_registered.csv").drop("extract_date")
 
 
 def sources() -> dict:

@@ -62,6 +62,8 @@ class RunConfig:
     reference_data: Path | None = None
     raw: Path | None = None
     rebuild_reference_data: bool = False
+    places: str | None = None  # pcn, la, practice or a CSV file (mhtool.places)
+    unallocated: str = "place"  # a user's left-out practices: an unallocated place, or stop
 
     @classmethod
     def keys(cls) -> list[str]:
@@ -210,11 +212,32 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         from mhtool.spine import organisations
 
         plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
+        places = None
+        if cfg.places:
+            from mhtool import places as place_maps
+
+            places = place_maps.load(cfg.places, cfg.geography, cfg.unallocated)
+            for note in places.notes:
+                LOG.info("%s", note)
     with stage("spine"):
-        spine = build_spine(catalogue, geography=cfg.geography, population_year=cfg.population_year)
+        spine = build_spine(
+            catalogue,
+            geography=cfg.geography,
+            population_year=cfg.population_year,
+            places=places,
+        )
     with stage("outputs"):
         write_spine(spine, staging)
-        _write_outputs(spine, staging, cfg, catalogue, opts)
+        if places is not None:
+            import polars as pl
+
+            from mhtool.outputs.places import write_places
+
+            write_places(spine, staging, places.practices)
+            spine_above = spine.filter(pl.col("level") != vocab.PLACE)
+        else:
+            spine_above = spine
+        _write_outputs(spine_above, staging, cfg, catalogue, opts)
     changes, extra = None, {"catalogue_sha256": catalogue.sha256}
     if opts.compare:
         with stage("compare"):
@@ -321,6 +344,8 @@ def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
     inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in chain(catalogue.path)}
     if cfg.values:
         inputs["values"] = sha256(Path(cfg.values))
+    if cfg.places and Path(cfg.places).is_file():
+        inputs["places"] = sha256(Path(cfg.places))
     inputs |= {
         f"reference_data/{k}": v
         for k, v in file_hashes([p for p in ref.rglob("*") if p.is_file()], ref).items()
