@@ -43,7 +43,8 @@ _FIELDS = (
     Field(
         "level",
         pl.String,
-        f"Organisation level: {_words(vocab.LEVELS)}.",
+        f"Organisation level: {_words((*vocab.LEVELS, vocab.PLACE))} (places only in runs "
+        "with `--places`).",
         "Organisation level",
     ),
     Field(
@@ -57,7 +58,8 @@ _FIELDS = (
     Field(
         "parent_code",
         pl.String,
-        "Code of the organisation one level up (empty for England).",
+        "Code of the organisation one level up (empty for England); a place's is its "
+        "sub-ICB, or its ICB where the user's places of that ICB cross sub-ICBs.",
         "Parent code",
     ),
     Field("region_code", pl.String, "Code of the region the organisation is in.", "Region code"),
