@@ -101,6 +101,14 @@ _FIELDS = (
         "Value",
         "unit",
     ),
+    Field(
+        "value_high",
+        pl.Float64,
+        "The upper end where the source gives a range ('between a fifth and a quarter': "
+        "value 20, value_high 25); empty otherwise. Only lines that are not split carry one.",
+        "Value (upper end)",
+        "unit",
+    ),
     Field("national_value", pl.Float64, "England's figure that year.", "England", "unit"),
     Field(
         "share",

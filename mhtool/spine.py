@@ -17,6 +17,7 @@ import polars as pl
 
 from mhtool import apportion, bases, fields, vocab
 from mhtool.catalogue.load import Ambition, Catalogue
+from mhtool.catalogue.rules import national_in
 from mhtool.errors import InputError
 from mhtool.refdata import store
 
@@ -130,6 +131,8 @@ FACTS: dict[str, pl.DataType] = {
     "org_code": pl.String,
     "value": pl.Float64,
     "share": pl.Float64,
+    "value_high": pl.Float64,  # a range's upper end; only where nothing is split
+    "_national_year": pl.Boolean,  # a year reported for England only on a split line
     "ambition_id": pl.String,
 }
 
@@ -200,6 +203,8 @@ def _level_frame(amb, years, level, codes, units, shares, step) -> pl.DataFrame:
             "org_code": list(codes) * m,
             "value": _units_to_values(units, step).ravel(),
             "share": np.tile(shares, m),
+            "value_high": [None] * (n * m),
+            "_national_year": [False] * (n * m),
             "ambition_id": [amb.id] * (n * m),
         },
         schema=FACTS,
@@ -273,17 +278,25 @@ def _ambition_facts(
         else orgs.filter((pl.col("level") == "england") | pl.col("icb_code").is_in(sorted(targets)))
     )
     years = [yv for yv in amb.values if yv.value is not None]
-    if not years:
-        return []
+    frames = []
     if not national_only and not carried:
-        place = None
-        if basis_of.places is not None:
-            place = (basis_of.places, basis_of.place(amb.basis, amb.targets))
-        return [_split_frame(amb, years, basis_of(amb.basis, amb.targets), place)]
+        split = [yv for yv in years if not national_in(amb, yv.year)]
+        years = [yv for yv in years if national_in(amb, yv.year)]  # pilot years: England only
+        if split:
+            place = None
+            if basis_of.places is not None:
+                place = (basis_of.places, basis_of.place(amb.basis, amb.targets))
+            frames.append(_split_frame(amb, split, basis_of(amb.basis, amb.targets), place))
     rows: list[dict] = []
     for yv in years:
-        base = {"year": yv.year, "national_value": yv.value, "provenance": yv.provenance}
-        if national_only:
+        base = {
+            "year": yv.year,
+            "national_value": yv.value,
+            "provenance": yv.provenance,
+            "value_high": yv.high,
+            "_national_year": not national_only and national_in(amb, yv.year),
+        }
+        if national_in(amb, yv.year):
             rows.append(
                 {
                     **base,
@@ -298,21 +311,17 @@ def _ambition_facts(
                 {**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
                 for lvl, code in in_scope.select("level", "org_code").iter_rows()
             ]
-    return [pl.DataFrame([{**r, "ambition_id": amb.id} for r in rows], schema=FACTS)]
+    if rows:
+        frames.append(pl.DataFrame([{**r, "ambition_id": amb.id} for r in rows], schema=FACTS))
+    return frames
 
 
 def is_national_only(amb: Ambition) -> bool:
-    """Reported for England alone: national-only lines, targeted asks and sites that name
-    no systems, and counts with no basis are never fair-shared."""
-    return amb.national_only or (
-        not amb.targets
-        and (
-            amb.category == "targeted"
-            or amb.kind == "sites"
-            or not amb.basis
-            and amb.kind not in vocab.CARRIED_KINDS
-        )
-    )
+    """Reported for England alone in every year: national-only lines, targeted asks and
+    sites that name no systems, and counts with no basis are never fair-shared (the rule
+    is mhtool.catalogue.rules.national_in, which also knows the years of a line reported
+    for England only)."""
+    return national_in(amb, None)
 
 
 def split_method(amb: Ambition, parts: dict[str, list[Ambition]]) -> str:
@@ -362,10 +371,14 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     hold for every organisation, and the total still reconciles because each part does.
     """
     for total_id, parts in parts_of(catalogue).items():
+        total_amb = catalogue.get(total_id)
         local = [
-            a.id for a in parts if a.national_only or (a.category == "targeted" and not a.targets)
+            f"{a.id} ({y})"
+            for a in parts
+            for y in catalogue.years
+            if national_in(a, y) and not national_in(total_amb, y)
         ]
-        if local:
+        if local:  # the catalogue rules refuse this; the engine never composes it either
             raise InputError(
                 f"{local} are reported for England only, so they cannot be parts "
                 f"of {total_id}, which is split locally",
@@ -446,8 +459,7 @@ def build_spine(
                 "kind": a.kind,
                 "measure": a.measure,
                 "unit": a.unit,
-                "unit_kind": getattr(a, "unit_kind", "")
-                or vocab.unit_kind(a.unit, a.kind, a.measure),
+                "unit_kind": a.unit_kind,
                 "basis": basis_label(
                     a.basis, targets=a.targets, parts=[p.id for p in parts.get(a.id, [])]
                 ),
@@ -475,6 +487,13 @@ def build_spine(
             if places is not None
             else pl.col("basis")
         )
+        .with_columns(  # a year reported for England only (a pilot) is split by nothing;
+            # its basis stays the line's, so each ambition keeps one label in every view
+            pl.when("_national_year")
+            .then(pl.lit(vocab.NATIONAL_ONLY))
+            .otherwise("split_method")
+            .alias("split_method"),
+        )
         .join(orgs, on=["level", "org_code"], how="left")
         .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_lvl"))
         .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code", nulls_last=False)
@@ -501,7 +520,7 @@ def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
 
 
 #: Columns a spine written before they existed lacks; read_spine fills them in.
-ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method")
+ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method", "value_high")
 
 
 def read_spine(path: Path) -> pl.DataFrame:
@@ -544,8 +563,12 @@ def _from_older_spine(df: pl.DataFrame) -> pl.DataFrame:
                 "split_method": method,
             }
         )
+    text = [c for c in ADDED_COLUMNS if c != "value_high"]
     extra = pl.DataFrame(
-        filled, schema={"ambition_id": pl.String, **dict.fromkeys(ADDED_COLUMNS, pl.String)}
+        filled, schema={"ambition_id": pl.String, **dict.fromkeys(text, pl.String)}
     )
-    keep = [c for c in df.columns if c not in ADDED_COLUMNS]
-    return df.select(keep).join(extra, on="ambition_id", how="left")
+    keep = [c for c in df.columns if c not in text]
+    df = df.select(keep).join(extra, on="ambition_id", how="left")
+    if "value_high" not in df.columns:  # older spines carried no ranges
+        df = df.with_columns(pl.lit(None, pl.Float64).alias("value_high"))
+    return df
