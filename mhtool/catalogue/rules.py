@@ -126,6 +126,8 @@ def check_fields(amb: dict, ctx: Context, bad: Bad) -> None:
     basis = amb.get("basis")
     if basis is not None and basis not in ctx.bases:
         raise bad(f"unknown basis {basis!r}; known: {', '.join(sorted(ctx.bases))}", "basis")
+    if basis is not None and kind in vocab.CARRIED_KINDS:
+        raise bad(f"a {kind} applies unchanged to every organisation, so it has no basis", "basis")
     national = amb.get("national_only", False) or (category == "targeted" and not targets)
     if basis is None and kind not in vocab.CARRIED_KINDS and not national:
         raise bad("a count or sites ambition that is apportioned needs a basis", "basis")

@@ -10,12 +10,13 @@ from pathlib import Path
 import click
 
 from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue
-from mhtool.vocab import MARKERS
+from mhtool.vocab import CARRIED_KINDS, MARKERS
 
 LEGEND = (
     "Markers: (none) stated in a source   * inferred (derived; see note)   ~ interpolated   "
     "^ phased (indicative, flexible ask)   u user override   - no figure\n"
-    "Ranges show low-high. national_only lines (N) are reported for England only. "
+    "Ranges show low-high; c. approximate (the source gives it roughly). national_only lines "
+    "(N), and years marked E, are reported for England only. "
     "Use --format csv for sources and notes."
 )
 
@@ -98,7 +99,8 @@ def ambitions(
     for r in [head, ["-" * w for w in widths], *body]:
         click.echo(
             "  ".join(
-                c.rjust(w) if i >= 8 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+                c.rjust(w) if i >= 8 else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
             ).rstrip()
         )
     click.echo("\n" + LEGEND)
@@ -108,11 +110,12 @@ def _cell(a: Ambition, v) -> str:
     if v.value is None:
         return "- "
     text = _num(v.value, a.kind) + ("" if v.high is None else "-" + _num(v.high, a.kind))
-    return text + MARKERS[v.provenance]
+    england = "E" if v.year in a.national_years else ""
+    return ("c." if v.approximate else "") + text + england + MARKERS[v.provenance]
 
 
 def _num(value: float, kind: str) -> str:
-    return f"{round(value, 1):g}" if kind == "rate" else f"{value:,.0f}"
+    return f"{round(value, 1):g}" if kind in CARRIED_KINDS else f"{value:,.0f}"
 
 
 def _clip(text: str, width: int) -> str:
@@ -140,6 +143,8 @@ def _csv(rows: list[Ambition]) -> None:
             "provenance",
             "source",
             "note",
+            "approximate",
+            "england_only",
         ]
     )
     for a in rows:
@@ -163,6 +168,8 @@ def _csv(rows: list[Ambition]) -> None:
                     v.provenance,
                     v.source,
                     v.note,
+                    str(v.approximate).lower(),
+                    str(a.national_in(v.year)).lower(),
                 ]
             )
 

@@ -219,6 +219,10 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             places = place_maps.load(cfg.places, cfg.geography, cfg.unallocated)
             for note in places.notes:
                 LOG.info("%s", note)
+    from mhtool.catalogue.rules import basis_warnings
+
+    for warning in basis_warnings(catalogue):
+        LOG.warning("basis: %s", warning)
     with stage("spine"):
         spine = build_spine(
             catalogue,
@@ -262,7 +266,8 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
                 LOG.error("check failed: %s", line)
             raise ChecksFailed(problems, None)
     files = sum(1 for p in staging.rglob("*") if p.is_file() and p.name != "run.log")
-    return Result(out, len(spine), spine["ambition_id"].n_unique(), files, 0.0, changes)
+    # the catalogue's count, as `mhtool ambitions` gives it (lines without a figure included)
+    return Result(out, len(spine), len(catalogue.ambitions), files, 0.0, changes)
 
 
 def used_bases(spine) -> set[str]:
@@ -277,18 +282,31 @@ def used_bases(spine) -> set[str]:
 
 
 def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
-    """Where each figure that is not simply stated came from, so a workbook reader can see
-    how an inferred, interpolated or phased national figure was made."""
-    notes = []
+    """The catalogue's own words for the Notes sheet: the choices it makes where sources
+    are silent, any basis that models another age group than its line, and where each
+    figure that is not simply stated came from (inferred, interpolated, phased,
+    approximate, or a year reported for England only)."""
+    from mhtool.catalogue.rules import basis_warnings
+
+    notes = [f"Choice ({c.id}): {c.text}" for c in catalogue.choices]
+    notes += [f"Basis warning: {w}" for w in basis_warnings(catalogue)]
     for amb in catalogue.ambitions:
         if amb.id not in ambition_ids:
             continue
         if amb.note:
             notes.append(f"{amb.id}: {amb.note}")
+        if amb.basis_note:
+            notes.append(f"{amb.id} basis ({amb.basis}): {amb.basis_note}")
+        if amb.national_years:
+            notes.append(
+                f"{amb.id} {', '.join(amb.national_years)}: reported for England only, not "
+                f"split: {amb.national_years_note}"
+            )
         notes += [
-            f"{amb.id} {yv.year} ({yv.provenance}): {yv.note}"
+            f"{amb.id} {yv.year} ({'approximate, ' if yv.approximate else ''}"
+            f"{yv.provenance}): {yv.note}"
             for yv in amb.values
-            if yv.value is not None and yv.provenance != "stated" and yv.note
+            if yv.value is not None and (yv.provenance != "stated" or yv.approximate) and yv.note
         ]
     return notes
 

@@ -96,20 +96,41 @@ def test_headline_asks(cat, aid, year, value, category):
 def test_ranges_and_missing_figures(cat):
     mhst = cat.get("CYP-06").value("2023/24")
     assert (mhst.value, mhst.high, mhst.provenance) == (20, 25, "inferred")
-    for aid in ("IAPT-05", "IAPT-06"):
-        a = cat.get(aid)
-        assert not a.has_national_figure and a.status == "no_national_figure"
-        assert all(v.value is None and v.provenance == "missing" for v in a.values)
+    assert all(a.has_national_figure for a in cat.ambitions)
+
+
+@pytest.mark.parametrize("aid, value", [("IAPT-05", 50), ("IAPT-06", 75), ("IAPT-07", 95)])
+def test_existing_iapt_standards_are_filled_and_kept(cat, aid, value):
+    a = cat.get(aid)
+    assert a.kind == "standard" and a.declared[0].provenance == "stated"
+    assert [v.value for v in a.values] == [value] * 5
+    assert [v.provenance for v in a.values] == ["stated"] + ["inferred"] * 4
 
 
 def test_national_only_lines(cat):
-    for aid in ("GAM-01", "RS-01", "FUN-05", "FUN-06", "FUN-08", "FUN-09", "CYP-06", "CRI-04"):
+    for aid in (
+        "GAM-01",
+        "RS-01",
+        "FUN-01",
+        "FUN-05",
+        "FUN-06",
+        "FUN-08",
+        "FUN-09",
+        "CYP-06",
+        "CYP-09",
+        "CYP-10",
+        "CRI-04",
+        "IAPT-03",
+        "PMH-01",
+    ):
         assert cat.get(aid).national_only, aid
     for a in cat.ambitions:
         if a.category == "targeted":
             assert a.targets_note
-        if a.kind != "rate" and not a.national_only:
+        if a.kind == "count" and not a.national_only:
             assert a.basis in cat.bases, a.id
+        if a.kind in ("rate", "standard"):
+            assert a.basis is None, a.id
 
 
 def test_fixed_counts_have_full_trajectory(cat):
@@ -128,9 +149,86 @@ def test_fixed_counts_have_full_trajectory(cat):
             assert v.provenance == ("interpolated" if v.year not in declared else v.provenance)
             assert v.provenance in ("stated", "inferred", "interpolated")
     assert checked >= 8
-    cyp = [v.value for v in cat.get("CYP-01").values]
-    assert cyp == [69_000, 138_000, 207_000, 276_000, 345_000]
-    assert [v.provenance for v in cat.get("CYP-01").values] == ["interpolated"] * 4 + ["stated"]
+
+
+def test_lti_increments_share_one_baseline(cat):
+    """CYP-01 and IAPT-03 are both counted from the 2020/21 FYFV level, and say so."""
+    for aid in ("CYP-01", "IAPT-03"):
+        a = cat.get(aid)
+        assert "vs the 2020/21" in a.unit, a.unit
+        assert [v.value for v in a.values][:2] == [None, 0], aid
+    assert [v.value for v in cat.get("CYP-01").values][2:] == [115_000, 230_000, 345_000]
+    assert cat.get("CYP-03").value("2020/21").value == 70_000
+
+
+def test_perinatal_starts_from_2018_19(cat):
+    pmh = cat.get("PMH-02")
+    assert (pmh.anchor.year, pmh.anchor.value) == ("2018/19", 21_000)
+    first = pmh.value("2019/20")
+    assert (first.value, first.provenance) == (34_000, "interpolated")
+    assert cat.get("PMH-01").anchor.value == 9_000 and "30,000" in cat.get("PMH-01").note
+
+
+def test_ips_and_rough_sleeping_first_years(cat):
+    ips = cat.get("SMI-03").value("2019/20")
+    assert (ips.value, ips.provenance) == (16_000, "inferred") and "1.6" in ips.note
+    assert cat.get("RS-01").value("2019/20").value == 7
+
+
+def test_pilot_years_are_england_only(cat):
+    for aid, years in (
+        ("SMI-01", ("2019/20", "2020/21")),
+        ("FUN-03", ("2019/20", "2020/21")),
+        ("PMH-04", ("2020/21", "2021/22")),
+    ):
+        a = cat.get(aid)
+        assert a.national_years == years and a.national_years_note
+        assert not a.national_in("2021/22" if aid != "PMH-04" else "2022/23")
+
+
+def test_approximate_figures_are_marked(cat):
+    assert cat.get("FUN-01").value("2023/24").approximate
+    assert cat.get("FUN-05").value("2023/24").approximate
+    assert [v.value for v in cat.get("FUN-05").values] == [None] * 4 + [30_000_000]
+    assert not cat.get("FUN-02").value("2023/24").approximate
+    assert cat.get("CRI-06").value("2023/24").provenance == "inferred"
+    assert "not like for like" in cat.get("FUN-09").note
+
+
+def test_end_points_held_once_in_place(cat):
+    assert [v.value for v in cat.get("PC-01").values][3:] == [100, 100]
+    assert [v.value for v in cat.get("DIG-01").values][2:] == [100, 100, 100]
+    assert [v.value for v in cat.get("CRI-03").values] == [None, 100, 100, 100, 100]
+
+
+def test_standards_are_worded_for_one_organisation(cat):
+    standards = [a for a in cat.ambitions if a.kind == "standard"]
+    ids = {a.id for a in standards}
+    assert {"ACU-01", "CYP-04", "SMI-04", "ACU-02", "CRI-01", "IAPT-05"} <= ids
+    for a in standards:
+        assert "England" not in a.unit and "country" not in a.unit and "CCGs" not in a.unit
+
+
+def test_every_line_declares_its_unit_kind(cat):
+    kinds = {a.id: a.unit_kind for a in cat.ambitions}
+    assert kinds["FUN-02"] == "gbp" and kinds["WF-01"] == "staff" and kinds["ACU-02"] == "days"
+    assert kinds["CYP-04"] == "percent" and kinds["GAM-01"] == "sites"
+
+
+def test_cyp_money_is_split_on_a_cyp_basis(cat):
+    from mhtool.catalogue.rules import basis_warnings
+
+    assert cat.get("FUN-02").basis == cat.get("CYP-01").basis == "population_0_25"
+    assert cat.bases["mh_need"].age_group == "adults"
+    assert basis_warnings(cat) == []
+    assert "profession" in cat.get("WF-01").basis_note
+
+
+def test_choices_are_stated_for_the_notes_sheet(cat):
+    ids = {c.id for c in cat.choices}
+    assert {"baselines", "pilot_years", "national_money", "one_line", "bases", "ranges"} <= ids
+    for c in cat.choices:
+        assert all(aid in {a.id for a in cat.ambitions} for aid in c.ambitions), c.id
 
 
 def test_flexible_fills_are_phased_and_maintained_rates_carried(cat):
@@ -143,20 +241,14 @@ def test_flexible_fills_are_phased_and_maintained_rates_carried(cat):
     ]
     assert [v.value for v in cat.get("SMI-04").values] == [56, 60, 60, 60, 60]
     assert [v.provenance for v in cat.get("SMI-04").values][2:] == ["inferred"] * 3
-    assert [v.value for v in cat.get("CRI-03").values] == [
-        None,
-        100,
-        None,
-        None,
-        None,
-    ]  # not "maintained"
+    assert [v.value for v in cat.get("PMH-03").values][:2] == [4.5, 7.1]
 
 
 def test_counts_are_whole_units(cat):
     from mhtool.apportion import STEPS, to_units
 
     for a in cat.ambitions:
-        if a.kind != "rate":
+        if a.kind not in ("rate", "standard"):
             for v in a.values:
                 if v.value is not None:
                     to_units(v.value, STEPS[a.measure])  # raises unless a whole number of steps
@@ -173,16 +265,22 @@ def test_nothing_silently_invented(cat):
 
 @pytest.mark.parametrize(
     "total, parts",
-    [("FUN-01", "FUN-02 FUN-03 FUN-04 FUN-07"), ("WF-01", "WF-02 WF-03 WF-04 WF-05 WF-06")],
+    [
+        ("FUN-01", "FUN-02 FUN-03 FUN-04 FUN-05 FUN-06 FUN-07"),
+        ("WF-01", "WF-02 WF-03 WF-04 WF-05 WF-06"),
+    ],
 )
 def test_remainders_reconcile(cat, total, parts):
     for i, t in enumerate(cat.get(total).values):
         got = [cat.get(p).values[i].value for p in parts.split()]
-        if t.value is None:
+        if t.value is None or None in got:
             continue
         assert sum(got) == pytest.approx(t.value), t.year
     assert cat.get("WF-06").value("2023/24").value == 27_460 - 12_820
-    assert cat.get("FUN-07").value("2023/24").value == pytest.approx((3000 - 904 - 975 - 41) * 1e6)
+    assert cat.get("FUN-07").value("2023/24").value == pytest.approx(
+        (3000 - 904 - 975 - 41 - 30 - 57) * 1e6
+    )
+    assert cat.get("FUN-07").value("2022/23").value is None  # FUN-05 has no figure there
 
 
 def test_shipped_bases():

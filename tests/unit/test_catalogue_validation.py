@@ -114,6 +114,58 @@ BROKEN = [
 ]
 
 
+STANDARD = 'kind = "standard"\nunit_kind = "percent"'
+COUNT = 'kind = "count"\nmeasure = "activity"\nunit = "people"\nunit_kind = "people"'
+BROKEN += [
+    # units: declared, and fitting the measure and kind
+    ('unit_kind = "people"', 'unit_kind = "gbp"', "unit_kind", "counted in"),
+    ('unit_kind = "people"', "", "unit_kind", "required"),
+    ('unit_kind = "people"', 'unit_kind = "percent"', "kind", "rate or a standard"),
+    ('kind = "count"', 'kind = "sites"', "unit_kind", "sites"),
+    # standards: worded for one organisation, never split
+    (
+        COUNT + '\nbasis = "mh_need"',
+        f'{STANDARD}\nmeasure = "activity"\nunit = "percent of England covered"',
+        "unit",
+        "worded for one",
+    ),
+    (
+        COUNT,
+        f'{STANDARD}\nmeasure = "activity"\nunit = "percent of the area covered"',
+        "basis",
+        "no basis",
+    ),
+    # pilot years: catalogue years, once, with a reason, on a line that is split
+    (
+        'unit = "people"',
+        'unit = "people"\nnational_years = ["2030/31"]\nnational_years_note = "x"',
+        "national_years[0]",
+        "not one of",
+    ),
+    (
+        'unit = "people"',
+        'unit = "people"\nnational_years = ["2019/20"]',
+        "national_years_note",
+        "say why",
+    ),
+    (
+        'unit = "people"',
+        'unit = "people"\nnational_only = true\nnational_years = ["2019/20"]\n'
+        'national_years_note = "x"',
+        "national_years",
+        "already",
+    ),
+    # ranges only where nothing is split; approximate figures say the source's words
+    ("value = 10,", "value = 10, high = 12,", "values[0].high", "not split"),
+    (
+        'provenance = "stated"',
+        'provenance = "stated", approximate = true',
+        "values[0].note",
+        "approximate",
+    ),
+]
+
+
 @pytest.mark.parametrize("old, new, field, words", BROKEN)
 def test_broken_ambition(tmp_path, old, new, field, words):
     assert old in MINI
@@ -140,7 +192,7 @@ def test_counts_are_filled_in_whole_steps(tmp_path):
     )
     a = load_catalogue(write(tmp_path, wte)).get("A-01")
     assert [v.value for v in a.values] == [10, 10.2, 10.3] and "nearest 1/10" in a.values[1].note
-    rate = text.replace('kind = "count"', 'kind = "rate"')
+    rate = text.replace('kind = "count"', 'kind = "rate"').replace('basis = "mh_need"\n', "")
     assert load_catalogue(write(tmp_path, rate)).get("A-01").values[1].value == 20.5
 
 
@@ -255,3 +307,88 @@ def test_cli_exits_2_naming_file_ambition_and_field(tmp_path):
         and "ambition A-01" in result.stderr
         and "field 'basis'" in result.stderr
     )
+
+
+PART = """
+[[ambition]]
+id = "A-02"
+programme = "P"
+title = "Held nationally"
+category = "targeted"
+targets = []
+targets_note = "areas not named"
+kind = "count"
+measure = "activity"
+unit = "people"
+unit_kind = "people"
+part_of = "A-01"
+source = "https://example.org/a"
+values = [ { year = "2019/20", value = 4, provenance = "stated" } ]
+"""
+
+
+def test_england_only_money_cannot_sit_inside_a_local_total(tmp_path):
+    path = write(tmp_path, MINI + PART)
+    with pytest.raises(InputError) as err:
+        load_catalogue(path)
+    e = err.value
+    assert (e.file, e.row, e.field) == (str(path), "ambition A-02", "part_of")
+    assert "England only in 2019/20" in e.message and "national_only" in e.message
+    # reported for England only, the total may hold it; or split the part in that year
+    fixed = MINI.replace('unit = "people"', 'unit = "people"\nnational_only = true', 1)
+    assert load_catalogue(write(tmp_path, fixed + PART)).get("A-02").national_only
+    pilot = MINI + PART.replace(
+        'category = "targeted"\ntargets = []\ntargets_note = "areas not named"',
+        'category = "fixed"\nbasis = "mh_need"\nnational_years = ["2019/20"]\n'
+        'national_years_note = "pilots"',
+    )
+    with pytest.raises(InputError, match="England only in 2019/20"):
+        load_catalogue(write(tmp_path, pilot))
+
+
+def test_a_basis_for_another_age_group_is_warned_in_log_and_notes(tmp_path):
+    from mhtool.catalogue.rules import basis_warnings
+    from mhtool.run.pipeline import figure_notes
+
+    cyp = MINI.replace('unit_kind = "people"', 'unit_kind = "people"\nage_group = "cyp"', 1)
+    cat = load_catalogue(write(tmp_path, cyp))
+    [warning] = basis_warnings(cat)
+    assert warning.startswith("A-01 serves children and young people but is split by mh_need")
+    assert f"Basis warning: {warning}" in figure_notes(cat, {"A-01"})
+    adults = cyp.replace('basis = "mh_need"', 'basis = "population_0_25"').replace(
+        'age_group = "cyp"', 'age_group = "adults"'
+    )
+    assert (
+        "models children and young people"
+        in basis_warnings(load_catalogue(write(tmp_path, adults)))[0]
+    )
+    assert basis_warnings(load_catalogue(write(tmp_path, MINI))) == []
+
+
+def test_choices_and_pilot_notes_reach_the_notes_sheet(tmp_path):
+    from mhtool.run.pipeline import figure_notes
+
+    text = (
+        MINI.replace(
+            'unit = "people"',
+            'unit = "people"\nnational_years = ["2019/20"]\n'
+            'national_years_note = "piloted at two sites"',
+            1,
+        )
+        + '\n[[choice]]\nid = "pilots"\ntext = "Pilot years are England only."\n'
+    )
+    cat = load_catalogue(write(tmp_path, text))
+    notes = figure_notes(cat, {"A-01"})
+    assert notes[0] == "Choice (pilots): Pilot years are England only."
+    assert "A-01 2019/20: reported for England only, not split: piloted at two sites" in notes
+
+
+def test_a_percentage_above_100_is_refused(tmp_path):
+    text = MINI.replace(
+        COUNT + '\nbasis = "mh_need"',
+        'kind = "standard"\nmeasure = "activity"\nunit = "percent of the area covered"\n'
+        'unit_kind = "percent"',
+    ).replace("value = 10,", "value = 101,")
+    with pytest.raises(InputError, match="percentage above 100") as err:
+        load_catalogue(write(tmp_path, text))
+    assert err.value.field == "values[0].value"
