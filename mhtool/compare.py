@@ -314,7 +314,7 @@ def _carry_old(old: Run, new: Run, flows: pl.DataFrame) -> pl.DataFrame:
                 "org_code",
                 "ambition_id",
                 "year",
-                pl.when(pl.col("kind") == "rate")
+                pl.when(pl.col("kind").is_in(vocab.CARRIED_KINDS))
                 .then(pl.col("vw") / pl.col("w"))
                 .otherwise("vw")
                 .alias("old_value"),
@@ -445,7 +445,7 @@ def _explain(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("new_share"))
         .fill_null(0.0)
     )
-    is_rate = pl.col("kind") == "rate"
+    is_rate = pl.col("kind").is_in(vocab.CARRIED_KINDS)
     df = df.with_columns(pl.col("old_value").round(r)).with_columns(
         (b - a).round(r).alias("change"),
         pl.when(is_rate)

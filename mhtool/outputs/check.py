@@ -96,7 +96,7 @@ class Report:
 def additive(spine: pl.DataFrame) -> pl.DataFrame:
     """Rows whose figures must add up: counts, and all funding and workforce figures."""
     return spine.filter(
-        pl.col("kind") != "rate",
+        ~pl.col("kind").is_in(vocab.CARRIED_KINDS),
         (pl.col("kind") == "count") | pl.col("measure").is_in(["funding", "workforce"]),
     )
 

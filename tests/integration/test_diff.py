@@ -173,7 +173,8 @@ def _workbook_follows_the_output_rules(path, ch) -> openpyxl.Workbook:
     rate = next(
         r
         for r in rows
-        if r[col["Unit"]].value == "percent" and r[col["Organisation level"]].value == "ICB"
+        if r[col["Unit"]].value == "percent of the area's population covered"
+        and r[col["Organisation level"]].value == "ICB"
     )
     assert rate[col["Old share of England (%)"]].value == "[z]"
     assert rate[col["New value (see Unit)"]].number_format == "#,##0.0##"

@@ -240,7 +240,7 @@ def test_population_year_without_data_is_a_clear_error(tmp_path):
 def test_bases_lists_every_basis_and_shows_weights():
     listing = CliRunner().invoke(main, ["bases"])
     assert listing.exit_code == 0
-    assert "births_proxy" in listing.output and "used by: PMH-01" in listing.output
+    assert "births_proxy" in listing.output and "used by: PMH-02" in listing.output
     shown = CliRunner().invoke(main, ["bases", "--show", "births_proxy"])
     assert shown.exit_code == 0
     lines = shown.output.strip().splitlines()

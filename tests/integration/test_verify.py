@@ -43,7 +43,9 @@ def test_manifest_records_inputs_and_outputs_but_not_the_log(run_dir):
 
 def test_tampered_missing_and_added_files_are_reported(run_dir):
     csv = run_dir / "apportionment.csv"
-    csv.write_bytes(csv.read_bytes().replace(b"17800.0", b"17801.0", 1))
+    text = csv.read_bytes()
+    assert b"66000.0" in text
+    csv.write_bytes(text.replace(b"66000.0", b"66001.0", 1))
     (run_dir / "apportionment.parquet").unlink()
     (run_dir / "notes.txt").write_text("mine")
     result = _verify(run_dir)
