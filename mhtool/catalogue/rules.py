@@ -108,34 +108,19 @@ def whole_problem(value: float, step_: Fraction | None) -> str | None:
 
 def check_fields(amb: dict, ctx: Context, bad: Bad) -> None:
     """Rules between an ambition's own fields (its figures are checked by `figures`)."""
-    category, kind = amb["category"], amb["kind"]
     if ctx.programmes and amb["programme"] not in ctx.programmes:
         raise bad(
             f"programme not declared in [programmes]; known: {', '.join(ctx.programmes)}",
             "programme",
         )
     _check_unit(amb, bad)
-    targets = amb.get("targets", [])
-    if targets and category != "targeted":
-        raise bad("only targeted ambitions have targets", "targets")
-    if category == "targeted" and not amb.get("targets_note", "").strip():
-        raise bad(
-            "a targeted ambition must say which areas it targets, or why it is England-only",
-            "targets_note",
-        )
-    basis = amb.get("basis")
-    if basis is not None and basis not in ctx.bases:
-        raise bad(f"unknown basis {basis!r}; known: {', '.join(sorted(ctx.bases))}", "basis")
-    if basis is not None and kind in vocab.CARRIED_KINDS:
-        raise bad(f"a {kind} applies unchanged to every organisation, so it has no basis", "basis")
-    national = amb.get("national_only", False) or (category == "targeted" and not targets)
-    if basis is None and kind not in vocab.CARRIED_KINDS and not national:
-        raise bad("a count or sites ambition that is apportioned needs a basis", "basis")
+    national = _check_targets(amb, bad)
+    _check_national_years(amb, ctx, national, bad)
+    _check_basis(amb, ctx, national, bad)
     if amb.get("planning_ref", "").strip() and not amb.get("planning_ref_source", "").strip():
         raise bad("a planning_ref needs the source that justifies it", "planning_ref_source")
     if "anchor" in amb and amb.get("additional", False):
         raise bad("give either additional = true or an anchor, not both", "anchor")
-    _check_national_years(amb, ctx, national, bad)
     status = amb.get("status", "ok")
     has_values = bool(amb.get("values"))
     if amb.get("remainder_of") and has_values:
@@ -144,6 +129,35 @@ def check_fields(amb: dict, ctx: Context, bad: Bad) -> None:
         raise bad('no values: give figures or set status = "no_national_figure"', "values")
     if has_values and status == "no_national_figure":
         raise bad("has values but says no_national_figure", "status")
+
+
+def _check_targets(amb: dict, bad: Bad) -> bool:
+    """Targets only on targeted asks, which say whom they target; True when the line is
+    reported for England only in every year."""
+    category, targets = amb["category"], amb.get("targets", [])
+    if targets and category != "targeted":
+        raise bad("only targeted ambitions have targets", "targets")
+    if category == "targeted" and not amb.get("targets_note", "").strip():
+        raise bad(
+            "a targeted ambition must say which areas it targets, or why it is England-only",
+            "targets_note",
+        )
+    return amb.get("national_only", False) or (category == "targeted" and not targets)
+
+
+def _check_basis(amb: dict, ctx: Context, national: bool, bad: Bad) -> None:
+    """A line that is split has a known basis; a line that is never split has none."""
+    basis, kind = amb.get("basis"), amb["kind"]
+    if basis is not None and basis not in ctx.bases:
+        raise bad(f"unknown basis {basis!r}; known: {', '.join(sorted(ctx.bases))}", "basis")
+    if basis is not None and kind in vocab.CARRIED_KINDS:
+        raise bad(f"a {kind} applies unchanged to every organisation, so it has no basis", "basis")
+    if basis is not None and national:
+        raise bad(
+            "the line is reported for England only, never split, so it takes no basis", "basis"
+        )
+    if basis is None and kind not in vocab.CARRIED_KINDS and not national:
+        raise bad("a count or sites ambition that is apportioned needs a basis", "basis")
 
 
 def _check_unit(amb: dict, bad: Bad) -> None:

@@ -39,7 +39,7 @@ source = "csv"
 path = "w.csv"
 label = "our own weights"
 [basis_overrides]
-PMH-01 = "mine"
+PMH-02 = "mine"
 """
 
 

@@ -97,6 +97,7 @@ BROKEN = [
         "justifies",
     ),
     ('unit = "people"', 'unit = "people"\nadditional = "yes"', "additional", "true or false"),
+    ('unit = "people"', 'unit = "people"\nnational_only = true', "basis", "takes no basis"),
     (
         'unit = "people"',
         'unit = "people"\nanchor = { year = "2019/20", value = 0, note = "x", '
@@ -335,7 +336,9 @@ def test_england_only_money_cannot_sit_inside_a_local_total(tmp_path):
     assert (e.file, e.row, e.field) == (str(path), "ambition A-02", "part_of")
     assert "England only in 2019/20" in e.message and "national_only" in e.message
     # reported for England only, the total may hold it; or split the part in that year
-    fixed = MINI.replace('unit = "people"', 'unit = "people"\nnational_only = true', 1)
+    fixed = MINI.replace('unit = "people"', 'unit = "people"\nnational_only = true', 1).replace(
+        'basis = "mh_need"\n', "", 1
+    )
     assert load_catalogue(write(tmp_path, fixed + PART)).get("A-02").national_only
     pilot = MINI + PART.replace(
         'category = "targeted"\ntargets = []\ntargets_note = "areas not named"',
