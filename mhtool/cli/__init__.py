@@ -97,11 +97,57 @@ def main(debug: bool) -> None:
     """
 
 
+_VERBOSITY = "mhtool_verbosity"
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value) -> None:
+    """-v and -q may sit before or after the command's name (`mhtool -v run`, `mhtool run
+    -v`); the counts add up for the whole command line, and -q wins."""
+    from mhtool.run.log import set_verbosity
+
+    seen = ctx.find_root().meta.setdefault(_VERBOSITY, {"v": 0, "q": False})
+    if param.name == "verbose":
+        seen["v"] += value or 0
+    elif value:
+        seen["q"] = True
+    set_verbosity(-1 if seen["q"] else seen["v"])
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_verbosity,
+            help="More log lines on stderr: stages and progress (-vv: debug).",
+        ),
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_verbosity,
+            help="Only errors on stderr, and no summary line on success.",
+        ),
+    ]
+
+
+def _with_verbosity(command: click.Command) -> None:
+    """Give a command, and every command of a group, -v and -q."""
+    command.params += _verbosity_options()
+    for sub in getattr(command, "commands", {}).values():
+        _with_verbosity(sub)
+
+
 def _register() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         for command in getattr(module, "COMMANDS", []):
+            _with_verbosity(command)
             main.add_command(command)
+    main.params += _verbosity_options()
 
 
 _register()

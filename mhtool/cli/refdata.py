@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mhtool.run.log import quiet
 from mhtool.run.paths import default_raw_dir, reference_data_dir, writable_reference_data
 
 
@@ -50,12 +51,15 @@ def build_cmd(raw_dir: Path | None, out_dir: Path | None) -> None:
     raw_dir = raw_dir or default_raw_dir()
     out_dir = writable_reference_data(out_dir)
     start = time.perf_counter()
-    tables = build(raw_dir, out_dir, progress=lambda s: click.echo(f"  {s}"))
-    clear_cache()
-    click.echo(
-        f"wrote {len(tables)} tables ({sum(t.df.height for t in tables):,} rows) plus "
-        f"SOURCES.md and sources.json to {out_dir} in {time.perf_counter() - start:.1f}s"
+    tables = build(
+        raw_dir, out_dir, progress=(lambda s: None) if quiet() else lambda s: click.echo(f"  {s}")
     )
+    clear_cache()
+    if not quiet():
+        click.echo(
+            f"wrote {len(tables)} tables ({sum(t.df.height for t in tables):,} rows) plus "
+            f"SOURCES.md and sources.json to {out_dir} in {time.perf_counter() - start:.1f}s"
+        )
 
 
 @refdata.command("summary")

@@ -15,7 +15,8 @@ import click
 from mhtool import userfiles
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.errors import InputError
-from mhtool.run.pipeline import Options, RunConfig
+from mhtool.run.log import quiet, terminal_level
+from mhtool.run.pipeline import Options, RunConfig, progress_wanted
 
 PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}
 TYPES = {
@@ -106,9 +107,12 @@ def refresh(config, **flags):
             check=True,
             compare=True,
             keep_failed_log=True,
-            terminal_level=logging.INFO,
+            terminal_level=terminal_level(logging.INFO),
+            progress=progress_wanted(),
         ),
     )
+    if quiet():
+        return
     compared = (
         "compared with the previous run (changes.csv, changes.xlsx)"
         if result.changes is not None

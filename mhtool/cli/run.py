@@ -1,7 +1,9 @@
 """`mhtool run`: the main job — apportion the catalogue and write every output.
 
-The options here are shared with `mhtool refresh` (which also takes them from a file),
-and `execute_or_exit` maps the pipeline's outcomes to the documented exit codes.
+The options here are shared with `mhtool refresh`; both also take them from a file
+(`--config`: refresh's TOML keys, or for `run` an earlier run's manifest.json to reproduce
+it), and a flag given on the command line overrides the file. `execute_or_exit` maps the
+pipeline's outcomes to the documented exit codes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import click
 
 from mhtool.run.lock import EXIT_LOCKED, LockHeld
+from mhtool.run.log import quiet, terminal_level
 from mhtool.run.paths import default_output_dir
 from mhtool.run.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
 from mhtool.run.place import place_error
@@ -122,9 +125,45 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
         raise problem from exc
 
 
+def settings_from(config: Path) -> dict:
+    """Run settings from a TOML file (refresh's keys) or a run's manifest.json; for a
+    manifest, whatever differs since that run is reported first."""
+    from mhtool.run import replay
+
+    if not replay.is_manifest(config):
+        from mhtool.cli.refresh import read_config
+
+        return read_config(config)
+    doc = replay.read(config)
+    settings = replay.settings(doc, RunConfig.keys(), config)
+    differs = replay.what_differs(doc, settings)
+    for line in differs:
+        click.echo(f"mhtool: warning: differs from the recorded run: {line}", err=True)
+    if not differs:
+        click.echo(f"mhtool: reproducing the run recorded in {config}", err=True)
+    return settings
+
+
+def given(ctx: click.Context, kw: dict) -> dict:
+    """The options typed on the command line (or set in the environment), not defaults."""
+    return {
+        k: v
+        for k, v in kw.items()
+        if ctx.get_parameter_source(k)
+        in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    }
+
+
 @click.command(epilog=exit_codes(checks=False))
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file: a TOML file with refresh's keys (see refresh.example.toml), or an "
+    "earlier run's manifest.json to reproduce that run. Flags given here override it.",
+)
 @run_options(defaults=True)
-def run(**kw):
+@click.pass_context
+def run(ctx, config, **kw):
     """Apportion every ambition and write the spine, workbooks, charts and planning CSVs.
 
     Writes into a staging folder beside --out and swaps it in only when everything
@@ -137,13 +176,21 @@ def run(**kw):
       mhtool run --geography 2026 --out out2026   # the 36-ICB geography
       mhtool run --region Y63                     # one region's workbooks only
       mhtool run --places pcn                     # and every PCN's share, places/<ICB>.csv
+      mhtool run --config refresh.toml            # settings from a file
+      mhtool run --config old/manifest.json --out again   # reproduce an earlier run
     """
-    cfg = RunConfig(**kw)
-    result = execute_or_exit(cfg, Options(command=_command_line(), progress=progress_wanted()))
-    click.echo(
-        f"mhtool run: {result.rows:,} rows for {result.ambitions} ambitions; "
-        f"{result.files} files written to {result.out} in {result.seconds:.1f}s"
+    cfg = RunConfig(**(kw | settings_from(config) | given(ctx, kw)) if config else kw)
+    result = execute_or_exit(
+        cfg,
+        Options(
+            command=_command_line(), progress=progress_wanted(), terminal_level=terminal_level()
+        ),
     )
+    if not quiet():
+        click.echo(
+            f"mhtool run: {result.rows:,} rows for {result.ambitions} ambitions; "
+            f"{result.files} files written to {result.out} in {result.seconds:.1f}s"
+        )
 
 
 def _command_line() -> str:

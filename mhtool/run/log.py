@@ -26,6 +26,29 @@ LOG = logging.getLogger("mhtool")
 LOG_FILE = "run.log"
 PAUSE_ENV = "MHTOOL_PAUSE_AT"
 _FORMAT = "%(asctime)s %(levelname)s %(message)s"
+_verbosity = 0  # -q: -1; -v: 1; -vv: 2 (set by the command line's -v/-q on every command)
+
+
+def set_verbosity(level: int) -> None:
+    global _verbosity
+    _verbosity = level
+
+
+def quiet() -> bool:
+    return _verbosity < 0
+
+
+def terminal_level(default: int | None = None) -> int:
+    """The level of log lines shown on stderr: -q errors only, -v info, -vv debug;
+    otherwise `default`, or if none is given warnings on a terminal (where a progress line
+    shows the run going) and info elsewhere (stage and progress lines for cron's log)."""
+    if _verbosity < 0:
+        return logging.ERROR
+    if _verbosity > 0:
+        return logging.INFO if _verbosity == 1 else logging.DEBUG
+    if default is not None:
+        return default
+    return logging.WARNING if sys.stderr.isatty() else logging.INFO
 
 
 def _buffer() -> logging.Handler:

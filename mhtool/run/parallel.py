@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -59,13 +58,14 @@ def run_jobs(
     workers: int | None = None,
     label: str | None = None,
 ) -> list[Any]:
-    """``[fn(*job) for job in jobs]``, in parallel where worth it; a progress bar on stderr
-    when ``label`` is given (callers pass one only for an interactive terminal)."""
-    import click
+    """``[fn(*job) for job in jobs]``, in parallel where worth it. With a ``label``,
+    progress is told on stderr (mhtool.run.progress: a line with the time left on a
+    terminal, log lines at each tenth elsewhere)."""
+    from mhtool.run.progress import Progress
 
     n = workers_for(workers, len(jobs))
     results: list[Any] = [None] * len(jobs)
-    bar = click.progressbar(length=len(jobs), label=label, file=sys.stderr) if label else None
+    bar = Progress(label, len(jobs)) if label else None
     try:
         if n == 1:
             for i, job in enumerate(jobs):
@@ -76,7 +76,7 @@ def run_jobs(
             _in_workers(fn, jobs, n, results, bar)
     finally:
         if bar:
-            bar.render_finish()
+            bar.finish()
     return results
 
 

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
@@ -28,6 +27,7 @@ from mhtool.run.log import (
     keep_failed_log,
     log_into,
     logging_to_terminal,
+    quiet,
     stage,
 )
 from mhtool.run.manifest import MANIFEST, file_hashes, sha256, write_manifest
@@ -405,4 +405,5 @@ def _checks(staging: Path) -> list[str]:
 
 
 def progress_wanted() -> bool:
-    return sys.stderr.isatty()
+    """Progress is told unless -q: on a terminal as a line, elsewhere as log lines."""
+    return not quiet()
