@@ -9,6 +9,7 @@ absolute paths, so a rebuild from the same raw files is byte-identical.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -228,7 +229,9 @@ def write_csv(df: pl.DataFrame, path: Path) -> None:
     df.write_csv(path, line_terminator="\n", float_precision=FLOAT_DECIMALS, null_value="")
 
 
-def sources_json(tables: list[Table], raw: RawDir) -> str:
+def sources_json(tables: list[Table], raw: RawDir, written: dict[str, str]) -> str:
+    """The build's record: per table its rows and the sha256 of the file as written
+    (`written`, by path), which mhtool.refdata.store checks before every use."""
     gp = next(t.df for t in tables if t.path == "population/gp_registered.csv")
     doc = {
         "licence": "Open Government Licence v3.0",
@@ -238,6 +241,7 @@ def sources_json(tables: list[Table], raw: RawDir) -> str:
     for t in tables:
         doc["tables"][t.path] = {
             "rows": t.df.height,
+            "sha256": written[t.path],
             "inputs": [
                 {"file": f, "sha256": raw.read[f]["sha256"], "rows": raw.read[f]["rows"]}
                 for f in t.inputs
@@ -260,7 +264,8 @@ def build(
         tables = build_tables(raw, progress)
         for t in tables:
             write_csv(t.df, tmp / t.path)
-        (tmp / "sources.json").write_text(sources_json(tables, raw), encoding="utf-8")
+        written = {t.path: hashlib.sha256((tmp / t.path).read_bytes()).hexdigest() for t in tables}
+        (tmp / "sources.json").write_text(sources_json(tables, raw, written), encoding="utf-8")
         (tmp / "SOURCES.md").write_text(render_sources_md(tables, raw), encoding="utf-8")
         _swap(tmp, out_dir)
     finally:

@@ -8,9 +8,11 @@ raw file, the row (1-based data row, or the code) and the column.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,14 +61,14 @@ def read_csv(
     path = raw.path(rel)
     data = path.read_bytes()
     entry = raw.read.setdefault(rel, {"sha256": hashlib.sha256(data).hexdigest()})
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = [n for n in zf.namelist() if n.endswith(".csv")]
-            if len(names) != 1:
-                raise InputError(f"expected one CSV in the zip, found {names}", file=rel)
-            data = zf.read(names[0])
-    df = pl.read_csv(data, infer_schema=False)  # decompresses .gz transparently
+    try:
+        df = pl.read_csv(unwrap(data, path.suffix, rel), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputError(f"not a readable CSV ({first}); download it again", file=rel) from None
     df = df.rename({c: c.lstrip("\ufeff").strip() for c in df.columns})
+    if df.height == 0:
+        raise InputError("holds a header but no rows; download it again", file=rel)
     entry["rows"] = df.height
     if isinstance(columns, list):
         columns = {c: c for c in columns}
@@ -98,6 +100,37 @@ def read_csv(
                 field=columns[key[0]],
             )
     return df
+
+
+def unwrap(data: bytes, suffix: str, rel: str) -> bytes:
+    """The CSV text inside a raw file (plain, gzip or a zip holding one CSV), checked to be
+    whole and UTF-8: a download cut short or saved in another encoding is named, with the
+    line of the first bad byte, instead of failing somewhere inside the reader."""
+    again = "download it again"
+    if not data:
+        raise InputError(f"is empty (0 bytes); {again}", file=rel)
+    try:
+        if suffix == ".zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = [n for n in zf.namelist() if n.endswith(".csv")]
+                if len(names) != 1:
+                    raise InputError(f"expected one CSV in the zip, found {names}", file=rel)
+                data = zf.read(names[0])
+        elif suffix == ".gz":
+            data = gzip.decompress(data)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        kind = "zip" if suffix == ".zip" else "gzip"
+        raise InputError(
+            f"not a readable {kind} file, truncated or damaged ({exc}); {again}", file=rel
+        ) from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1  # the header is line 1, data row 1 line 2
+        raise InputError(f"not UTF-8 text; {again}", file=rel, row=line - 1 or "header") from None
+    if not data.strip():
+        raise InputError(f"holds no rows; {again}", file=rel)
+    return data
 
 
 def _numbers(df, rel, columns, cols, dtype) -> pl.DataFrame:

@@ -1,11 +1,14 @@
 """Read API for the shipped reference tables: callers never open reference_data/ by path.
 
 Tables are read once per process (lru_cache) and filtered per call; every lookup of a
-combination that is not shipped raises InputError listing what is.
+combination that is not shipped raises InputError listing what is. Before a table is used
+its sha256 and row count are checked against sources.json, where `refdata build` recorded
+them: a truncated or edited table is a clear error, never a run on part of England.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -36,14 +39,16 @@ def _table(rel: str, root: str) -> pl.DataFrame:
     path = Path(root) / rel
     if not path.is_file():
         raise InputError("reference table missing: run `mhtool refdata build`", file=str(path))
+    data = path.read_bytes()
+    _verify(rel, data, _recorded(root), path)
     try:
-        head = pl.read_csv(path, n_rows=0).columns
+        head = pl.read_csv(data, n_rows=0).columns
         overrides = {c: _SCHEMA.get(c, pl.String) for c in head}
         if rel in ("need/need_weighted.csv", "places/practice_need.csv"):
             overrides["population"] = pl.Float64
         if rel == "places/pcn_registered.csv":
             overrides |= {c: pl.Int64 for c in head if c.startswith("age_")}
-        return pl.read_csv(path, schema_overrides=overrides)
+        df = pl.read_csv(data, schema_overrides=overrides)
     except pl.exceptions.PolarsError as exc:
         # a hand-edited or damaged table: say which, and how to get a good one back
         first = str(exc).strip().splitlines()[0]
@@ -51,6 +56,57 @@ def _table(rel: str, root: str) -> pl.DataFrame:
             f"reference table cannot be read ({first}); rebuild it with `mhtool refdata build`",
             file=str(path),
         ) from None
+    want = _recorded(root)["tables"][rel].get("rows")
+    if want is not None and df.height != want:
+        raise InputError(
+            f"reference table has {df.height:,} rows where `refdata build` wrote {want:,}: "
+            "it was truncated or edited; rebuild it with `mhtool refdata build`",
+            file=str(path),
+        )
+    return df
+
+
+def _verify(rel: str, data: bytes, recorded: dict, path: Path) -> None:
+    """A table is used only as `refdata build` wrote it: listed in sources.json with its
+    sha256, so a truncated, edited or half-copied table stops the run (exit 2) instead of
+    quietly apportioning on fewer areas."""
+    entry = recorded.get("tables", {}).get(rel)
+    if not isinstance(entry, dict):
+        raise InputError(
+            "reference table is not listed in sources.json, so it cannot be checked; "
+            "rebuild the reference data with `mhtool refdata build`",
+            file=str(path),
+        )
+    want = entry.get("sha256")
+    if want is not None and hashlib.sha256(data).hexdigest() != want:
+        raise InputError(
+            "reference table differs from the one `refdata build` wrote (sha256 in "
+            "sources.json): it was truncated, edited or damaged; rebuild it with "
+            "`mhtool refdata build` or restore it",
+            file=str(path),
+        )
+
+
+@cache
+def _recorded(root: str) -> dict:
+    """sources.json of the reference folder `root`, checked to be the build's record."""
+    path = Path(root) / "sources.json"
+    if not path.is_file():
+        raise InputError("sources.json missing: run `mhtool refdata build`", file=str(path))
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"sources.json is damaged ({exc}); rebuild it with `mhtool refdata build`",
+            file=str(path),
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
+        raise InputError(
+            "sources.json does not list the reference tables; rebuild it with "
+            "`mhtool refdata build`",
+            file=str(path),
+        )
+    return doc
 
 
 def table(rel: str) -> pl.DataFrame:
@@ -70,8 +126,14 @@ def _pick(df: pl.DataFrame, what: str, **keys) -> pl.DataFrame:
 
 
 def vintages() -> list[str]:
-    root = reference_data_dir() / "geography"
-    return sorted(p.stem.removeprefix("geography_") for p in root.glob("geography_*.csv"))
+    """The geography vintages `refdata build` recorded (a recorded table that has gone
+    missing is then reported as missing, not as an unknown vintage)."""
+    tables = sources()["tables"]
+    return sorted(
+        Path(rel).stem.removeprefix("geography_")
+        for rel in tables
+        if rel.startswith("geography/geography_") and rel.endswith(".csv")
+    )
 
 
 def geography(vintage: str = "2022") -> pl.DataFrame:
@@ -167,10 +229,7 @@ def pcn_registered() -> pl.DataFrame:
 
 
 def sources() -> dict:
-    path = reference_data_dir() / "sources.json"
-    if not path.is_file():
-        raise InputError("sources.json missing: run `mhtool refdata build`", file=str(path))
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _recorded(str(reference_data_dir()))
 
 
 def data_date() -> str:
@@ -192,3 +251,4 @@ def describe(geography: str, population_year: int) -> str:
 def clear_cache() -> None:
     """Forget cached tables (after a rebuild in the same process)."""
     _table.cache_clear()
+    _recorded.cache_clear()

@@ -10,14 +10,19 @@ table is declarative: a new case is a new row. Cases run in-process on a one-ICB
 from __future__ import annotations
 
 import errno
+import gzip
+import io
+import json
 import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 from fixtures.hostile import SMALL, Case, assert_refused, copy_run, invoke, leftovers, tree
 
-from mhtool.run.paths import reference_data_dir
+from mhtool.run.paths import default_raw_dir, reference_data_dir
 
 SUBICBS = pl.read_csv(reference_data_dir() / "geography" / "geography_2022.csv")[
     "subicb_code"
@@ -113,6 +118,89 @@ def _oserror(where: str, err: int):
         mp.setattr(where, fail)
 
     return setup
+
+
+RAW_GEO = "geographr/lookup_lsoa11_ccg21_stp21_ltla21.csv.gz"  # the first raw file a build reads
+RAW_ZIP = "nhsd_gp_registered/gp-reg-pat-prac-map_2026-08.zip"
+
+
+def _raw(rel: str, damage):
+    """A raw folder (links to the real files) with `rel` replaced by damage(its bytes)."""
+
+    def setup(d: Path, out: Path, mp) -> None:
+        raw = default_raw_dir()
+        if not raw.is_dir():
+            pytest.skip("raw public files absent")
+        for p in raw.rglob("*"):
+            if p.is_file():
+                link = d / "raw" / p.relative_to(raw)
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(p)
+        (d / "raw" / rel).unlink()
+        (d / "raw" / rel).write_bytes(damage((raw / rel).read_bytes()))
+
+    return setup
+
+
+def _gz_lines(f):
+    return lambda data: gzip.compress(f(gzip.decompress(data)))
+
+
+def _zip_of(*names: str):
+    def damage(data: bytes) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            csv = zf.read(zf.namelist()[0])
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name in names:
+                zf.writestr(name, csv)
+        return buf.getvalue()
+
+    return damage
+
+
+def _reference(damage):
+    """A copy of the shipped reference data, damaged, that the run is pointed at."""
+
+    def setup(d: Path, out: Path, mp) -> None:
+        shutil.copytree(reference_data_dir(), d / "ref")
+        damage(d / "ref")
+        mp.setenv("MHTOOL_REFERENCE_DATA", str(d / "ref"))
+
+    return setup
+
+
+def _edit(rel: str, f):
+    def damage(ref: Path) -> None:
+        (ref / rel).write_bytes(f((ref / rel).read_bytes()))
+
+    return damage
+
+
+def _unrecord(rel: str, key: str | None):
+    """Take the table's sha256 (key) or its whole entry (None) out of sources.json."""
+
+    def damage(ref: Path) -> None:
+        doc = json.loads((ref / "sources.json").read_text())
+        if key:
+            del doc["tables"][rel][key]
+        else:
+            del doc["tables"][rel]
+        (ref / "sources.json").write_text(json.dumps(doc))
+
+    return damage
+
+
+def _both(*damages):
+    def damage(ref: Path) -> None:
+        for f in damages:
+            f(ref)
+
+    return damage
+
+
+GEO22 = "geography/geography_2022.csv"
+B = ("refdata", "build", "--raw", "{d}/raw", "--out", "{out}")
 
 
 CASES = [
@@ -445,6 +533,108 @@ CASES = [
         ("theirs", "refusing to overwrite"),
         setup=_not_json,
     ),
+    # ---- raw files for `refdata build` (the previous reference data must stay as it was)
+    Case(
+        "raw-zero-byte",
+        B,
+        (RAW_GEO, "0 bytes"),
+        setup=_raw(RAW_GEO, lambda b: b""),
+        previous="refdata",
+    ),
+    Case(
+        "raw-truncated-gzip",
+        B,
+        (RAW_GEO, "truncated or damaged"),
+        setup=_raw(RAW_GEO, lambda b: b[:5000]),
+        previous="refdata",
+    ),
+    Case(
+        "raw-corrupt-gzip",
+        B,
+        (RAW_GEO, "truncated or damaged"),
+        setup=_raw(RAW_GEO, lambda b: b[:100] + bytes(500) + b[600:]),
+        previous="refdata",
+    ),
+    Case(
+        "raw-not-utf8",
+        B,
+        (RAW_GEO, "row 1", "UTF-8"),
+        setup=_raw(RAW_GEO, _gz_lines(lambda t: t.replace(b"E01", b"\xe901", 1))),
+        previous="refdata",
+    ),
+    Case(
+        "raw-header-only",
+        B,
+        (RAW_GEO, "no rows"),
+        setup=_raw(RAW_GEO, _gz_lines(lambda t: t.split(b"\n")[0] + b"\n")),
+        previous="refdata",
+    ),
+    Case(
+        "raw-zip-truncated",
+        B,
+        (RAW_ZIP, "truncated or damaged"),
+        setup=_raw(RAW_ZIP, lambda b: b[:3000]),
+        previous="refdata",
+    ),
+    Case(
+        "raw-zip-two-csvs",
+        B,
+        (RAW_ZIP, "one CSV", "a.csv", "b.csv"),
+        setup=_raw(RAW_ZIP, _zip_of("a.csv", "b.csv")),
+        previous="refdata",
+    ),
+    Case(
+        "raw-zip-no-csv",
+        B,
+        (RAW_ZIP, "one CSV"),
+        setup=_raw(RAW_ZIP, _zip_of("a.txt")),
+        previous="refdata",
+    ),
+    # ---- the shipped reference tables, checked against sources.json before any use
+    Case(
+        "ref-geography-truncated",
+        run(),
+        (GEO22, "truncated"),
+        setup=_reference(_edit(GEO22, lambda b: b[: len(b) // 2].rsplit(b"\n", 1)[0] + b"\n")),
+    ),
+    Case(
+        "ref-geography-rows-short",
+        run(),
+        (GEO22, "rows where `refdata build` wrote 106"),
+        setup=_reference(
+            _both(_unrecord(GEO22, "sha256"), _edit(GEO22, lambda b: b.rsplit(b"\n", 3)[0] + b"\n"))
+        ),
+    ),
+    Case(
+        "ref-table-edited",
+        run(),
+        ("need_weighted.csv", "differs"),
+        setup=_reference(_edit("need/need_weighted.csv", lambda b: b.replace(b"1", b"2", 1))),
+    ),
+    Case(
+        "ref-table-not-listed",
+        run(),
+        (GEO22, "not listed in sources.json"),
+        setup=_reference(_unrecord(GEO22, None)),
+    ),
+    Case(
+        "ref-sources-json-corrupt",
+        run(),
+        ("sources.json", "damaged"),
+        setup=_reference(_edit("sources.json", lambda b: b[:100])),
+    ),
+    Case(
+        "ref-sources-json-missing",
+        run(),
+        ("sources.json", "missing"),
+        setup=_reference(lambda ref: (ref / "sources.json").unlink()),
+    ),
+    Case(
+        "ref-table-missing",
+        run(),
+        (GEO22, "missing"),
+        setup=_reference(lambda ref: (ref / GEO22).unlink()),
+    ),
     # ---- flags
     Case(
         "flag-unknown-system",
@@ -480,7 +670,7 @@ def _fill(text: str, d: Path, out: Path) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_refused_cleanly(case: Case, previous: Path, tmp_path: Path, monkeypatch):
     d, out = tmp_path, tmp_path / "out"
-    copy_run(previous, out, mode=0o755)
+    copy_run(previous if case.previous == "run" else reference_data_dir(), out, mode=0o755)
     for name, data in case.files.items():
         (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
     if case.setup:
