@@ -614,8 +614,8 @@ CASES = [
     Case(
         "ref-table-not-listed",
         run(),
-        (GEO22, "not listed in sources.json"),
-        setup=_reference(_unrecord(GEO22, None)),
+        ("need_weighted.csv", "not listed in sources.json"),
+        setup=_reference(_unrecord("need/need_weighted.csv", None)),
     ),
     Case(
         "ref-sources-json-corrupt",
