@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool import vocab
+from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
 from mhtool.outputs.layout import NOT_APPLICABLE
 from mhtool.outputs.views import number_format
@@ -481,7 +481,7 @@ def _explain(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_csv(changes: Changes, path: Path) -> Path:
-    changes.table.write_csv(path, float_precision=None)
+    csvsafe.frame(changes.table).write_csv(path, float_precision=None)
     return path
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from mhtool import apportion, bases, fields, vocab
+from mhtool import apportion, bases, csvsafe, fields, vocab
 from mhtool.catalogue.load import Ambition, Catalogue
 from mhtool.catalogue.rules import national_in
 from mhtool.errors import InputError
@@ -514,7 +514,7 @@ def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
     """The spine as CSV (for people and spreadsheets) and Parquet (for code), same rows."""
     csv_path, parquet_path = out_dir / "apportionment.csv", out_dir / "apportionment.parquet"
-    spine.write_csv(csv_path, float_precision=None)
+    csvsafe.frame(spine).write_csv(csv_path, float_precision=None)  # no cell a formula
     spine.write_parquet(parquet_path, statistics=False)
     return [csv_path, parquet_path]
 

@@ -73,6 +73,20 @@ def read_text(path: Path) -> str:
         raise InputError(NOT_UTF8, file=str(path), row=row) from None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def control_problem(text: str) -> str | None:
+    """Why `text` is not one line of printable text, or None."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return None
+    name = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}.get(
+        m.group(), f"control character U+{ord(m.group()):04X}"
+    )
+    return f"holds {name}: write it as one line of plain text"
+
+
 def _lines(fh, file: str) -> Iterator[str]:
     """Decoded lines, a bad byte or an endless line reported with its row."""
     decode = codecs.getincrementaldecoder("utf-8-sig")()
@@ -141,6 +155,10 @@ def _body(fh, reader, names: list[str], file: str) -> Iterator[tuple[int, dict[s
                     file=file,
                     row=n,
                 )
+            for i, c in enumerate(cells[: len(names)]):
+                problem = control_problem(c.strip())
+                if problem:
+                    raise InputError(problem, file=file, row=n, field=names[i])
             yield (
                 n,
                 {

@@ -208,6 +208,23 @@ def _locate(doc: dict):
     return locate
 
 
+def _one_line_text(doc, file: Path, locate, at: tuple = ()) -> None:
+    """Every text in a catalogue is one line of printable text: a tab, line break or other
+    control character in a title, unit or note would break the tables and CSVs it reaches
+    (and a tab or CR starts a spreadsheet formula)."""
+    if isinstance(doc, str):
+        problem = userfiles.control_problem(doc)
+        if problem:
+            row, field = locate(at)
+            raise InputError(problem, file=str(file), row=row, field=field)
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            _one_line_text(value, file, locate, (*at, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            _one_line_text(value, file, locate, (*at, i))
+
+
 def chain(path: Path) -> list[tuple[Path, dict]]:
     """The file and the files it extends, parent first, each checked against the schema."""
     out, seen = [], set()
@@ -218,6 +235,7 @@ def chain(path: Path) -> list[tuple[Path, dict]]:
         seen.add(path)
         doc = _read_toml(path)
         schema.validate(doc, "catalogue", file=path, locate=_locate(doc))
+        _one_line_text(doc, path, _locate(doc))
         out.insert(0, (path, doc))
         parent = doc.get("catalogue", {}).get("extends")
         if parent is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from mhtool import csvsafe
 from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue
 from mhtool.vocab import CARRIED_KINDS, MARKERS
 
@@ -150,27 +151,29 @@ def _csv(rows: list[Ambition]) -> None:
     for a in rows:
         for v in a.values:
             out.writerow(
-                [
-                    a.id,
-                    a.programme,
-                    a.title,
-                    a.category,
-                    a.kind,
-                    a.measure,
-                    a.unit,
-                    a.basis or "",
-                    a.planning_ref,
-                    str(a.national_only).lower(),
-                    a.status,
-                    v.year,
-                    "" if v.value is None else repr(v.value),
-                    "" if v.high is None else repr(v.high),
-                    v.provenance,
-                    v.source,
-                    v.note,
-                    str(v.approximate).lower(),
-                    str(a.national_in(v.year)).lower(),
-                ]
+                csvsafe.row(
+                    [
+                        a.id,
+                        a.programme,
+                        a.title,
+                        a.category,
+                        a.kind,
+                        a.measure,
+                        a.unit,
+                        a.basis or "",
+                        a.planning_ref,
+                        str(a.national_only).lower(),
+                        a.status,
+                        v.year,
+                        "" if v.value is None else repr(v.value),
+                        "" if v.high is None else repr(v.high),
+                        v.provenance,
+                        v.source,
+                        v.note,
+                        str(v.approximate).lower(),
+                        str(a.national_in(v.year)).lower(),
+                    ]
+                )
             )
 
 

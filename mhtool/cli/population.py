@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mhtool import vocab
+from mhtool import csvsafe, vocab
 
 if TYPE_CHECKING:
     import polars as pl
@@ -98,7 +98,7 @@ def population(year: int, geography: str, bands: str, level: str, fmt: str) -> N
     """
     df = population_table(year, geography, bands, level)
     if fmt == "csv":
-        click.echo(df.write_csv(line_terminator="\n"), nl=False)
+        click.echo(csvsafe.frame(df).write_csv(line_terminator="\n"), nl=False)
         return
     rows = [df.columns] + [
         [f"{v:,}" if isinstance(v, int) else str(v) for v in r] for r in df.rows()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool import vocab
+from mhtool import csvsafe, vocab
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
 from mhtool.outputs.profile import MONTHS
@@ -339,13 +339,13 @@ def profile_record(spec: dict, meta: dict, *, subicb: bool) -> dict:
 
 
 def write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
-    """UTF-8, `\\n` line ends, quoting only where needed; text is never a formula here
-    (a CSV cell is text), and Excel users open it through the template's import."""
+    """UTF-8, `\\n` line ends, quoting only where needed; no text cell a spreadsheet
+    would run as a formula (mhtool.csvsafe)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(columns)
-        w.writerows(rows)
+        w.writerows(csvsafe.row(r) for r in rows)
 
 
 def write(
