@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import polars as pl
-
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -35,8 +33,11 @@ def row(cells: Iterable) -> list:
     return [cell(c) if isinstance(c, str) else c for c in cells]
 
 
-def frame(df: pl.DataFrame) -> pl.DataFrame:
-    """`df` with every text column's risky cells quoted, ready for `write_csv`."""
+def frame(df):
+    """A polars DataFrame with every text column's risky cells quoted, ready for
+    `write_csv` (polars is imported here, not with the command line)."""
+    import polars as pl
+
     text = [name for name, dtype in df.schema.items() if dtype == pl.String]
     if not text:
         return df
