@@ -16,6 +16,7 @@ from mhtool.outputs import write_outputs
 from mhtool.outputs.check import check_dir, check_layout, check_sums, check_values, check_workbook
 from mhtool.outputs.views import prepare, tables
 from mhtool.run.manifest import write_manifest
+from mhtool.spine import write_spine
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,7 @@ def listed(clean, tmp_path):
     leaves it."""
     out = tmp_path / "listed"
     shutil.copytree(clean, out)
-    pl.read_parquet(out / "apportionment.parquet").write_csv(
-        out / "apportionment.csv", float_precision=None
-    )
+    write_spine(pl.read_parquet(out / "apportionment.parquet"), out)  # as a run writes it
     write_manifest(out, settings={}, inputs={})
     (out / "run.log").write_text("log\n")
     return out
