@@ -115,11 +115,9 @@ def write_all(
     if progress is None:
         progress = sys.stdout.isatty()
     label = "Writing workbooks and charts" if progress else None
+    jobs = [(t, _task_rows(df, t), meta, out_dir) for t in tasks]
     results = run_jobs(
-        run_task,
-        [(t, _task_rows(df, t), meta, out_dir) for t in tasks],
-        workers=workers,
-        label=label,
+        run_task, jobs, workers=workers, label=label, weights=[job[1].height for job in jobs]
     )
     written = [item for result in results for item in result]
     written += [

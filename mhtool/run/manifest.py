@@ -18,7 +18,6 @@ from mhtool import __version__
 from mhtool.errors import InputError
 from mhtool.run.log import LOG_FILE
 from mhtool.run.paths import source_checkout
-from mhtool.run.versions import environment
 
 MANIFEST = "manifest.json"
 UNHASHED = (MANIFEST, LOG_FILE)
@@ -83,6 +82,8 @@ def write_manifest(
     out_dir: Path, *, settings: dict, inputs: dict[str, str], extra: dict | None = None
 ) -> Path:
     """manifest.json for the finished run folder `out_dir`, hashing every file in it."""
+    from mhtool.run.versions import environment  # importlib.metadata: only when writing
+
     doc = {
         "tool": "mhtool",
         "version": __version__,

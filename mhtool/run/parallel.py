@@ -57,21 +57,23 @@ def run_jobs(
     *,
     workers: int | None = None,
     label: str | None = None,
+    weights: Sequence[float] | None = None,
 ) -> list[Any]:
     """``[fn(*job) for job in jobs]``, in parallel where worth it. With a ``label``,
     progress is told on stderr (mhtool.run.progress: a line with the time left on a
-    terminal, log lines at each tenth elsewhere)."""
+    terminal, log lines at each tenth elsewhere), with the time left paced by ``weights``
+    (one per job, e.g. its rows) when the jobs differ in size."""
     from mhtool.run.progress import Progress
 
     n = workers_for(workers, len(jobs))
     results: list[Any] = [None] * len(jobs)
-    bar = Progress(label, len(jobs)) if label else None
+    bar = Progress(label, len(jobs), weights=weights) if label else None
     try:
         if n == 1:
             for i, job in enumerate(jobs):
                 results[i] = fn(*job)
                 if bar:
-                    bar.update(1)
+                    bar.update(i)
         else:
             _in_workers(fn, jobs, n, results, bar)
     finally:
@@ -89,7 +91,7 @@ def _in_workers(fn, jobs, n: int, results: list, bar) -> None:
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             if bar:
-                bar.update(1)
+                bar.update(futures[fut])
     except BaseException:
         ours.close()  # the workers see the pipe close and exit now
         pool.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,6 @@ that copy is read-only: rebuilding needs a folder of one's own (`--out`, or
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 from mhtool.errors import InputError
@@ -33,6 +32,8 @@ def shipped_reference_data() -> Path:
     root = source_checkout()
     if root is not None:
         return root / "reference_data"
+    from importlib import resources  # only an installed package needs it
+
     packaged = resources.files("mhtool").joinpath("reference_data")
     if not isinstance(packaged, Path):  # e.g. imported from a zip file
         raise InputError(

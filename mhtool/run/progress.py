@@ -2,7 +2,9 @@
 
 The time left is estimated from the pace since the first job finished, so worker start-up
 and the first job's warm-up (imports, caches) are not taken for the pace of the rest, and
-no estimate is shown until there is a pace to go by (two jobs finished). On a terminal the
+no estimate is shown until there is a pace to go by (two jobs finished). Jobs of very
+different sizes (England's workbook against one system's) can be given weights (their
+rows, say): the pace is then per unit of weight, not per job. On a terminal the
 line is rewritten in place; elsewhere (cron, a service, a log file) an INFO log line is
 written at each tenth of the jobs, so a scheduled run is never silent until the end.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from mhtool.run.log import LOG
 
@@ -31,8 +33,13 @@ class Progress:
         tty: bool | None = None,
         stream=None,
         clock: Callable[[], float] = time.monotonic,
+        weights: Sequence[float] | None = None,
     ):
         self.label, self.total, self.done = label, total, 0
+        self.weights = list(weights) if weights is not None else [1.0] * total
+        self.total_weight = sum(self.weights)
+        self.done_weight = 0.0
+        self.first_weight = 0.0
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.clock = clock
@@ -42,10 +49,11 @@ class Progress:
 
     def estimate(self) -> float | None:
         """Seconds left at the pace since the first job finished; None until known."""
-        if self.first is None or self.done < 2:
+        since = self.done_weight - self.first_weight
+        if self.first is None or self.done < 2 or since <= 0:
             return None
-        pace = (self.clock() - self.first) / (self.done - 1)
-        return pace * (self.total - self.done)
+        pace = (self.clock() - self.first) / since
+        return pace * (self.total_weight - self.done_weight)
 
     def line(self) -> str:
         left = self.estimate()
@@ -55,10 +63,13 @@ class Progress:
         pct = 100 * self.done // max(self.total, 1)
         return f"{self.label}: {self.done}/{self.total} ({pct}%), {told}"
 
-    def update(self, n: int = 1) -> None:
-        self.done += n
+    def update(self, job: int | None = None) -> None:
+        """One more job done: `job` is its index, for its weight."""
+        weight = self.weights[job] if job is not None else 1.0
+        self.done += 1
+        self.done_weight += weight
         if self.first is None:
-            self.first = self.clock()
+            self.first, self.first_weight = self.clock(), weight
         if self.tty:
             self.stream.write("\r" + self.line().ljust(79))
             self.stream.flush()

@@ -69,3 +69,14 @@ def test_a_checkout_builds_into_its_own_reference_data(monkeypatch):
     assert paths.source_checkout() == ROOT
     assert paths.writable_reference_data(None) == ROOT / "reference_data"
     assert paths.reference_data_dir() == ROOT / "reference_data"  # live edits are seen
+
+
+def test_a_refresh_never_rebuilds_an_installed_package_in_place(installed, monkeypatch):
+    import mhtool.outputs
+
+    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
+    result = CliRunner().invoke(
+        main, ["refresh", "--rebuild-reference-data", "--out", str(installed / "o")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "read-only" in result.output and not (installed / "o").exists()

@@ -39,6 +39,16 @@ def test_the_estimate_comes_from_the_pace_after_the_first_job():
     assert "10/10 (100%), done in 48 s" in out.getvalue() and out.getvalue().endswith("\n")
 
 
+def test_jobs_of_different_sizes_are_paced_by_their_weight():
+    clock = Clock()
+    bar = Progress("Writing", 4, tty=True, stream=io.StringIO(), clock=clock, weights=[8, 1, 1, 4])
+    clock.now = 10.0
+    bar.update(0)  # the big one first
+    clock.now = 11.0
+    bar.update(1)  # then 1 s for a job of weight 1
+    assert bar.estimate() == 5.0  # weight 5 left, not 2 jobs x 1 s
+
+
 def test_off_a_terminal_progress_is_a_log_line_at_each_tenth(caplog):
     clock = Clock()
     bar = Progress("Writing", 50, tty=False, stream=io.StringIO(), clock=clock)
