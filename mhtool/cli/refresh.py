@@ -25,6 +25,7 @@ TYPES = {
     "level": (str,),
     "region": (str,),
     "system": (str,),
+    "contact": (str,),
     "rebuild_reference_data": (bool,),
 }
 CHOICES = {"level": ("icb", "subicb")}  # as the --level flag allows

@@ -99,6 +99,11 @@ def run_options(defaults: bool):
         ),
         click.option("--region", help="Only this region's workbooks, e.g. Y63."),
         click.option("--system", help="Only this ICB's workbooks, e.g. QHM."),
+        click.option(
+            "--contact",
+            help="Who answers questions about the figures (name and email), shown on each "
+            "workbook's Cover; without it the Cover has no contact line.",
+        ),
     ]
 
     def decorate(f):

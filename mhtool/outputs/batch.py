@@ -11,6 +11,7 @@ written after them in this process.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.outputs import charts, planning
 from mhtool.outputs import scope as scopes
-from mhtool.outputs.layout import org_label
+from mhtool.outputs.layout import WORKBOOK_META, org_label, short_name
 from mhtool.outputs.views import prepare, tables
 from mhtool.outputs.workbook import Chart, write_workbook
 from mhtool.run.parallel import run_jobs
@@ -77,9 +78,9 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
         out.append((task.chart_file, 0))
     for s in task.workbooks:
         rows = scopes.rows(frame, s)
-        cells = write_workbook(
-            out_dir / s.path, workbook_title(frame, s, meta), tables(rows, meta), meta, chart
-        )
+        org = short_name(_org_name(frame, s.code), s.code, with_code=False)
+        title = workbook_title(frame, s, meta)
+        cells = write_workbook(out_dir / s.path, title, tables(rows, meta), meta, chart, org)
         out.append((s.path, cells))
     return out
 
@@ -120,6 +121,11 @@ def write_all(
         run_task, jobs, workers=workers, label=label, weights=[job[1].height for job in jobs]
     )
     written = [item for result in results for item in result]
+    (out_dir / WORKBOOK_META).write_text(
+        json.dumps(meta, sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n",
+        encoding="utf-8",
+    )
+    written.append((WORKBOOK_META, 0))
     written += [
         (rel, 0)
         for rel in planning.write(

@@ -46,6 +46,7 @@ from mhtool.outputs.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
+    WORKBOOK_META,
 )
 from mhtool.outputs.views import Table, prepare, tables
 from mhtool.run.parallel import run_jobs
@@ -298,6 +299,36 @@ def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:
     return problems
 
 
+_PAGE_SETUP = re.compile(rb"<(?:\w+:)?pageSetup\b([^>]*)>")
+_FIT = re.compile(rb"<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage=\"(?:1|true)\"")
+
+
+def check_print(path: Path, rel: str) -> list[str]:
+    """Every sheet prints A4 landscape, one page wide (workbook.print_setup), and every
+    table sheet repeats its header row on each printed page."""
+    st, xml = read_structure(path)
+    with zipfile.ZipFile(path) as z:
+        names = ET.fromstring(z.read("xl/workbook.xml")).findall(
+            "m:definedNames/m:definedName", _NS
+        )
+    titles = {
+        n.text.split("!")[0].strip("'")
+        for n in names
+        if n.get("name") == "_xlnm.Print_Titles" and n.text
+    }
+    problems = []
+    for name, _ in st.sheets:
+        setup = _PAGE_SETUP.search(xml[name])
+        attrs = setup.group(1) if setup else b""
+        if b'paperSize="9"' not in attrs or b'orientation="landscape"' not in attrs:
+            problems.append(f"{rel} {name}: does not print A4 landscape")
+        if not _FIT.search(xml[name]) or b'fitToHeight="0"' not in attrs:
+            problems.append(f"{rel} {name}: does not print one page wide")
+        if name in TABLES and name not in titles:
+            problems.append(f"{rel} {name}: its header row is not repeated on printed pages")
+    return problems
+
+
 # --- workbook values ---------------------------------------------------------------------
 
 
@@ -369,14 +400,14 @@ def _check_table(rows, sheet: str, rel: str, table: Table) -> list[str]:
                 problems.append(f"{where}: is a formula")
                 continue
             want = _expected_cell(columns[j][i], table.columns[j])
-            if table.columns[j].from_meta:  # worded from settings the check has not got
-                if not isinstance(cell.value, str) or not cell.value.strip():
-                    problems.append(f"{where}: is empty ({headers[j]})")
-                continue
             if not _same(cell.value, want):
-                org = table.frame.get_column("org_code")[i]
+                org = (
+                    f", {table.frame.get_column('org_code')[i]}"
+                    if "org_code" in table.frame.columns
+                    else ""
+                )
                 problems.append(
-                    f"{where}: found {cell.value!r}, spine gives {want!r} ({headers[j]}, {org})"
+                    f"{where}: found {cell.value!r}, spine gives {want!r} ({headers[j]}{org})"
                 )
             if len(problems) > MAX_PER_PART:
                 return problems[:MAX_PER_PART] + [f"{rel} {sheet}: more problems not shown"]
@@ -646,14 +677,31 @@ def read_spine(out_dir: Path) -> pl.DataFrame:
     return read(path)
 
 
-def check_workbook(path: Path, rel: str, prepared: pl.DataFrame) -> list[str]:
+def read_meta(out_dir: Path) -> dict:
+    """The settings the workbooks were worded with (layout.WORKBOOK_META), or none."""
+    path = Path(out_dir) / WORKBOOK_META
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"not valid JSON ({exc})", file=str(path)) from exc
+
+
+def check_workbook(
+    path: Path, rel: str, prepared: pl.DataFrame, meta: dict | None = None
+) -> list[str]:
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []
     if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
-    expected = tables(scopes.rows(prepared, scope))
-    return check_layout(path, rel, expected) + check_values(path, rel, expected)
+    expected = tables(scopes.rows(prepared, scope), meta)
+    return (
+        check_layout(path, rel, expected)
+        + check_print(path, rel)
+        + check_values(path, rel, expected)
+    )
 
 
 def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
@@ -677,6 +725,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
         for p in out_dir.rglob("*.xlsx")
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
     )
+    meta = read_meta(out_dir)
     found = run_jobs(
         check_workbook,
         [
@@ -684,6 +733,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
                 p,
                 p.relative_to(out_dir).as_posix(),
                 _rows_for(prepared, p.relative_to(out_dir).as_posix()),
+                meta,
             )
             for p in books
         ],

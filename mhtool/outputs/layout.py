@@ -19,15 +19,11 @@ SHEETS: dict[str, str] = {
     "Standards": "Standards (rates and coverage) that apply here, and what each targeted "
     "ask means for this organisation",
     "Charts": "Trajectories of each count ambition, and the headline asks compared",
-    "Fixed": "Fixed ambitions, activity only (people, sites, rates): each organisation's "
-    "share by year, with the national figure",
-    "Flexible": "Flexible ambitions, activity only (people, sites, rates): each organisation's "
-    "share by year, with the national figure",
-    "Targeted": "Targeted ambitions, activity only (people, sites, rates): each organisation's "
-    "share by year, with the national figure",
-    "Funding": "Funding (£) by programme and year, for every category of ambition",
-    "Workforce": "Workforce (whole-time equivalent staff) by staff group and year, for every "
-    "category of ambition",
+    "Fixed": "Fixed ambitions: people and sites for each organisation by year",
+    "Flexible": "Flexible ambitions: people and sites for each organisation by year",
+    "Targeted": "Targeted ambitions: people and sites for each organisation by year",
+    "Funding": "Funding (£) by line and year, in the Plan's order",
+    "Workforce": "Workforce (whole-time equivalent staff) by staff group and year",
     "Shares": "Each organisation's share of England under each basis used",
     "Notes": "Numbered notes referred to as [note N] in the tables",
     "Data": "All figures in one long table, in the layout of the NHS planning templates",
@@ -51,6 +47,10 @@ TABLES: dict[str, str] = {
     "Shares": "shares_by_basis",
     "Data": "data_long",
 }
+
+# The run's settings the workbooks' words come from (basis labels, figure notes, contact),
+# saved beside them so `mhtool check` can word the expected tables the same way.
+WORKBOOK_META = "workbooks.json"
 
 TITLE_ROW = 0  # A1: sheet title
 DESCRIPTION_ROW = 1  # A2: one line saying what the sheet holds

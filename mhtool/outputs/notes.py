@@ -1,18 +1,30 @@
-"""The text of the Cover and Notes sheets. Note numbers are fixed (views.NOTE_*) so
-table headers can refer to them; the run's own notes (meta["notes"], for example one per
-inferred figure) follow, numbered on from there."""
+"""The text of the Cover and Notes sheets, and the numbering of notes.
+
+Tables refer to notes by a fixed key (views.NOTE_*, and FIGURE_NOTE + i for the run's own
+notes about how a national figure was made, one per ambition). `number` then keeps only
+the notes a workbook's tables refer to, numbers them by first appearance (sheet by sheet,
+title, description, headers, then cells) and adds the Notes table, so the writer and
+`mhtool check` agree on every [note N].
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 
-from mhtool.outputs.views import basis_name, is_targeted_basis
+import polars as pl
+
+from mhtool.outputs.layout import SHEETS
+from mhtool.outputs.views import Column, Table, basis_name, is_targeted_basis
+
+FIGURE_NOTE = 100  # keys of the run's own notes start here
+_REF = re.compile(r"\[note (\d+)\]")
 
 OGL = (
     "Contains public sector information licensed under the Open Government Licence v3.0. "
     "Source: Office for National Statistics; NHS Digital; NHS England."
 )
-CONTACT = "Contact: [add the name and email address of the team answering questions here]"
 
 PROVENANCE = (
     "Provenance of each national figure (the Provenance column; `mhtool ambitions` lists "
@@ -106,26 +118,135 @@ def notes(bases_used: list[str], meta: dict, national_only: list[str] | None = N
     ]
 
 
-def cover(title: str, meta: dict) -> list[tuple[str, str]]:
-    """(heading, text) pairs for the Cover sheet below its title."""
+def figure_notes(meta: dict) -> dict[str, tuple[int, str]]:
+    """Ambition ID → (note key, text): the run's notes (meta["notes"], lines such as
+    'PMH-02 2019/20 (inferred): carried forward ...') gathered into one note per ambition."""
+    grouped: dict[str, list[str]] = {}
+    for line in _extra(meta.get("notes")):
+        head, _, text = line.partition(":")
+        ambition, _, detail = head.strip().partition(" ")
+        grouped.setdefault(ambition, []).append(f"{detail.strip()}: {text.strip()}".lstrip(": "))
+    return {
+        a: (FIGURE_NOTE + i, f"How {a}'s national figure was made: " + "; ".join(parts))
+        for i, (a, parts) in enumerate(grouped.items())
+    }
+
+
+def _bases_used(tables: list[Table]) -> list[str]:
+    return sorted(
+        set().union(
+            *[
+                t.frame.get_column("basis").drop_nulls().unique().to_list()
+                for t in tables
+                if "basis" in t.frame.columns
+            ]
+        )
+    )
+
+
+def _national_only(tables: list[Table]) -> list[str]:
+    """Ambitions the workbook shows for England alone (never shared out)."""
+    levels: dict[str, set[str]] = {}
+    for t in tables:
+        if {"ambition_id", "org_code"} <= set(t.frame.columns):
+            for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
+                levels.setdefault(a, set()).add(org)
+    return sorted(
+        (a for a, orgs in levels.items() if orgs == {"ENG"}),
+        key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)],
+    )
+
+
+def _texts(table: Table):
+    yield table.title
+    yield table.description
+    for col in table.columns:
+        yield col.header
+    for col in table.columns:
+        if col.fmt == "text" and table.frame.height:
+            yield from (v for v in table.frame.get_column(col.key).to_list() if v)
+
+
+def number(tables: list[Table], meta: dict) -> list[Table]:
+    """The tables with their [note N] renumbered by first appearance, plus the Notes
+    table holding only the notes they refer to, all in sheet order."""
+    tables = sorted(tables, key=lambda t: list(SHEETS).index(t.sheet))
+    texts = dict(enumerate(notes(_bases_used(tables), meta, _national_only(tables)), 1))
+    texts |= dict(figure_notes(meta).values())
+    order: dict[int, int] = {}
+    for t in tables:
+        for text in _texts(t):
+            for key in _REF.findall(str(text)):
+                if int(key) in texts:
+                    order.setdefault(int(key), len(order) + 1)
+
+    def sub(text):
+        if not isinstance(text, str) or "[note" not in text:
+            return text
+        return _REF.sub(lambda m: f"[note {order.get(int(m.group(1)), m.group(1))}]", text)
+
+    out = []
+    for t in tables:
+        keys = {c.key for c in t.columns if c.fmt == "text"}
+        frame = t.frame.with_columns(_mapped(t.frame, k, sub) for k in sorted(keys))
+        columns = [replace(c, header=sub(c.header)) for c in t.columns]
+        out.append(Table(t.sheet, sub(t.title), sub(t.description), columns, frame, t.name))
+    rows = sorted(order.items(), key=lambda kv: kv[1])
+    notes_table = Table(
+        "Notes",
+        "Notes",
+        "One table: the notes the other sheets refer to as [note N], in the order they appear.",
+        [
+            Column("Note number", "number", width=12),
+            Column("Note text", "text", width=100),
+        ],
+        _frame({"number": [f"note {n}" for _, n in rows], "text": [texts[k] for k, _ in rows]}),
+        name="notes",
+    )
+    out.append(notes_table)
+    return sorted(out, key=lambda t: list(SHEETS).index(t.sheet))
+
+
+def _mapped(frame: pl.DataFrame, key: str, fn) -> pl.Series:
+    column = frame.get_column(key)
+    if column.dtype != pl.String:
+        return column
+    return pl.Series(key, [fn(v) for v in column.to_list()], dtype=pl.String)
+
+
+def _frame(data: dict) -> pl.DataFrame:
+    return pl.DataFrame(data, schema={k: pl.String for k in data})
+
+
+PURPOSE = (
+    "What this workbook is for: the fair share of each national mental health ambition "
+    "for {org}, to help plan and discuss local ambitions.",
+    "Start with the Summary sheet: {whose} own people, pounds and staff by year, with how "
+    "each figure was made and the basis of its share.",
+    "The Standards sheet lists the rates and coverage every organisation must meet, and "
+    "what each targeted ask means here.",
+    "The other sheets give the same figures by category, funding and workforce (own "
+    "organisation first), shares, charts and, on the Data sheet, every figure in one table.",
+    "These are fair shares under a stated basis, not agreed targets or measures of "
+    "performance; never add a total line to its parts.",
+)
+
+
+def cover(title: str, meta: dict, org: str = "England") -> list[tuple[str, str]]:
+    """(heading, text) pairs for the Cover sheet below its title. The contact line is
+    there only when the run was given one (--contact or the refresh config)."""
+    whose = "England's" if org == "England" else f"{org}'s"
+    contact = str(meta.get("contact") or "").strip()
     return [
+        ("How to use it", "\n".join(line.format(org=org, whose=whose) for line in PURPOSE)),
         (
-            "About these figures",
-            "Each organisation's fair share of the national mental "
-            "health ambitions in the catalogue named below, found by applying a basis (weights "
-            "such as population or need) to each national figure and rounding so every level "
-            "sums exactly to the level above [note 1].",
-        ),
-        (
-            "What they are not",
+            "What the figures are not",
             "They are not targets agreed with any organisation, not "
             "measures of activity delivered or performance, and not official statistics. Many "
             "national figures are inferred or approximate rather than stated in a source; each "
-            "is labelled in the Provenance column [note 3]. Year-by-year figures for flexible "
-            "ambitions are indicative: the ask is flexible and it is phased on a straight line "
-            "[note 3]. A total line and its "
-            "part lines overlap and must not be added together [note 8]. Local plans may differ "
-            "for good local reasons.",
+            "says how it was made. Year-by-year figures for flexible ambitions are "
+            "indicative: the ask is flexible and it is phased on a straight line. Local plans "
+            "may differ for good local reasons.",
         ),
         (
             "Geography and reference data",
@@ -142,11 +263,11 @@ def cover(title: str, meta: dict) -> list[tuple[str, str]]:
             f"same file whenever it is produced.",
         ),
         ("Source and licence", OGL),
-        ("Contact", CONTACT),
+        *([("Contact", contact)] if contact else []),
         (
             "Accessibility",
             "Each table starts in cell A3 below its title, with its header row "
-            "frozen and repeated on printed pages; notes are referred to as [note N] and listed "
+            "repeated on printed pages; notes are referred to as [note N] and listed "
             "on the Notes sheet; no meaning is carried by colour alone.",
         ),
     ]

@@ -12,9 +12,9 @@ import re
 
 import polars as pl
 
-from mhtool import vocab
 from mhtool.fields import header
 from mhtool.outputs.layout import LEVELS, short_name
+from mhtool.outputs.notes import figure_notes
 from mhtool.outputs.views import (
     NOTE_BASES,
     NOTE_NATIONAL_ONLY,
@@ -22,26 +22,14 @@ from mhtool.outputs.views import (
     NOTE_RATES,
     Column,
     Table,
+    basis_words,
+    is_headline,
+    is_standard,
+    plan_order,
     years_of,
 )
 
 LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subicb": "place"}
-MEASURE_ORDER = {"activity": 0, "funding": 1, "workforce": 2}
-
-
-def is_standard() -> pl.Expr:
-    """Asks every organisation must meet at the national level (a rate, a coverage ask
-    or a standard), never shared out. The one place that says which rows are standards."""
-    return pl.col("kind").is_in(vocab.CARRIED_KINDS)
-
-
-def is_headline() -> pl.Expr:
-    """The Plan's headline asks: fixed counts of people reached (e.g. 345,000 more CYP)."""
-    return (
-        (pl.col("category") == "fixed")
-        & (pl.col("measure") == "activity")
-        & (pl.col("kind") == "count")
-    )
 
 
 def home(df: pl.DataFrame) -> tuple[str, str, str]:
@@ -55,44 +43,10 @@ def home(df: pl.DataFrame) -> tuple[str, str, str]:
     raise ValueError("no organisation in this slice of the spine")
 
 
-def plan_order(df: pl.DataFrame) -> pl.DataFrame:
-    """Add `_po`, the Plan's order: programmes in the order the catalogue lists them (the
-    Plan's chapters), then activity, funding, workforce, headline asks first, then each
-    line in catalogue order."""
-    first = df.with_row_index("_row").group_by("ambition_id").agg(pl.col("_row").min())
-    prog = df.with_row_index("_row").group_by("programme").agg(pl.col("_row").min().alias("_prow"))
-    lines = (
-        df.select("ambition_id", "programme", "measure", "category", "kind")
-        .unique("ambition_id", keep="first")
-        .join(first, on="ambition_id")
-        .join(prog, on="programme", how="left")
-        .with_columns(
-            _m=pl.col("measure").replace_strict(MEASURE_ORDER, default=9, return_dtype=pl.Int64),
-            _h=(~is_headline()).cast(pl.Int64),
-        )
-        .sort("_prow", "_m", "_h", "_row")
-        .with_row_index("_po")
-        .select("ambition_id", pl.col("_po").cast(pl.Int64))
-    )
-    return df.join(lines, on="ambition_id", how="left")
-
-
 def unit_words(unit: str | None) -> str:
     """'GBP (cash, …)' → '£ (cash, …)'; other units as the catalogue has them."""
     unit = (unit or "").strip()
     return re.sub(r"^GBP\b", "£", unit)
-
-
-def basis_words(basis: str | None, meta: dict) -> str:
-    """The basis in plain words from the catalogue's label, e.g. 'ONS mid-year population
-    aged 0-25'; a total made of its parts says so."""
-    if not basis:
-        return "not shared out"
-    if basis.startswith("sum of "):
-        return "the sum of its part lines (" + basis.removeprefix("sum of ") + ")"
-    name, _, targeted = basis.partition(" (targeted")
-    label = (meta.get("bases") or {}).get(name.strip()) or name
-    return label + (f", shared among the systems named{targeted.rstrip(')')}" if targeted else "")
 
 
 def provenance_words(pairs: list[tuple[str, str | None]]) -> str:
@@ -109,6 +63,15 @@ def provenance_words(pairs: list[tuple[str, str | None]]) -> str:
     if len({r[2] for r in runs}) == 1:
         return runs[0][2]
     return "; ".join(f"{a} {p}" if a == b else f"{a} to {b} {p}" for a, b, p in runs)
+
+
+def _with_refs(rows: list[dict], meta: dict) -> list[dict]:
+    """Point each row's 'how it was made' at the note on its national figure, if any."""
+    keys = figure_notes(meta)
+    for r in rows:
+        if r["ambition_id"] in keys:
+            r["how"] = f"{r['how']} [note {keys[r['ambition_id']][0]}]"
+    return rows
 
 
 def _own_rows(df: pl.DataFrame, code: str) -> pl.DataFrame:
@@ -150,7 +113,8 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
             "unit": unit_words(r["unit"]),
             "how": provenance_words([(y, by_year[y][1]) for y in years if y in by_year]),
             "share": share,
-            "basis": basis_words(r["basis"], meta),
+            "basis": r["basis"],
+            "basis_words": basis_words(r["basis"], meta),
             "ambition_id": r["ambition_id"],
             "org_code": code,
             "_fmt": r["_fmt"],
@@ -160,7 +124,7 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
             rs = last.get_column("_rs")[0] if last.height else None
             row["rshare"] = None if share is None or not rs else share / rs
         rows.append(row)
-    frame = pl.DataFrame(rows, infer_schema_length=None).sort("_po")
+    frame = pl.DataFrame(_with_refs(rows, meta), infer_schema_length=None).sort("_po")
     for key in ("share", "rshare", *(f"v{y}" for y in years)):
         if key in frame.columns:
             frame = frame.with_columns(pl.col(key).cast(pl.Float64))
@@ -177,7 +141,7 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     if region_share is not None:
         columns.append(Column(f"Share of the region, {latest}", "rshare", "share"))
     columns += [
-        Column(f"Basis of the share [note {NOTE_BASES}]", "basis", from_meta=True),
+        Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
         Column(header("ambition_id"), "ambition_id"),
     ]
     whose = "England's" if level == "england" else f"{org}'s"
@@ -344,7 +308,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
     }
 
 
-def standards_table(df: pl.DataFrame) -> Table | None:
+def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     """Standards that apply to this organisation (every rate and coverage ask, worded for
     one organisation) and the targeted asks it is not given a number for."""
     level, code, name = home(df)
@@ -372,7 +336,7 @@ def standards_table(df: pl.DataFrame) -> Table | None:
     ]
     if not rows:
         return None
-    frame = pl.DataFrame(rows, infer_schema_length=None).sort("_po")
+    frame = pl.DataFrame(_with_refs(rows, meta or {}), infer_schema_length=None).sort("_po")
     frame = frame.with_columns(pl.col("value").cast(pl.Float64))
     return Table(
         "Standards",

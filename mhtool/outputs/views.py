@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE, NOT_AVAILABLE
+from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE, NOT_AVAILABLE, org_label
 from mhtool.outputs.planning import measure_type
 
 # Fixed note numbers, referred to in headers and descriptions (see notes.py).
@@ -42,7 +42,7 @@ class Column:
     key: str
     fmt: str = "text"
     missing: str | None = None
-    from_meta: bool = False  # worded from the run's settings (basis labels), not the spine
+    width: int | None = None  # characters; None: fitted to the column's contents
 
     @property
     def placeholder(self) -> str:
@@ -108,7 +108,7 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
         _fmt=number_format(),
         _level_name=level.replace_strict(LEVEL_NAMES, default=level),
     )
-    df = _label_targeted_bases(df)
+    df = plan_order(_label_targeted_bases(df))
     ambitions = df.select("ambition_id", "planning_ref").unique()
     order = sorted(
         ambitions.iter_rows(), key=lambda r: (_natural(r[1] or ""), _natural(r[0] or ""))
@@ -167,6 +167,157 @@ def years_of(df: pl.DataFrame) -> list[str]:
     return sorted(df.get_column("year").unique().drop_nulls().to_list())
 
 
+def basis_words(basis: str | None, meta: dict) -> str:
+    """The basis in plain words from the catalogue's label, e.g. 'ONS mid-year population
+    aged 0-25'; a total made of its parts says so."""
+    if not basis:
+        return "not shared out"
+    if basis.startswith("sum of "):
+        return "the sum of its part lines (" + basis.removeprefix("sum of ") + ")"
+    name, _, targeted = basis.partition(" (targeted")
+    label = (meta.get("bases") or {}).get(name.strip()) or name
+    return label + (f", shared among the systems named{targeted.rstrip(')')}" if targeted else "")
+
+
+def _basis_words(frame: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
+    """Add `basis_words`: each row's basis in plain words (the frame keeps `basis`, the
+    label the notes describe)."""
+    words = [basis_words(b, meta or {}) for b in frame.get_column("basis").to_list()]
+    return frame.with_columns(pl.Series("basis_words", words, dtype=pl.String))
+
+
+def is_standard() -> pl.Expr:
+    """Asks every organisation must meet at the national level (a rate, a coverage ask
+    or a standard), never shared out. The one place that says which rows are standards:
+    they are on the Standards sheet, not the category sheets."""
+    return pl.col("kind").is_in(vocab.CARRIED_KINDS)
+
+
+def is_headline() -> pl.Expr:
+    """The Plan's headline asks: fixed counts of people reached (e.g. 345,000 more CYP)."""
+    return (
+        (pl.col("category") == "fixed")
+        & (pl.col("measure") == "activity")
+        & (pl.col("kind") == "count")
+    )
+
+
+MEASURE_ORDER = {m: i for i, m in enumerate(vocab.MEASURES)}
+
+
+def plan_order(df: pl.DataFrame) -> pl.DataFrame:
+    """Add `_po`, the Plan's order: programmes in the order the catalogue lists them (the
+    Plan's chapters), within each activity then funding then workforce, headline asks
+    first, then each line in catalogue order (the spine's row order)."""
+    if "_po" in df.columns:
+        return df
+    rows = df.with_row_index("_row")
+    first = rows.group_by("ambition_id").agg(pl.col("_row").min())
+    prog = rows.group_by("programme").agg(pl.col("_row").min().alias("_prow"))
+    lines = (
+        df.select("ambition_id", "programme", "measure", "category", "kind")
+        .unique("ambition_id", keep="first")
+        .join(first, on="ambition_id")
+        .join(prog, on="programme", how="left")
+        .with_columns(
+            _m=pl.col("measure").replace_strict(MEASURE_ORDER, default=9, return_dtype=pl.Int64),
+            _h=(~is_headline()).cast(pl.Int64),
+        )
+        .sort("_prow", "_m", "_h", "_row")
+        .with_row_index("_po")
+        .select("ambition_id", pl.col("_po").cast(pl.Int64))
+    )
+    return df.join(lines, on="ambition_id", how="left")
+
+
+def _own_first(df: pl.DataFrame) -> list:
+    """Sort keys: the workbook's own organisations first (in hierarchy order), then the
+    organisations above them for context, nearest first."""
+    own = pl.col("_own") if "_own" in df.columns else pl.lit(True)
+    rank = pl.col("level").replace_strict(vocab.LEVEL_ORDER, default=9, return_dtype=pl.Int64)
+    return [(~own).cast(pl.Int64), pl.when(own).then(0).otherwise(-rank), *ORG_SORT]
+
+
+def _org_year_table(
+    part: pl.DataFrame, sheet: str, title: str, description: str, line: str, meta: dict | None
+) -> Table | None:
+    """One row per organisation × line, own organisations first, each in the Plan's
+    order; the organisation, the line, its figures by year, then its unit and share."""
+    if part.is_empty() or ("_own" in part.columns and not part.get_column("_own").any()):
+        return None
+    years = years_of(part)
+    keys = ["org_code", "org_name", "_own", *ORG_SORT, "level", "_po", "ambition_id"]
+    keys += ["title", "unit", "_fmt"]
+    part = part.with_columns(_own=pl.col("_own") if "_own" in part.columns else pl.lit(True))
+    frame = (
+        part.group_by([*keys, "basis"], maintain_order=True)
+        .agg(
+            pl.col("share").sort_by("year").last().alias("share"),
+            *_by_year(years, "value", "v"),
+        )
+        .with_columns(
+            org=pl.struct("org_name", "org_code").map_elements(
+                lambda r: org_label(r["org_name"], r["org_code"]), return_dtype=pl.String
+            ),
+            unit=pl.col("unit").str.replace(r"^GBP\b", "£"),
+        )
+    )
+    frame = _basis_words(frame.sort([*_own_first(frame), "_po"]), meta)
+    latest = years[-1]
+    columns = [
+        Column("Organisation", "org"),
+        Column(line, "title"),
+        *[Column(y, "v" + y, "row") for y in years],
+        Column("Unit", "unit"),
+        Column(f"Share of England, {latest}", "share", "share"),
+        Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
+    ]
+    return Table(sheet, title, description, columns, frame)
+
+
+def category_table(df: pl.DataFrame, category: str, meta: dict | None = None) -> Table | None:
+    """Fixed / Flexible / Targeted: the category's activity counts (people, sites) for
+    each organisation, years across. Standards are on the Standards sheet, money and
+    staff on Funding and Workforce, so a column never mixes people with pounds or %."""
+    part = df.filter(
+        pl.col("category") == category, pl.col("measure") == "activity", ~is_standard()
+    )
+    name = category.capitalize()
+    return _org_year_table(
+        plan_order(part),
+        name,
+        f"{name} ambitions: people and sites by organisation and year",
+        f"This organisation first, then those above it; standards are on the Standards "
+        f"sheet [note {NOTE_ROUNDING}] [note {NOTE_SYMBOLS}].",
+        "Ambition",
+        meta,
+    )
+
+
+def funding_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+    return _org_year_table(
+        plan_order(df.filter(pl.col("measure") == "funding", ~is_standard())),
+        "Funding",
+        "Funding (£) by line and year, in the Plan's order",
+        f"This organisation first; a total and its parts overlap, so do not add lines "
+        f"together [note {NOTE_OVERLAP}].",
+        "Funding line",
+        meta,
+    )
+
+
+def workforce_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+    return _org_year_table(
+        plan_order(df.filter(pl.col("measure") == "workforce", ~is_standard())),
+        "Workforce",
+        "Workforce (whole-time equivalent staff) by staff group and year",
+        f"This organisation first; a total and its groups overlap, so do not add them up "
+        f"[note {NOTE_OVERLAP}].",
+        "Staff group",
+        meta,
+    )
+
+
 ORG_COLUMNS = [
     Column("Organisation level", "_level_name"),
     Column("Organisation code", "org_code"),
@@ -182,157 +333,49 @@ def _by_year(years: list[str], value: str, prefix: str) -> list[pl.Expr]:
     return [pl.col(value).filter(pl.col("year") == y).first().alias(prefix + y) for y in years]
 
 
-def _units(frame: pl.DataFrame) -> list[str]:
-    return sorted(frame.get_column("unit").drop_nulls().unique().to_list())
+def shares_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+    """Each organisation's share of England under each basis used: one figure per basis
+    (the weights do not change by year), own organisations first.
 
-
-def _year_header(year: str, units: list[str]) -> str:
-    return f"{year} ({units[0]})" if len(units) == 1 else f"{year} (see Unit)"
-
-
-def category_table(df: pl.DataFrame, category: str) -> Table | None:
-    """Fixed / Flexible / Targeted: one row per organisation × activity ambition, years
-    across. Money and staff are only on Funding and Workforce, so a column never mixes
-    people with pounds or staff."""
-    part = df.filter(pl.col("category") == category, pl.col("measure") == "activity")
-    if part.is_empty():
-        return None
-    years = years_of(part)
-    keys = [
-        *_ORG_KEYS,
-        "_ar",
-        "ambition_id",
-        "planning_ref",
-        "title",
-        "programme",
-        "measure",
-        "kind",
-        "unit",
-        "basis",
-        "_fmt",
-    ]
-    frame = (
-        part.group_by(keys)
-        .agg(
-            pl.col("share").sort_by("year").last().alias("share"),
-            *_by_year(years, "value", "v"),
-            *_by_year(years, "national_value", "n"),
-        )
-        .sort([*ORG_SORT, "_ar"])
-    )
-    name = category.capitalize()
-    columns = [
-        *ORG_COLUMNS,
-        Column("Ambition ID", "ambition_id"),
-        Column("Planning reference", "planning_ref", missing=NOT_AVAILABLE),
-        Column("Ambition", "title"),
-        Column("Programme", "programme"),
-        Column("Measure", "measure"),
-        Column("Kind", "kind"),
-        Column("Unit", "unit"),
-        Column(f"Basis [note {NOTE_BASES}]", "basis"),
-        Column("Share of England, latest year (%)", "share", "share"),
-        *[Column(f"{y} (see Unit)", "v" + y, "row") for y in years],
-        *[Column(f"England {y} (see Unit)", "n" + y, "row") for y in years],
-    ]
-    return Table(
-        name,
-        f"{name} ambitions (activity): fair shares by organisation and year",
-        f"One row per organisation and activity ambition, in its unit; £ and staff are on "
-        f"other sheets [note {NOTE_ROUNDING}] [note {NOTE_RATES}] [note {NOTE_SYMBOLS}].",
-        columns,
-        frame,
-    )
-
-
-def _measure_table(
-    df: pl.DataFrame, measure: str, sheet: str, title: str, group: str, description: str
-) -> Table | None:
-    """Funding / Workforce: one row per organisation × ambition of that measure, years
-    across. Ambitions are not summed: national lines can overlap (a total and its parts).
-    This is the only sheet for the measure's lines (rates included), since the category
-    sheets show activity only."""
-    part = df.filter(pl.col("measure") == measure)
-    if part.is_empty():
-        return None
-    years = years_of(part)
-    keys = [*_ORG_KEYS, "_ar", "ambition_id", "planning_ref", "title", "programme", "unit", "_fmt"]
-    frame = (
-        part.group_by(keys)
-        .agg(*_by_year(years, "value", "v"))
-        .sort([*ORG_SORT, "programme", "_ar"])
-    )
-    fmts = set(frame.get_column("_fmt").to_list())
-    units = ["£"] if fmts == {"money"} else _units(frame)
-    columns = [
-        *ORG_COLUMNS,
-        Column("Programme", "programme"),
-        Column("Ambition ID", "ambition_id"),
-        Column("Planning reference", "planning_ref", missing=NOT_AVAILABLE),
-        Column(group, "title"),
-        Column("Unit", "unit"),
-        *[Column(_year_header(y, units), "v" + y, "row") for y in years],
-    ]
-    return Table(sheet, title, description, columns, frame)
-
-
-def funding_table(df: pl.DataFrame) -> Table | None:
-    return _measure_table(
-        df,
-        "funding",
-        "Funding",
-        "Funding by programme and year",
-        "Funding line",
-        f"One row per organisation and funding line, in pounds (£); lines overlap, so do "
-        f"not add them up [note {NOTE_OVERLAP}].",
-    )
-
-
-def workforce_table(df: pl.DataFrame) -> Table | None:
-    return _measure_table(
-        df,
-        "workforce",
-        "Workforce",
-        "Workforce by staff group and year",
-        "Staff group",
-        f"One row per organisation and staff group; a total and its groups overlap, so do "
-        f"not add them up [note {NOTE_OVERLAP}].",
-    )
-
-
-def shares_table(df: pl.DataFrame) -> Table | None:
-    """Each organisation's share of England under each basis, by year.
-
-    A share under a plain basis is taken from the non-targeted ambitions using it; a
-    targeted ambition split among named systems has its own basis label (see
+    A total made of its parts has no basis of its own and is left out. A targeted
+    ambition split among named systems has its own basis label (see
     _label_targeted_bases) and is listed under it, for the organisations with a share."""
-    part = df.filter(pl.col("basis").is_not_null(), pl.col("share").is_not_null())
+    part = df.filter(
+        pl.col("basis").is_not_null(),
+        pl.col("share").is_not_null(),
+        ~pl.col("basis").str.starts_with("sum of "),
+    )
     targeted = pl.col("basis").str.contains(TARGETED_MARK, literal=True)
     part = part.filter(~targeted | (pl.col("share") > 0))
-    if part.is_empty():
+    if part.is_empty() or ("_own" in part.columns and not part.get_column("_own").any()):
         return None
-    years = years_of(part)
-    keys = [*_ORG_KEYS, "basis"]
-    part = part.sort(pl.col("category") == "targeted", "ambition_id")
+    part = part.with_columns(_own=pl.col("_own") if "_own" in part.columns else pl.lit(True))
+    keys = ["org_code", "org_name", "_own", "level", *ORG_SORT, "basis"]
     frame = (
-        part.group_by(keys)
+        part.sort("year", "ambition_id", descending=[True, False])
+        .group_by(keys)
         .agg(
             pl.col("ambition_id").n_unique().alias("n"),
-            *_by_year(years, "share", "s"),
+            pl.col("share").first().alias("share"),
         )
-        .sort([*ORG_SORT, "basis"])
+        .with_columns(
+            org=pl.struct("org_name", "org_code").map_elements(
+                lambda r: org_label(r["org_name"], r["org_code"]), return_dtype=pl.String
+            )
+        )
     )
+    frame = _basis_words(frame.sort([*_own_first(frame), "basis"]), meta)
     columns = [
-        *ORG_COLUMNS,
-        Column(f"Basis [note {NOTE_BASES}]", "basis"),
+        Column("Organisation", "org"),
+        Column(f"Basis [note {NOTE_BASES}]", "basis_words"),
+        Column("Share of England", "share", "share"),
         Column("Ambitions using this basis (number)", "n", "count"),
-        *[Column(f"Share of England, {y} (%)", "s" + y, "share") for y in years],
     ]
     return Table(
         "Shares",
         "Shares of England by basis",
         f"One row per organisation and basis: its unrounded share of England's figure "
-        f"by year [note {NOTE_BASES}].",
+        f"[note {NOTE_BASES}].",
         columns,
         frame,
     )
@@ -366,9 +409,15 @@ def data_table(df: pl.DataFrame) -> Table:
 def tables(df: pl.DataFrame, meta: dict | None = None) -> list[Table]:
     """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
     `meta` words the bases (the catalogue's labels); without it their names are shown."""
-    from mhtool.outputs import summary
+    from mhtool.outputs import notes, summary
 
-    out = [summary.summary_table(df, meta), summary.compare_table(df), summary.standards_table(df)]
-    out += [category_table(df, c) for c in ("fixed", "flexible", "targeted")]
-    out += [funding_table(df), workforce_table(df), shares_table(df), data_table(df)]
-    return [t for t in out if t is not None]
+    meta = meta or {}
+    out = [
+        summary.summary_table(df, meta),
+        summary.compare_table(df),
+        summary.standards_table(df, meta),
+    ]
+    out += [category_table(df, c, meta) for c in ("fixed", "flexible", "targeted")]
+    out += [funding_table(df, meta), workforce_table(df, meta), shares_table(df, meta)]
+    out.append(data_table(df))
+    return notes.number([t for t in out if t is not None], meta)

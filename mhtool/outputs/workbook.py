@@ -1,4 +1,4 @@
-"""Write one workbook: Cover, Contents, Notes, the table sheets, Charts, Data.
+"""Write one workbook: Cover, Contents, the table sheets (Summary first), Charts, Notes, Data.
 
 Follows the Analysis Function guidance on releasing statistics in spreadsheets: a title
 in A1 and a description in A2 on every sheet, one Excel table per sheet from A3, no merged
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,6 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from mhtool import vocab
 from mhtool.outputs import notes as note_text
 from mhtool.outputs.layout import (
     DESCRIPTION_ROW,
@@ -82,7 +80,9 @@ def _widths(table: Table) -> list[float]:
     sentences wider), numbers fit a figure; headers wrap over two or three lines."""
     out = []
     for col in table.columns:
-        if col.fmt == "text":
+        if col.width:
+            width = col.width - 2
+        elif col.fmt == "text":
             longest = table.frame.get_column(col.key).cast(pl.String).str.len_chars().max()
             longest = max(int(longest or 0), len(col.placeholder))
             cap = WIDE_TEXT if longest > 60 else NARROW_TEXT
@@ -94,7 +94,7 @@ def _widths(table: Table) -> list[float]:
 
 
 def _lines(text: str, width: float) -> int:
-    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.1))) for part in text.split("\n"))
+    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.2))) for part in text.split("\n"))
 
 
 def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
@@ -178,7 +178,7 @@ def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
         ws.set_row(row, LINE_HEIGHT * lines)
 
 
-def _cover(ws, title: str, meta: dict, f: Formats) -> int:
+def _cover(ws, title: str, meta: dict, f: Formats, org: str) -> int:
     ws.set_column(0, 0, COVER_WIDTH)
     ws.write_string(TITLE_ROW, 0, title, f.title)
     ws.write_string(
@@ -188,7 +188,7 @@ def _cover(ws, title: str, meta: dict, f: Formats) -> int:
         "for NHS regions, integrated care boards (ICBs) and sub-ICB locations.",
     )
     r = DESCRIPTION_ROW + 1
-    for heading, text in note_text.cover(title, meta):
+    for heading, text in note_text.cover(title, meta, org):
         ws.write_string(r, 0, heading, f.heading)
         _wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
         r += 2
@@ -260,41 +260,22 @@ def _charts(ws, chart: Chart, f: Formats) -> int:
     return 3
 
 
-def _national_only(tables: list[Table]) -> list[str]:
-    """Ambitions the workbook shows for England alone (never shared out)."""
-    levels: dict[str, set[str]] = {}
-    for t in tables:
-        if {"ambition_id", "org_code"} <= set(t.frame.columns):
-            for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
-                levels.setdefault(a, set()).add(org)
-    return sorted(
-        (a for a, orgs in levels.items() if orgs == {vocab.ENGLAND_CODE}),
-        key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)],
-    )
-
-
 def write_workbook(
-    path: Path, title: str, tables: list[Table], meta: dict, chart: Chart | None = None
+    path: Path,
+    title: str,
+    tables: list[Table],
+    meta: dict,
+    chart: Chart | None = None,
+    org: str = "England",
 ) -> int:
-    """Write one workbook; returns the number of cells written."""
+    """Write one workbook (`org`: its organisation's name, for the Cover's words);
+    returns the number of cells written."""
     by_sheet = {t.sheet: t for t in tables}
     sheets = [
         s
         for s in SHEETS
-        if s in ("Cover", "Contents", "Notes")
-        or s in by_sheet
-        or (s == "Charts" and chart is not None)
+        if s in ("Cover", "Contents") or s in by_sheet or (s == "Charts" and chart is not None)
     ]
-    bases = sorted(
-        set().union(
-            *[
-                t.frame.get_column("basis").drop_nulls().unique().to_list()
-                for t in tables
-                if "basis" in t.frame.columns
-            ]
-        )
-    )
-    national_only = _national_only(tables)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties(
@@ -303,8 +284,9 @@ def write_workbook(
             "subject": "Fair shares of national NHS mental health ambitions",
             "author": "mhtool",
             "keywords": "mental health, ICB, sub-ICB, fair shares",
-            "comments": f"mhtool {meta.get('tool_version')}; catalogue {meta.get('catalogue_name')} "
-            f"sha256 {meta.get('catalogue_sha256')}; data date {meta.get('data_date')}",
+            "comments": f"mhtool {meta.get('tool_version')}; "
+            f"catalogue {meta.get('catalogue_name')} sha256 {meta.get('catalogue_sha256')}; "
+            f"data date {meta.get('data_date')}",
             "created": data_datetime(meta),
         }
     )
@@ -314,7 +296,7 @@ def write_workbook(
         ws = wb.add_worksheet(sheet)
         print_setup(ws)
         if sheet == "Cover":
-            cells += _cover(ws, title, meta, f)
+            cells += _cover(ws, title, meta, f, org)
         elif sheet == "Contents":
             cells += simple_table(
                 ws,
@@ -325,19 +307,6 @@ def write_workbook(
                 [[s, SHEETS[s]] for s in sheets],
                 f,
                 links=True,
-                freeze=False,
-            )
-        elif sheet == "Notes":
-            texts = note_text.notes(bases, meta, national_only)
-            cells += simple_table(
-                ws,
-                sheet,
-                "Notes",
-                "This worksheet contains one table. Notes are referred "
-                "to in the other sheets as [note N].",
-                ["Note number", "Note text"],
-                [[f"note {i}", t] for i, t in enumerate(texts, 1)],
-                f,
                 freeze=False,
             )
         elif sheet == "Charts":

@@ -59,6 +59,7 @@ class RunConfig:
     planning_subicb: bool = False
     region: str | None = None
     system: str | None = None
+    contact: str | None = None
     reference_data: Path | None = None
     raw: Path | None = None
     rebuild_reference_data: bool = False
@@ -323,6 +324,7 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
         "population_year": cfg.population_year,
         "reference_data": store.describe(cfg.geography, cfg.population_year),
         "data_date": store.data_date(),
+        "contact": cfg.contact,
         "bases": {
             name: spec.label for name, spec in catalogue.bases.items() if name in used_bases(spine)
         },

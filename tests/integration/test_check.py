@@ -13,7 +13,14 @@ from fixtures.sample import SAMPLE_META, sample_spine
 from mhtool.cli import main
 from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
-from mhtool.outputs.check import check_dir, check_layout, check_sums, check_values, check_workbook
+from mhtool.outputs.check import (
+    check_dir,
+    check_layout,
+    check_sums,
+    check_values,
+    check_workbook,
+    read_meta,
+)
 from mhtool.outputs.views import prepare, tables
 from mhtool.run.manifest import write_manifest
 from mhtool.spine import write_spine
@@ -49,7 +56,7 @@ def run(clean, tmp_path):
 
 def _expected(run, rel):
     spine = prepare(pl.read_parquet(run / "apportionment.parquet"))
-    return tables(scopes.rows(spine, scopes.Scope.from_path(rel)))
+    return tables(scopes.rows(spine, scopes.Scope.from_path(rel)), read_meta(run))
 
 
 def test_clean_run_passes(clean):
@@ -65,9 +72,9 @@ def test_clean_run_passes(clean):
 def test_a_changed_workbook_value_is_named(run):
     path = run / "systems/QA0.xlsx"
     wb = openpyxl.load_workbook(path)
-    ws = wb["Fixed"]
+    ws = wb["Summary"]
     header = [c.value for c in ws[3]]
-    col = header.index("2023/24 (see Unit)") + 1
+    col = header.index("2023/24") + 1
     original = ws.cell(6, col).value
     ws.cell(6, col).value = original + 1
     wb.save(path)
@@ -75,11 +82,11 @@ def test_a_changed_workbook_value_is_named(run):
     letter = openpyxl.utils.get_column_letter(col)
     assert len(problems) == 1, problems  # re-saving with openpyxl breaks no layout rule
     assert problems[0].startswith(
-        f"systems/QA0.xlsx Fixed!{letter}6: found {original + 1}, spine gives {float(original)!r}"
+        f"systems/QA0.xlsx Summary!{letter}6: found {original + 1}, spine gives {float(original)!r}"
     )
     result = CliRunner().invoke(main, ["check", str(run)])
     assert result.exit_code == 1
-    assert f"systems/QA0.xlsx Fixed!{letter}6: found" in result.output
+    assert f"systems/QA0.xlsx Summary!{letter}6: found" in result.output
 
 
 def test_a_number_stored_as_text_is_caught(run):
@@ -139,7 +146,8 @@ def test_a_broken_sum_fails_the_run_check(run):
 
 
 def _check(run, rel):
-    return check_workbook(run / rel, rel, prepare(pl.read_parquet(run / "apportionment.parquet")))
+    spine = prepare(pl.read_parquet(run / "apportionment.parquet"))
+    return check_workbook(run / rel, rel, spine, read_meta(run))
 
 
 def _layout(run, rel):
@@ -236,3 +244,16 @@ def test_the_csv_spine_must_match_the_parquet_one(listed):
     path.write_text("\n".join(lines[:-3]) + "\n")
     problems = check_dir(listed).problems
     assert any(p.startswith("apportionment.csv: has ") for p in problems), problems
+
+
+def test_print_setup_and_unreferenced_notes_are_named(run):
+    rel = "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    wb["Summary"].page_setup.orientation = "portrait"
+    ws = wb["Notes"]
+    ws.cell(ws.max_row + 1, 1).value = "note 99"
+    ws.cell(ws.max_row, 2).value = "A note no table refers to."
+    wb.save(run / rel)
+    problems = _check(run, rel)
+    assert f"{rel} Summary: does not print A4 landscape" in problems
+    assert any(p.startswith(f"{rel} Notes: row ") and "beyond" in p for p in problems), problems

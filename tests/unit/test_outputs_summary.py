@@ -3,6 +3,8 @@ worded for one organisation, and equal to the spine."""
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 import polars as pl
 import pytest
@@ -49,7 +51,8 @@ def test_summary_is_the_systems_own_figures_years_right_after_the_title(books, s
         for y in YEARS:
             want = own.filter(pl.col("ambition_id") == r["Ambition ID"], pl.col("year") == y)
             assert r[y] == want.get_column("value").item(), (r["Ambition ID"], y)
-        assert r["Unit"] and r["How each figure was made [note 3]"]
+        how = next(k for k in r if k.startswith("How each figure was made"))
+        assert r["Unit"] and r[how]
     assert "Share of the region, 2023/24" in header
 
 
@@ -94,3 +97,27 @@ def test_words_for_provenance_and_basis():
     assert basis_words("mh_need", meta) == "Mental health need"
     assert basis_words("mh_need (targeted: QA0)", meta).startswith("Mental health need, shared")
     assert basis_words(None, meta) == "not shared out"
+
+
+def test_notes_are_only_those_referred_to_numbered_by_first_appearance(tmp_path):
+    meta = {
+        **SAMPLE_META,
+        "notes": ["A01 2019/20 (inferred): carried back.", "ZZ-9: never shown anywhere."],
+    }
+    write_outputs(sample_spine(), tmp_path, meta, system="QA0", progress=False)
+    wb = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")
+    seen: list[int] = []
+    for ws in wb.worksheets:
+        if ws.title == "Notes":
+            continue
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                for n in re.findall(r"\[note (\d+)\]", str(v or "")):
+                    if int(n) not in seen:
+                        seen.append(int(n))
+    _, notes = _rows(wb["Notes"])
+    assert [r["Note number"] for r in notes] == [f"note {i}" for i in range(1, len(notes) + 1)]
+    assert seen == list(range(1, len(notes) + 1))  # every note referred to, in order
+    texts = " ".join(r["Note text"] for r in notes)
+    assert "carried back" in texts and "never shown" not in texts
+    assert wb["Notes"]["A4"].alignment.vertical == "top"
