@@ -186,6 +186,7 @@ def test_system_filter_and_unknown_codes(spine, tmp_path):
         "planning/funding_workforce.csv",
         "planning/other_lines.csv",
         "planning/profile.json",
+        "workbooks.json",
     ]
     with pytest.raises(InputError, match="valid region codes: Y56, Y57"):
         write_outputs(spine, tmp_path, SAMPLE_META, region="Y99")
