@@ -240,7 +240,15 @@ def chain(path: Path) -> list[tuple[Path, dict]]:
         parent = doc.get("catalogue", {}).get("extends")
         if parent is None:
             break
-        path = path.parent / parent if parent.endswith(".toml") else _shipped(parent)
+        child, path = path, path.parent / parent if parent.endswith(".toml") else _shipped(parent)
+        if not path.is_file():
+            shipped = sorted(p.stem for p in _shipped("x").parent.glob("*.toml"))
+            raise InputError(
+                f"extends {parent!r}, which is neither a file beside it nor a shipped "
+                f"catalogue (shipped: {', '.join(shipped)})",
+                file=str(child),
+                field="extends",
+            )
     return out
 
 

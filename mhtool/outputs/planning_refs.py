@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from mhtool import userfiles
 from mhtool.errors import InputError
 from mhtool.run.paths import reference_data_dir
 
@@ -55,10 +56,7 @@ def load(path: Path, ambition_ids: set[str]) -> dict:
     """Read and check one planning file; every ambition_id must be in the catalogue."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
+        doc = tomllib.loads(userfiles.read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
     refs: dict[str, dict] = {}
@@ -76,6 +74,8 @@ def load(path: Path, ambition_ids: set[str]) -> dict:
             )
         refs[ref["ambition_id"]] = ref
     head = doc.get("planning", {})
+    if not isinstance(head, dict):
+        raise InputError("must be a table of settings", file=str(path), field="planning")
     return {
         "file": path.name,
         "profile_note": str(head.get("profile_note", "")),

@@ -654,6 +654,74 @@ CASES = [
 ]
 
 
+#: Wrong TOML shapes in a catalogue (the schema's cases): (file text, what the message names).
+AMB = one_ambition()
+SHAPES = {
+    "extends-a-number": ("[catalogue]\nextends = 5\n", "field 'extends'"),
+    "extends-a-list": ('[catalogue]\nextends = ["mhip_2019_24"]\n', "field 'extends'"),
+    "extends-unknown": ('[catalogue]\nextends = "no_such_round"\n', "field 'extends'"),
+    "extends-itself": ('[catalogue]\nextends = "c.toml"\n', "loops back"),
+    "catalogue-a-string": ('catalogue = "mhip"\n', "must be a table"),
+    "years-a-string": ('[catalogue]\nname = "x"\nyears = "2019/20"\n', "field 'years'"),
+    "years-nan": ('[catalogue]\nname = "x"\nyears = [nan]\n', "field 'years[0]'"),
+    "ambition-a-table": (
+        '[catalogue]\nextends = "mhip_2019_24"\n[ambition]\nid = "PMH-01"\n',
+        "field 'ambition'",
+    ),
+    "values-a-table": (
+        AMB.replace(
+            'values = [{year = "2023/24", value = 66000, provenance = "stated"}]',
+            'values = {year = "2023/24", value = 66000}',
+        ),
+        "field 'values'",
+    ),
+    "value-a-string": (AMB.replace("value = 66000", 'value = "66,000"'), "not a number"),
+    "value-a-bool": (AMB.replace("value = 66000", "value = true"), "field 'values[0].value'"),
+    "year-a-list": (
+        AMB.replace('year = "2023/24"', 'year = ["2023/24"]'),
+        "field 'values[0].year'",
+    ),
+    "basis-override-a-number": (
+        '[catalogue]\nextends = "mhip_2019_24"\n[basis_overrides]\nPMH-01 = 5\n',
+        "field 'basis_overrides'",
+    ),
+    "basis-override-unknown-ambition": (
+        '[catalogue]\nextends = "mhip_2019_24"\n[basis_overrides]\nNOPE-01 = "mh_need"\n',
+        "row ambition NOPE-01",
+    ),
+    "basis-a-string": (
+        '[catalogue]\nextends = "mhip_2019_24"\n[bases]\nmine = "mh_need"\n',
+        "row basis mine",
+    ),
+    "basis-unknown-source": (
+        '[catalogue]\nextends = "mhip_2019_24"\n[bases.mine]\nsource = "astrology"\nlabel = "x"\n',
+        "field 'source'",
+    ),
+    "basis-ages-a-number": (
+        '[catalogue]\nextends = "mhip_2019_24"\n[bases.mine]\nsource = "ons_population"\n'
+        'ages = 5\nlabel = "x"\n',
+        "field 'ages'",
+    ),
+    "targets-a-string": (
+        AMB.replace(
+            'category = "fixed"', 'category = "targeted"\ntargets = "QHM"\ntargets_note = "x"'
+        ),
+        "field 'targets'",
+    ),
+    "anchor-a-string": (AMB.replace("basis = ", 'anchor = "2018/19"\nbasis = '), "field 'anchor'"),
+    "national-only-a-string": (
+        AMB.replace("basis = ", 'national_only = "yes"\nbasis = '),
+        "field 'national_only'",
+    ),
+    "id-a-number": (AMB.replace('id = "PMH-01"', "id = 5"), "field 'id'"),
+    "duplicate-id": (AMB + AMB[AMB.index("[[ambition]]") :], "duplicate ambition id"),
+}
+CASES += [
+    Case(f"catalogue-shape-{name}", C, ("c.toml", says), {"c.toml": text})
+    for name, (text, says) in SHAPES.items()
+]
+
+
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory) -> Path:
     """One finished small run, copied into each case's --out."""
