@@ -140,7 +140,27 @@ def geography(vintage: str = "2022") -> pl.DataFrame:
     vintage = str(vintage)
     if vintage not in vintages():
         raise InputError(f"no geography vintage {vintage}; available: {', '.join(vintages())}")
-    return table(f"geography/geography_{vintage}.csv")
+    rel = f"geography/geography_{vintage}.csv"
+    df = table(rel)
+    _plain_codes(rel, df)
+    return df
+
+
+#: An organisation code as output file names use it (regions/Y63.xlsx, planning/QHM.csv).
+ODS_CODE = r"^[A-Z0-9]{2,10}$"
+
+
+def _plain_codes(rel: str, df: pl.DataFrame) -> None:
+    """Output file names are made only from organisation codes, so every code must be a
+    plain ODS code: never a path, a dot or anything a file system would read otherwise."""
+    for col in ("subicb_code", "icb_code", "region_code"):
+        bad = df.filter(~pl.col(col).fill_null("").str.contains(ODS_CODE))
+        if bad.height:
+            raise InputError(
+                f"{bad[col][0]!r} is not an organisation code (letters and digits only)",
+                file=str(reference_data_dir() / rel),
+                field=col,
+            )
 
 
 _geography = geography  # for functions whose parameter is named `geography`

@@ -618,6 +618,16 @@ CASES = [
         setup=_reference(_unrecord("need/need_weighted.csv", None)),
     ),
     Case(
+        "ref-code-that-is-a-path",
+        run(),
+        ("geography_2022.csv", "field 'icb_code'", "not an organisation code"),
+        setup=_reference(
+            _both(
+                _unrecord(GEO22, "sha256"), _edit(GEO22, lambda b: b.replace(b",QHM,", b",../QHM,"))
+            )
+        ),
+    ),
+    Case(
         "ref-sources-json-corrupt",
         run(),
         ("sources.json", "damaged"),
@@ -807,3 +817,18 @@ def test_debug_shows_the_traceback_of_a_bad_input(tmp_path):
     assert plain.exit_code == debug.exit_code == 2
     assert "Traceback" not in plain.stderr and "Traceback" in debug.stderr
     assert "row 2" in debug.stderr.splitlines()[-1]
+
+
+def test_a_big_values_file_is_refused_at_its_first_bad_row(tmp_path):
+    """The reader streams and stops at the first error: a duplicate on row 3 is reported
+    even though the file goes on for megabytes and is not even UTF-8 further down (a
+    reader that took the file whole would report the bad bytes, or run out of memory)."""
+    row = "PMH-01,2023/24,66000\n"
+    with open(tmp_path / "v.csv", "wb") as fh:
+        fh.write((VALUES_HEAD + row + row).encode())
+        fh.write(b"PMH-02,2023/24,\xff\xfe\n" * 200_000)  # ~4 MB that no UTF-8 reader accepts
+    result = invoke(
+        ["run", *SMALL, "--out", str(tmp_path / "out"), "--values", str(tmp_path / "v.csv")]
+    )
+    assert_refused(result, 2, ("v.csv", "row 3", "field 'year'", "given twice"))
+    assert not (tmp_path / "out").exists()
