@@ -766,9 +766,9 @@ def test_refused_cleanly(case: Case, previous: Path, tmp_path: Path, monkeypatch
 def test_the_matrix_is_broad():
     """At least 60 distinct bad inputs and faults, across every file and flag read."""
     ids = [c.id for c in CASES]
-    assert len(ids) == len(set(ids))
+    assert len(ids) == len(set(ids)) and len(ids) >= 60
     kinds = {i.split("-")[0] for i in ids}
-    assert {"values", "weights", "catalogue", "config", "out", "flag"} <= kinds
+    assert {"values", "weights", "catalogue", "config", "out", "flag", "raw", "ref"} <= kinds
 
 
 #: Inputs that look odd but follow a documented rule (README, "Numbers in your files"):
