@@ -9,25 +9,11 @@ from collections import defaultdict
 
 import polars as pl
 import pytest
-from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_spine
+from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
 from mhtool.outputs import planning, write_outputs
 from mhtool.outputs.check import check_planning
 from mhtool.outputs.views import prepare
-
-
-def _register(spine: pl.DataFrame) -> dict[str, float]:
-    """A made-up register for every organisation that adds up from sub-ICBs."""
-    orgs = spine.select("level", "org_code", "parent_code").unique("org_code")
-    parent = {o: p for _, o, p in orgs.iter_rows()}
-    out: dict[str, float] = defaultdict(float)
-    for i, (lv, org, _) in enumerate(sorted(orgs.iter_rows())):
-        if lv == "subicb":
-            n = 100_000.0 + 37 * i
-            while org is not None:
-                out[org] += n
-                org = parent.get(org)
-    return dict(out)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +28,7 @@ def out(tmp_path_factory, spine):
     refs["A03"] = refs["A03"] | {"numerator": "checks", "denominator": "register"}
     spec = SAMPLE_PLANNING | {
         "refs": refs,
-        "denominators": {"A03": _register(spine)},
+        "denominators": {"A03": sample_register(spine)},
         "subicb": True,
     }
     write_outputs(

@@ -1,0 +1,209 @@
+"""`mhtool assure` on plan files made here against a small synthetic run: period rules,
+sums up the hierarchy, percentages recomputed, versions, every rejection, exit codes."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
+
+from mhtool.cli import main
+from mhtool.outputs import write_outputs
+from mhtool.outputs.profile import MONTHS
+from mhtool.run.manifest import write_manifest
+
+HEAD = [
+    "icb_code",
+    "org_code",
+    "planning_ref",
+    "measure_type",
+    "dim_type",
+    "fin_year",
+    "source",
+    *MONTHS,
+]
+YEAR = "2023/24"
+
+
+@pytest.fixture(scope="module")
+def spine():
+    return sample_spine()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, spine):
+    """A run folder: spine, manifest and planning/profile.json with A03 as a percentage."""
+    folder = tmp_path_factory.mktemp("run")
+    refs = dict(SAMPLE_PLANNING["refs"])
+    refs["A03"] = refs["A03"] | {"numerator": "n", "denominator": "d"}
+    spec = SAMPLE_PLANNING | {"refs": refs, "denominators": {"A03": sample_register(spine)}}
+    write_outputs(spine, folder, SAMPLE_META | {"planning": spec}, progress=False, workers=1)
+    spine.write_parquet(folder / "apportionment.parquet")
+    write_manifest(folder, settings={"geography": "sample"}, inputs={})
+    return folder
+
+
+def fair(spine, org, aid, year=YEAR):
+    return spine.filter(
+        pl.col("org_code") == org, pl.col("ambition_id") == aid, pl.col("year") == year
+    ).item(0, "value")
+
+
+def _write(path, rows, header=HEAD):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def row(org, ref, mtype, months, icb="", year=YEAR, source="v1 2024-01-10"):
+    return [icb, org, ref, mtype, "Month", year, source, *months]
+
+
+def rolling(march):
+    return ["NA"] * 11 + [str(march)]
+
+
+def _assure(args):
+    return CliRunner().invoke(main, ["assure", *map(str, args)])
+
+
+def _result(out):
+    with open(out / "assurance.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _issues(out):
+    with open(out / "assurance_issues.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _get(result, org, aid, mtype="Count", year=YEAR):
+    return next(
+        r
+        for r in result
+        if r["org_code"] == org
+        and r["ambition_id"] == aid
+        and r["measure_type"] == mtype
+        and r["fin_year"] == year
+    )
+
+
+def test_period_rules_sums_and_ratings(run, spine, tmp_path):
+    # A01 rolling: the March value; A03 in-year: the sum of the months.
+    qa0 = fair(spine, "QA0", "A01")
+    plans = [
+        row("QA0", "E.S.1", "Count", ["1"] * 11 + [str(qa0)]),
+        row("QA1", "E.S.1", "Count", rolling(int(fair(spine, "QA1", "A01") * 0.97))),
+        row("QA2", "E.S.1", "Count", rolling(int(fair(spine, "QA2", "A01") * 0.5))),
+        row("QA0", "E.S.3", "Numerator", ["10"] * 12),
+        row("QA0", "E.S.3", "Denominator", ["NA"] * 11 + ["1000"]),
+    ]
+    out = tmp_path / "out"
+    result = _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out])
+    assert result.exit_code == 0, result.output
+    got = _result(out)
+    r = _get(got, "QA0", "A01")
+    assert float(r["plan"]) == qa0 and r["rating"].startswith("green")
+    assert _get(got, "QA1", "A01")["rating"].startswith("amber")
+    assert _get(got, "QA2", "A01")["rating"].startswith("red")
+    eng = _get(got, "ENG", "A01")
+    total = sum(float(_get(got, c, "A01")["plan"]) for c in ("QA0", "QA1", "QA2"))
+    assert float(eng["plan"]) == total and eng["systems_planned"] == "3 of 3"
+    assert float(eng["gap"]) == total - fair(spine, "ENG", "A01")
+    assert float(_get(got, "QA0", "A03")["plan"]) == 120  # in-year: 12 months of 10
+    assert float(_get(got, "QA0", "A03", "Percentage")["plan"]) == 12.0  # 120 / 1000
+    assert "ENG" in {r["org_code"] for r in got} and "Y56" in {r["org_code"] for r in got}
+    wb = openpyxl.load_workbook(out / "assurance.xlsx")
+    assert wb.sheetnames[:2] == ["Contents", "England"] and "Chart" in wb.sheetnames
+    assert len(wb["Chart"]._charts) >= 1
+
+
+def test_percentages_are_recomputed_from_sums_never_averaged(run, tmp_path):
+    plans = [
+        row("01A", "E.S.3", "Numerator", ["NA"] * 11 + ["10"], icb="QA0"),
+        row("01A", "E.S.3", "Denominator", ["NA"] * 11 + ["100"], icb="QA0"),
+        row("01A", "E.S.3", "Percentage", ["NA"] * 11 + ["0.1"], icb="QA0"),
+        row("RXX", "E.S.3", "Numerator", ["NA"] * 11 + ["90"], icb="QA0"),
+        row("RXX", "E.S.3", "Denominator", ["NA"] * 11 + ["300"], icb="QA0"),
+    ]
+    out = tmp_path / "out"
+    result = _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out])
+    assert result.exit_code == 0, result.output
+    pct = _get(_result(out), "QA0", "A03", "Percentage")
+    assert float(pct["plan"]) == 25.0  # (10 + 90) / (100 + 300), not the mean of 10% and 30%
+    notes = [i for i in _issues(out) if i["action"] == "note"]
+    assert notes and "recomputed" in notes[0]["problem"]
+
+
+def test_latest_version_by_default_or_the_one_asked_for(run, spine, tmp_path):
+    old = row("QA0", "E.S.1", "Count", rolling(1), source="draft 2024-01-01")
+    new = row("QA0", "E.S.1", "Count", rolling(2), source="final 2024-03-01")
+    plans = _write(tmp_path / "p.csv", [new, old])
+    out = tmp_path / "out"
+    assert _assure([plans, "--against", run, "--out", out]).exit_code == 0
+    assert float(_get(_result(out), "QA0", "A01")["plan"]) == 2
+    assert any("not used" in i["action"] for i in _issues(out))
+    assert (
+        _assure([plans, "--against", run, "--out", out, "--source", "draft 2024-01-01"]).exit_code
+        == 0
+    )
+    assert float(_get(_result(out), "QA0", "A01")["plan"]) == 1
+
+
+def test_every_rejection_is_named_and_usable_rows_are_still_used(run, tmp_path):
+    good = row("QA0", "E.S.1", "Count", rolling(5))
+    plans = [
+        good,
+        row("ZZZ", "E.S.1", "Count", rolling(5)),  # unknown org, no icb_code
+        row("RXX", "E.S.1", "Count", rolling(5), icb="QQQ"),  # unknown ICB
+        row("RXX", "E.S.1", "Count", rolling(5), icb="QHM"),  # an ICB of a real geography
+        row("QA1", "E.S.1", "Count", rolling(5)),  # duplicate ...
+        row("QA1", "E.S.1", "Count", rolling(6)),  # ... of this one
+        row("QA2", "E.S.4", "Percentage", rolling(50)),  # no numerator/denominator
+        row("QA2", "E.S.1", "Count", ["1", "x", *["1"] * 10]),  # text in a month
+        row("QA2", "E.H.99", "Count", rolling(5)),  # no ambition
+    ]
+    out = tmp_path / "out"
+    result = _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out])
+    assert result.exit_code == 0, result.output
+    issues = {(int(i["row"]), i["field"]): i for i in _issues(out)}
+    assert "not an ICB or sub-ICB location" in issues[(3, "org_code")]["problem"]
+    assert "not an ICB of" in issues[(4, "icb_code")]["problem"]
+    assert "geography" in issues[(5, "icb_code")]["problem"]
+    assert "duplicate" in issues[(6, "org_code")]["problem"]
+    assert "duplicate" in issues[(7, "org_code")]["problem"]
+    assert "without its Numerator and Denominator" in issues[(8, "measure_type")]["problem"]
+    assert "is not a number" in issues[(9, "May")]["problem"]
+    assert issues[(10, "planning_ref")]["action"] == "not compared (unmapped)"
+    assert {r["org_code"] for r in _result(out) if r["level"] == "icb"} == {"QA0"}
+    assert "row rejected" in result.output
+
+
+def test_nothing_usable_exits_2_and_keeps_earlier_output(run, tmp_path):
+    out = tmp_path / "out"
+    good = _write(tmp_path / "good.csv", [row("QA0", "E.S.1", "Count", rolling(5))])
+    assert _assure([good, "--against", run, "--out", out]).exit_code == 0
+    before = (out / "assurance.csv").read_bytes()
+    bad = _write(tmp_path / "bad.csv", [["QA0", "E.S.1"]], header=["org_code", "planning_ref"])
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    result = _assure([bad, locked, "--against", run, "--out", out])
+    assert result.exit_code == 2
+    assert "required column missing" in result.output and "password-protected" in result.output
+    assert "Traceback" not in result.output
+    assert (out / "assurance.csv").read_bytes() == before
+
+
+def test_thresholds_can_be_set(run, spine, tmp_path):
+    plan = int(fair(spine, "QA0", "A01") * 0.9)
+    plans = _write(tmp_path / "p.csv", [row("QA0", "E.S.1", "Count", rolling(plan))])
+    out = tmp_path / "out"
+    assert _assure([plans, "--against", run, "--out", out, "--thresholds", "80,90"]).exit_code == 0
+    assert _get(_result(out), "QA0", "A01")["rating"].startswith("amber (80%")
+    assert _assure([plans, "--against", run, "--out", out, "--thresholds", "9"]).exit_code == 2

@@ -1,0 +1,89 @@
+"""Reading plan files: monthly or single-value layouts, NA and blanks, and every row or
+file that cannot be read named with file, row and field."""
+
+from __future__ import annotations
+
+import openpyxl
+
+from mhtool.assure.read import fin_year, read_plan
+from mhtool.outputs.profile import MONTHS
+
+HEAD = "icb_code,org_code,planning_ref,measure_type,dim_type,fin_year,source," + ",".join(MONTHS)
+
+
+def _csv(tmp_path, *lines, name="plan.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_monthly_rows_with_na_and_blanks(tmp_path):
+    path = _csv(tmp_path, HEAD, "QA0,QA0,E.S.1,Count,Month,2023/24,v1,NA,,1,2,3,4,5,6,7,8,9,10")
+    rows, issues = read_plan(path)
+    assert issues == []
+    assert rows[0].months == [None, None, *map(float, range(1, 11))]
+    assert rows[0].fin_year == "2023/24" and rows[0].row == 2
+
+
+def test_a_single_value_column_and_loose_headers(tmp_path):
+    path = _csv(
+        tmp_path, "Org Code,Planning Ref,Measure Type,FIN_YEAR,Value", "qa0,E.S.1,count,2023-24,12"
+    )
+    rows, issues = read_plan(path)
+    assert issues == [] and rows[0].value == 12.0 and rows[0].months is None
+    assert rows[0].org_code == "QA0" and rows[0].measure_type == "Count"
+
+
+def test_text_in_a_number_column_rejects_that_row_only(tmp_path):
+    path = _csv(
+        tmp_path,
+        HEAD,
+        "QA0,QA0,E.S.1,Count,Month,2023/24,v1,1,2,3,4,5,6,7,8,9,10,11,12",
+        "QA1,QA1,E.S.1,Count,Month,2023/24,v1,1,2,lots,4,5,6,7,8,9,10,11,12",
+    )
+    rows, issues = read_plan(path)
+    assert [r.org_code for r in rows] == ["QA0"]
+    assert [(i.row, i.field) for i in issues] == [(3, "Jun")]
+    assert "'lots' is not a number" in issues[0].problem and issues[0].file == str(path)
+
+
+def test_bad_measure_type_and_year(tmp_path):
+    path = _csv(
+        tmp_path,
+        HEAD,
+        "QA0,QA0,E.S.1,Value,Month,2023/24,v1" + ",1" * 12,
+        "QA0,QA0,E.S.1,Count,Month,2023/25,v1" + ",1" * 12,
+    )
+    _, issues = read_plan(path)
+    assert [(i.row, i.field) for i in issues] == [(2, "measure_type"), (3, "fin_year")]
+
+
+def test_a_missing_required_column_rejects_the_file(tmp_path):
+    path = _csv(tmp_path, "org_code,planning_ref,fin_year,value", "QA0,E.S.1,2023/24,1")
+    rows, issues = read_plan(path)
+    assert rows == [] and len(issues) == 1
+    assert issues[0].field == "measure_type" and issues[0].row == 1
+    assert issues[0].action == "file not read"
+
+
+def test_xlsx_is_read_and_a_password_protected_one_is_named(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEAD.split(","))
+    ws.append(["QA0", "QA0", "E.S.1", "Count", "Month", "2023/24", "v1", *range(1, 13)])
+    wb.save(tmp_path / "plan.xlsx")
+    rows, issues = read_plan(tmp_path / "plan.xlsx")
+    assert issues == [] and rows[0].months[-1] == 12.0
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    rows, issues = read_plan(locked)
+    assert rows == [] and "password-protected" in issues[0].problem
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    rows, issues = read_plan(broken)
+    assert rows == [] and "cannot be opened" in issues[0].problem
+
+
+def test_financial_years():
+    assert fin_year("2023/24") == fin_year("2023-24") == fin_year("2023/2024") == "2023/24"
+    assert fin_year("2023/25") is None and fin_year("23/24") is None
