@@ -15,12 +15,14 @@ for the whole file.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mhtool.outputs.planning import TEMPLATE_TYPES
 from mhtool.outputs.profile import MONTHS
+from mhtool.userfiles import NOT_UTF8_CSV, number
 
 REQUIRED = ("org_code", "planning_ref", "measure_type", "fin_year")
 OPTIONAL = ("icb_code", "dim_type", "source")
@@ -67,21 +69,22 @@ def _month_keys() -> dict[str, str]:
     return {m.lower(): m for m in MONTHS}
 
 
-def _number(cell: object) -> tuple[float | None, bool]:
-    """(value, ok): NA or blank is (None, True); text that is not a number is not ok."""
+def _number(cell: object) -> tuple[float | None, str]:
+    """(value, problem): NA or blank is (None, ""); text is read by the project's one
+    number rule (mhtool.userfiles.number), and what is not a number says why."""
     if cell is None:
-        return None, True
+        return None, ""
     if isinstance(cell, bool):
-        return None, False
+        return None, f"{cell!r} is not a number (or NA)"
     if isinstance(cell, (int, float)):
-        return float(cell), True
-    text = str(cell).strip().replace(",", "")
+        return float(cell), "" if math.isfinite(cell) else f"{cell!r} is not a number"
+    text = str(cell).strip()
     if text.lower() in MISSING:
-        return None, True
+        return None, ""
     try:
-        return float(text), True
-    except ValueError:
-        return None, False
+        return number(text), ""
+    except ValueError as exc:
+        return None, f"{exc} (or NA)"
 
 
 def fin_year(text: str) -> str | None:
@@ -111,7 +114,7 @@ def _rows_of(path: Path) -> list[list[object]]:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             return [list(r) for r in csv.reader(fh)]
     except UnicodeDecodeError:
-        raise ValueError("is not UTF-8 text; save it as CSV UTF-8") from None
+        raise ValueError(f"is {NOT_UTF8_CSV}") from None
 
 
 def _xlsx_rows(path: Path) -> list[list[object]]:
@@ -209,17 +212,17 @@ def _row(name: str, n: int, raw: list, col: dict, month_cols: dict) -> PlanRow |
         for m in MONTHS:
             i = month_cols.get(m)
             cell = raw[i] if i is not None and i < len(raw) else None
-            v, ok = _number(cell)
-            if not ok:
-                return Issue(name, n, m, f"{str(cell)!r} is not a number (or NA)")
+            v, problem = _number(cell)
+            if problem:
+                return Issue(name, n, m, problem)
             values.append(v)
         row.months = values
     else:
         i = col[VALUE]
         cell = raw[i] if i < len(raw) else None
-        v, ok = _number(cell)
-        if not ok:
-            return Issue(name, n, VALUE, f"{str(cell)!r} is not a number (or NA)")
+        v, problem = _number(cell)
+        if problem:
+            return Issue(name, n, VALUE, problem)
         row.value = v
     return row
 

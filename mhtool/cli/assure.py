@@ -37,8 +37,9 @@ def assure(plans, run_dir, out, source, thresholds):
     columns or one value column) with the fair shares of RUN_DIR.
 
     Providers are summed to the ICB named in their icb_code column; ICBs to regions and
-    England. Writes assurance.xlsx, assurance.csv and assurance_issues.csv (every row
-    rejected, not used or not compared, with file, row and field) into a staging folder
+    England. Writes assurance.xlsx, assurance.csv, assurance_issues.csv (every row
+    rejected, not used or not compared, with file, row and field) and assurance.json
+    (what was compared) into a staging folder
     swapped in only when done, and prints a summary.
 
     \b
@@ -51,8 +52,12 @@ def assure(plans, run_dir, out, source, thresholds):
     from mhtool.errors import InputError
     from mhtool.outputs import assurance
     from mhtool.run.atomic import staged_folder
+    from mhtool.run.lock import lock_path, run_lock
+    from mhtool.run.place import check_out_place
 
     limits = cmp.Thresholds.parse(thresholds)
+    target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance").resolve()
+    check_out_place(target, lock_path(target))
     run = cmp.load_run(run_dir)
     rows, issues = read_plans(list(plans))
     usable, more = cmp.checked_rows(rows, run, source)
@@ -64,9 +69,17 @@ def assure(plans, run_dir, out, source, thresholds):
             f"nothing usable in {len(plans)} plan file(s): {len(issues)} problem(s) above"
         )
     result = cmp.compare(usable, run, limits)
-    target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance")
-    with staged_folder(target, marker=assurance.CSV_FILE) as stage:
+    with (
+        run_lock(target, "mhtool assure"),
+        staged_folder(target, marker=assurance.RECORD_FILE) as stage,
+    ):
         assurance.write_csvs(result, issues, stage)
+        assurance.write_record(
+            stage,
+            run_dir=run_dir,
+            plans=list(plans),
+            options={"source": source, "thresholds": [limits.red, limits.green]},
+        )
         assurance.write_xlsx(result, issues, stage / assurance.XLSX_FILE, run.data_date)
     _summary(result, issues, len(usable), target)
 

@@ -24,6 +24,7 @@ from mhtool.outputs.views import Column, Table
 CSV_FILE = "assurance.csv"
 ISSUES_FILE = "assurance_issues.csv"
 XLSX_FILE = "assurance.xlsx"
+RECORD_FILE = "assurance.json"  # what was compared; marks the folder as mhtool's
 ISSUE_COLUMNS = ["file", "row", "field", "problem", "action"]
 
 NOTES = [
@@ -145,6 +146,23 @@ def write_csvs(result: pl.DataFrame, issues: list[Issue], folder: Path) -> None:
             for i in issues
         ],
     )
+
+
+def write_record(folder: Path, *, run_dir: Path, plans: list[Path], options: dict) -> None:
+    """assurance.json: the run and plan files compared (with sha256) and the options, so a
+    result can be traced; its `"tool": "mhtool"` lets a later assure replace the folder."""
+    import json
+
+    from mhtool.run.manifest import sha256
+
+    record = {
+        "tool": "mhtool",
+        "command": "mhtool assure",
+        "against": str(Path(run_dir).resolve()),
+        "plans": {str(p): sha256(p) for p in plans if Path(p).is_file()},
+        "options": options,
+    }
+    (folder / RECORD_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
 def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
