@@ -42,7 +42,7 @@ from mhtool.run.paths import (
 )
 from mhtool.run.place import check_out_place
 
-SEEDED = ("catalogues", "bases.toml")  # hand-written files a fresh reference folder needs
+SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
 
 
 @dataclass(frozen=True)
