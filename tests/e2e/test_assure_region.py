@@ -21,7 +21,7 @@ def _scaled(rows, factor, source):
     for r in rows:
         r = dict(r, source=source)
         for m in MONTHS:
-            if r[m] != "NA":
+            if r[m] != "NA" and r["measure_type"] != "Percentage":
                 r[m] = str(round(int(r[m]) * factor))
         out.append(r)
     return out
@@ -47,6 +47,9 @@ def test_run_then_assure_a_whole_region(tmp_path):
         if i == 1:  # submitted by two providers of the ICB, which add up to the ICB's plan
             halves = []
             for r in rows:
+                if r["measure_type"] == "Percentage":
+                    halves.append(r)
+                    continue
                 a = {m: str(int(r[m]) // 2) if r[m] != "NA" else "NA" for m in MONTHS}
                 b = {m: str(int(r[m]) - int(a[m])) if r[m] != "NA" else "NA" for m in MONTHS}
                 halves += [r | a | {"org_code": "RAA"}, r | b | {"org_code": "RBB"}]
@@ -62,7 +65,7 @@ def test_run_then_assure_a_whole_region(tmp_path):
     wb.active.append(TEMPLATE_COLUMNS)
     for r in xlsx_rows:
         wb.active.append(
-            [r[c] if c not in MONTHS or r[c] == "NA" else int(r[c]) for c in TEMPLATE_COLUMNS]
+            [r[c] if c not in MONTHS or r[c] == "NA" else float(r[c]) for c in TEMPLATE_COLUMNS]
         )
     wb.save(tmp_path / "plans.xlsx")
 
@@ -80,7 +83,10 @@ def test_run_then_assure_a_whole_region(tmp_path):
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    assert "row rejected" not in result.output
+    with open(tmp_path / "assurance/assurance_issues.csv", newline="") as fh:
+        rejected = [i for i in csv.DictReader(fh) if i["action"] == "row rejected"]
+    # a standard planned as a bare Percentage cannot be summed: each such row is named
+    assert all("without its Numerator and Denominator" in i["problem"] for i in rejected)
     with open(tmp_path / "assurance/assurance.csv", newline="") as fh:
         got = list(csv.DictReader(fh))
     region = [r for r in got if r["org_code"] == REGION]
