@@ -166,12 +166,16 @@ def write_record(folder: Path, *, run_dir: Path, plans: list[Path], options: dic
 
 
 def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """As every CSV the project writes: no cell a spreadsheet would run (mhtool.csvsafe);
+    plan files are input, and their text reaches the issues list."""
     import csv
+
+    from mhtool import csvsafe
 
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
-        w.writerows(rows)
+        w.writerows(csvsafe.row(r) for r in rows)
 
 
 def _chart_frame(result: pl.DataFrame) -> pl.DataFrame:

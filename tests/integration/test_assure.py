@@ -207,3 +207,20 @@ def test_thresholds_can_be_set(run, spine, tmp_path):
     assert _assure([plans, "--against", run, "--out", out, "--thresholds", "80,90"]).exit_code == 0
     assert _get(_result(out), "QA0", "A01")["rating"].startswith("amber (80%")
     assert _assure([plans, "--against", run, "--out", out, "--thresholds", "9"]).exit_code == 2
+
+
+def test_text_from_plans_is_never_a_formula_in_the_outputs(run, tmp_path):
+    plans = [
+        row("QA0", "E.S.1", "Count", rolling(5)),
+        row("=HYPERLINK(1)", "E.S.1", "Count", rolling(5)),
+    ]
+    out = tmp_path / "out"
+    assert (
+        _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out]).exit_code == 0
+    )
+    text = (out / "assurance_issues.csv").read_text()
+    assert "=HYPERLINK" in text
+    assert not any(line.startswith("=") or ",=" in line for line in text.splitlines())
+    wb = openpyxl.load_workbook(out / "assurance.xlsx")
+    cells = [c for r in wb["Issues"].iter_rows() for c in r]
+    assert all(c.data_type != "f" for c in cells)
