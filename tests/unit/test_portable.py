@@ -52,6 +52,25 @@ main(["--help"], prog_name="mhtool")
     assert "Usage: mhtool" in done.stdout
 
 
+def test_every_module_imports_without_posix_only_modules():
+    """Not only start-up: no module of mhtool (nor the libraries it loads) needs one."""
+    done = _python(
+        """
+import sys
+for name in ("fcntl", "termios", "pwd", "grp", "resource"):
+    sys.modules[name] = None
+import importlib, pkgutil, mhtool
+for m in pkgutil.walk_packages(mhtool.__path__, "mhtool."):
+    if m.name != "mhtool.__main__":
+        importlib.import_module(m.name)
+import matplotlib.pyplot, openpyxl, polars, xlsxwriter
+print("ok")
+"""
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 def _force_windows(monkeypatch):
     from fixtures import fake_msvcrt
 
