@@ -461,7 +461,10 @@ def build_spine(
                 "unit": a.unit,
                 "unit_kind": a.unit_kind,
                 "basis": basis_label(
-                    a.basis, targets=a.targets, parts=[p.id for p in parts.get(a.id, [])]
+                    a.basis,
+                    targets=a.targets,
+                    # an England-only total is not summed from its parts below England
+                    parts=[] if is_national_only(a) else [p.id for p in parts.get(a.id, [])],
                 ),
                 "basis_name": a.basis or "",
                 "split_method": split_method(a, parts),

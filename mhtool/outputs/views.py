@@ -393,6 +393,7 @@ def data_table(df: pl.DataFrame) -> Table:
         Column(f"Measure type [note {NOTE_MEASURE_TYPE}]", "measure_type"),
         Column("Financial year", "year"),
         Column("Value (see Unit)", "value", "row"),
+        Column("Upper end of a range (see Unit)", "value_high", "row", missing=NOT_APPLICABLE),
         Column("Unit", "unit"),
         Column(f"Provenance [note {NOTE_PROVENANCE}]", "provenance"),
     ]
