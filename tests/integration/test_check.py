@@ -176,7 +176,7 @@ def _layout(run, rel):
         ),
         (
             lambda wb: setattr(wb["Data"].tables["data_long"], "ref", "A4:H15"),
-            "systems/QA0.xlsx Data: table covers A4:H15, expected A3:H",
+            "systems/QA0.xlsx Data: table covers A4:H15, expected A3:I",
         ),
     ],
 )
