@@ -12,53 +12,29 @@ from pathlib import Path
 
 import click
 
-from mhtool import userfiles
+from mhtool import schema, userfiles
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.errors import InputError
 from mhtool.run.log import quiet, terminal_level
 from mhtool.run.pipeline import Options, RunConfig, progress_wanted
 
 PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}
-TYPES = {
-    "geography": (str, int),
-    "population_year": (int,),
-    "level": (str,),
-    "region": (str,),
-    "system": (str,),
-    "contact": (str,),
-    "rebuild_reference_data": (bool,),
-}
-CHOICES = {"level": ("icb", "subicb")}  # as the --level flag allows
+PLACE_KINDS = ("pcn", "la", "practice")  # any other `places` is a file of the user's own
 
 
 def read_config(path: Path) -> dict:
-    """The file's settings, checked and with paths resolved against the file's folder."""
+    """The file's settings, checked against mhtool/schemas/refresh.schema.json, with paths
+    resolved against the file's folder."""
     try:
         doc = tomllib.loads(userfiles.read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
-    known = RunConfig.keys()
+    schema.validate(doc, "refresh", file=path)
     out = {}
     for key, value in doc.items():
-        if key not in known:
-            raise InputError(
-                f"unknown setting; known: {', '.join(known)}", file=str(path), field=key
-            )
-        if key in PATH_KEYS:
-            if not isinstance(value, str) or not value:
-                raise InputError("must be a path (a non-empty string)", file=str(path), field=key)
+        if key in PATH_KEYS or (key == "places" and value not in PLACE_KINDS):
             value = (path.parent / value).resolve()
-        elif not isinstance(value, TYPES[key]) or (
-            key == "population_year" and isinstance(value, bool)
-        ):
-            raise InputError(
-                f"{value!r} is not a {TYPES[key][0].__name__}", file=str(path), field=key
-            )
-        if key in CHOICES and value not in CHOICES[key]:
-            raise InputError(
-                f"{value!r} is not one of {', '.join(CHOICES[key])}", file=str(path), field=key
-            )
-        out[key] = str(value) if key == "geography" else value
+        out[key] = str(value) if key in ("geography", "places") else value
     return out
 
 

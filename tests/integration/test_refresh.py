@@ -60,7 +60,7 @@ def test_config_file_with_flags_overriding_it(tmp_path, spine_only):
     "extra,words",
     [
         ({"populaton_year": "2020"}, ["populaton_year", "unknown setting"]),
-        ({"population_year": '"2020"'}, ["population_year", "not a int"]),
+        ({"population_year": '"2020"'}, ["population_year", "mid-year"]),
         ({"out": "3"}, ["out", "path"]),
     ],
 )

@@ -124,3 +124,39 @@ def test_csv_headers_are_checked_against_the_schema(tmp_path, header, field, wor
     with pytest.raises(InputError) as err:
         schema.read_csv_rows(path, "values")
     assert (err.value.row, err.value.field) == (1, field) and words in err.value.message
+
+
+def test_refresh_settings_schema_covers_every_run_setting():
+    from mhtool.run.pipeline import RunConfig
+
+    assert list(schema.schema("refresh")["properties"]) == RunConfig.keys()
+
+
+@pytest.mark.parametrize(
+    "text, field, words",
+    [
+        ("places = 3\n", "places", "string"),
+        ('unallocated = "drop"\n', "unallocated", "place, stop"),
+        ('planning_subicb = "yes"\n', "planning_subicb", "true or false"),
+        ('geography = "twenty"\n', "geography", "vintage"),
+    ],
+)
+def test_refresh_settings_are_checked_by_the_schema(tmp_path, text, field, words):
+    from mhtool.cli.refresh import read_config
+
+    path = tmp_path / "refresh.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_config(path)
+    assert (err.value.file, err.value.field) == (str(path), field) and words in err.value.message
+
+
+def test_refresh_settings_resolve_paths_and_place_files(tmp_path):
+    from mhtool.cli.refresh import read_config
+
+    path = tmp_path / "refresh.toml"
+    path.write_text('out = "o"\nplaces = "mine.csv"\ngeography = 2026\n')
+    got = read_config(path)
+    assert got == {"out": tmp_path / "o", "places": str(tmp_path / "mine.csv"), "geography": "2026"}
+    path.write_text('places = "pcn"\n')
+    assert read_config(path) == {"places": "pcn"}
