@@ -1,4 +1,4 @@
-"""`mhtool run` for one region, then `mhtool assure` on plans covering every ICB of that
+"""`mhtool run` for one region (with sub-ICB planning rows), then `mhtool assure` on plans covering every ICB of that
 region: one submitted as xlsx, one through its providers, the rest as the export's CSVs."""
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def _scaled(rows, factor, source):
 def test_run_then_assure_a_whole_region(tmp_path):
     out = tmp_path / "run"
     ran = CliRunner().invoke(
-        main, ["run", "--region", REGION, "--out", str(out)], catch_exceptions=False
+        main,
+        ["run", "--region", REGION, "--planning-subicb", "--out", str(out)],
+        catch_exceptions=False,
     )
     assert ran.exit_code == 0, ran.output
     spine = pl.read_parquet(out / "apportionment.parquet")
@@ -43,7 +45,10 @@ def test_run_then_assure_a_whole_region(tmp_path):
     plans = []
     for i, icb in enumerate(icbs):
         with open(out / f"planning/{icb}.csv", newline="") as fh:
-            rows = _scaled(list(csv.DictReader(fh)), 1.0 if i == 0 else 0.9, "plan 2024-03-01")
+            rows = list(csv.DictReader(fh))
+        assert {r["org_code"] for r in rows} > {icb}  # --planning-subicb: sub-ICB rows too
+        own = [r for r in rows if r["org_code"] == icb]
+        rows = _scaled(own, 1.0 if i == 0 else 0.9, "plan 2024-03-01")
         if i == 1:  # submitted by two providers of the ICB, which add up to the ICB's plan
             halves = []
             for r in rows:
