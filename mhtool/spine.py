@@ -527,12 +527,20 @@ ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method", "value_high")
 
 
 def read_spine(path: Path) -> pl.DataFrame:
-    """Read a spine back (Parquet or CSV), checking it has the contract's columns."""
-    df = (
-        pl.read_parquet(path)
-        if path.suffix == ".parquet"
-        else pl.read_csv(path, schema_overrides=SCHEMA)
-    )
+    """Read a spine back (Parquet or CSV), checking it has the contract's columns; a
+    damaged or cut-off file is an InputError naming it, not a reader's traceback."""
+    try:
+        df = (
+            pl.read_parquet(path)
+            if path.suffix == ".parquet"
+            else pl.read_csv(path, schema_overrides=SCHEMA)
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"cannot be read ({first}): damaged, cut off or not a spine mhtool wrote",
+            file=str(path),
+        ) from None
     missing = [c for c in SCHEMA if c not in df.columns]
     if missing and set(missing) <= set(ADDED_COLUMNS):
         df, missing = _from_older_spine(df), []

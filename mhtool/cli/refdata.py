@@ -9,6 +9,7 @@ import click
 
 from mhtool.run.log import quiet
 from mhtool.run.paths import default_raw_dir, reference_data_dir, writable_reference_data
+from mhtool.run.place import check_out_place, place_error
 
 
 @click.group("refdata")
@@ -50,10 +51,16 @@ def build_cmd(raw_dir: Path | None, out_dir: Path | None) -> None:
 
     raw_dir = raw_dir or default_raw_dir()
     out_dir = writable_reference_data(out_dir)
+    check_out_place(out_dir)
     start = time.perf_counter()
-    tables = build(
-        raw_dir, out_dir, progress=(lambda s: None) if quiet() else lambda s: click.echo(f"  {s}")
-    )
+    try:
+        tables = build(
+            raw_dir,
+            out_dir,
+            progress=(lambda s: None) if quiet() else lambda s: click.echo(f"  {s}"),
+        )
+    except OSError as exc:  # the disk filled or forbids us: bad input, not a bug
+        raise place_error(exc, Path(out_dir).resolve()) or exc from None
     clear_cache()
     if not quiet():
         click.echo(

@@ -28,9 +28,12 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def check_out_place(out: Path, lock: Path, flag: str = "--out") -> None:
-    """Raise InputError (exit 2) naming `out` when a run cannot safely write there."""
-    out = Path(out)
+def check_out_place(
+    out: Path, lock: Path | None = None, flag: str = "--out", *, file: bool = False
+) -> None:
+    """Raise InputError (exit 2) naming `out` when a run cannot safely write there: a
+    folder (with `lock` beside it), or with `file` a single output file."""
+    out = Path(out).resolve()
     if os.name == "posix":
         for root in SYSTEM_ROOTS:
             if _under(out, root):
@@ -40,9 +43,10 @@ def check_out_place(out: Path, lock: Path, flag: str = "--out") -> None:
                     file=str(out),
                     field=flag,
                 )
-    if out.exists() and not out.is_dir():
+    if out.exists() and out.is_dir() == file:
         raise InputError(
-            f"output path exists and is not a folder; choose another {flag}",
+            f"output path exists and is {'a folder' if file else 'not a folder'}; "
+            f"choose another {flag}",
             file=str(out),
             field=flag,
         )
@@ -59,7 +63,7 @@ def check_out_place(out: Path, lock: Path, flag: str = "--out") -> None:
             file=str(out),
             field=flag,
         )
-    if lock.exists() and not lock.is_file():
+    if lock is not None and lock.exists() and not lock.is_file():
         raise InputError(
             "the lock path beside the output folder is not a file (a folder?); "
             "remove it or choose another " + flag,

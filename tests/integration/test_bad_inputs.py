@@ -108,6 +108,16 @@ def _read_only(d: Path, out: Path, mp) -> None:
     mp.setattr(os, "access", lambda p, m, *a, **k: Path(p) != d and real(p, m, *a, **k))
 
 
+def _damaged_copy(rel: str):
+    """{d}/bad: a copy of the previous run with `rel` cut to its first 100 bytes."""
+
+    def setup(d: Path, out: Path, mp) -> None:
+        shutil.copytree(out, d / "bad")
+        (d / "bad" / rel).write_bytes((out / rel).read_bytes()[:100])
+
+    return setup
+
+
 def _oserror(where: str, err: int):
     """Make `where` (module.attr) fail as the disk would, naming a path in --out's folder."""
 
@@ -645,6 +655,49 @@ CASES = [
         (GEO22, "missing"),
         setup=_reference(lambda ref: (ref / GEO22).unlink()),
     ),
+    # ---- other commands' files and output places
+    Case(
+        "diff-out-parent-is-a-file",
+        ("diff", "{out}", "{out}", "--out", "{d}/afile/changes.csv"),
+        ("afile", "field '--out'", "is a file"),
+        setup=_file_as_parent,
+    ),
+    Case(
+        "diff-out-under-proc",
+        ("diff", "{out}", "{out}", "--out", "/proc/changes.csv"),
+        ("/proc/changes.csv", "system folder"),
+    ),
+    Case(
+        "diff-damaged-spine",
+        ("diff", "{d}/bad", "{out}"),
+        ("apportionment.parquet", "cannot be read"),
+        setup=_damaged_copy("apportionment.parquet"),
+    ),
+    Case(
+        "check-damaged-spine",
+        ("check", "{d}/bad"),
+        ("apportionment.parquet", "cannot be read"),
+        setup=_damaged_copy("apportionment.parquet"),
+    ),
+    Case(
+        "verify-damaged-manifest",
+        ("verify", "{d}/bad"),
+        ("manifest.json", "not valid JSON"),
+        setup=_damaged_copy("manifest.json"),
+    ),
+    Case(
+        "refdata-out-parent-is-a-file",
+        ("refdata", "build", "--out", "{d}/afile/ref"),
+        ("afile", "is a file"),
+        setup=_file_as_parent,
+        previous="refdata",
+    ),
+    Case(
+        "refdata-out-under-proc",
+        ("refdata", "build", "--out", "/proc/ref"),
+        ("/proc/ref", "system folder"),
+        previous="refdata",
+    ),
     # ---- flags
     Case(
         "flag-unknown-system",
@@ -832,3 +885,26 @@ def test_a_big_values_file_is_refused_at_its_first_bad_row(tmp_path):
     )
     assert_refused(result, 2, ("v.csv", "row 3", "field 'year'", "given twice"))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "args,says",
+    [
+        (["--values", "{d}/v.csv"], "field 'value'"),
+        (["--out", "/proc/mhtool-out"], "system folder"),
+    ],
+    ids=["bad-values", "out-under-proc"],
+)
+def test_a_real_process_exits_2_without_a_traceback(tmp_path, args, says):
+    """The same refusals from a real process: its exit status, and stderr as a terminal
+    or a scheduler's log would show it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "v.csv").write_text(VALUES_HEAD + 'PMH-01,2023/24,"1,5"\n')
+    argv = [_fill(a, tmp_path, tmp_path / "out") for a in args]
+    cmd = [sys.executable, "-m", "mhtool", "run", *SMALL, "--out", str(tmp_path / "out"), *argv]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and says in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.csv"]
