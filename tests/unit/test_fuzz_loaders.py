@@ -348,3 +348,31 @@ def test_raw_file_unwrapping(suffix, data):
     except InputError:
         return
     out.decode("utf-8")
+
+
+# ---------------------------------------------------------------- plans (`mhtool assure`)
+
+PLAN_HEAD = ["icb_code", "org_code", "planning_ref", "measure_type", "fin_year", "value"]
+
+
+@FUZZ
+@given(
+    st.lists(st.sampled_from([*PLAN_HEAD, "Apr", "Mar", "source", "x", ""]), max_size=8),
+    st.lists(st.lists(cellish, max_size=8), max_size=5),
+)
+def test_plan_reader(header, rows):
+    """A plan file is read row by row: every problem is an Issue, never an exception."""
+    from mhtool.assure.read import read_plan
+
+    path = _file("plan.csv", csv_text([header or PLAN_HEAD, *rows], ","))
+    got, issues = read_plan(path)
+    assert all(i.file == str(path) for i in issues)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".txt"])
+@FUZZ
+@given(data=st.binary(max_size=300))
+def test_plan_reader_on_bytes(suffix, data):
+    from mhtool.assure.read import read_plan
+
+    read_plan(_file(f"plan{suffix}", data))
