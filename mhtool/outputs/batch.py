@@ -69,18 +69,21 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
 def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list[tuple[str, int]]:
     """Write one task's files; returns (relative path, cells written) for each."""
     out: list[tuple[str, int]] = []
-    chart = None
-    rendered = charts.render(frame, task.chart_code)
-    if rendered is not None:
-        chart = Chart(rendered[0], rendered[1], task.chart_file)
-        (out_dir / task.chart_file).parent.mkdir(parents=True, exist_ok=True)
-        (out_dir / task.chart_file).write_bytes(chart.png)
-        out.append((task.chart_file, 0))
+    drawn: list[Chart] = []
+    compare_file = task.chart_file.removesuffix(".png") + "_compare.png"
+    for render, file in ((charts.render, task.chart_file), (charts.render_compare, compare_file)):
+        rendered = render(frame, task.chart_code)
+        if rendered is not None:
+            drawn.append(Chart(rendered[0], rendered[1], file))
+            (out_dir / file).parent.mkdir(parents=True, exist_ok=True)
+            (out_dir / file).write_bytes(rendered[0])
+            out.append((file, 0))
     for s in task.workbooks:
         rows = scopes.rows(frame, s)
         org = short_name(_org_name(frame, s.code), s.code, with_code=False)
         title = workbook_title(frame, s, meta)
-        cells = write_workbook(out_dir / s.path, title, tables(rows, meta), meta, chart, org)
+        own = drawn if s.level in ("england", "region") else drawn[:1]
+        cells = write_workbook(out_dir / s.path, title, tables(rows, meta), meta, own, org)
         out.append((s.path, cells))
     return out
 

@@ -1,70 +1,50 @@
-"""Trajectory charts: one PNG per organisation charted (England, each region, each ICB),
-rendered once and reused by every workbook that embeds it.
+"""Charts people can read: one PNG per organisation charted (England, each region, each
+ICB), rendered once and reused by its workbooks and its page of the HTML report.
 
-Each chart is a table of small multiples drawn on one matplotlib Axes: one row per count
-ambition (grouped by category) with its first- and last-year figures and units, and a line
-of its fair share by year against its share of the national line. Speed drives the design:
-a grid of real Axes costs ~2 s a chart and matplotlib text ~6 ms a label, so rows are
-labelled by planning reference, everything shared by charts with the same rows (headings,
-references, rules, legend) is rendered once per process and reused as a background image,
-and the per-organisation figures and scales are drawn with Pillow (same font) — ~0.12 s a chart.
-Byte-identical on rerun: fixed dpi, PNG saved with no text chunks (no Software, no date).
+- Trajectory (`charts/<code>.png`): one panel per line of the organisation's own people,
+  and its total funding and staff, titled in words (the ambition and its unit), its fair
+  share as bars by financial year on a scale from zero, the last figure written on.
+- Compare (`charts/<code>_compare.png`, England and regions): one panel per headline ask,
+  a bar for each organisation one level down (a region's ICBs), on a scale from zero.
+
+1,280 px wide with 13-20 px text (10-15 pt at 96 dpi), so they are legible at 100% zoom.
+Bars, rules and text are drawn with Pillow in matplotlib's DejaVu Sans (a chart of real
+matplotlib Axes costs seconds; this costs milliseconds). Byte-identical on rerun: fixed
+size, saved with no text chunks (no Software, no date).
 """
 
 from __future__ import annotations
 
 import io
+import math
+import os
 from functools import lru_cache
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
-import numpy as np
 import polars as pl
-from matplotlib import font_manager
-from matplotlib.collections import LineCollection
-from matplotlib.lines import Line2D
 from PIL import Image, ImageDraw, ImageFont
 
-from mhtool import vocab
-from mhtool.outputs.layout import org_label
+from mhtool.outputs.layout import LEVELS, short_name
+from mhtool.outputs.views import is_headline, is_standard, plan_order
 
-# Okabe–Ito colours (safe for colour-blind readers); the category is also written in words.
-CATEGORY_COLOURS = {"fixed": "#0072B2", "flexible": "#D55E00", "targeted": "#009E73"}
-NATIONAL_COLOUR = "#B8B8B8"  # a wide pale band under the fair-share line: shows even
-NATIONAL_WIDTH = 5.0  # where the two lines coincide
-GRID_COLOUR = "#E4E4E4"
-DPI = 96
-FONT = 8
-SMALL = 6.5  # year and value-scale tick labels
-WIDTH = 5.6
-ROW_INCHES = 0.3
-HEADER_INCHES = 1.1  # title, subtitle, legend and column headings above the first row
-
-# Horizontal layout in axes units (0–100).
-_LABEL, _SPARK0, _SPARK1, _LAST = 0.0, 25.0, 50.0, 54.0
-_SPAN = 0.72  # a sparkline's height as a fraction of its row
+WIDTH = 1280  # px
+COLUMNS = 4
+MARGIN = 16
+HEADER = 92  # title and subtitle
+PANEL_HEIGHT = 250
+TEXT, SMALL, TITLE = 14, 13, 20  # px
+BAR = (31, 95, 153)  # dark blue: readable in greyscale; figures are also written as text
+LAST = (11, 60, 102)
+GRID = (221, 221, 221)
+INK, GREY = (0, 0, 0), (68, 68, 68)
 
 
-def chart_rows(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
-    """The count ambitions charted for one organisation, sorted by ambition then year."""
-    return df.filter(pl.col("org_code") == org_code, pl.col("kind") == "count").sort("_ar", "year")
-
-
-def _is_money(unit: str | None, unit_kind: str | None) -> bool:
-    return (unit_kind or vocab.unit_kind(unit, "count", "funding")) == "gbp"
-
-
-def fmt_value(x: float | None, unit: str | None, unit_kind: str | None = None) -> str:
+def fmt_value(x: float | None, unit: str | None) -> str:
     """A figure with a short form of its unit, for a chart label: £1.23m, 1,234 people.
-    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)
-    Money is known by its unit kind (vocab.UNIT_KINDS), guessed from the unit if not given."""
+    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)"""
     if x is None:
         return "[x]"
     unit = (unit or "").strip()
-    if _is_money(unit, unit_kind):
+    if unit.startswith(("£", "GBP")):
         for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
             if abs(x) >= size:
                 return f"£{x / size:,.3g}{suffix}"
@@ -74,263 +54,233 @@ def fmt_value(x: float | None, unit: str | None, unit_kind: str | None = None) -
     return f"{text} {short}".strip()
 
 
-def fmt_tick(x: float, unit: str | None, unit_kind: str | None = None) -> str:
-    """A compact figure for a sparkline's scale: £165m, 17.5k, 1,515, 25.9."""
-    if _is_money(unit, unit_kind):
-        return fmt_value(x, "£", "gbp")
+def fmt_tick(x: float, unit: str | None) -> str:
+    """A compact figure for an axis: £165m, 17.5k, 1,515, 25.9."""
+    if (unit or "").strip().startswith(("£", "GBP")):
+        return fmt_value(x, "£")
     for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(x) >= max(size, 1e4):
             return f"{x / size:.3g}{suffix}"
     return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:.3g}"
 
 
-def _xs(n_years: int) -> list[float]:
-    return [_SPARK0 + (_SPARK1 - _SPARK0) * i / max(1, n_years - 1) for i in range(n_years)]
+def _short_year(y: str) -> str:
+    return y[2:] if len(y) == 7 and y[4] == "/" and y[:4].isdigit() else y
 
 
-def _year_labels(years: tuple[str, ...]) -> list[str]:
-    """'2019/20' → '19/20'; every k-th year only if the labels would otherwise collide."""
-    short = [y[2:] if len(y) == 7 and y[4] == "/" and y[:4].isdigit() else y for y in years]
-    if len(years) < 2:
-        return short
-    axes_px = 0.98 * WIDTH * DPI
-    spacing_px = (_SPARK1 - _SPARK0) / 100 * axes_px / (len(years) - 1)
-    width_px = max(len(y) for y in short) * SMALL * DPI / 72 * 0.62 + 4
-    step = max(1, -(-int(width_px) // max(1, int(spacing_px))))
-    return [
-        y if i % step == 0 or i == len(short) - 1 and (i % step) * spacing_px >= width_px else ""
-        for i, y in enumerate(short)
-    ]
+def _unit_words(unit: str | None) -> str:
+    return (unit or "").replace("GBP", "£").strip()
 
 
-def _label(panel: pl.DataFrame) -> str:
-    """The metric code every table and CSV also carries, so a row is easy to look up."""
-    return panel.get_column("ambition_id")[0][:14]
+def chart_lines(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
+    """The lines charted for one organisation: its own people and sites (no standards),
+    then its funding and workforce totals (a line made of its parts), or every funding
+    and workforce line where there is no total; in the Plan's order."""
+    own = plan_order(df).filter(
+        pl.col("org_code") == org_code, ~is_standard(), pl.col("value").is_not_null()
+    )
+    activity = own.filter(pl.col("measure") == "activity")
+    money = own.filter(pl.col("measure") != "activity")
+    totals = money.filter(pl.col("basis").fill_null("").str.starts_with("sum of "))
+    if not totals.is_empty():
+        money = totals.vstack(
+            money.filter(~pl.col("measure").is_in(totals.get_column("measure").unique().to_list()))
+        )
+    return pl.concat([activity, money]).sort("_po", "year")
 
 
-def _layout(panels: list[pl.DataFrame]) -> tuple[tuple[str, int | None], ...]:
-    """Rows of the chart as (category, index into panels); index None marks the heading
-    row before each category's ambitions."""
-    out: list[tuple[str, int | None]] = []
-    cats = [p.get_column("category")[0] for p in panels]
-    for category in [*CATEGORY_COLOURS, *sorted(set(cats) - set(CATEGORY_COLOURS))]:
-        group = [i for i, c in enumerate(cats) if c == category]
-        if group:
-            out.append((category, None))
-            out += [(category, i) for i in group]
-    return tuple(out)
+@lru_cache(maxsize=8)
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    import matplotlib
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts/ttf", name), size)
 
 
-def _canvas(n_rows: int):
-    height = ROW_INCHES * (n_rows + 0.6) + HEADER_INCHES
-    fig = plt.figure(figsize=(WIDTH, height), dpi=DPI)
-    ax = fig.add_axes((0.01, 0.005, 0.98, 1 - HEADER_INCHES / height))
-    ax.set_xlim(0, 100)
-    ax.set_ylim(n_rows - 0.5, -1.5)
-    ax.axis("off")
-    return fig, ax, height
+def nice_ticks(top: float, n: int = 4) -> list[float]:
+    """0 and up to `n` round steps (1, 2, 2.5 or 5 × 10^k) reaching at least `top`."""
+    if top <= 0:
+        return [0.0, 1.0]
+    raw = top / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
-@lru_cache(maxsize=1)
-def _font() -> ImageFont.FreeTypeFont:
-    path = font_manager.findfont(font_manager.FontProperties(family=plt.rcParams["font.family"]))
-    return ImageFont.truetype(path, size=round(FONT * DPI / 72))
+class _Canvas:
+    """A white image with a title, a subtitle and a grid of panels."""
+
+    def __init__(self, n_panels: int, title: str, subtitle: str, panel_height: int):
+        self.rows = max(1, math.ceil(n_panels / COLUMNS))
+        self.panel_w = (WIDTH - 2 * MARGIN) // COLUMNS
+        self.panel_h = panel_height
+        self.image = Image.new("RGB", (WIDTH, HEADER + self.rows * panel_height), "white")
+        self.draw = ImageDraw.Draw(self.image)
+        self.draw.text((MARGIN, 12), title, font=_font(TITLE, True), fill=INK)
+        for i, line in enumerate(_wrap(subtitle, _font(TEXT), WIDTH - 2 * MARGIN)[:2]):
+            self.draw.text((MARGIN, 44 + i * 18), line, font=_font(TEXT), fill=GREY)
+
+    def box(self, i: int) -> tuple[int, int]:
+        return MARGIN + (i % COLUMNS) * self.panel_w, HEADER + (i // COLUMNS) * self.panel_h
+
+    def heading(self, i: int, title: str, unit: str) -> int:
+        """The panel's title (two lines at most) and unit; returns the y below them."""
+        x, y = self.box(i)
+        width = self.panel_w - 14
+        lines = _wrap(title, _font(TEXT, True), width)
+        if len(lines) > 2:
+            lines = [lines[0], _fit(" ".join(lines[1:]), _font(TEXT, True), width)]
+        for line in lines:
+            self.draw.text((x, y), line, font=_font(TEXT, True), fill=INK)
+            y += 17
+        self.draw.text((x, y + 1), _fit(unit, _font(SMALL), width), font=_font(SMALL), fill=GREY)
+        return y + 22
+
+    def png(self) -> bytes:
+        buf = io.BytesIO()
+        self.image.save(buf, format="PNG")  # no text chunks: byte-identical on rerun
+        return buf.getvalue()
 
 
-@lru_cache(maxsize=1)
-def _small_font() -> ImageFont.FreeTypeFont:
-    return _font().font_variant(size=round(SMALL * DPI / 72))
-
-
-@lru_cache(maxsize=32)
-def _background(
-    layout: tuple[tuple[str, str | None], ...], years: tuple[str, ...], with_national: bool
-) -> np.ndarray:
-    """`layout` here holds (category, row label or None for a heading)."""
-    """The parts of a chart that depend only on its rows: rendered once, reused."""
-    fig, ax, height = _canvas(len(layout))
-    bold = {"fontsize": FONT, "weight": "bold", "va": "bottom"}
-    ax.text(_LABEL, -0.65, "Ambition ID", **bold)
-    ax.text((_SPARK0 + _SPARK1) / 2, -1.05, "Fair share by financial year", ha="center", **bold)
-    xs = _xs(len(years))
-    for x, year in zip(xs, _year_labels(years)):
-        if year:
-            ax.text(x, -0.62, year, ha="center", va="bottom", fontsize=SMALL, color="#333333")
-    ax.text(_LAST, -0.65, "First → last year with a figure", **bold)
-    ax.plot([0, 100], [-0.55, -0.55], color="#888888", linewidth=0.8)
-    rules, grid, scale = [], [], []
-    top, bottom = 0.5 - _SPAN / 2 - 0.5, _SPAN / 2  # a sparkline's extent about its row
-    for i, (category, ref) in enumerate(layout):
-        if ref is None:
-            ax.text(
-                _LABEL,
-                i + 0.2,
-                f"{category.capitalize()} ambitions",
-                fontsize=9,
-                weight="bold",
-                va="center",
-            )
+def _wrap(text: str, font, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
         else:
-            ax.text(_LABEL + 1.5, i, ref, va="center", fontsize=FONT)
-            rules.append([(0, i + 0.5), (100, i + 0.5)])
-            # Year gridlines, and a value axis with ticks at the row's 0 and maximum.
-            grid += [[(x, i - 0.5), (x, i + 0.5)] for x in xs]
-            x0 = _SPARK0 - 0.8
-            scale += [
-                [(x0, i + top), (x0, i + bottom)],
-                [(x0 - 0.6, i + top), (x0, i + top)],
-                [(x0 - 0.6, i + bottom), (x0, i + bottom)],
-            ]
-    ax.add_collection(LineCollection(grid, colors=GRID_COLOUR, linewidths=0.6))
-    ax.add_collection(LineCollection(scale, colors="#888888", linewidths=0.6))
-    ax.add_collection(LineCollection(rules, colors="#DDDDDD", linewidths=0.6))
-    present = {c for c, _ in layout}
-    suffix = ": fair share" if with_national else ""
-    handles = [
-        Line2D([], [], color=c, linewidth=2, label=k.capitalize() + suffix)
-        for k, c in CATEGORY_COLOURS.items()
-        if k in present
-    ]
-    if with_national:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=NATIONAL_COLOUR,
-                linewidth=NATIONAL_WIDTH,
-                solid_capstyle="butt",
-                label="Share of national line",
-            )
-        )
-        subtitle = (
-            "Solid line: the organisation's fair share; wide pale line beneath it: its "
-            "share of the national line."
-        )
-    else:
-        subtitle = "Solid line: the national figure in each financial year."
-    subtitle += (
-        f"\nFinancial years {years[0]} to {years[-1]}. Each row has its own scale "
-        f"(marked at its left; units on its right)."
-    )
-    fig.text(0.01, 1 - 0.3 / height, subtitle, fontsize=6.5, va="top", color="#333333", wrap=False)
-    fig.legend(
-        handles=handles,
-        loc="upper left",
-        ncol=len(handles),
-        fontsize=FONT,
-        frameon=False,
-        bbox_to_anchor=(0.0, 1 - 0.56 / height),
-        handlelength=1.6,
-        columnspacing=1.0,
-    )
-    fig.canvas.draw()
-    image = np.asarray(fig.canvas.buffer_rgba()).copy()
-    plt.close(fig)
-    image.setflags(write=False)
-    return image
+            lines.append(word)
+    return lines or [""]
+
+
+def _fit(text: str, font, width: int) -> str:
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
-    """PNG bytes and alt text for one organisation's chart, or None if it has no count
-    ambitions. `df` is the prepared spine (it needs the `_ar` ambition order)."""
-    rows = chart_rows(df, org_code)
+    """PNG bytes and alt text of one organisation's trajectory chart, or None if it has no
+    count lines. `df` is the prepared spine (or a workbook's slice of it)."""
+    rows = chart_lines(df, org_code)
     if rows.is_empty():
         return None
-    name, level = rows.get_column("org_name")[0], rows.get_column("level")[0]
-    panels = rows.partition_by("_ar", maintain_order=True)
-    years = tuple(sorted(rows.get_column("year").unique().to_list()))
-    layout = _layout(panels)
-    england = level == "england"
-    background = _background(
-        tuple((c, None if i is None else _label(panels[i])) for c, i in layout), years, not england
+    name = rows.get_column("org_name")[0]
+    years = sorted(rows.get_column("year").unique().to_list())
+    panels = rows.partition_by("_po", maintain_order=True)
+    org = short_name(name, org_code)
+    c = _Canvas(
+        len(panels),
+        f"{org}: fair shares by financial year",
+        f"One panel per ambition, in its own unit, each on a scale from zero. Bars: "
+        f"{short_name(name, org_code, with_code=False)}'s fair share in each financial year "
+        f"{years[0]} to {years[-1]}; the last figure is written above its bar.",
+        PANEL_HEIGHT,
     )
-    fig, ax, height = _canvas(len(layout))
-    fig.figimage(background, 0, 0, origin="upper", zorder=-1)
-    own: dict[str, list] = {}
-    national, labels = [], []
-    xs = _xs(len(years))
-    ticks = []
-    for i, (category, index) in enumerate(layout):
-        if index is None:
-            continue
-        panel = panels[index]
+    for i, panel in enumerate(panels):
         unit = panel.get_column("unit")[0]
-        unit_kind = panel.get_column("unit_kind")[0]
-        rows_by_year = {r["year"]: r for r in panel.iter_rows(named=True)}
-        values = [rows_by_year[y]["value"] if y in rows_by_year else None for y in years]
-        share = [
-            None
-            if y not in rows_by_year
-            or None in (rows_by_year[y]["national_value"], rows_by_year[y]["share"])
-            else rows_by_year[y]["national_value"] * rows_by_year[y]["share"]
-            for y in years
-        ]
-        known_all = [v for v in values + share if v is not None]
-        low, high = min(known_all + [0]), max(known_all + [0])
-        if high == low:
-            high = low + 1.0
-
-        def line(vals):
-            # A lone figure has no trajectory, but its marker is still at its value.
-            return [
-                (x, i + _SPAN / 2 - _SPAN * (v - low) / (high - low))
-                for x, v in zip(xs, vals)
-                if v is not None
-            ]
-
-        own.setdefault(category, []).append(line(values))
-        if not england:
-            national.append(line(share))
-        known = [v for v in values if v is not None]
-        label = (
-            "[x]"
-            if not known
-            else fmt_value(known[0], unit, unit_kind)
-            if len(known) == 1
-            else f"{fmt_value(known[0], unit, unit_kind)} → {fmt_value(known[-1], unit, unit_kind)}"
-        )
-        labels.append((ax.transData.transform((_LAST, i)), label))
-        for v, y in ((high, i - _SPAN / 2), (low, i + _SPAN / 2)):
-            ticks.append((ax.transData.transform((_SPARK0 - 1.8, y)), fmt_tick(v, unit, unit_kind)))
-    for category, lines in own.items():
-        colour = CATEGORY_COLOURS.get(category, "#000000")
-        ax.add_collection(LineCollection(lines, colors=colour, linewidths=2.0))
-        ends = [p[-1] for p in lines if p]  # a marker also shows single-year ambitions
-        ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=10, color=colour, zorder=3)
-    if national:  # underneath and wider: where the two lines coincide the band still shows
-        ax.add_collection(
-            LineCollection(
-                national,
-                colors=NATIONAL_COLOUR,
-                linewidths=NATIONAL_WIDTH,
-                capstyle="butt",
-                zorder=1,
+        top_y = c.heading(i, panel.get_column("title")[0], _unit_words(unit))
+        by_year = dict(panel.select("year", "value").rows())
+        values = [by_year.get(y) for y in years]
+        ticks = nice_ticks(max(v or 0 for v in values))
+        x0, y0 = c.box(i)
+        left, right = x0 + 54, x0 + c.panel_w - 18
+        bottom = y0 + c.panel_h - 40
+        top = top_y + 18
+        scale = (bottom - top) / ticks[-1]
+        for t in ticks:
+            y = bottom - t * scale
+            c.draw.line([(left, y), (right, y)], fill=GRID if t else GREY, width=1)
+            c.draw.text((left - 6, y), fmt_tick(t, unit), font=_font(SMALL), fill=GREY, anchor="rm")
+        slot = (right - left) / len(years)
+        for k, (year, v) in enumerate(zip(years, values, strict=True)):
+            cx = left + slot * (k + 0.5)
+            if v:
+                colour = LAST if k == len(years) - 1 else BAR
+                c.draw.rectangle(
+                    [cx - slot * 0.35, bottom - v * scale, cx + slot * 0.35, bottom], fill=colour
+                )
+            c.draw.text(
+                (cx, bottom + 6), _short_year(year), font=_font(SMALL), fill=INK, anchor="mt"
             )
+        k, v = next((k, v) for k, v in reversed(list(enumerate(values))) if v is not None)
+        c.draw.text(
+            (left + slot * (k + 0.5), bottom - v * scale - 3),
+            fmt_tick(v, unit),
+            font=_font(SMALL, True),
+            fill=INK,
+            anchor="mb",
         )
-    fig.text(
-        0.01, 1 - 0.1 / height, org_label(name, org_code), fontsize=10.5, weight="bold", va="top"
-    )
-    fig.canvas.draw()
-    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba()))
-    plt.close(fig)
-    # The per-organisation figures are drawn with Pillow (matplotlib's own text costs
-    # ~6 ms a label, most of a chart's time), in the same font at the same size.
-    draw, font = ImageDraw.Draw(image), _font()
-    for (x, y), label in labels:
-        draw.text((x, image.height - y), label, font=font, fill=(0, 0, 0, 255), anchor="lm")
-    small = _small_font()
-    for (x, y), tick in ticks:
-        draw.text((x, image.height - y), tick, font=small, fill=(68, 68, 68, 255), anchor="rm")
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")  # no text chunks: byte-identical on rerun
     alt = (
-        f"Chart for {org_label(name, org_code)}: one row per count ambition "
-        f"({len(panels)} in all, "
-        f"labelled by planning reference or ambition ID and grouped by category), each with "
-        f"its figures for the first and last years that have one and a line of its fair "
-        f"share in each financial year on the row's own scale from zero or its lowest "
-        f"figure to its highest"
-        + ("" if england else ", drawn over a wide pale line of its share of the national figure")
-        + ". The figures are in the tables of this workbook."
+        f"Chart of {org}'s fair shares by financial year: {len(panels)} panels, one per "
+        f"ambition, bars on a scale from zero; the figures are on the Summary sheet. Panels: "
+        + "; ".join(
+            f"{p.get_column('title')[0]}: {fmt_value(p.get_column('value')[-1], p['unit'][0])} "
+            f"in {p.get_column('year')[-1]}"
+            for p in panels
+        )
+        + "."
     )
-    return buf.getvalue(), alt
+    return c.png(), alt
+
+
+def render_compare(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
+    """PNG bytes and alt text of the chart comparing the organisations one level below
+    `org_code` (a region's ICBs, England's regions) on each headline ask, or None."""
+    level = df.filter(pl.col("org_code") == org_code).get_column("level")
+    if level.is_empty() or level[0] not in ("england", "region"):
+        return None
+    child = LEVELS[LEVELS.index(level[0]) + 1]
+    part = plan_order(df).filter(
+        is_headline(),
+        pl.col("level") == child,
+        pl.col("parent_code") == org_code,
+        pl.col("value").is_not_null(),
+    )
+    if part.is_empty():
+        return None
+    name = df.filter(pl.col("org_code") == org_code).get_column("org_name")[0]
+    panels = []
+    for amb in part.partition_by("_po", maintain_order=True):
+        year = max(amb.get_column("year").to_list())
+        panels.append(amb.filter(pl.col("year") == year).sort("org_code"))
+    panels.sort(key=lambda p: p.get_column("_po")[0])
+    n_orgs = max(p.height for p in panels)
+    kind = "ICB" if child == "icb" else "region"
+    c = _Canvas(
+        len(panels),
+        f"{short_name(name, org_code)}: each {kind}'s fair share of the headline asks",
+        f"One panel per headline ask, in the last year it has a figure; one bar per {kind} "
+        f"({n_orgs}), each panel on a scale from zero, the figure written beside each bar.",
+        max(PANEL_HEIGHT, 110 + 22 * n_orgs),
+    )
+    for i, panel in enumerate(panels):
+        unit = panel.get_column("unit")[0]
+        unit_year = f"{panel.get_column('year')[0]}, {_unit_words(unit)}"
+        top = c.heading(i, panel.get_column("title")[0], unit_year) + 6
+        x0, y0 = c.box(i)
+        left, right = x0 + 142, x0 + c.panel_w - 58
+        values = panel.get_column("value").to_list()
+        scale = (right - left) / (max(values) or 1.0)
+        row = min(22, (y0 + c.panel_h - 20 - top) / max(1, len(values)))
+        c.draw.line([(left, top), (left, top + row * len(values))], fill=GREY, width=1)
+        for k, (n, code, v) in enumerate(
+            zip(panel["org_name"], panel["org_code"], values, strict=True)
+        ):
+            y = top + row * k
+            label = _fit(short_name(n, code, with_code=False), _font(SMALL), 134)
+            c.draw.text((left - 6, y + row / 2), label, font=_font(SMALL), fill=INK, anchor="rm")
+            c.draw.rectangle([left, y + 3, left + v * scale, y + row - 3], fill=BAR)
+            c.draw.text(
+                (left + v * scale + 4, y + row / 2),
+                fmt_tick(v, unit),
+                font=_font(SMALL),
+                fill=INK,
+                anchor="lm",
+            )
+    alt = (
+        f"Chart comparing the {kind}s of {short_name(name, org_code)} on "
+        f"{len(panels)} headline asks; the figures are on the Compare sheet."
+    )
+    return c.png(), alt

@@ -239,25 +239,37 @@ def simple_table(  # noqa: PLR0913 (the run's and changes.xlsx's prose tables di
     return len(rows) * len(headers) + 2
 
 
-def _charts(ws, chart: Chart, f: Formats) -> int:
-    """The chart below its title, a short line naming its file, and its description (the
-    same as the image's alternative text) wrapped above it."""
-    _heading(
-        ws, "Charts", f"Trajectory chart, also saved as {chart.file}; its description is below.", f
-    )
+CHART_SCALE = 0.7  # 1,280 px charts shown 896 px wide: one fits an A4 landscape page
+CHART_ROWS = 31  # rows of 15 pt an image at that scale covers, plus one
+
+
+def _charts(ws, charts: list[Chart], f: Formats) -> int:
+    """Each chart below a line naming its file and its description (the same as the
+    image's alternative text), each on a printed page of its own, never split."""
+    files = " and ".join(c.file for c in charts)
+    _heading(ws, "Charts", f"Charts, also saved as {files}; each is described above it.", f)
     ws.set_column(0, 0, TEXT_WIDTH)
-    _wrapped(ws, HEADER_ROW, 0, chart.alt, TEXT_WIDTH, f.wrap)
-    ws.insert_image(
-        HEADER_ROW + 1,
-        0,
-        Path(chart.file).name,
-        {
-            "image_data": io.BytesIO(chart.png),
-            "description": chart.alt,
-            "object_position": 3,
-        },
-    )
-    return 3
+    row, breaks = HEADER_ROW, []
+    for chart in charts:
+        if row > HEADER_ROW:
+            breaks.append(row)
+        _wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
+        ws.insert_image(
+            row + 1,
+            0,
+            Path(chart.file).name,
+            {
+                "image_data": io.BytesIO(chart.png),
+                "description": chart.alt,
+                "object_position": 3,
+                "x_scale": CHART_SCALE,
+                "y_scale": CHART_SCALE,
+            },
+        )
+        row += CHART_ROWS + 1
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    return 3 * len(charts)
 
 
 def write_workbook(
@@ -265,7 +277,7 @@ def write_workbook(
     title: str,
     tables: list[Table],
     meta: dict,
-    chart: Chart | None = None,
+    charts: list[Chart] | None = None,
     org: str = "England",
 ) -> int:
     """Write one workbook (`org`: its organisation's name, for the Cover's words);
@@ -274,7 +286,7 @@ def write_workbook(
     sheets = [
         s
         for s in SHEETS
-        if s in ("Cover", "Contents") or s in by_sheet or (s == "Charts" and chart is not None)
+        if s in ("Cover", "Contents") or s in by_sheet or (s == "Charts" and bool(charts))
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -310,7 +322,7 @@ def write_workbook(
                 freeze=False,
             )
         elif sheet == "Charts":
-            cells += _charts(ws, chart, f)
+            cells += _charts(ws, charts, f)
         else:
             cells += write_table(ws, by_sheet[sheet], f, freeze=False)
     wb.worksheets()[0].activate()

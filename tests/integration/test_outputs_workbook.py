@@ -60,7 +60,10 @@ def test_writes_every_file_named_by_code_in_a_stable_order(run):
     ]
     assert {r for r in rel if r.startswith("charts/")} == {
         "charts/england.png",
+        "charts/england_compare.png",
         "charts/Y56.png",
+        "charts/Y56_compare.png",
+        "charts/Y57_compare.png",
         "charts/Y57.png",
         "charts/QA0.png",
         "charts/QA1.png",
