@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs import charts, planning
+from mhtool.outputs import charts, planning, report
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import WORKBOOK_META, org_label, short_name
 from mhtool.outputs.views import prepare, tables
@@ -34,6 +34,7 @@ class Task:
     chart_code: str
     chart_file: str
     workbooks: list[scopes.Scope] = field(default_factory=list)
+    pages: frozenset[str] = frozenset()  # organisations with a report page, for links
 
 
 def _org_name(df: pl.DataFrame, code: str) -> str:
@@ -63,6 +64,9 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
         name = "england" if code == vocab.ENGLAND_CODE else code
         task = tasks.setdefault(code, Task(code, f"charts/{name}.png"))
         task.workbooks.append(s)
+    pages = frozenset(s.code for s in planned if s.level != "subicb")
+    for task in tasks.values():
+        task.pages = pages
     return list(tasks.values())
 
 
@@ -85,6 +89,9 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
         own = drawn if s.level in ("england", "region") else drawn[:1]
         cells = write_workbook(out_dir / s.path, title, tables(rows, meta), meta, own, org)
         out.append((s.path, cells))
+        if s.code == task.chart_code:
+            pictures = [(c.png, c.alt) for c in own]
+            out.append((report.write_page(out_dir, rows, s.code, meta, pictures, task.pages), 0))
     return out
 
 
@@ -146,6 +153,7 @@ def write_all(
         "subicbs": 3,
         "charts": 4,
         "planning": 5,
+        "report": 6,
     }
     written.sort(
         key=lambda p: (order.get(p[0].split("/")[0], 9), p[0] != "planning/england.csv", p[0])

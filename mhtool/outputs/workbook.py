@@ -94,7 +94,7 @@ def _widths(table: Table) -> list[float]:
 
 
 def _lines(text: str, width: float) -> int:
-    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.2))) for part in text.split("\n"))
+    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
 
 
 def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
@@ -133,10 +133,10 @@ def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
     header_lines = max(
         _lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
     )
-    ws.set_row(HEADER_ROW, LINE_HEIGHT * header_lines)
+    ws.set_row(HEADER_ROW, max(15, LINE_HEIGHT * header_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
-            ws.set_row(r, LINE_HEIGHT * n)
+            ws.set_row(r, LINE_HEIGHT * n + 2)
     ws.add_table(
         HEADER_ROW,
         0,
@@ -165,7 +165,7 @@ def print_setup(ws) -> None:
     ws.set_footer("&L&A&RPage &P of &N")
 
 
-LINE_HEIGHT = 15  # points per line of 11pt text
+LINE_HEIGHT = 14  # points per wrapped line of 11pt text (one unwrapped line keeps 15)
 COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
 
 
@@ -175,7 +175,7 @@ def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
     ws.write_string(row, col, text, fmt)
     lines = sum(max(1, math.ceil(len(part) / (width * 0.9))) for part in text.split("\n"))
     if lines > 1:
-        ws.set_row(row, LINE_HEIGHT * lines)
+        ws.set_row(row, LINE_HEIGHT * lines + 2)
 
 
 def _cover(ws, title: str, meta: dict, f: Formats, org: str) -> int:

@@ -189,6 +189,7 @@ def test_system_filter_and_unknown_codes(spine, tmp_path):
         "planning/funding_workforce.csv",
         "planning/other_lines.csv",
         "planning/profile.json",
+        "report/systems/QA1.html",
         "workbooks.json",
     ]
     with pytest.raises(InputError, match="valid region codes: Y56, Y57"):

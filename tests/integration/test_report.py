@@ -1,0 +1,122 @@
+"""The offline HTML report: self-contained pages linked up and down the hierarchy, whose
+figures equal the spine, as a browser shows them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+from fixtures.sample import SAMPLE_META, sample_spine
+
+from mhtool.outputs import write_outputs
+from mhtool.outputs.report import fmt_cell
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    spine = sample_spine()
+    write_outputs(spine, out, SAMPLE_META, progress=False, workers=1)
+    return out, spine
+
+
+class _Figures(HTMLParser):
+    """Every cell carrying data-value: (ambition, year, value, the text shown)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self.links, self.srcs, self._open = [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "td" and "data-value" in a:
+            self._open = [a["data-ambition"], a["data-year"], float(a["data-value"]), ""]
+        if tag == "a":
+            self.links.append(a.get("href"))
+        if tag in ("img", "script", "link"):
+            self.srcs.append((tag, a.get("src") or a.get("href") or ""))
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open[3] += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._open is not None:
+            self.cells.append(tuple(self._open))
+            self._open = None
+
+
+def _parse(text: str) -> _Figures:
+    p = _Figures()
+    p.feed(text)
+    return p
+
+
+def _assert_figures_are_the_spine(page: _Figures, spine: pl.DataFrame, code: str):
+    own = spine.filter(pl.col("org_code") == code)
+    assert page.cells
+    for ambition, year, value, shown in page.cells:
+        row = own.filter(pl.col("ambition_id") == ambition, pl.col("year") == year)
+        want = row.get_column("value").item()
+        assert value == want, (ambition, year)
+        fmt = {"funding": "money", "workforce": "wte"}.get(row["measure"][0], "count")
+        assert shown.strip() == fmt_cell(want, fmt), (ambition, year, shown)
+
+
+def test_pages_are_self_contained_and_linked(run):
+    out, spine = run
+    pages = sorted(p.relative_to(out).as_posix() for p in (out / "report").rglob("*.html"))
+    assert pages[0] == "report/index.html"
+    assert "report/regions/Y56.html" in pages and "report/systems/QA0.html" in pages
+    system = _parse((out / "report/systems/QA0.html").read_text(encoding="utf-8"))
+    assert "../index.html" in system.links and "../regions/Y56.html" in system.links
+    region = _parse((out / "report/regions/Y56.html").read_text(encoding="utf-8"))
+    assert "../systems/QA0.html" in region.links
+    for tag, src in system.srcs + region.srcs:
+        assert tag == "img" and src.startswith("data:image/png;base64,"), (tag, src[:40])
+    for page in pages:
+        text = (out / page).read_text(encoding="utf-8")
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), page  # nothing fetched
+        for href in _parse(text).links:
+            assert (out / page).parent.joinpath(href).resolve().is_file(), (page, href)
+    _assert_figures_are_the_spine(system, spine, "QA0")
+
+
+def test_chromium_shows_the_spines_figures(run, tmp_path):
+    if CHROMIUM is None:
+        pytest.skip(
+            "chromium is not installed (apt-get install chromium); the page's HTML is "
+            "checked without a browser in test_pages_are_self_contained_and_linked"
+        )
+    out, spine = run
+    page = Path(out / "report/systems/QA0.html").resolve()
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = _parse(result.stdout)
+    _assert_figures_are_the_spine(dom, spine, "QA0")
+    assert len(dom.cells) == len(_parse(page.read_text(encoding="utf-8")).cells)
