@@ -80,7 +80,18 @@ def assure(plans, run_dir, out, source, thresholds):
             plans=list(plans),
             options={"source": source, "thresholds": [limits.red, limits.green]},
         )
-        assurance.write_xlsx(result, issues, stage / assurance.XLSX_FILE, run.data_date)
+        assurance.write_xlsx(
+            result,
+            issues,
+            stage / assurance.XLSX_FILE,
+            run.data_date,
+            {
+                "against": str(Path(run_dir).resolve()),
+                "plans": [str(p) for p in plans],
+                "source": source,
+                "thresholds": f"red below {limits.red:g}%, green at or above {limits.green:g}%",
+            },
+        )
     _summary(result, issues, len(usable), target)
 
 

@@ -3,9 +3,9 @@
 The workbook follows the project's spreadsheet standards through the shared writer
 (mhtool.outputs.workbook): a title in A1 and a description in A2 on every sheet, one Excel
 table from A3, no merged cells or formulas, text written as text, the rating in words, the
-document title set and the first sheet active. Sheets: Contents, Notes, England, one per
+document title set and the first sheet active. Sheets: Cover, Contents, England, one per
 region, Chart (plan against fair share by system, with its figures in a table beside it)
-and Issues (every row rejected, not used or not compared, and why).
+Issues (every row rejected, not used or not compared, and why) and Notes.
 """
 
 from __future__ import annotations
@@ -185,7 +185,42 @@ def _chart_frame(result: pl.DataFrame) -> pl.DataFrame:
     return icb.join(latest, on=["ambition_id", "fin_year"]).sort("ambition_id", "org_code")
 
 
-def write_xlsx(result: pl.DataFrame, issues: list[Issue], path: Path, data_date: str) -> None:
+def cover_lines(result: pl.DataFrame, issues: list[Issue], about: dict) -> list[tuple[str, str]]:
+    """(heading, text) pairs for the Cover sheet: what the workbook is, what was compared."""
+    counts: dict[str, int] = {}
+    for i in issues:
+        counts[i.action] = counts.get(i.action, 0) + 1
+    planned = result.filter(pl.col("level") == "icb").get_column("org_code").n_unique()
+    return [
+        (
+            "What this is",
+            "System plans compared with their fair shares of the national ambitions: plan, "
+            "fair share, gap, plan as a percentage of fair share and a rating in words, for "
+            "each ICB, region and England. A fair share is an apportionment, not a target set "
+            "for a system; the monthly profile it is read against is indicative.",
+        ),
+        ("Fair shares from", str(about.get("against", ""))),
+        ("Plan files", "; ".join(about.get("plans", [])) or "none"),
+        (
+            "Options",
+            f"plan version: {about.get('source') or 'each system’s latest'}; rating "
+            f"thresholds: {about.get('thresholds', '')}",
+        ),
+        ("Systems with a plan compared", str(planned)),
+        (
+            "Issues",
+            "; ".join(f"{n} {a}" for a, n in sorted(counts.items()))
+            + " (listed on the Issues sheet)"
+            if issues
+            else "none",
+        ),
+        ("Data date", str(about.get("data_date", ""))),
+    ]
+
+
+def write_xlsx(
+    result: pl.DataFrame, issues: list[Issue], path: Path, data_date: str, about: dict | None = None
+) -> None:
     import xlsxwriter
 
     from mhtool.outputs.workbook import WORKBOOK_OPTIONS, Formats, simple_table, write_table
@@ -199,7 +234,16 @@ def write_xlsx(result: pl.DataFrame, issues: list[Issue], path: Path, data_date:
         created = dt.datetime(2000, 1, 1)
     wb.set_properties({"title": "Plans against fair shares", "created": created})
     f = Formats(wb)
-    names = [t.sheet for t in sheets] + ["Chart", "Issues", "Notes"]
+    names = ["Cover", "Contents", *[t.sheet for t in sheets], "Chart", "Issues", "Notes"]
+    ws = wb.add_worksheet("Cover")
+    ws.set_column(0, 0, 110)
+    ws.write_string(0, 0, "Plans against fair shares", f.title)
+    ws.write_string(1, 0, "What this workbook compares, and with what.")
+    r = 2
+    for heading, text in cover_lines(result, issues, {"data_date": data_date, **(about or {})}):
+        ws.write_string(r, 0, heading, f.heading)
+        ws.write_string(r + 1, 0, text, f.wrap)
+        r += 2
     ws = wb.add_worksheet("Contents")
     simple_table(
         ws,
@@ -238,6 +282,8 @@ def write_xlsx(result: pl.DataFrame, issues: list[Issue], path: Path, data_date:
 def _describe(sheet: str) -> str:
     return {
         "England": "England and each region: plan against fair share",
+        "Cover": "What this workbook is, and what was compared",
+        "Contents": "This list of sheets",
         "Chart": "Plan against fair share by system, for each ambition's latest year planned",
         "Issues": "Rows rejected, not used or not compared, and why",
         "Notes": "Numbered notes referred to as [note N]",

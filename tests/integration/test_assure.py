@@ -120,7 +120,11 @@ def test_period_rules_sums_and_ratings(run, spine, tmp_path):
     assert float(_get(got, "QA0", "A03", "Percentage")["plan"]) == 12.0  # 120 / 1000
     assert "ENG" in {r["org_code"] for r in got} and "Y56" in {r["org_code"] for r in got}
     wb = openpyxl.load_workbook(out / "assurance.xlsx")
-    assert wb.sheetnames[:2] == ["Contents", "England"] and "Chart" in wb.sheetnames
+    assert wb.sheetnames[:3] == ["Cover", "Contents", "England"] and "Chart" in wb.sheetnames
+    assert wb.active.title == "Cover" and wb["Cover"]["A1"].value == "Plans against fair shares"
+    assert wb.properties.title == "Plans against fair shares"
+    for ws in wb.worksheets:  # a title in A1, a description in A2, no merged cells
+        assert ws["A1"].value and ws["A2"].value and not ws.merged_cells.ranges
     assert len(wb["Chart"]._charts) >= 1
 
 
