@@ -70,9 +70,13 @@ def organisations(geography: str) -> pl.DataFrame:
         ],
         schema=reg.schema,
     )
+    return in_spine_order(pl.concat([eng, reg, icb, sub]))
+
+
+def in_spine_order(orgs: pl.DataFrame) -> pl.DataFrame:
+    """Organisations in the spine's order: level, then region, ICB and code (empty first)."""
     return (
-        pl.concat([eng, reg, icb, sub])
-        .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_o"))
+        orgs.with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_o"))
         .sort("_o", "region_code", "icb_code", "org_code", nulls_last=False)
         .drop("_o")
     )
@@ -433,7 +437,7 @@ def build_spine(
     place's parent, which is therefore unchanged)."""
     orgs = organisations(geography)
     if places is not None:
-        orgs = pl.concat([orgs, places.org_rows().select(orgs.columns)])
+        orgs = in_spine_order(pl.concat([orgs, places.org_rows().select(orgs.columns)]))
     tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
     basis_of = _Bases(tree, _WeightCache(catalogue, geography, population_year), places)
     frames: list[pl.DataFrame] = []
@@ -473,35 +477,63 @@ def build_spine(
             for i, a in enumerate(catalogue.ambitions)
         ]
     )
-    if places is not None:
-        meta = meta.join(_place_basis_labels(basis_of), on="ambition_id", how="left")
-        facts = facts.join(meta.select("ambition_id", "_place_how"), on="ambition_id", how="left")
+    return _assemble(facts, meta, orgs, basis_of if places is not None else None)
+
+
+def _assemble(
+    facts: pl.DataFrame, meta: pl.DataFrame, orgs: pl.DataFrame, basis_of: _Bases | None
+) -> pl.DataFrame:
+    """Sort the facts (narrow, so a spine with places stays small), then join on the
+    ambitions' descriptions and the organisations in that order. With places, place rows
+    split by a basis carry that basis's label plus how their places were weighted."""
+    # organisations are already in spine order (level, region, ICB, code), so each one's
+    # position is its sort key, and the sort needs no text columns
+    rank = orgs.select(
+        "level",
+        "org_code",
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_rank"),
+    )
+    order = (
+        facts.with_columns(
+            pl.col("ambition_id")
+            .replace_strict(dict(zip(meta["ambition_id"], meta["_order"], strict=True)))
+            .alias("_order")
+        )
+        .join(rank, on=["level", "org_code"], how="left")
+        .sort("_order", "year", "_rank")
+        .drop("_order", "_rank")
+    )
     spine = (
-        facts.join(meta.drop("_place_how", strict=False), on="ambition_id", how="left")
-        .with_columns(
-            pl.when(
-                pl.col("level") == vocab.PLACE,
-                pl.col("_place_how").is_not_null(),
-                pl.col("split_method").is_in([vocab.BY_BASIS, vocab.TARGETED]),
+        order.lazy()
+        .join(meta.lazy(), on="ambition_id", how="left", maintain_order="left")
+        .join(orgs.lazy(), on=["level", "org_code"], how="left", maintain_order="left")
+    )
+    if basis_of is not None:
+        labels = (
+            _place_basis_labels(basis_of)
+            .join(meta.select("ambition_id", "basis", "split_method"), on="ambition_id")
+            .filter(pl.col("split_method").is_in([vocab.BY_BASIS, vocab.TARGETED]))
+            .select(
+                "ambition_id",
+                (pl.col("basis") + "; places by " + pl.col("_place_how")).alias("_pb"),
             )
-            .then(pl.col("basis") + "; places by " + pl.col("_place_how"))
+        )
+        spine = spine.join(
+            labels.lazy(), on="ambition_id", how="left", maintain_order="left"
+        ).with_columns(
+            pl.when(pl.col("level") == vocab.PLACE, pl.col("_pb").is_not_null())
+            .then(pl.col("_pb"))
             .otherwise("basis")
             .alias("basis")
-            if places is not None
-            else pl.col("basis")
         )
-        .with_columns(  # a year reported for England only (a pilot) is split by nothing;
-            # its basis stays the line's, so each ambition keeps one label in every view
-            pl.when("_national_year")
-            .then(pl.lit(vocab.NATIONAL_ONLY))
-            .otherwise("split_method")
-            .alias("split_method"),
-        )
-        .join(orgs, on=["level", "org_code"], how="left")
-        .with_columns(pl.col("level").replace_strict(LEVEL_ORDER).alias("_lvl"))
-        .sort("_order", "year", "_lvl", "region_code", "icb_code", "org_code", nulls_last=False)
+    spine = spine.with_columns(  # a year reported for England only (a pilot) is split by
+        # nothing; its basis stays the line's, so each ambition keeps one label in every view
+        pl.when("_national_year")
+        .then(pl.lit(vocab.NATIONAL_ONLY))
+        .otherwise("split_method")
+        .alias("split_method"),
     )
-    return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+    return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()]).collect()
 
 
 def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
