@@ -3,7 +3,7 @@
 Each ICB's file lists every place row of the spine for that ICB, with the parent's figure
 beside it, so a reader can see the places add up. `places/practices.csv` says which
 practices make each place. Text that came from a user's file is never written so that a
-spreadsheet would run it as a formula.
+spreadsheet would run it as a formula (mhtool.csvsafe, as every CSV).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool import vocab
+from mhtool import csvsafe, vocab
 
 DIR = "places"
 MAP_FILE = "practices.csv"
@@ -35,20 +35,6 @@ COLUMNS = [
     "basis",
     "provenance",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(col: str) -> pl.Expr:
-    """A text column with cells a spreadsheet would read as a formula prefixed by `'`."""
-    c = pl.col(col)
-    return pl.when(_starts_any(c)).then(pl.lit("'") + c).otherwise(c).alias(col)
-
-
-def _starts_any(c: pl.Expr) -> pl.Expr:
-    out = pl.lit(False)
-    for s in _FORMULA_START:
-        out = out | c.str.starts_with(s)
-    return out
 
 
 def place_table(spine: pl.DataFrame) -> pl.DataFrame:
@@ -76,12 +62,10 @@ def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) ->
     paths = []
     for (icb,), df in sorted(table.group_by("icb_code"), key=lambda x: x[0]):
         path = folder / f"{icb}.csv"
-        df.with_columns(csv_safe("place_name"), csv_safe("place_code")).write_csv(
-            path, float_precision=None, line_terminator="\n"
-        )
+        csvsafe.frame(df).write_csv(path, float_precision=None, line_terminator="\n")
         paths.append(path)
     path = folder / MAP_FILE
-    practices.sort("place_code", "practice_code").with_columns(csv_safe("place_code")).write_csv(
+    csvsafe.frame(practices.sort("place_code", "practice_code")).write_csv(
         path, line_terminator="\n"
     )
     return [*paths, path]

@@ -16,6 +16,7 @@ def test_user_places_run_check_and_bad_file(tmp_path):
         f"{pc},{sub}-{i % 3},Place {sub} {i % 3}"
         for i, (pc, sub) in enumerate(table.select("practice_code", "subicb_code").rows())
     ]
+    rows = [r.replace("Place ", "@SUM(1) ", 1) if r.endswith(" 0") else r for r in rows]
     good = tmp_path / "places.csv"
     good.write_text("practice_code,place_code,place_name\n" + "\n".join(rows[2:]) + "\n")
     out = tmp_path / "out"
@@ -24,6 +25,8 @@ def test_user_places_run_check_and_bad_file(tmp_path):
     assert r.exit_code == 0, r.output
     assert (out / "places" / "QOP.csv").is_file()
     assert (out / "places" / "practices.csv").is_file()
+    text = (out / "places" / "QOP.csv").read_text()
+    assert ",'@SUM(1) " in text and ",@SUM" not in text  # never a formula in a spreadsheet
     assert "2 practice(s) of the covered ICB(s) are in no place" in (out / "run.log").read_text()
     c = CliRunner().invoke(main, ["check", str(out)])
     assert c.exit_code == 0, c.output
