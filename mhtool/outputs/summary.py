@@ -227,6 +227,9 @@ def _level_text(value: float | None, unit: str | None, org: str) -> str:
         return "no national figure"
     unit = (unit or "").strip()
     number = f"{value:,.1f}".removesuffix(".0")
+    if unit.startswith(("GBP", "£")):
+        rest = re.sub(r"^(GBP|£)\s*", "", unit)
+        return f"£{value:,.0f}" + (f" {rest}" if rest else "")
     if _WHOLE_AREA.match(unit):
         return f"{number}% of {org}'s population covered"
     if _SYSTEMS.match(unit):
@@ -284,6 +287,11 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
         )
     elif named:
         meaning = f"shared among the {len(named)} systems named ({', '.join(named)})"
+    elif r["category"] != "targeted":
+        meaning = (
+            f"reported for England only and not shared out, so {org} has no figure for it; "
+            f"never add it to the other lines [note {NOTE_NATIONAL_ONLY}]"
+        )
     else:
         meaning = (
             "held nationally: the Plan names no systems, so nothing is shared out"
@@ -316,11 +324,16 @@ def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     df = plan_order(df)
     standards = df.filter(is_standard(), pl.col("org_code") == code)
     own = df.filter(pl.col("org_code") == code, pl.col("category") == "targeted", ~is_standard())
+    # Lines held for England alone that this organisation has no row for: targeted asks
+    # naming no systems, and other lines reported nationally only (say, another framing
+    # of the national investment commitment), so a reader sees they exist and why.
+    mine = df.filter(pl.col("org_code") == code).get_column("ambition_id").unique().to_list()
     national = df.filter(
         pl.col("level") == "england",
-        pl.col("category") == "targeted",
         ~is_standard(),
+        (pl.col("category") == "targeted") | ~pl.col("ambition_id").is_in(mine),
         ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
+        ~pl.col("ambition_id").is_in(mine) | (level == "england"),
     )
     rows = [_standard_row(a, org) for a in standards.partition_by("_po")]
     named = (

@@ -121,3 +121,13 @@ def test_notes_are_only_those_referred_to_numbered_by_first_appearance(tmp_path)
     texts = " ".join(r["Note text"] for r in notes)
     assert "carried back" in texts and "never shown" not in texts
     assert wb["Notes"]["A4"].alignment.vertical == "top"
+
+
+def test_a_line_held_for_england_alone_is_explained_to_a_system():
+    spine = sample_spine().filter((pl.col("ambition_id") != "A01") | (pl.col("level") == "england"))
+    df = prepare(spine)
+    table = standards_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
+    words = dict(zip(table.frame["ambition_id"], table.frame["standard"], strict=True))
+    assert "reported for England only and not shared out, so QA0 has no figure" in words["A01"]
+    summary = summary_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
+    assert "A01" not in summary.frame.get_column("ambition_id").to_list()
