@@ -160,6 +160,15 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     ctx = rules.Context(years, bases, programmes)
     ambitions = [_ambition(amb, file, ctx) for amb, file in raw.values()]
     rules.check_links(ambitions, {a: f for a, (_, f) in raw.items()})
+    for c in choices.values():
+        for i, aid in enumerate(c["ambitions"]):
+            if aid not in raw:
+                raise InputError(
+                    f"unknown ambition {aid!r}",
+                    file=str(path),
+                    row=f"choice {c['id']}",
+                    field=f"ambitions[{i}]",
+                )
     return Catalogue(
         name=head["name"],
         years=years,

@@ -220,9 +220,9 @@ _WHOLE_AREA = re.compile(
 _SYSTEMS = re.compile(r"^percent of (?:stp/ics|ccg/icb|ccgs?\b)", re.I)
 
 
-def _level_text(value: float | None, unit: str | None, org: str) -> str:
+def _level_text(value: float | None, unit: str | None, org: str, high: float | None = None) -> str:
     """'100% of Kent and Medway's population covered', 'in place in Kent and Medway',
-    '95%', '32 days (average length of stay, at most)'."""
+    '95%', '32 days (average length of stay, at most)', '20–25%' for a range."""
     if value is None:
         return "no national figure"
     unit = (unit or "").strip()
@@ -230,6 +230,8 @@ def _level_text(value: float | None, unit: str | None, org: str) -> str:
     if unit.startswith(("GBP", "£")):
         rest = re.sub(r"^(GBP|£)\s*", "", unit)
         return f"£{value:,.0f}" + (f" {rest}" if rest else "")
+    if high is not None and high != value:
+        number += "–" + f"{high:,.1f}".removesuffix(".0")
     if _WHOLE_AREA.match(unit):
         return f"{number}% of {org}'s population covered"
     if _SYSTEMS.match(unit):
@@ -246,10 +248,12 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
     amb = amb.sort("year")
     r = amb.row(0, named=True)
     known = amb.filter(pl.col("national_value").is_not_null())
+    high = None
     if known.is_empty():
         value, year = None, amb.get_column("year")[-1]
     else:
         value, year = known.select("national_value", "year").row(-1)
+        high = known.get_column("value_high")[-1] if "value_high" in known.columns else None
         # The first year the final level applies, when later years only keep it.
         for y, v in known.select("year", "national_value").rows():
             if v == value:
@@ -261,7 +265,7 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
     return {
         "_po": r["_po"],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(value, r['unit'], org)} by {year}",
+        "standard": f"{r['title']}: {_level_text(value, r['unit'], org, high)} by {year}",
         "value": value,
         "unit": unit_words(r["unit"]),
         "year": year,

@@ -289,13 +289,21 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
     approximate, or a year reported for England only)."""
     from mhtool.catalogue.rules import basis_warnings
 
-    notes = [f"Choice ({c.id}): {c.text}" for c in catalogue.choices]
-    notes += [f"Basis warning: {w}" for w in basis_warnings(catalogue)]
+    # every line starts with the ambition it concerns, so each workbook shows it in that
+    # ambition's note wherever the ambition appears
+    warnings = basis_warnings(catalogue)
+    notes = []
     for amb in catalogue.ambitions:
         if amb.id not in ambition_ids:
             continue
         if amb.note:
             notes.append(f"{amb.id}: {amb.note}")
+        notes += [
+            f"{amb.id} (choice {c.id}): {c.text}"
+            for c in catalogue.choices
+            if amb.id in c.ambitions
+        ]
+        notes += [f"{amb.id} (basis warning): {w}" for w in warnings if w.startswith(f"{amb.id} ")]
         if amb.basis_note:
             notes.append(f"{amb.id} basis ({amb.basis}): {amb.basis_note}")
         if amb.national_years:

@@ -357,7 +357,7 @@ def test_a_basis_for_another_age_group_is_warned_in_log_and_notes(tmp_path):
     cat = load_catalogue(write(tmp_path, cyp))
     [warning] = basis_warnings(cat)
     assert warning.startswith("A-01 serves children and young people but is split by mh_need")
-    assert f"Basis warning: {warning}" in figure_notes(cat, {"A-01"})
+    assert f"A-01 (basis warning): {warning}" in figure_notes(cat, {"A-01"})
     adults = cyp.replace('basis = "mh_need"', 'basis = "population_0_25"').replace(
         'age_group = "cyp"', 'age_group = "adults"'
     )
@@ -378,11 +378,16 @@ def test_choices_and_pilot_notes_reach_the_notes_sheet(tmp_path):
             'national_years_note = "piloted at two sites"',
             1,
         )
-        + '\n[[choice]]\nid = "pilots"\ntext = "Pilot years are England only."\n'
+        + '\n[[choice]]\nid = "pilots"\nambitions = ["A-01"]\n'
+        'text = "Pilot years are England only."\n'
     )
     cat = load_catalogue(write(tmp_path, text))
     notes = figure_notes(cat, {"A-01"})
-    assert notes[0] == "Choice (pilots): Pilot years are England only."
+    assert "A-01 (choice pilots): Pilot years are England only." in notes
+    bad = text.replace('ambitions = ["A-01"]', 'ambitions = ["A-99"]')
+    with pytest.raises(InputError) as err:
+        load_catalogue(write(tmp_path, bad))
+    assert (err.value.row, err.value.field) == ("choice pilots", "ambitions[0]")
     assert "A-01 2019/20: reported for England only, not split: piloted at two sites" in notes
 
 

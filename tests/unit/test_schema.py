@@ -93,7 +93,12 @@ def test_shipped_files_point_editors_at_their_schema(name, line):
         (HEAD.replace('name = "mini"', "name = 1") + AMB, None, "name", "name"),
         (HEAD.replace('name = "mini"', "extends = 2") + AMB, None, "extends", "path"),
         ("colour = 1\n" + HEAD + AMB, None, "colour", "unknown field"),
-        (HEAD + '[[choice]]\nid = "Bad Id"\ntext = "x"\n' + AMB, "choice #1", "id", "lower-case"),
+        (
+            HEAD + '[[choice]]\nid = "Bad Id"\nambitions = ["A-01"]\ntext = "x"\n' + AMB,
+            "choice #1",
+            "id",
+            "lower-case",
+        ),
     ],
 )
 def test_wrong_shapes_are_input_errors(tmp_path, text, row, field, words):
