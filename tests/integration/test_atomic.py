@@ -144,9 +144,12 @@ def test_kill_after_a_while_keeps_the_previous_run(tmp_path, monkeypatch):
         proc.wait()
         atomic.recover(out)
         now = _snapshot(out)
-        if proc.returncode == 0:  # it finished before the kill: a whole new run
+        # it finished (or swapped in and was killed on its way out) before the kill: a
+        # whole new run, every output its manifest lists present
+        if proc.returncode == 0 or now != before:
             manifest = json.loads((out / "manifest.json").read_text())
             assert set(manifest["outputs"]) <= set(now) and now != before
+            assert all(now.get(f) == h for f, h in manifest["outputs"].items())
             break
         assert proc.returncode == -9
         assert now == before, f"killed after {delay}s, the previous run changed"
