@@ -240,7 +240,12 @@ def simple_table(  # noqa: PLR0913 (the run's and changes.xlsx's prose tables di
 
 
 CHART_SCALE = 0.7  # 1,280 px charts shown 896 px wide: one fits an A4 landscape page
-CHART_ROWS = 31  # rows of 15 pt an image at that scale covers, plus one
+CHART_HEIGHT = 600  # px at most as shown, so a tall chart still fits its page whole
+ROW_PX = 20  # a 15 pt row
+
+
+def _png_height(png: bytes) -> int:
+    return int.from_bytes(png[20:24], "big")  # the IHDR chunk: width, then height
 
 
 def _charts(ws, charts: list[Chart], f: Formats) -> int:
@@ -254,6 +259,7 @@ def _charts(ws, charts: list[Chart], f: Formats) -> int:
         if row > HEADER_ROW:
             breaks.append(row)
         _wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
+        scale = min(CHART_SCALE, CHART_HEIGHT / max(1, _png_height(chart.png)))
         ws.insert_image(
             row + 1,
             0,
@@ -262,11 +268,11 @@ def _charts(ws, charts: list[Chart], f: Formats) -> int:
                 "image_data": io.BytesIO(chart.png),
                 "description": chart.alt,
                 "object_position": 3,
-                "x_scale": CHART_SCALE,
-                "y_scale": CHART_SCALE,
+                "x_scale": scale,
+                "y_scale": scale,
             },
         )
-        row += CHART_ROWS + 1
+        row += math.ceil(_png_height(chart.png) * scale / ROW_PX) + 2
     if breaks:
         ws.set_h_pagebreaks(breaks)
     return 3 * len(charts)
