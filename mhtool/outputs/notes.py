@@ -198,7 +198,7 @@ def number(tables: list[Table], meta: dict) -> list[Table]:
         "One table: the notes the other sheets refer to as [note N], in the order they appear.",
         [
             Column("Note number", "number", width=12),
-            Column("Note text", "text", width=100),
+            Column("Note text", "text", width=140),  # wide: long notes print on fewer pages
         ],
         _frame({"number": [f"note {n}" for _, n in rows], "text": [texts[k] for k, _ in rows]}),
         name="notes",
