@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import csvsafe, vocab
+from mhtool.fields import header
 from mhtool.errors import InputError
 from mhtool.outputs.layout import NOT_APPLICABLE
 from mhtool.outputs.views import number_format
@@ -487,17 +488,17 @@ def write_csv(changes: Changes, path: Path) -> Path:
 
 # Plain-English headers, with units, for the changes workbook (the CSV keeps COLUMNS).
 HEADERS = {
-    "_level_name": "Organisation level",
-    "org_code": "Organisation code",
-    "org_name": "Organisation name",
-    "region_code": "Region code",
-    "icb_code": "ICB code",
+    "_level_name": header("level"),
+    "org_code": header("org_code"),
+    "org_name": header("org_name"),
+    "region_code": header("region_code"),
+    "icb_code": header("icb_code"),
     "mapping": "Boundary change from the old run",
-    "ambition_id": "Ambition ID",
-    "title": "Ambition",
-    "measure": "Measure",
-    "unit": "Unit",
-    "year": "Financial year",
+    "ambition_id": header("ambition_id"),
+    "title": header("title"),
+    "measure": header("measure"),
+    "unit": header("unit"),
+    "year": header("year"),
     "basis": "Basis (old → new if it changed)",
     "old_value": "Old value (see Unit)",
     "new_value": "New value (see Unit)",

@@ -205,10 +205,14 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
 
 
 def test_bases_are_described_whatever_the_label():
-    from mhtool.outputs.notes import notes
+    from mhtool.outputs.notes import BasisUse, notes
 
     text = notes(
-        ["mh_need (targeted: QHM, QOX)", "sum of FUN-02 + FUN-07", "other"],
+        [
+            BasisUse("mh_need (targeted: QHM, QOX)", "mh_need", vocab.TARGETED),
+            BasisUse("sum of FUN-02 + FUN-07", "", vocab.SUM_OF_PARTS),
+            BasisUse("other", "other", vocab.BY_BASIS),
+        ],
         {"bases": {"mh_need": "Need-weighted population."}},
     )[1]
     assert (
