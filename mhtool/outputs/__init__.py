@@ -27,10 +27,10 @@ def write_outputs(
 
     `region` / `system` (ODS codes) limit the run to that organisation and those below;
     an unknown code raises InputError listing the valid ones. `progress=None` shows a
-    progress bar only when stdout is a terminal. `workers=None` picks the number of
-    worker processes (1 for small runs). The planning export (mhtool.outputs.planning)
-    takes its references, rules and denominators, and whether to add sub-ICB rows, from
-    `meta["planning"]` (none: no template lines).
+    progress bar (on stderr) only when stderr is a terminal. `workers=None` picks the
+    number of worker processes (1 for small runs). The planning export
+    (mhtool.outputs.planning) takes its references, rules and denominators, and whether to
+    add sub-ICB rows, from `meta["planning"]` (none: no template lines).
     """
     from mhtool.outputs.batch import write_all
 

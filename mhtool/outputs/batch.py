@@ -124,7 +124,7 @@ def write_all(
     planned = scopes.plan(df, subicb_workbooks=subicb_workbooks, region=region, system=system)
     tasks = plan_tasks(df, planned)
     if progress is None:
-        progress = sys.stdout.isatty()
+        progress = sys.stderr.isatty()  # where the bar is drawn
     label = "Writing workbooks and charts" if progress else None
     jobs = [(t, _task_rows(df, t), meta, out_dir) for t in tasks]
     results = run_jobs(

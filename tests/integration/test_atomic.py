@@ -3,7 +3,6 @@ run recovers and succeeds."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -15,26 +14,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import snapshot as _snapshot
+from fixtures.runs import spine_only as _spine_only
 
 from mhtool.cli import main
 from mhtool.run import atomic
 from mhtool.run.lock import lock_path
 
 CLI = [sys.executable, "-c", "from mhtool.cli import main; main()"]
-
-
-def _spine_only(monkeypatch):
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _previous_run(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, str]]:

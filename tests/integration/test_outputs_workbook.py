@@ -148,7 +148,7 @@ def test_rerun_is_byte_identical_in_parallel_too(run, spine, tmp_path):
         spine, tmp_path, SAMPLE_META, subicb_workbooks=True, progress=False, workers=2
     )
     assert _rel(tmp_path, again) == _rel(out, paths)
-    for a, b in zip(paths, again):
+    for a, b in zip(paths, again, strict=False):
         assert a.read_bytes() == b.read_bytes(), a
 
 
@@ -247,7 +247,15 @@ def test_empty_categories_leave_their_sheets_out(spine, tmp_path):
 
 def test_quiet_when_not_a_terminal(spine, tmp_path, capsys):
     write_outputs(spine, tmp_path, SAMPLE_META, system="QA0")
-    assert capsys.readouterr().out == ""
+    shown = capsys.readouterr()
+    assert (shown.out, shown.err) == ("", "")  # the progress bar would be on stderr
+
+
+def test_progress_bar_on_stderr_when_asked(spine, tmp_path, capsys):
+    """The other half of the test above: a progress bar, when shown, is seen there."""
+    write_outputs(spine, tmp_path, SAMPLE_META, system="QA0", progress=True)
+    shown = capsys.readouterr()
+    assert shown.out == "" and "Writing workbooks" in shown.err
 
 
 @pytest.mark.parametrize(

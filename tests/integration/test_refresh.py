@@ -10,6 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import snapshot
+from fixtures.runs import spine_only as _workbooks_off
 
 from mhtool import compare as diff
 from mhtool.cli import main
@@ -21,20 +23,14 @@ def _refresh(*args: str):
     return CliRunner().invoke(main, ["refresh", *args])
 
 
-def _snapshot(folder: Path, skip=("run.log",)) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name not in skip
-    }
+def _snapshot(folder: Path) -> dict[str, str]:
+    return snapshot(folder, skip=("run.log",))  # run.log carries timings
 
 
 @pytest.fixture
 def spine_only(monkeypatch):
     """No workbooks, so no checks to run on them: these tests are about the job's flow."""
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
+    _workbooks_off(monkeypatch)
     monkeypatch.setattr(pipeline, "_checks", lambda stage: [])
     monkeypatch.setattr(diff, "write_xlsx", lambda changes, path: path.write_bytes(b""))
 
@@ -79,12 +75,12 @@ def test_failing_checks_keep_the_previous_run_and_its_log(tmp_path, spine_only, 
     cfg = _config(tmp_path)
     assert _refresh("--config", str(cfg)).exit_code == 0
     out = tmp_path / "runs" / "current"
-    before = _snapshot(out, skip=())
+    before = _snapshot(out)
     monkeypatch.setattr(pipeline, "_checks", lambda stage: ["systems/QHM.xlsx: broken"])
     result = _refresh("--config", str(cfg), "--population-year", "2020")
     assert result.exit_code == 1, result.output
     assert "check failed: systems/QHM.xlsx: broken" in result.output
-    assert _snapshot(out, skip=()) == before
+    assert _snapshot(out) == before
     failed = tmp_path / "runs" / "current.failed.log"
     assert "check failed" in failed.read_text() and str(failed) in result.output
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [

@@ -9,15 +9,10 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
+from fixtures.runs import spine_only as _spine_only
 
 from mhtool.cli import main
 from mhtool.run.lock import lock_path, run_lock
-
-
-def _spine_only(monkeypatch):
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
 
 
 def _dead_pid() -> int:
