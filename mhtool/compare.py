@@ -26,6 +26,7 @@ import polars as pl
 from mhtool import csvsafe, vocab
 from mhtool.fields import header
 from mhtool.errors import InputError
+from mhtool.fields import header
 from mhtool.outputs.layout import NOT_APPLICABLE
 from mhtool.outputs.views import number_format
 from mhtool.refdata import store

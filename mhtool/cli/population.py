@@ -36,7 +36,7 @@ def population_table(year: int, geography: str, bands: str, level: str) -> pl.Da
             ],
             pl.col("population").sum().alias("all_ages"),
         )
-        return out.rename(dict(zip(by, ["code", "ons_code", "name"])))
+        return out.rename(dict(zip(by, ["code", "ons_code", "name"], strict=False)))
 
     orgs = wide(pop, keys).sort("code")
     england = wide(
@@ -108,7 +108,8 @@ def population(year: int, geography: str, bands: str, level: str, fmt: str) -> N
     for n, r in enumerate(rows):
         click.echo(
             "  ".join(
-                c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+                c.rjust(w) if numeric[i] else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=False))
             ).rstrip()
         )
         if n == 0 or n == len(rows) - 2:

@@ -49,7 +49,7 @@ def _codes(spine: pl.DataFrame, level: str) -> list[str]:
 
 def _parents(spine: pl.DataFrame) -> dict[str, str]:
     orgs = spine.select("org_code", "parent_code").unique("org_code", keep="first")
-    return dict(zip(*orgs.get_columns()))
+    return dict(zip(*orgs.get_columns(), strict=False))
 
 
 def plan(
@@ -110,7 +110,8 @@ def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
             *spine.filter(pl.col("level") != "england")
             .select("org_code", "parent_code")
             .unique()
-            .get_columns()
+            .get_columns(),
+            strict=False,
         )
     )
     if scope.level == "region":

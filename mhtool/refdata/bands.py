@@ -31,8 +31,8 @@ def parse_bands(text: str, *, top: int = 90) -> list[tuple[str, int, int]]:
         if lo > hi or hi > top:
             raise InputError(f"age band {part!r} is outside 0-{top} or reversed", field="bands")
         bands.append((part, lo, hi))
-    for (a, lo1, hi1), (b, lo2, hi2) in zip(
-        sorted(bands, key=lambda x: x[1]), sorted(bands, key=lambda x: x[1])[1:]
+    for (a, _lo1, hi1), (b, lo2, _hi2) in zip(
+        sorted(bands, key=lambda x: x[1]), sorted(bands, key=lambda x: x[1])[1:], strict=False
     ):
         if lo2 <= hi1:
             raise InputError(f"age bands {a!r} and {b!r} overlap", field="bands")

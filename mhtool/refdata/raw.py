@@ -72,7 +72,7 @@ def read_csv(
     entry["rows"] = df.height
     if isinstance(columns, list):
         columns = {c: c for c in columns}
-    for ours, theirs in columns.items():
+    for theirs in columns.values():
         if theirs not in df.columns:
             raise InputError(
                 f"missing column (have: {', '.join(df.columns)})", file=rel, field=theirs

@@ -63,7 +63,7 @@ def check_split(total: int, weights: dict, result: dict) -> None:
             assert max(map(rank, up)) < min(map(rank, down)), "tie-break order violated"
 
 
-def check_allocation(total: int, leaves: list, alloc: Allocation) -> None:
+def check_allocation(total: int, leaves: list, alloc: Allocation) -> None:  # noqa: C901
     """Top-down invariants for a hierarchy, from the leaves."""
     sub_w = {s: Fraction(w) for s, _, _, w in leaves}
     icb_of = {s: i for s, i, _, _ in leaves}

@@ -61,6 +61,6 @@ def test_system_workbook_matches_golden(tmp_path):
         GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
     want = json.loads(GOLDEN.read_text())
     assert [s["name"] for s in got["sheets"]] == [s["name"] for s in want["sheets"]]
-    for g, w in zip(got["sheets"], want["sheets"]):
+    for g, w in zip(got["sheets"], want["sheets"], strict=False):
         assert g == w, g["name"]
     assert got == want

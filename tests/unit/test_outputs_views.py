@@ -43,7 +43,7 @@ def england(tmp_path_factory):
 
 def _rows(ws):
     header = [c.value for c in ws[3]]
-    return [dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True)]
+    return [dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=4, values_only=True)]
 
 
 def test_category_sheets_hold_activity_only(england):
