@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,42 +253,28 @@ def sources_json(tables: list[Table], raw: RawDir, written: dict[str, str]) -> s
 def build(
     raw_dir: Path, out_dir: Path, progress: Callable[[str], None] = lambda s: None
 ) -> list[Table]:
-    """Build into a temporary sibling of `out_dir`, then swap the owned entries in."""
+    """Build every table from ``raw_dir`` and swap them into ``out_dir`` all-or-nothing.
+
+    The tables are written to a staging folder beside ``out_dir``, which replaces it whole
+    only after every table has validated (mhtool.run.atomic, as for a run's outputs);
+    entries the build does not own (catalogues, bases.toml) are carried over. A build
+    killed at any point leaves the old folder, which the next build recovers.
+    """
+    from mhtool.run.atomic import staged_folder
+    from mhtool.run.lock import run_lock
+
     raw = RawDir(Path(raw_dir))
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    out_dir = Path(out_dir).resolve()
+    with (
+        run_lock(out_dir, "mhtool refdata build"),
+        staged_folder(out_dir, marker="sources.json", owned=OWNED) as stage,
+    ):
         tables = build_tables(raw, progress)
         for t in tables:
-            write_csv(t.df, tmp / t.path)
-        written = {t.path: hashlib.sha256((tmp / t.path).read_bytes()).hexdigest() for t in tables}
-        (tmp / "sources.json").write_text(sources_json(tables, raw, written), encoding="utf-8")
-        (tmp / "SOURCES.md").write_text(render_sources_md(tables, raw), encoding="utf-8")
-        _swap(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            write_csv(t.df, stage / t.path)
+        written = {
+            t.path: hashlib.sha256((stage / t.path).read_bytes()).hexdigest() for t in tables
+        }
+        (stage / "sources.json").write_text(sources_json(tables, raw, written), encoding="utf-8")
+        (stage / "SOURCES.md").write_text(render_sources_md(tables, raw), encoding="utf-8")
     return tables
-
-
-def _swap(tmp: Path, out_dir: Path) -> None:
-    """Move the owned entries aside into tmp/.old, then the new ones in; undo on failure."""
-    out_dir.mkdir(exist_ok=True)
-    old = tmp / ".old"
-    old.mkdir()
-    done = []
-    try:
-        for name in OWNED:
-            if (out_dir / name).exists():
-                (out_dir / name).rename(old / name)
-            done.append(name)
-            (tmp / name).rename(out_dir / name)
-    except OSError:
-        for name in done:
-            if (old / name).exists():
-                if (out_dir / name).is_dir():
-                    shutil.rmtree(out_dir / name)
-                elif (out_dir / name).exists():
-                    (out_dir / name).unlink()
-                (old / name).rename(out_dir / name)
-        raise

@@ -27,13 +27,14 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mhtool.errors import InputError
+from mhtool.run.folder import MANIFEST
 from mhtool.run.log import LOG, checkpoint
 
-MARKER = "manifest.json"
+MARKER = MANIFEST  # a finished run writes its manifest last
 FORCE_RENAME_ENV = "MHTOOL_SWAP"  # "rename": use the two-rename fallback (tests)
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
@@ -72,10 +73,13 @@ def recover(target: Path) -> list[str]:
     return done
 
 
-def check_target(target: Path, marker: str = MARKER) -> None:
-    """Refuse anything but a missing folder, an empty one (dotfiles only) or a run."""
+def check_target(target: Path, marker: str = MARKER, *, shared: bool = False) -> None:
+    """Refuse anything but a missing folder, an empty one (dotfiles only) or a run; a
+    ``shared`` folder (one whose other entries are carried over) only has to be a folder."""
     if target.exists() and not target.is_dir():
         raise InputError("output path exists and is not a folder", file=str(target))
+    if shared:
+        return
     if target.exists() and not (_only_keep_files(target) or holds_run(target, marker)):
         raise InputError(
             f"output folder is not empty and holds no {marker} from an earlier mhtool "
@@ -85,20 +89,28 @@ def check_target(target: Path, marker: str = MARKER) -> None:
 
 
 @contextlib.contextmanager
-def staged_folder(target: Path, *, marker: str = MARKER) -> Iterator[Path]:
-    """Yield an empty staging folder; on clean exit it replaces ``target``.
+def staged_folder(
+    target: Path, *, marker: str = MARKER, owned: Sequence[str] | None = None
+) -> Iterator[Path]:
+    """Yield an empty staging folder; on clean exit it replaces ``target`` whole.
 
-    ``target`` may be missing, empty (dotfiles only) or an earlier output holding ``marker``;
-    anything else is refused rather than overwritten. Dotfiles in the old folder are kept.
+    The one all-or-nothing folder swap, used by `mhtool run` (a run folder) and
+    `mhtool refdata build` (the reference data folder). Without ``owned``, ``target`` may
+    be missing, empty (dotfiles only) or an earlier output holding ``marker``; anything
+    else is refused rather than overwritten, and dotfiles in the old folder are kept.
+    With ``owned`` (the entries this writer makes), every other entry of the old folder
+    (a reference folder's catalogues and bases.toml) is carried into the new one.
     """
     target = Path(target).resolve()
     recover(target)
-    check_target(target, marker)
+    check_target(target, marker, shared=owned is not None)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         os.chmod(stage, _folder_mode(target))  # mkdtemp makes 700; keep what the folder had
         yield stage
+        if owned is not None:
+            _carry_others(target, stage, set(owned))
         swap_in(stage, target)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -145,6 +157,19 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), str(b))
+
+
+def _carry_others(target: Path, stage: Path, owned: set[str]) -> None:
+    """Copy every entry of ``target`` that the writer does not own into ``stage``."""
+    if not target.is_dir():
+        return
+    for entry in sorted(target.iterdir()):
+        if entry.name in owned or (stage / entry.name).exists():
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, stage / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, stage / entry.name, follow_symlinks=False)
 
 
 def swap_in(stage: Path, target: Path) -> None:

@@ -175,3 +175,39 @@ def test_swap_replaces_the_whole_folder(tmp_path, monkeypatch, mode):
     assert sorted(p.name for p in target.iterdir()) == [".gitkeep", "manifest.json"]
     assert (target / "manifest.json").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("mode", ["exchange", "rename"])
+def test_shared_folder_swap_carries_what_the_writer_does_not_own(tmp_path, monkeypatch, mode):
+    """refdata build's swap: owned entries replaced whole, catalogues and bases kept."""
+    if mode == "rename":
+        monkeypatch.setenv(atomic.FORCE_RENAME_ENV, "rename")
+    target = tmp_path / "reference_data"
+    (target / "geography").mkdir(parents=True)
+    (target / "geography" / "old.csv").write_text("old")
+    (target / "catalogues").mkdir()
+    (target / "catalogues" / "mine.toml").write_text("keep")
+    (target / "bases.toml").write_text("keep")
+    with atomic.staged_folder(target, marker="sources.json", owned=["geography"]) as stage:
+        (stage / "geography").mkdir()
+        (stage / "geography" / "new.csv").write_text("new")
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == [
+        "bases.toml",
+        "catalogues",
+        "catalogues/mine.toml",
+        "geography",
+        "geography/new.csv",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["reference_data"]
+
+
+def test_shared_folder_killed_mid_swap_is_recovered_by_the_next_writer(tmp_path):
+    target = tmp_path / "reference_data"
+    parked = tmp_path / ".reference_data.old-abc" / "reference_data"
+    parked.mkdir(parents=True)
+    (parked / "bases.toml").write_text("keep")  # the old folder, parked by a killed swap
+    with atomic.staged_folder(target, marker="sources.json", owned=["geography"]) as stage:
+        (stage / "geography").mkdir()
+    assert (target / "bases.toml").read_text() == "keep"
+    assert (target / "geography").is_dir()
+    assert [p.name for p in tmp_path.iterdir()] == ["reference_data"]
