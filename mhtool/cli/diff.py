@@ -30,15 +30,16 @@ def diff(old_run: Path, new_run: Path, out: Path | None, top: int) -> None:
       mhtool diff old new --out changes.csv
     """
     from mhtool import compare as d
+    from mhtool.outputs import changes as shown
     from mhtool.run.place import check_out_place, place_error
 
     changes = d.compare(d.load_run(old_run), d.load_run(new_run))
-    for line in d.summary_lines(changes, top=top):
+    for line in shown.summary_lines(changes, top=top):
         click.echo(line)
     if out:
         check_out_place(out, file=True)
         try:
-            (d.write_xlsx if out.suffix.lower() == ".xlsx" else d.write_csv)(changes, out)
+            (shown.write_xlsx if out.suffix.lower() == ".xlsx" else shown.write_csv)(changes, out)
         except OSError as exc:  # the disk filled or forbids us: bad input, not a bug
             raise place_error(exc, out.resolve()) or exc from None
         click.echo(f"wrote {changes.table.height:,} rows to {out}")

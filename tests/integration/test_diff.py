@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from mhtool import compare as diff
+from mhtool.outputs import changes as shown
 from mhtool.catalogue.load import apply_overrides, load_catalogue
 from mhtool.cli import main
 from mhtool.run.paths import reference_data_dir
@@ -115,10 +116,10 @@ def test_geography_2022_to_2026_maps_through_the_crosswalk(base, tmp_path):
         pl.col("level").is_in(["england", "icb"]),  # keep the workbook small
         pl.col("year") == "2023/24",
     )
-    orgs = _workbook_follows_the_output_rules(diff.write_xlsx(ch, tmp_path / "c.xlsx"), ch)[
+    orgs = _workbook_follows_the_output_rules(shown.write_xlsx(ch, tmp_path / "c.xlsx"), ch)[
         "Organisations"
     ]
-    assert [c.value for c in orgs[3]] == list(diff.ORGANISATION_HEADERS.values())
+    assert [c.value for c in orgs[3]] == list(shown.ORGANISATION_HEADERS.values())
     assert list(orgs.tables) == ["organisations"]
 
 
@@ -141,7 +142,7 @@ def test_diff_command_prints_summary_and_writes_csv_and_xlsx(tmp_path, monkeypat
         pl.col("level") != "subicb",  # keep the workbook small
         pl.col("year") == "2023/24",
     )
-    diff.write_xlsx(ch, tmp_path / "c.xlsx")
+    shown.write_xlsx(ch, tmp_path / "c.xlsx")
     wb = _workbook_follows_the_output_rules(tmp_path / "c.xlsx", ch)
     assert wb["Changes"]["A1"].value.startswith("Changes from old")
 
@@ -160,7 +161,7 @@ def _workbook_follows_the_output_rules(path, ch) -> openpyxl.Workbook:
     ws = wb["Changes"]
     assert ws["A1"].value.startswith("Changes from ")
     header = [c.value for c in ws[3]]
-    assert header == [diff.HEADERS["_level_name" if c == "level" else c] for c in diff.COLUMNS]
+    assert header == [shown.HEADERS["_level_name" if c == "level" else c] for c in diff.COLUMNS]
     assert "Change (see Unit)" in header and "Old share of England (%)" in header
     assert ws.max_row == 3 + ch.table.height and list(ws.tables) == ["changes"]
     rows = list(ws.iter_rows(min_row=4))

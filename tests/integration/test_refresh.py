@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from fixtures.runs import snapshot
 from fixtures.runs import spine_only as _workbooks_off
 
-from mhtool import compare as diff
+from mhtool.outputs import changes as shown
 from mhtool.cli import main
 from mhtool.run import pipeline
 from mhtool.run.paths import default_raw_dir
@@ -32,7 +32,7 @@ def spine_only(monkeypatch):
     """No workbooks, so no checks to run on them: these tests are about the job's flow."""
     _workbooks_off(monkeypatch)
     monkeypatch.setattr(pipeline, "_checks", lambda stage: [])
-    monkeypatch.setattr(diff, "write_xlsx", lambda changes, path: path.write_bytes(b""))
+    monkeypatch.setattr(shown, "write_xlsx", lambda changes, path: path.write_bytes(b""))
 
 
 def _config(tmp_path: Path, **extra) -> Path:
