@@ -139,7 +139,7 @@ def main() -> None:
             start = time.perf_counter()
             views = tables(rows)
             ours_cells += write_workbook(
-                tmp / "ours" / s.path, workbook_title(df, s, SAMPLE_META), views, SAMPLE_META
+                tmp / "ours" / s.path, workbook_title(df, s), views, SAMPLE_META
             )
             ours += time.perf_counter() - start
             jobs.append(

@@ -20,6 +20,7 @@ from mhtool.catalogue.load import Ambition, Catalogue
 from mhtool.catalogue.rules import national_in
 from mhtool.errors import InputError
 from mhtool.refdata import store
+from mhtool.run.folder import RunFolder
 
 LEVEL_ORDER = vocab.LEVEL_ORDER
 
@@ -548,7 +549,8 @@ def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
 
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
     """The spine as CSV (for people and spreadsheets) and Parquet (for code), same rows."""
-    csv_path, parquet_path = out_dir / "apportionment.csv", out_dir / "apportionment.parquet"
+    run = RunFolder(out_dir)
+    csv_path, parquet_path = run.spine_csv, run.spine_parquet
     csvsafe.frame(spine).write_csv(csv_path, float_precision=None)  # no cell a formula
     spine.write_parquet(parquet_path, statistics=False)
     return [csv_path, parquet_path]

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool.outputs.meta import WorkbookMeta
+
 
 def write_outputs(
     spine: pl.DataFrame,
     out_dir: Path,
-    meta: dict,
+    meta: WorkbookMeta,
     *,
     subicb_workbooks: bool = False,
     region: str | None = None,
@@ -30,7 +32,7 @@ def write_outputs(
     progress bar (on stderr) only when stderr is a terminal. `workers=None` picks the
     number of worker processes (1 for small runs). The planning export
     (mhtool.outputs.planning) takes its references, rules and denominators, and whether to
-    add sub-ICB rows, from `meta["planning"]` (none: no template lines).
+    add sub-ICB rows, from `meta.planning` (none: no template lines).
     """
     from mhtool.outputs.batch import write_all
 

@@ -22,8 +22,10 @@ from mhtool import vocab
 from mhtool.outputs import charts, planning, report
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import WORKBOOK_META, org_label, short_name
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.views import prepare, tables
 from mhtool.outputs.workbook import Chart, write_workbook
+from mhtool.run import folder
 from mhtool.run.parallel import run_jobs
 
 
@@ -41,13 +43,11 @@ def _org_name(df: pl.DataFrame, code: str) -> str:
     return df.filter(pl.col("org_code") == code).get_column("org_name")[0]
 
 
-def workbook_title(df: pl.DataFrame, scope: scopes.Scope, meta: dict | None = None) -> str:
-    """'<meta title, or the period of the spine's years>: <organisation>'. Nothing names a
-    particular plan, so a new planning round is a catalogue change only."""
+def workbook_title(df: pl.DataFrame, scope: scopes.Scope) -> str:
+    """'<the period of the spine's years>: <organisation>'. Nothing names a particular
+    plan, so a new planning round is a catalogue change only."""
     years = sorted(df.get_column("year").unique().drop_nulls().to_list())
-    title = (meta or {}).get(
-        "title"
-    ) or f"Fair shares of national mental health ambitions, {years[0]} to {years[-1]}"
+    title = f"Fair shares of national mental health ambitions, {years[0]} to {years[-1]}"
     if scope.level == "england":
         return f"{title}: England, every region, ICB and sub-ICB location"
     return f"{title}: {org_label(_org_name(df, scope.code), scope.code)}"
@@ -62,7 +62,7 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
             else df.filter(pl.col("org_code") == s.code).get_column("parent_code")[0]
         )
         name = "england" if code == vocab.ENGLAND_CODE else code
-        task = tasks.setdefault(code, Task(code, f"charts/{name}.png"))
+        task = tasks.setdefault(code, Task(code, folder.chart_file(name)))
         task.workbooks.append(s)
     pages = frozenset(s.code for s in planned if s.level != "subicb")
     for task in tasks.values():
@@ -70,7 +70,9 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
     return list(tasks.values())
 
 
-def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list[tuple[str, int]]:
+def run_task(
+    task: Task, frame: pl.DataFrame, meta: WorkbookMeta, out_dir: Path
+) -> list[tuple[str, int]]:
     """Write one task's files; returns (relative path, cells written) for each."""
     out: list[tuple[str, int]] = []
     drawn: list[Chart] = []
@@ -85,7 +87,7 @@ def run_task(task: Task, frame: pl.DataFrame, meta: dict, out_dir: Path) -> list
     for s in task.workbooks:
         rows = scopes.rows(frame, s)
         org = short_name(_org_name(frame, s.code), s.code, with_code=False)
-        title = workbook_title(frame, s, meta)
+        title = workbook_title(frame, s)
         own = drawn if s.level in ("england", "region") else drawn[:1]
         cells = write_workbook(out_dir / s.path, title, tables(rows, meta), meta, own, org)
         out.append((s.path, cells))
@@ -110,7 +112,7 @@ def _task_rows(df: pl.DataFrame, task: Task) -> pl.DataFrame:
 def write_all(
     spine: pl.DataFrame,
     out_dir: Path,
-    meta: dict,
+    meta: WorkbookMeta,
     *,
     subicb_workbooks: bool = False,
     region: str | None = None,
@@ -155,7 +157,6 @@ def write_all(
         "planning": 5,
         "report": 6,
     }
-    written.sort(
-        key=lambda p: (order.get(p[0].split("/")[0], 9), p[0] != "planning/england.csv", p[0])
-    )
+    england_csv = folder.planning_file(None)
+    written.sort(key=lambda p: (order.get(p[0].split("/")[0], 9), p[0] != england_csv, p[0]))
     return [out_dir / p for p, _ in written], sum(c for _, c in written)

@@ -49,9 +49,12 @@ from mhtool.outputs.layout import (
     WORKBOOK_META,
 )
 from mhtool.outputs.views import Table, prepare, tables
+from mhtool.run import folder
+from mhtool.run.folder import RunFolder
+from mhtool.run.manifest import read_manifest
 from mhtool.run.parallel import run_jobs
 
-SPINE_FILE = "apportionment.parquet"
+SPINE_FILE = folder.SPINE_PARQUET
 MAX_PER_PART = 20  # problem lines reported per sheet or file before summarising
 TOLERANCE = 1e-6  # figures are whole or in 0.1 steps; this only absorbs float noise
 
@@ -233,7 +236,7 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
     return _Structure(sheets, found, active, title), xml
 
 
-def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:
+def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:  # noqa: C901 (one flat list of rules)
     """The layout rules of layout.py, from the workbook's structure."""
     st, xml = read_structure(path)
     names = [n for n, _ in st.sheets]
@@ -522,8 +525,8 @@ def check_planning(out_dir: Path, spine: pl.DataFrame, prepared: pl.DataFrame):
         return [f"{planning.PROFILE_FILE}: cannot be read ({exc})"], len(csvs)
     spec = {k: record.get(k, {}) for k in ("refs", "denominators")}
     spec["subicb"] = bool(record.get("subicb"))
-    meta = {k: record.get(k, "") for k in ("catalogue_name", "data_date")}
-    template, other, money = planning.build(prepared, spec, meta, subicb=spec["subicb"])
+    source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
+    template, other, money = planning.build(prepared, spec, source, subicb=spec["subicb"])
     icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
     special = {Path(planning.OTHER_FILE).name, Path(planning.MONEY_FILE).name}
     values = {
@@ -571,23 +574,22 @@ def _float(text: str) -> float | None:
 
 # --- the run's files ----------------------------------------------------------------------
 
-MANIFEST_FILE = "manifest.json"
-CSV_FILE = "apportionment.csv"
+MANIFEST_FILE = folder.MANIFEST
+CSV_FILE = folder.SPINE_CSV
 LISTED_SUFFIXES = (".xlsx", ".csv", ".png", ".parquet")
-UNLISTED_OK = ("manifest.json", "run.log")  # and changes.*: see check_files
+UNLISTED_OK = (folder.MANIFEST, folder.LOG)  # and changes.*: see check_files
 
 
 def check_files(out_dir: Path) -> list[str]:
     """With a manifest.json: every output it lists exists, and every workbook, CSV, PNG and
     Parquet file present is listed (bar manifest.json, run.log and changes.*, which a
     comparison adds). Without one there is nothing to hold the folder to."""
-    path = out_dir / MANIFEST_FILE
-    if not path.is_file():
+    if not RunFolder(out_dir).holds_run():
         return []
     try:
-        listed = json.loads(path.read_text(encoding="utf-8")).get("outputs")
-    except ValueError as exc:
-        return [f"{MANIFEST_FILE}: not valid JSON ({exc})"]
+        listed = read_manifest(out_dir).get("outputs")
+    except InputError as exc:
+        return [f"{MANIFEST_FILE}: {exc.message}"]
     if not isinstance(listed, dict):
         return [f"{MANIFEST_FILE}: has no 'outputs' list"]
     problems = [
@@ -602,7 +604,7 @@ def check_files(out_dir: Path) -> list[str]:
             or p.suffix.lower() not in LISTED_SUFFIXES
             or rel in listed
             or rel in UNLISTED_OK
-            or rel.startswith("changes.")
+            or rel.startswith(folder.CHANGES_PREFIX)
             or any(part.startswith(".") for part in p.relative_to(out_dir).parts)
         ):
             continue
@@ -744,4 +746,4 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
     problems += planning_problems
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
-    return Report(problems, len(books), csvs, rows, (out_dir / MANIFEST_FILE).is_file(), places)
+    return Report(problems, len(books), csvs, rows, RunFolder(out_dir).holds_run(), places)

@@ -30,6 +30,7 @@ import polars as pl
 from mhtool import csvsafe, vocab
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.profile import MONTHS
 
 FOLDER = "planning"
@@ -110,9 +111,9 @@ def _month_text(x: float | None) -> str:
     return NA if x is None else format_value(x)
 
 
-def source_text(meta: dict) -> str:
+def source_text(catalogue_name: str, data_date: str) -> str:
     """Where every figure came from: `mhtool fair share <catalogue> <data date>`."""
-    return f"mhtool fair share {meta.get('catalogue_name', '')} {meta.get('data_date', '')}".strip()
+    return f"mhtool fair share {catalogue_name or ''} {data_date or ''}".strip()
 
 
 # --- the profiled lines ------------------------------------------------------------------
@@ -250,11 +251,11 @@ def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, lis
     return [("Value", m)]
 
 
-def build(prepared: pl.DataFrame, spec: dict, meta: dict, *, subicb: bool = False):
+def build(prepared: pl.DataFrame, spec: dict, source: str, *, subicb: bool = False):
     """Every export row: (template rows by ICB code or ENG, other rows, money rows).
 
-    Rows are lists of text in the column order of the layouts above."""
-    source = source_text(meta)
+    Rows are lists of text in the column order of the layouts above; ``source`` is the
+    source_text() every row carries."""
     months = monthly(prepared, spec)
     dens = spec.get("denominators", {})
     levels = {"england", "icb", "subicb"} if subicb else {"england", "icb"}
@@ -321,16 +322,16 @@ def build(prepared: pl.DataFrame, spec: dict, meta: dict, *, subicb: bool = Fals
     return template, other, money
 
 
-def profile_record(spec: dict, meta: dict, *, subicb: bool) -> dict:
+def profile_record(spec: dict, meta: WorkbookMeta, *, subicb: bool) -> dict:
     """What planning/profile.json keeps: enough to rebuild and check every file."""
     return {
         "indicative": True,
         "note": spec.get("profile_note")
         or "Indicative monthly profile made by mhtool from the year's fair share; not a plan.",
         "rules": RULE_TEXT,
-        "source": source_text(meta),
-        "catalogue_name": meta.get("catalogue_name", ""),
-        "data_date": str(meta.get("data_date", "")),
+        "source": source_text(meta.catalogue_name, meta.data_date),
+        "catalogue_name": meta.catalogue_name,
+        "data_date": str(meta.data_date),
         "planning_file": spec.get("file"),
         "subicb": subicb,
         "refs": spec.get("refs", {}),
@@ -351,16 +352,17 @@ def write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
 def write(
     prepared: pl.DataFrame,
     out_dir: Path,
-    meta: dict,
+    meta: WorkbookMeta,
     *,
     icbs: list[str],
     england: bool,
 ) -> list[str]:
     """Write the planning folder; returns the relative paths written, in a stable order.
-    `meta["planning"]["subicb"]` adds sub-ICB rows."""
-    spec = meta.get("planning") or refs.empty()
+    `meta.planning["subicb"]` adds sub-ICB rows."""
+    spec = meta.planning or refs.empty()
     subicb = bool(spec.get("subicb"))
-    template, other, money = build(prepared, spec, meta, subicb=subicb)
+    source = source_text(meta.catalogue_name, meta.data_date)
+    template, other, money = build(prepared, spec, source, subicb=subicb)
     wanted = set(icbs) | ({ENGLAND} if england else set())
     written = []
     for code in ([ENGLAND] if england else []) + sorted(icbs):

@@ -13,8 +13,9 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.errors import InputError
+from mhtool.run.folder import WORKBOOK_FOLDERS, workbook_file
 
-FOLDERS = {"region": "regions", "icb": "systems", "subicb": "subicbs"}
+FOLDERS = WORKBOOK_FOLDERS
 KIND_OF_FOLDER = {v: k for k, v in FOLDERS.items()}
 
 
@@ -27,9 +28,7 @@ class Scope:
 
     @property
     def path(self) -> str:
-        return (
-            "england.xlsx" if self.level == "england" else f"{FOLDERS[self.level]}/{self.code}.xlsx"
-        )
+        return workbook_file(self.level, self.code)
 
     @classmethod
     def from_path(cls, rel: str) -> Scope | None:

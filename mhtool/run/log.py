@@ -22,8 +22,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from mhtool.run.folder import LOG as LOG_NAME
+from mhtool.run.folder import RunFolder
+
 LOG = logging.getLogger("mhtool")
-LOG_FILE = "run.log"
+LOG_FILE = LOG_NAME  # mhtool.run.folder.LOG
 PAUSE_ENV = "MHTOOL_PAUSE_AT"
 _FORMAT = "%(asctime)s %(levelname)s %(message)s"
 _verbosity = 0  # -q: -1; -v: 1; -vv: 2 (set by the command line's -v/-q on every command)
@@ -140,6 +143,6 @@ def keep_failed_log(log: Path | None, target: Path) -> Path | None:
     """Copy a failed run's log beside its output folder; the staging folder is deleted."""
     if log is None or not log.exists():
         return None
-    dest = target.parent / f"{target.name}.failed.log"
+    dest = RunFolder(target).failed_log
     shutil.copyfile(log, dest)
     return dest

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from mhtool import __version__
 from mhtool.errors import InputError
+from mhtool.run import folder
 from mhtool.run.log import LOG_FILE
 from mhtool.run.paths import source_checkout
 
-MANIFEST = "manifest.json"
+MANIFEST = folder.MANIFEST
 UNHASHED = (MANIFEST, LOG_FILE)
 
 

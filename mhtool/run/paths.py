@@ -10,7 +10,9 @@ that copy is read-only: rebuilding needs a folder of one's own (`--out`, or
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from mhtool.errors import InputError
@@ -44,8 +46,28 @@ def shipped_reference_data() -> Path:
     return packaged
 
 
+_CHOSEN: list[Path] = []  # folders given by using_reference_data, innermost last
+
+
+@contextlib.contextmanager
+def using_reference_data(folder: Path) -> Iterator[Path]:
+    """Read reference data (the store, catalogues, bases) from ``folder`` inside the block.
+
+    A run hands its chosen folder over here rather than through the environment, so
+    nothing outside the run (and no later run in the same process) sees the change.
+    """
+    _CHOSEN.append(Path(folder))
+    try:
+        yield _CHOSEN[-1]
+    finally:
+        _CHOSEN.pop()
+
+
 def reference_data_dir() -> Path:
-    """The reference data folder: $MHTOOL_REFERENCE_DATA, else the shipped one."""
+    """The reference data folder: the one a run chose (using_reference_data), else
+    $MHTOOL_REFERENCE_DATA, else the shipped one."""
+    if _CHOSEN:
+        return _CHOSEN[-1]
     env = os.environ.get(REFDATA_ENV)
     return Path(env) if env else shipped_reference_data()
 

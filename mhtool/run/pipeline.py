@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -19,7 +18,9 @@ from pathlib import Path
 
 from mhtool import __version__, vocab
 from mhtool.errors import InputError
-from mhtool.run.atomic import holds_run, staged_folder
+from mhtool.run import folder
+from mhtool.run.atomic import staged_folder
+from mhtool.run.folder import RunFolder
 from mhtool.run.lock import lock_path, run_lock
 from mhtool.run.log import (
     LOG,
@@ -30,15 +31,15 @@ from mhtool.run.log import (
     quiet,
     stage,
 )
-from mhtool.run.manifest import MANIFEST, file_hashes, sha256, write_manifest
+from mhtool.run.manifest import file_hashes, sha256, write_manifest
 from mhtool.run.paths import (
-    REFDATA_ENV,
     default_output_dir,
     default_raw_dir,
     is_shipped_package_data,
     reference_data_dir,
     shipped_reference_data,
     shown,
+    using_reference_data,
 )
 from mhtool.run.place import check_out_place
 
@@ -113,7 +114,7 @@ def _shown(v):
 def execute(cfg: RunConfig, opts: Options) -> Result:
     started = time.perf_counter()
     out = Path(cfg.out or default_output_dir()).resolve()
-    failed_log = out.parent / f"{out.name}.failed.log"
+    failed_log = RunFolder(out).failed_log
     check_out_place(out, lock_path(out))
     with logging_to_terminal(opts.terminal_level), run_lock(out, opts.command):
         with staged_folder(out) as staging:
@@ -155,10 +156,9 @@ def _reference_data(cfg: RunConfig) -> Iterator[Path]:
     from mhtool.refdata import store
 
     folder = Path(cfg.reference_data or reference_data_dir()).resolve()
-    before = os.environ.get(REFDATA_ENV)
-    os.environ[REFDATA_ENV] = str(folder)
     store.clear_cache()
-    try:
+    with using_reference_data(folder), contextlib.ExitStack() as done:
+        done.callback(store.clear_cache)
         if cfg.rebuild_reference_data:
             if is_shipped_package_data(folder):
                 raise InputError(
@@ -176,12 +176,6 @@ def _reference_data(cfg: RunConfig) -> Iterator[Path]:
                 file=str(folder),
             )
         yield folder
-    finally:
-        if before is None:
-            os.environ.pop(REFDATA_ENV, None)
-        else:
-            os.environ[REFDATA_ENV] = before
-        store.clear_cache()
 
 
 def _rebuild(raw: Path, folder: Path) -> None:
@@ -249,7 +243,7 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             changes = _compare(out, staging, spine, cfg.geography)
         if changes is not None:
             extra["previous_run"] = {
-                "manifest_sha256": sha256(out / MANIFEST),
+                "manifest_sha256": sha256(RunFolder(out).manifest),
                 "geography": changes.old.geography,
             }
     with stage("manifest"):
@@ -266,7 +260,7 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             for line in problems:
                 LOG.error("check failed: %s", line)
             raise ChecksFailed(problems, None)
-    files = sum(1 for p in staging.rglob("*") if p.is_file() and p.name != "run.log")
+    files = sum(1 for p in staging.rglob("*") if p.is_file() and p.name != folder.LOG)
     # the catalogue's count, as `mhtool ambitions` gives it (lines without a figure included)
     return Result(out, len(spine), len(catalogue.ambitions), files, 0.0, changes)
 
@@ -322,23 +316,23 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
 
 def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Options) -> None:
     import mhtool.outputs
+    from mhtool.outputs.meta import WorkbookMeta
     from mhtool.refdata import store
 
-    meta = {
-        "tool_version": __version__,
-        "catalogue_name": catalogue.name,
-        "catalogue_sha256": catalogue.sha256,
-        "geography": cfg.geography,
-        "population_year": cfg.population_year,
-        "reference_data": store.describe(cfg.geography, cfg.population_year),
-        "data_date": store.data_date(),
-        "contact": cfg.contact,
-        "bases": {
-            name: spec.label for name, spec in catalogue.bases.items() if name in used_bases(spine)
-        },
-        "notes": figure_notes(catalogue, set(spine["ambition_id"].unique().to_list())),
-    }
-    meta["planning"] = _planning_spec(catalogue, spine, cfg)
+    used = used_bases(spine)
+    meta = WorkbookMeta(
+        tool_version=__version__,
+        catalogue_name=catalogue.name,
+        catalogue_sha256=catalogue.sha256,
+        geography=cfg.geography,
+        population_year=cfg.population_year,
+        reference_data=store.describe(cfg.geography, cfg.population_year),
+        data_date=store.data_date(),
+        bases={name: spec.label for name, spec in catalogue.bases.items() if name in used},
+        notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
+        contact=cfg.contact,
+        planning=_planning_spec(catalogue, spine, cfg),
+    )
     mhtool.outputs.write_outputs(
         spine,
         staging,
@@ -387,8 +381,10 @@ def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
 def _compare(out: Path, staging: Path, spine, geography: str):
     """Compare the staged run with the one it will replace; write changes.csv/.xlsx."""
     from mhtool import compare as diff
+    from mhtool.outputs import changes as shown
 
-    if not (holds_run(out) and (out / "apportionment.parquet").is_file()):
+    previous, staged = RunFolder(out), RunFolder(staging)
+    if not (previous.holds_run() and previous.spine_parquet.is_file()):
         LOG.info("compare: %s holds no earlier run; nothing to compare", out)
         return None
     try:
@@ -398,9 +394,9 @@ def _compare(out: Path, staging: Path, spine, geography: str):
     except InputError as exc:  # an unexplainable comparison must not block the refresh
         LOG.warning("compare: cannot compare with the previous run, so no changes.csv: %s", exc)
         return None
-    diff.write_csv(changes, staging / "changes.csv")
-    diff.write_xlsx(changes, staging / "changes.xlsx")
-    for line in diff.summary_lines(changes):
+    shown.write_csv(changes, staged.changes_csv)
+    shown.write_xlsx(changes, staged.changes_xlsx)
+    for line in shown.summary_lines(changes):
         LOG.info("compare: %s", line)
     return changes
 

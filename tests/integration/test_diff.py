@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from mhtool import compare as diff
-from mhtool.outputs import changes as shown
 from mhtool.catalogue.load import apply_overrides, load_catalogue
 from mhtool.cli import main
+from mhtool.outputs import changes as shown
 from mhtool.run.paths import reference_data_dir
 from mhtool.spine import build_spine
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -34,7 +35,7 @@ def out(tmp_path_factory, spine):
     write_outputs(
         spine,
         folder,
-        SAMPLE_META | {"planning": spec},
+        replace(SAMPLE_META, planning=spec),
         system=None,
         progress=False,
         workers=1,

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from fixtures.runs import snapshot
 from fixtures.runs import spine_only as _workbooks_off
 
-from mhtool.outputs import changes as shown
 from mhtool.cli import main
+from mhtool.outputs import changes as shown
 from mhtool.run import pipeline
 from mhtool.run.paths import default_raw_dir
 

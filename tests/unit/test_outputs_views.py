@@ -4,6 +4,8 @@ accurate notes, and tables that stay readable when scrolled or printed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import openpyxl
 import polars as pl
 import pytest
@@ -27,13 +29,12 @@ def england(tmp_path_factory):
     write_outputs(
         sample_spine(),
         out,
-        {
-            **SAMPLE_META,
-            "notes": [
+        SAMPLE_META.with_notes(
+            [
                 "PMH-02 2019/20 (inferred): carried forward from 2018/19.",
                 "CYP-01 2020/21 (interpolated): between the 2019/20 and 2023/24 figures.",
-            ],
-        },
+            ]
+        ),
         system="QA0",
         progress=False,
     )
@@ -213,7 +214,7 @@ def test_bases_are_described_whatever_the_label():
             BasisUse("sum of FUN-02 + FUN-07", "", vocab.SUM_OF_PARTS),
             BasisUse("other", "other", vocab.BY_BASIS),
         ],
-        {"bases": {"mh_need": "Need-weighted population."}},
+        replace(SAMPLE_META, bases={"mh_need": "Need-weighted population."}),
     )[1]
     assert (
         "mh_need (targeted: QHM, QOX): Need-weighted population, shared only among the "
