@@ -16,10 +16,10 @@ import os
 from pathlib import Path
 
 import polars as pl
-from mhtool.outputs.template import format_value
 
 from mhtool import vocab
 from mhtool.catalogue.load import load_catalogue
+from mhtool.outputs.planning import format_value
 from mhtool.spine import build_spine
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "icb_2023_24_headline.csv"
