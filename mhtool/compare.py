@@ -61,6 +61,8 @@ COLUMNS = [
 
 @dataclass
 class Run:
+    """One run to compare: its spine, geography vintage and a label for messages."""
+
     spine: pl.DataFrame
     geography: str
     label: str
@@ -68,6 +70,8 @@ class Run:
 
 @dataclass
 class Changes:
+    """A comparison: the change table, where old organisations went, and both runs."""
+
     table: pl.DataFrame  # COLUMNS, one row per new organisation × ambition × year
     organisations: pl.DataFrame  # where each old organisation went: level, old_code, old_name,
     #                              new_codes, mapping
@@ -76,6 +80,7 @@ class Changes:
 
 
 def load_run(folder: Path) -> Run:
+    """A finished run folder as a Run; its manifest says which geography it used."""
     folder = Path(folder)
     geography = str(read_manifest(folder).get("settings", {}).get("geography", ""))
     if not geography:
@@ -307,6 +312,8 @@ def _ambitions(old: Run, new: Run) -> pl.DataFrame:
 
 
 def compare(old: Run, new: Run) -> Changes:
+    """Every change from ``old`` to ``new``, on the new organisations, split exactly into
+    national, share and rounding parts (module docstring)."""
     flows = org_flows(old, new)
     new_text, org_table = describe_mapping(flows)
     old_vals = _carry_old(old, new, flows)

@@ -23,6 +23,7 @@ EXIT_CHECKS = 1
 
 
 def exit_codes(checks: bool) -> str:
+    """The exit-code table of a command's help, so --help and the code agree."""
     lines = [
         "0  success: the new run is in place",
         *(["1  the outputs failed their checks (previous run kept)"] if checks else []),
@@ -115,6 +116,7 @@ def run_options(defaults: bool):
 
 
 def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
+    """Run the pipeline; turn its known failures into a message and their exit code."""
     try:
         return execute(cfg, opts)
     except LockHeld as exc:

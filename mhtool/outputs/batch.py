@@ -54,6 +54,7 @@ def workbook_title(df: pl.DataFrame, scope: scopes.Scope) -> str:
 
 
 def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
+    """Group the planned workbooks by the chart they show, so each chart is drawn once."""
     tasks: dict[str, Task] = {}
     for s in planned:
         code = (

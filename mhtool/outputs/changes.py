@@ -17,6 +17,7 @@ from mhtool.refdata import store
 
 
 def write_csv(changes: Changes, path: Path) -> Path:
+    """The change table as CSV, every column as computed (full float precision)."""
     csvsafe.frame(changes.table).write_csv(path, float_precision=None)
     return path
 

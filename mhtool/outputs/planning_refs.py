@@ -34,6 +34,7 @@ _FIELDS = {"ambition_id", "rule", "confirmed", *_TEXT}
 
 
 def folder() -> Path:
+    """Where the planning reference files live in the reference data in use."""
     return reference_data_dir() / "planning"
 
 
@@ -146,6 +147,7 @@ def for_catalogue(catalogue) -> dict:
 
 
 def rule_of(spec: dict, ambition_id: str) -> str:
+    """The measurement rule of an ambition's planning line (the default when unlisted)."""
     ref = spec.get("refs", {}).get(ambition_id)
     return ref["rule"] if ref else DEFAULT_RULE
 

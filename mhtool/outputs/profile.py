@@ -68,4 +68,5 @@ def year_figure(rule: str, values: list[float | None]) -> float | None:
 
 
 def dim_type(rule: str) -> str:
+    """The template's dimension type for a profile rule: quarters or months."""
     return "Quarter" if rule == "quarterly" else "Month"

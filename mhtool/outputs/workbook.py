@@ -41,6 +41,8 @@ TABLE_STYLE = "Table Style Light 9"
 
 @dataclass
 class Chart:
+    """A rendered chart: PNG bytes, its alt text, and the file it was also saved as."""
+
     png: bytes
     alt: str
     file: str  # where the PNG was also written, relative to the run folder
@@ -52,6 +54,8 @@ def data_datetime(meta: dict) -> datetime:
 
 
 class Formats:
+    """The cell formats of one workbook, made once (XlsxWriter formats belong to a workbook)."""
+
     def __init__(self, wb: xlsxwriter.Workbook):
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.heading = wb.add_format({"bold": True, "font_size": 12})

@@ -35,6 +35,8 @@ FLOAT_DECIMALS = 4
 
 @dataclass
 class Table:
+    """One built reference table with what sources.json records about it."""
+
     path: str  # relative to the output folder
     df: pl.DataFrame
     inputs: list[str]  # raw files, relative to the raw folder
@@ -56,6 +58,7 @@ def _num(x):
 
 
 def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) -> list[Table]:
+    """Every reference table from the raw files, validated, in memory (nothing written)."""
     geo = geography.build(raw)
     tables = []
     for v, t in sorted(geo.trees.items()):
@@ -223,6 +226,8 @@ def _place_tables(raw: RawDir, geo) -> list[Table]:
 
 
 def write_csv(df: pl.DataFrame, path: Path) -> None:
+    """A table as CSV the same way every time (\n line ends, fixed float places), so
+    a rebuild is byte-identical."""
     path.parent.mkdir(parents=True, exist_ok=True)
     df.write_csv(path, line_terminator="\n", float_precision=FLOAT_DECIMALS, null_value="")
 

@@ -49,6 +49,8 @@ VINTAGE_INPUTS = {
 
 @dataclass
 class Geographies:
+    """What the geography build makes: a tree, LSOA map and notes per vintage."""
+
     trees: dict[str, pl.DataFrame] = field(default_factory=dict)
     lsoa: dict[str, pl.DataFrame] = field(default_factory=dict)  # lsoa, subicb_code
     notes: dict[str, list[str]] = field(default_factory=dict)  # approximations, per vintage
@@ -105,6 +107,7 @@ def _lookup(raw: RawDir, rel: str, cols: dict[str, str], key: str = "lsoa") -> p
 
 
 def build_2021(raw: RawDir, g: Geographies) -> None:
+    """The April 2021 tree (CCGs, STPs, regions) from the 2021 LSOA lookup."""
     lk = _lookup(
         raw,
         G21,
@@ -155,6 +158,7 @@ def build_2021(raw: RawDir, g: Geographies) -> None:
 
 
 def build_2022(raw: RawDir, g: Geographies) -> None:
+    """The July 2022 tree (sub-ICB locations, ICBs, regions), the default vintage."""
     lk = _lookup(
         raw,
         G22,
@@ -319,6 +323,7 @@ def build_2026(raw: RawDir, g: Geographies) -> None:
 
 
 def build(raw: RawDir) -> Geographies:
+    """Every geography vintage, in order (later vintages are built from earlier ones)."""
     g = Geographies()
     for step in (build_2021, build_2022, build_2024, build_2026):
         step(raw, g)

@@ -56,6 +56,7 @@ def practice_maps(raw: RawDir) -> dict[str, pl.DataFrame]:
 
 
 def routes(geography: str, maps: dict[str, pl.DataFrame], geo: Geographies) -> list:
+    """The practice-placement routes for one geography, in the order they are tried."""
     other = "2026" if geography == "2022" else "2022"
     stable = stable_codes(geo.trees["2022"], geo.trees["2026"])
     label = {"2022": "LOC22 of the 2022/23 allocation file", "2026": "Aug 2026 practice map"}
@@ -91,6 +92,8 @@ def read_year(raw: RawDir, year: str) -> pl.DataFrame:
 
 
 def need_weighted(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict]:
+    """Need-weighted populations by sub-ICB for every allocation year and geography,
+    with the count of practices each route placed."""
     maps = practice_maps(raw)
     frames, ledger = [], {}
     for year, (rel, pop, _, _, total) in YEARS.items():

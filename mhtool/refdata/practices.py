@@ -16,12 +16,16 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Lookup:
+    """A placement route: a practice -> sub-ICB map."""
+
     name: str
     table: pl.DataFrame  # practice, subicb_code
 
 
 @dataclass(frozen=True)
 class Peers:
+    """A placement route: the sub-ICB the already placed practices sharing ``by`` agree on."""
+
     name: str
     by: tuple[str, ...]  # columns of the practice frame
 

@@ -72,6 +72,7 @@ LEVELS = [("ccg", "stp"), ("stp", "region"), ("region", None)]
 
 
 def read_year(raw: RawDir, year: str) -> pl.DataFrame:
+    """One QOF year's SMI register and list size by practice, with its practice map."""
     prev, group, size, rel_map, cols, total = YEARS[year]
     mh = read_csv(
         raw,
@@ -90,6 +91,7 @@ def read_year(raw: RawDir, year: str) -> pl.DataFrame:
 
 
 def rollup(df: pl.DataFrame, year: str) -> pl.DataFrame:
+    """One QOF year rolled up CCG -> STP -> region -> England through its own map."""
     rel = YEARS[year][3]
     frames = []
     for level, parent in LEVELS:
@@ -127,6 +129,7 @@ def rollup(df: pl.DataFrame, year: str) -> pl.DataFrame:
 
 
 def smi(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """The SMI register tables: the roll-up by each year's own map, and by sub-ICB."""
     maps = practice_maps(raw)
     tables, subicb, ledger = [], [], {}
     for year in YEARS:

@@ -183,6 +183,7 @@ def require_mapped(df: pl.DataFrame, col: str, rel: str, what: str, id_col: str)
 
 
 def reconcile(got: float, want: float, rel: str, what: str, *, tol: float = 0.5) -> None:
+    """Stop the build when a table's total drifts from the source's published total."""
     if abs(got - want) > tol:
         raise InputError(
             f"{what} total {got:,.4f} does not reconcile to {want:,.4f}", file=rel, field=what

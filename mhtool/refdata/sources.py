@@ -181,6 +181,7 @@ WHAT = {
 
 
 def render_sources_md(tables, raw) -> str:
+    """SOURCES.md: what each shipped table holds and how it was made, for readers."""
     lines = [
         "# Sources of the shipped reference data",
         "",

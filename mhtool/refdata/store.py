@@ -110,6 +110,7 @@ def _recorded(root: str) -> dict:
 
 
 def table(rel: str) -> pl.DataFrame:
+    """A shipped table by its path inside the reference data in use (read once)."""
     return _table(rel, str(reference_data_dir()))
 
 
@@ -137,6 +138,7 @@ def vintages() -> list[str]:
 
 
 def geography(vintage: str = "2022") -> pl.DataFrame:
+    """One row per sub-ICB of a vintage, with its ICB and region."""
     vintage = str(vintage)
     if vintage not in vintages():
         raise InputError(f"no geography vintage {vintage}; available: {', '.join(vintages())}")
@@ -167,6 +169,7 @@ _geography = geography  # for functions whose parameter is named `geography`
 
 
 def crosswalk(from_vintage: str = "2021", to_vintage: str = "2022") -> pl.DataFrame:
+    """The LSOA-level boundary moves between two vintages, aggregated by sub-ICB."""
     rel = f"geography/crosswalk_{from_vintage}_{to_vintage}.csv"
     if not (reference_data_dir() / rel).is_file():
         have = sorted(p.stem for p in (reference_data_dir() / "geography").glob("crosswalk_*"))
@@ -175,6 +178,7 @@ def crosswalk(from_vintage: str = "2021", to_vintage: str = "2022") -> pl.DataFr
 
 
 def ons_population(year: int, geography: str) -> pl.DataFrame:
+    """ONS mid-year population by sub-ICB and single year of age."""
     return _pick(
         table("population/ons_mye.csv"), "ONS population", year=int(year), geography=str(geography)
     )
@@ -190,12 +194,14 @@ def births_proxy(year: int, geography: str) -> pl.DataFrame:
 
 
 def gp_registered(geography: str) -> pl.DataFrame:
+    """GP registered patients by sub-ICB, sex and single year of age."""
     return _pick(
         table("population/gp_registered.csv"), "GP registered population", geography=str(geography)
     ).drop("extract_date")
 
 
 def need_weighted(allocation_year: str, geography: str) -> pl.DataFrame:
+    """Need-weighted populations by sub-ICB for an allocation year."""
     return _pick(
         table("need/need_weighted.csv"),
         "need-weighted population",
@@ -205,6 +211,7 @@ def need_weighted(allocation_year: str, geography: str) -> pl.DataFrame:
 
 
 def smi_register(qof_year: str, geography: str) -> pl.DataFrame:
+    """The QOF SMI register by sub-ICB for a QOF year."""
     return _pick(
         table("registers/qof_smi_subicb.csv"),
         "SMI register",

@@ -173,6 +173,8 @@ def _carry_others(target: Path, stage: Path, owned: set[str]) -> None:
 
 
 def swap_in(stage: Path, target: Path) -> None:
+    """Put ``stage`` in place of ``target``: one exchange where the system has it, else
+    two renames with the old folder parked where ``recover`` finds it."""
     checkpoint("swap")
     if not target.exists():
         os.rename(stage, target)

@@ -46,6 +46,7 @@ class LockHeld(Exception):
 
 
 def lock_path(target: Path) -> Path:
+    """The lock file of a folder: ``<name>.lock`` beside it, outside what is swapped."""
     target = Path(target).resolve()
     return target.parent / f"{target.name}.lock"
 
@@ -56,6 +57,7 @@ def windows() -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a lock holder's process still runs, so a dead holder's lock is cleared."""
     if windows():
         return _windows_pid_alive(pid)
     try:
@@ -84,6 +86,7 @@ def _windows_pid_alive(pid: int) -> bool:
 
 
 def read_holder(path: Path) -> dict:
+    """The holder record in a lock file ({} when unreadable: a stale or new lock)."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):

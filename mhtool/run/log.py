@@ -132,6 +132,7 @@ def stage(name: str) -> Iterator[None]:
 
 
 def checkpoint(name: str) -> None:
+    """A named point where tests can pause a run (MHTOOL_PAUSE_AT) to kill it there."""
     if os.environ.get(PAUSE_ENV) == name:
         sys.stderr.write(f"paused at {name}\n")
         sys.stderr.flush()

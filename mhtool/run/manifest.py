@@ -25,6 +25,7 @@ UNHASHED = (MANIFEST, LOG_FILE)
 
 
 def sha256(path: Path) -> str:
+    """The file's SHA-256, read in blocks so large files cost little memory."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -65,6 +66,7 @@ def git_commit() -> str | None:
 
 
 def file_hashes(files: list[Path], root: Path) -> dict[str, str]:
+    """sha256 of each file by its path relative to ``root``, sorted, as manifests keep them."""
     return {p.relative_to(root).as_posix(): sha256(p) for p in sorted(files)}
 
 
@@ -102,6 +104,7 @@ def write_manifest(
 
 
 def read_manifest(folder: Path) -> dict:
+    """A run folder's manifest, or a clear InputError when it has none or it is damaged."""
     path = Path(folder) / MANIFEST
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -115,6 +118,8 @@ def read_manifest(folder: Path) -> dict:
 
 @dataclass
 class Verification:
+    """What re-hashing a run folder against its manifest found."""
+
     checked: int
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)

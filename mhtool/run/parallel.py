@@ -29,6 +29,8 @@ EXIT_ORPHANED = 70  # a worker's status when its parent went away
 
 
 def workers_for(requested: int | None, n_jobs: int) -> int:
+    """How many worker processes to use: in-process for small batches, where starting
+    workers costs more than it saves."""
     if requested is not None:
         return max(1, requested)
     if n_jobs < PARALLEL_FROM:

@@ -91,6 +91,8 @@ class Options:
 
 @dataclass
 class Result:
+    """What a finished run reports: where, how many rows, ambitions and files, how long."""
+
     out: Path
     rows: int
     ambitions: int
@@ -112,6 +114,10 @@ def _shown(v):
 
 
 def execute(cfg: RunConfig, opts: Options) -> Result:
+    """Run once, all-or-nothing: lock the folder, stage, build, check and swap in.
+
+    The order is in the module docstring; any failure before the swap leaves the previous
+    run as it was (the failed run's log is kept beside it when asked)."""
     started = time.perf_counter()
     out = Path(cfg.out or default_output_dir()).resolve()
     failed_log = RunFolder(out).failed_log
