@@ -4,52 +4,11 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from fixtures.catalogues import MINI, SECOND, write
 
 from mhtool.catalogue.load import load_catalogue
 from mhtool.cli import main
 from mhtool.errors import InputError
-
-MINI = """
-[catalogue]
-name = "mini"
-years = ["2019/20", "2020/21", "2021/22"]
-
-[[ambition]]
-id = "A-01"
-programme = "P"
-title = "An ask"
-category = "fixed"
-kind = "count"
-measure = "activity"
-unit = "people"
-unit_kind = "people"
-basis = "mh_need"
-source = "https://example.org/a"
-values = [
-  { year = "2019/20", value = 10, provenance = "stated" },
-  { year = "2021/22", value = 30, provenance = "inferred", note = "derived" },
-]
-"""
-
-SECOND = """
-[[ambition]]
-id = "A-01"
-programme = "P"
-title = "Again"
-category = "fixed"
-kind = "rate"
-measure = "activity"
-unit = "percent"
-unit_kind = "percent"
-status = "no_national_figure"
-values = []
-"""
-
-
-def write(tmp_path, text, name="cat.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def test_minimal_catalogue_phases(tmp_path):

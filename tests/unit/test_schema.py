@@ -4,27 +4,13 @@ shape into the project's file/row/field error."""
 from __future__ import annotations
 
 import pytest
+from fixtures.catalogues import MINI_HEAD as HEAD
+from fixtures.catalogues import ONE_AMBITION as AMB
 
 from mhtool import schema, vocab
 from mhtool.catalogue.load import load_catalogue
 from mhtool.errors import InputError
 from mhtool.run import paths
-
-HEAD = '[catalogue]\nname = "mini"\nyears = ["2019/20", "2020/21"]\n'
-AMB = """
-[[ambition]]
-id = "A-01"
-programme = "P"
-title = "An ask"
-category = "fixed"
-kind = "count"
-measure = "activity"
-unit = "people"
-unit_kind = "people"
-basis = "mh_need"
-source = "https://example.org/a"
-values = [ { year = "2019/20", value = 10, provenance = "stated" } ]
-"""
 
 
 def test_every_shipped_schema_is_a_valid_schema():
