@@ -45,6 +45,7 @@ def packages() -> dict[str, str]:
 
 
 def environment() -> dict:
+    """What the manifest records of the interpreter and libraries this run used."""
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
