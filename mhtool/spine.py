@@ -464,7 +464,7 @@ def build_spine(
                 "kind": a.kind,
                 "measure": a.measure,
                 "unit": a.unit,
-                "unit_kind": a.unit_kind,
+                "unit_kind": a.unit_kind,  # declared by the catalogue, never guessed
                 "basis": basis_label(
                     a.basis,
                     targets=a.targets,

@@ -13,8 +13,8 @@ workbooks, `mhtool check` and the docs. Stable names (import them, never respell
   unchanged), ``MEASURES``, ``STEPS`` (rounding step per measure).
 - Provenance: ``PROVENANCE`` (word -> Provenance(word, meaning, marker)), ``DECLARED``,
   ``FILLED``, ``PROVENANCES``, ``MARKERS``.
-- Units: ``UNIT_KINDS`` (word -> what it counts), ``unit_kind()`` (the one fallback for a
-  catalogue that does not declare one).
+- Units: ``UNIT_KINDS`` (word -> what it counts), ``unit_kind()`` (the one fallback where
+  nothing declares it: older spines, bare unit text).
 - Splits: ``SPLIT_METHODS`` (word -> meaning) and ``BY_BASIS``, ``TARGETED``,
   ``SUM_OF_PARTS``, ``NATIONAL_ONLY``, ``STANDARD``.
 """
@@ -125,7 +125,8 @@ _PERCENT = re.compile(r"(?i)percent|%")
 
 
 def unit_kind(unit: str | None, kind: str, measure: str) -> str:
-    """The unit kind of an ambition whose catalogue entry does not declare one.
+    """The unit kind of a figure that does not declare one: a spine written before the
+    column existed, or a caller that has only the unit text. Catalogues declare it.
 
     The single place the unit text is read: money is a funding line in £ or GBP, a
     percentage is a carried rate whose unit says percent, staff are workforce lines.

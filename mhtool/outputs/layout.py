@@ -91,8 +91,8 @@ def short_name(name: str | None, code: str, with_code: bool = True) -> str:
     """A name to read in a sentence or a column header: 'NHS Kent and Medway Integrated
     Care Board' → 'Kent and Medway (QKS)' ('Kent and Medway' without the code); a sub-ICB
     location keeps its place code; England is just England."""
-    if code == "ENG":
-        return name or "England"
+    if code == vocab.ENGLAND_CODE:
+        return name or vocab.ENGLAND_NAME
     label = org_label(name, code) if with_code else (name or code)
     short = _ORG_WORDS.sub("", label).strip()
     return short or label
