@@ -25,7 +25,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.errors import InputError
 from mhtool.refdata.crosswalk import subicb_flows
-from mhtool.run.folder import RunFolder
+from mhtool.run.folder import MANIFEST, RunFolder
 from mhtool.run.manifest import read_manifest
 from mhtool.spine import organisations, read_spine
 
@@ -84,7 +84,7 @@ def load_run(folder: Path) -> Run:
     folder = Path(folder)
     geography = str(read_manifest(folder).get("settings", {}).get("geography", ""))
     if not geography:
-        raise InputError("manifest.json names no geography vintage", file=str(folder))
+        raise InputError(f"{MANIFEST} names no geography vintage", file=str(folder))
     return Run(read_spine(RunFolder(folder).spine_parquet), geography, str(folder))
 
 

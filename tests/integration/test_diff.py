@@ -9,6 +9,7 @@ import openpyxl
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import spine_only
 
 from mhtool import compare as diff
 from mhtool.catalogue.load import apply_overrides, load_catalogue
@@ -124,9 +125,7 @@ def test_geography_2022_to_2026_maps_through_the_crosswalk(base, tmp_path):
 
 
 def test_diff_command_prints_summary_and_writes_csv_and_xlsx(tmp_path, monkeypatch):
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
+    spine_only(monkeypatch)
     old, new = tmp_path / "old", tmp_path / "new"
     for folder, year in ((old, "2019"), (new, "2020")):
         r = CliRunner().invoke(main, ["run", "--population-year", year, "--out", str(folder)])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import spine_only
 
 from mhtool.cli import EXIT_PIPE, main
 from mhtool.run.lock import lock_path
@@ -56,9 +57,7 @@ def _not_zombie(pid: int) -> bool:
 def test_a_stopped_run_cleans_up_and_exits_with_the_signal_status(
     tmp_path, monkeypatch, sig, status
 ):
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
+    spine_only(monkeypatch)
     out = tmp_path / "out"
     first = CliRunner().invoke(main, ["run", "--population-year", "2019", "--out", str(out)])
     assert first.exit_code == 0, first.output

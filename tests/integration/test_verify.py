@@ -6,15 +6,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import spine_only
 
 from mhtool.cli import main
 
 
 @pytest.fixture
 def run_dir(tmp_path, monkeypatch):
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
+    spine_only(monkeypatch)
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["run", "--out", str(out)]).exit_code == 0
     return out

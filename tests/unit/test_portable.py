@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import spine_only
 
 from mhtool.cli import main
 from mhtool.run import atomic, lock
@@ -156,9 +157,7 @@ def _open_under(folder: Path) -> list[str]:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
 def test_rename_fallback_renames_no_folder_with_an_open_file(tmp_path, monkeypatch):
     """Windows refuses to rename a folder holding an open file (run.log was one)."""
-    import mhtool.outputs
-
-    monkeypatch.setattr(mhtool.outputs, "write_outputs", lambda *a, **k: [])
+    spine_only(monkeypatch)
     monkeypatch.setattr(atomic, "exchange_available", lambda: False)
     renamed: list[tuple[str, list[str]]] = []
     real_rename = os.rename
