@@ -113,46 +113,65 @@ RAW = {
 }
 
 WHAT = {
-    "geography/geography_2021.csv": "106 CCGs → 42 STPs → 7 regions (April 2021). ONS codes from the LSOA lookup; ODS codes "
-    "and regions from the QOF 2020/21 practice mapping, joined on the CCG ONS code.",
-    "geography/geography_2022.csv": "106 sub-ICB locations → 42 ICBs → 7 regions (July 2022, the default). ICB → region from "
-    "the 2022/23 allocation file (ICS22 → R22); region ONS codes and names from the Jan 2022 "
-    "practice map.",
-    "geography/geography_2024.csv": "106 sub-ICB locations → 42 ICBs → 7 regions (April 2024, LSOA 2021). ICB → region from "
-    "the 2024/25 allocation file; region ONS codes are the pre-reissue codes of the Jan 2022 "
-    "practice map (no 2024 region lookup among the raw files).",
-    "geography/geography_2026.csv": "106 sub-ICB locations → 36 ICBs → 7 regions (August 2026 practice map), with the "
-    "re-issued region ONS codes.",
-    "geography/crosswalk_2021_2022.csv": "Every England LSOA 2011 from its CCG21 to its July 2022 sub-ICB, aggregated; rows where "
-    "from = to are LSOAs that stay. Exact (both ONS lookups are on LSOA 2011).",
-    "geography/crosswalk_2022_2026.csv": "Every England LSOA 2011 from its July 2022 sub-ICB to its 2026 sub-ICB (through the "
-    "2024 and 2026 routes of the population table: approximate where noted).",
-    "population/ons_mye.csv": "ONS mid-2019 and mid-2020 resident population by single year of age (90 = 90+) summed "
-    "from England LSOAs 2011 to every vintage. 2021 and 2022 are exact. 2024: LSOA 2011 → "
-    "LSOA 2021 best-fit lookup → April 2024 sub-ICB; exact except LSOAs 2011 whose pieces "
-    "straddle two sub-ICBs (kept whole, listed below). 2026: 2024 sub-ICBs whose ODS code "
-    "survives keep their LSOAs; the dissolved Frimley sub-ICB (D4U1Y) is split by local "
-    "authority following where its practices went (approximate, listed below). Births "
-    'proxy: age 0 of this table, labelled "proxy: ONS mid-year population aged 0".',
-    "population/gp_registered.csv": "Registered patients by sub-ICB, sex and single year of age (95 = 95+), extract "
-    "1 Aug 2026, geography 2026.",
-    "need/need_weighted.csv": "NHS England need-weighted populations (MH WP, Mat WP) and the unweighted population "
-    "by sub-ICB for 2022/23–2026/27, for geographies 2022 and 2026. Practices are placed in "
-    "order: the practice map of that geography (LOC22 of 2022/23 for 2022, Aug 2026 map for "
-    "2026); then the other map where the sub-ICB is unchanged 2022–2026 (same ODS and ONS "
-    "code); then the sub-ICB on which the already-placed practices of the same ICB and local "
-    "authority all agree; last, a practice no map or peer places is placed by hand in "
-    "mhtool/refdata/practice_placements.csv, with its reason (one practice: Y07377, The "
-    "Yorkshire Gateway, ICB QOQ, about 200 people, placed in 42D North Yorkshire). Every "
-    "practice must be placed or the build stops. Counts per route are in sources.json. "
-    "The 2023/24 and 2024/25 "
-    "population column is headed `pop 2022/23` but holds that year's population.",
+    "geography/geography_2021.csv": (
+        "106 CCGs → 42 STPs → 7 regions (April 2021). ONS codes from the LSOA lookup; ODS codes "
+        "and regions from the QOF 2020/21 practice mapping, joined on the CCG ONS code."
+    ),
+    "geography/geography_2022.csv": (
+        "106 sub-ICB locations → 42 ICBs → 7 regions (July 2022, the default). ICB → region from "
+        "the 2022/23 allocation file (ICS22 → R22); region ONS codes and names from the Jan 2022 "
+        "practice map."
+    ),
+    "geography/geography_2024.csv": (
+        "106 sub-ICB locations → 42 ICBs → 7 regions (April 2024, LSOA 2021). ICB → region from "
+        "the 2024/25 allocation file; region ONS codes are the pre-reissue codes of the Jan 2022 "
+        "practice map (no 2024 region lookup among the raw files)."
+    ),
+    "geography/geography_2026.csv": (
+        "106 sub-ICB locations → 36 ICBs → 7 regions (August 2026 practice map), with the "
+        "re-issued region ONS codes."
+    ),
+    "geography/crosswalk_2021_2022.csv": (
+        "Every England LSOA 2011 from its CCG21 to its July 2022 sub-ICB, aggregated; rows where "
+        "from = to are LSOAs that stay. Exact (both ONS lookups are on LSOA 2011)."
+    ),
+    "geography/crosswalk_2022_2026.csv": (
+        "Every England LSOA 2011 from its July 2022 sub-ICB to its 2026 sub-ICB (through the "
+        "2024 and 2026 routes of the population table: approximate where noted)."
+    ),
+    "population/ons_mye.csv": (
+        "ONS mid-2019 and mid-2020 resident population by single year of age (90 = 90+) summed "
+        "from England LSOAs 2011 to every vintage. 2021 and 2022 are exact. 2024: LSOA 2011 → "
+        "LSOA 2021 best-fit lookup → April 2024 sub-ICB; exact except LSOAs 2011 whose pieces "
+        "straddle two sub-ICBs (kept whole, listed below). 2026: 2024 sub-ICBs whose ODS code "
+        "survives keep their LSOAs; the dissolved Frimley sub-ICB (D4U1Y) is split by local "
+        "authority following where its practices went (approximate, listed below). Births "
+        'proxy: age 0 of this table, labelled "proxy: ONS mid-year population aged 0".'
+    ),
+    "population/gp_registered.csv": (
+        "Registered patients by sub-ICB, sex and single year of age (95 = 95+), extract "
+        "1 Aug 2026, geography 2026."
+    ),
+    "need/need_weighted.csv": (
+        "NHS England need-weighted populations (MH WP, Mat WP) and the unweighted population "
+        "by sub-ICB for 2022/23–2026/27, for geographies 2022 and 2026. Practices are placed in "
+        "order: the practice map of that geography (LOC22 of 2022/23 for 2022, Aug 2026 map for "
+        "2026); then the other map where the sub-ICB is unchanged 2022–2026 (same ODS and ONS "
+        "code); then the sub-ICB on which the already-placed practices of the same ICB and local "
+        "authority all agree; last, a practice no map or peer places is placed by hand in "
+        "mhtool/refdata/practice_placements.csv, with its reason (one practice: Y07377, The "
+        "Yorkshire Gateway, ICB QOQ, about 200 people, placed in 42D North Yorkshire). Every "
+        "practice must be placed or the build stops. Counts per route are in sources.json. "
+        "The 2023/24 and 2024/25 "
+        "population column is headed `pop 2022/23` but holds that year's population."
+    ),
     "places/practices.csv": (
         "Every GP practice once per geography with its sub-ICB, primary care network (PCN) "
         "and local authority district: geography 2022 from the 2022/23 allocation file "
         "(LOC22, PCN_Code, LAD21), geography 2026 from the Aug 2026 practice map (sub-ICB, "
         "PCN) with the LAD of the 2026/27 allocation file. `pcn_2026` and `patients_2026` "
-        "(registered patients as projected in the 2026/27 file) share a PCN's age profile out to its practices. "
+        "(registered patients as projected in the 2026/27 file) share a PCN's age profile "
+        "out to its practices. "
         "Used only by runs with places."
     ),
     "places/practice_need.csv": (
@@ -168,15 +187,19 @@ WHAT = {
         "and sex) to stay small; ages add up to each PCN's ALL row and PCNs to England's "
         "total."
     ),
-    "registers/qof_smi.csv": "QOF SMI register (group MH) and list size rolled up by CCG/STP/region through each "
-    "year's own practice map, plus an England row. 2018/19 STPs carry their ONS code as "
-    "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0.",
-    "registers/qof_smi_subicb.csv": "SMI register by sub-ICB: 2020/21 on geography 2021 through its own 106-CCG map (exact); "
-    "on geographies 2022 and 2026 through that geography's practice map (LOC22 of the "
-    "2022/23 allocation file; the Aug 2026 map), then the other map where the sub-ICB is "
-    "unchanged, then practices of the same PCN, then of the same own-year CCG, where they "
-    "agree. A year is shipped for a "
-    "geography only if every practice is placed (see sources.json).",
+    "registers/qof_smi.csv": (
+        "QOF SMI register (group MH) and list size rolled up by CCG/STP/region through each "
+        "year's own practice map, plus an England row. 2018/19 STPs carry their ONS code as "
+        "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0."
+    ),
+    "registers/qof_smi_subicb.csv": (
+        "SMI register by sub-ICB: 2020/21 on geography 2021 through its own 106-CCG map (exact); "
+        "on geographies 2022 and 2026 through that geography's practice map (LOC22 of the "
+        "2022/23 allocation file; the Aug 2026 map), then the other map where the sub-ICB is "
+        "unchanged, then practices of the same PCN, then of the same own-year CCG, where they "
+        "agree. A year is shipped for a "
+        "geography only if every practice is placed (see sources.json)."
+    ),
 }
 
 
