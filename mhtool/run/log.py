@@ -33,11 +33,13 @@ _verbosity = 0  # -q: -1; -v: 1; -vv: 2 (set by the command line's -v/-q on ever
 
 
 def set_verbosity(level: int) -> None:
+    """Set -q/-v for the process: -1 quiet, 0 normal, 1 and up more detail."""
     global _verbosity
     _verbosity = level
 
 
 def quiet() -> bool:
+    """True under -q: only errors are told."""
     return _verbosity < 0
 
 

@@ -25,6 +25,8 @@ def _duration(seconds: float) -> str:
 
 
 class Progress:
+    """How many jobs of a total are done, with the time left once there is a pace."""
+
     def __init__(
         self,
         label: str,

@@ -21,6 +21,7 @@ PATH_KEYS = ("catalogue", "values", "reference_data", "raw")
 
 
 def is_manifest(path: Path) -> bool:
+    """True when --config names a run's manifest.json rather than a TOML file."""
     return Path(path).suffix.lower() == ".json"
 
 
@@ -86,4 +87,5 @@ def changed_inputs(doc: dict, cfg_settings: dict) -> list[str]:
 
 
 def what_differs(doc: dict, cfg_settings: dict) -> list[str]:
+    """What differs between a recorded run and this one, inputs first, then versions."""
     return changed_inputs(doc, cfg_settings) + differences(doc.get("environment", {}))

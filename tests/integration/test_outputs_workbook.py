@@ -251,9 +251,12 @@ def test_quiet_when_not_a_terminal(spine, tmp_path, capsys):
     assert (shown.out, shown.err) == ("", "")  # the progress bar would be on stderr
 
 
-def test_progress_bar_on_stderr_when_asked(spine, tmp_path, capsys):
-    """The other half of the test above: a progress bar, when shown, is seen there."""
-    write_outputs(spine, tmp_path, SAMPLE_META, system="QA0", progress=True)
+def test_progress_line_on_stderr_on_a_terminal(spine, tmp_path, capsys, monkeypatch):
+    """The other half of the test above: on a terminal the progress line is seen there."""
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    write_outputs(spine, tmp_path, SAMPLE_META, system="QA0")
     shown = capsys.readouterr()
     assert shown.out == "" and "Writing workbooks" in shown.err
 
