@@ -236,3 +236,16 @@ def test_every_line_has_a_sheet_with_its_names(tmp_path):
         if t.sheet not in ("Data", "Shares", "Notes"):
             shown |= set(t.frame.get_column("ambition_id"))
     assert shown == {f"A0{i}" for i in range(1, 9)}
+
+
+def test_a_line_split_differently_by_year_keeps_one_row_per_organisation():
+    """A pilot year reported for England only changes split_method for that year only."""
+    spine = sample_spine().with_columns(
+        split_method=pl.when((pl.col("ambition_id") == "A01") & (pl.col("year") == "2019/20"))
+        .then(pl.lit(vocab.NATIONAL_ONLY))
+        .otherwise(pl.col("split_method"))
+    )
+    fixed = next(t for t in tables(prepare(spine)) if t.sheet == "Fixed")
+    rows = fixed.frame.filter(pl.col("ambition_id") == "A01")
+    assert rows.height == rows.select("org_code").n_unique() > 1
+    assert set(rows["split_method"]) == {vocab.BY_BASIS}
