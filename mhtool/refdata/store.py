@@ -256,6 +256,7 @@ def pcn_registered() -> pl.DataFrame:
 
 
 def sources() -> dict:
+    """sources.json of the reference data in use (inputs, totals, data date, sha256s)."""
     return _recorded(str(reference_data_dir()))
 
 
