@@ -72,6 +72,8 @@ _SELECTION = re.compile(rb"<(?:\w+:)?selection\b[^>]*\bactiveCell=\"([A-Z]+[0-9]
 
 @dataclass
 class Report:
+    """What `mhtool check` found, and how much it looked at."""
+
     problems: list[str]
     workbooks: int
     csvs: int
@@ -669,6 +671,7 @@ def _capped(problems: list[str], what: str) -> list[str]:
 
 
 def read_spine(out_dir: Path) -> pl.DataFrame:
+    """The run's Parquet spine, with a clear error when the folder holds none."""
     from mhtool.spine import read_spine as read  # checks the spine's columns
 
     path = out_dir / SPINE_FILE
@@ -693,6 +696,7 @@ def read_meta(out_dir: Path) -> dict:
 def check_workbook(
     path: Path, rel: str, prepared: pl.DataFrame, meta: dict | None = None
 ) -> list[str]:
+    """One workbook against the tables recomputed from the spine: layout, then values."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []

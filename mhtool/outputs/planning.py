@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
@@ -30,7 +31,6 @@ import polars as pl
 from mhtool import csvsafe, vocab
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
-from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.profile import MONTHS
 
 FOLDER = "planning"
@@ -322,16 +322,16 @@ def build(prepared: pl.DataFrame, spec: dict, source: str, *, subicb: bool = Fal
     return template, other, money
 
 
-def profile_record(spec: dict, meta: WorkbookMeta, *, subicb: bool) -> dict:
+def profile_record(spec: dict, meta: Mapping, *, subicb: bool) -> dict:
     """What planning/profile.json keeps: enough to rebuild and check every file."""
     return {
         "indicative": True,
         "note": spec.get("profile_note")
         or "Indicative monthly profile made by mhtool from the year's fair share; not a plan.",
         "rules": RULE_TEXT,
-        "source": source_text(meta.catalogue_name, meta.data_date),
-        "catalogue_name": meta.catalogue_name,
-        "data_date": str(meta.data_date),
+        "source": source_text(meta.get("catalogue_name", ""), meta.get("data_date", "")),
+        "catalogue_name": meta.get("catalogue_name", ""),
+        "data_date": str(meta.get("data_date", "")),
         "planning_file": spec.get("file"),
         "subicb": subicb,
         "refs": spec.get("refs", {}),
@@ -352,16 +352,16 @@ def write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
 def write(
     prepared: pl.DataFrame,
     out_dir: Path,
-    meta: WorkbookMeta,
+    meta: Mapping,  # WorkbookMeta, or any mapping of its fields
     *,
     icbs: list[str],
     england: bool,
 ) -> list[str]:
     """Write the planning folder; returns the relative paths written, in a stable order.
-    `meta.planning["subicb"]` adds sub-ICB rows."""
-    spec = meta.planning or refs.empty()
+    `meta["planning"]["subicb"]` adds sub-ICB rows."""
+    spec = meta.get("planning") or refs.empty()
     subicb = bool(spec.get("subicb"))
-    source = source_text(meta.catalogue_name, meta.data_date)
+    source = source_text(meta.get("catalogue_name", ""), meta.get("data_date", ""))
     template, other, money = build(prepared, spec, source, subicb=subicb)
     wanted = set(icbs) | ({ENGLAND} if england else set())
     written = []

@@ -155,6 +155,7 @@ def _label_targeted_bases(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def is_targeted_basis(basis: str | None) -> bool:
+    """True for a basis label naming the systems a targeted ask is split among."""
     return bool(basis) and TARGETED_MARK in basis
 
 
@@ -164,6 +165,7 @@ def basis_name(basis: str) -> str:
 
 
 def years_of(df: pl.DataFrame) -> list[str]:
+    """The financial years present, in order (the year columns of a table)."""
     return sorted(df.get_column("year").unique().drop_nulls().to_list())
 
 
@@ -295,6 +297,7 @@ def category_table(df: pl.DataFrame, category: str, meta: dict | None = None) ->
 
 
 def funding_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+    """The Funding sheet: every funding line, in pounds."""
     return _org_year_table(
         plan_order(df.filter(pl.col("measure") == "funding", ~is_standard())),
         "Funding",
@@ -307,6 +310,7 @@ def funding_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
 
 
 def workforce_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+    """The Workforce sheet: every staff group."""
     return _org_year_table(
         plan_order(df.filter(pl.col("measure") == "workforce", ~is_standard())),
         "Workforce",

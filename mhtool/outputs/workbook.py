@@ -127,7 +127,7 @@ def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
             fmts = [f.numbers[k] for k in frame.get_column(key).to_list()]
         else:
             fmts = [f.numbers[col.fmt]] * len(values)
-        for r, (v, fm) in enumerate(zip(values, fmts), first):
+        for r, (v, fm) in enumerate(zip(values, fmts, strict=False), first):
             if v is None or (isinstance(v, float) and not math.isfinite(v)):
                 write_string(r, c, missing, f.right)
             else:
