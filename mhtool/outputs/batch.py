@@ -135,7 +135,7 @@ def write_all(
     )
     written = [item for result in results for item in result]
     (out_dir / WORKBOOK_META).write_text(
-        json.dumps(meta, sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n",
+        json.dumps(dict(meta), sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n",
         encoding="utf-8",
     )
     written.append((WORKBOOK_META, 0))
