@@ -95,10 +95,12 @@ class Run:
 
 
 def load_run(folder: Path) -> Run:
+    """The run a plan is held to: its spine (and the settings its manifest records)."""
+    from mhtool.run.folder import RunFolder
     from mhtool.spine import read_spine
 
     folder = Path(folder)
-    spine_path = folder / "apportionment.parquet"
+    spine_path = RunFolder(folder).spine_parquet
     if not spine_path.is_file():
         raise InputError(
             "no apportionment.parquet here; give the folder `mhtool run` wrote",
@@ -114,7 +116,7 @@ def load_run(folder: Path) -> Run:
             file=str(profile_path),
         ) from None
     geography = ""
-    manifest = folder / "manifest.json"
+    manifest = RunFolder(folder).manifest
     if manifest.is_file():
         try:
             geography = str(

@@ -228,6 +228,7 @@ def _row(name: str, n: int, raw: list, col: dict, month_cols: dict) -> PlanRow |
 
 
 def read_plans(paths: list[Path]) -> tuple[list[PlanRow], list[Issue]]:
+    """Every plan file's rows, and every problem found in them, in the order given."""
     rows, issues = [], []
     for p in paths:
         r, i = read_plan(Path(p))

@@ -1,5 +1,6 @@
-"""`mhtool run` for one region (with sub-ICB planning rows), then `mhtool assure` on plans covering every ICB of that
-region: one submitted as xlsx, one through its providers, the rest as the export's CSVs."""
+"""`mhtool run` for one region (with sub-ICB planning rows), then `mhtool assure` on plans
+covering every ICB of that region: one submitted as xlsx, one through its providers, the
+rest as the export's CSVs."""
 
 from __future__ import annotations
 
