@@ -48,6 +48,11 @@ class WorkbookMeta(Mapping):
     def __len__(self) -> int:
         return len(self._names())
 
+    def __or__(self, other: Mapping) -> WorkbookMeta:
+        """The same facts with some replaced (``meta | {"planning": spec}``); a key that is
+        not a field is refused."""
+        return replace(self, **dict(other))
+
     @classmethod
     def _names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
