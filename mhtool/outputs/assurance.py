@@ -133,6 +133,7 @@ def _issues_table(issues: list[Issue]) -> Table:
 
 
 def write_csvs(result: pl.DataFrame, issues: list[Issue], folder: Path) -> None:
+    """assurance.csv and assurance_issues.csv: the result and the rejected rows."""
     rows = [
         ["" if v is None else (format_value(v) if isinstance(v, float) else str(v)) for v in r]
         for r in result.select(COLUMNS).iter_rows()
@@ -221,6 +222,7 @@ def cover_lines(result: pl.DataFrame, issues: list[Issue], about: dict) -> list[
 def write_xlsx(
     result: pl.DataFrame, issues: list[Issue], path: Path, data_date: str, about: dict | None = None
 ) -> None:
+    """assurance.xlsx on the shared workbook writer, dated by the data, not the clock."""
     import xlsxwriter
 
     from mhtool.outputs.workbook import WORKBOOK_OPTIONS, Formats, simple_table, write_table
