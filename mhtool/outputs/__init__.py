@@ -1,7 +1,7 @@
 """Views of the spine: workbooks, charts and the planning export.
 
 `write_outputs` is the one entry point `mhtool run` calls; `mhtool check` re-reads what
-it wrote (see mhtool/checks.py).
+it wrote (see mhtool/outputs/check.py).
 """
 
 from __future__ import annotations

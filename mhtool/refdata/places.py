@@ -23,7 +23,7 @@ import polars as pl
 from mhtool.errors import InputError
 from mhtool.refdata import need, qof
 from mhtool.refdata.geography import ALLOC22, PRAC_MAP26, Geographies
-from mhtool.refdata.population import GP_REG, GP_TOTAL
+from mhtool.refdata.population import GP_REG, GP_TOTAL, age_sex_detail
 from mhtool.refdata.raw import RawDir, read_csv, reconcile, require_mapped
 
 GEOGRAPHIES = ("2022", "2026")
@@ -173,29 +173,7 @@ def pcn_registered(raw: RawDir) -> pl.DataFrame:
         key=["pcn_code", "sex", "age"],
         where=pl.col("org_type") == "PCN",
     )
-    detail = df.filter((pl.col("sex") != "ALL") & (pl.col("age") != "ALL")).with_columns(
-        pl.col("sex").str.to_lowercase(),
-        pl.col("age").str.replace(r"\+$", "").cast(pl.Int64, strict=False),
-    )
-    bad = detail.filter(
-        ~pl.col("sex").is_in(["female", "male"]) | ~pl.col("age").is_between(0, TOP_AGE)
-    )
-    if bad.height:
-        raise InputError(
-            "unexpected SEX or AGE value", file=GP_REG, row=bad["__row"][0], field="SEX/AGE"
-        )
-    alls = df.filter((pl.col("sex") == "ALL") & (pl.col("age") == "ALL"))
-    sums = detail.group_by("pcn_code").agg(pl.col("patients").sum().alias("sum"))
-    diff = alls.join(sums, on="pcn_code", how="left").filter(
-        pl.col("sum").fill_null(-1) != pl.col("patients")
-    )
-    if diff.height:
-        raise InputError(
-            "PCN ages by sex do not add up to its ALL row",
-            file=GP_REG,
-            row=diff["pcn_code"][0],
-            field="NUMBER_OF_PATIENTS",
-        )
+    detail = age_sex_detail(df, "pcn_code", GP_REG, max_age=TOP_AGE, whose="PCN ")
     reconcile(detail["patients"].sum(), GP_TOTAL, GP_REG, "registered patients (PCNs)", tol=0)
     wide = (
         detail.with_columns((pl.lit("age_") + pl.col("age").cast(pl.String)).alias("age_col"))

@@ -101,27 +101,7 @@ def gp_registered(raw: RawDir, geo: Geographies) -> pl.DataFrame:
         "sub-ICB codes (not in geography 2026)",
         "subicb_code",
     )
-    detail = df.filter((pl.col("sex") != "ALL") & (pl.col("age") != "ALL")).with_columns(
-        pl.col("sex").str.to_lowercase(),
-        pl.col("age").str.replace(r"\+$", "").cast(pl.Int64, strict=False),
-    )
-    bad = detail.filter(~pl.col("sex").is_in(["female", "male"]) | pl.col("age").is_null())
-    if bad.height:
-        raise InputError(
-            "unexpected SEX or AGE value", file=rel, row=bad["__row"][0], field="SEX/AGE"
-        )
-    alls = df.filter((pl.col("sex") == "ALL") & (pl.col("age") == "ALL"))
-    sums = detail.group_by("subicb_code").agg(pl.col("patients").sum().alias("sum"))
-    diff = alls.join(sums, on="subicb_code", how="left").filter(
-        pl.col("sum").fill_null(-1) != pl.col("patients")
-    )
-    if diff.height:
-        raise InputError(
-            "ages by sex do not add up to the ALL row",
-            file=rel,
-            row=diff["subicb_code"][0],
-            field="NUMBER_OF_PATIENTS",
-        )
+    detail = age_sex_detail(df, "subicb_code", rel)
     reconcile(detail["patients"].sum(), GP_TOTAL, rel, "registered patients", tol=0)
     women = detail.filter((pl.col("sex") == "female") & pl.col("age").is_between(15, 44))
     reconcile(women["patients"].sum(), GP_WOMEN_15_44, rel, "women aged 15-44", tol=0)
@@ -133,3 +113,39 @@ def gp_registered(raw: RawDir, geo: Geographies) -> pl.DataFrame:
         .select("extract_date", "geography", "subicb_code", "sex", "age", "patients")
         .sort("subicb_code", "sex", "age")
     )
+
+
+def age_sex_detail(
+    df: pl.DataFrame, key: str, file: str, *, max_age: int | None = None, whose: str = ""
+) -> pl.DataFrame:
+    """The single-year-of-age rows of an NHS Digital GP-registered table, after checking that
+    each area's ages by sex add up to its ALL row (so a truncated or edited file is named).
+
+    `key` is the area column (sub-ICB or PCN); `max_age` also refuses ages above it;
+    `whose` names the areas in the message (e.g. "PCN ").
+    """
+    detail = df.filter((pl.col("sex") != "ALL") & (pl.col("age") != "ALL")).with_columns(
+        pl.col("sex").str.to_lowercase(),
+        pl.col("age").str.replace(r"\+$", "").cast(pl.Int64, strict=False),
+    )
+    age_ok = (
+        pl.col("age").is_not_null() if max_age is None else pl.col("age").is_between(0, max_age)
+    )
+    bad = detail.filter(~pl.col("sex").is_in(["female", "male"]) | ~age_ok)
+    if bad.height:
+        raise InputError(
+            "unexpected SEX or AGE value", file=file, row=bad["__row"][0], field="SEX/AGE"
+        )
+    alls = df.filter((pl.col("sex") == "ALL") & (pl.col("age") == "ALL"))
+    sums = detail.group_by(key).agg(pl.col("patients").sum().alias("sum"))
+    diff = alls.join(sums, on=key, how="left").filter(
+        pl.col("sum").fill_null(-1) != pl.col("patients")
+    )
+    if diff.height:
+        raise InputError(
+            f"{whose}ages by sex do not add up to {'its' if whose else 'the'} ALL row",
+            file=file,
+            row=diff[key][0],
+            field="NUMBER_OF_PATIENTS",
+        )
+    return detail
