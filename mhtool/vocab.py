@@ -10,7 +10,8 @@ workbooks, `mhtool check` and the docs. Stable names (import them, never respell
   (level -> the name shown to readers), ``PLACE`` (the optional level below sub-ICB) and
   ``PLACE_KINDS``.
 - Ambitions: ``CATEGORIES``, ``KINDS``, ``CARRIED_KINDS`` (kinds every organisation carries
-  unchanged), ``MEASURES``, ``STEPS`` (rounding step per measure).
+  unchanged), ``MEASURES``, ``STEPS`` (rounding step per measure), ``DIRECTIONS``
+  (``HIGHER_IS_BETTER``, ``LOWER_IS_BETTER``: which way a plan meets an ambition).
 - Provenance: ``PROVENANCE`` (word -> Provenance(word, meaning, marker)), ``DECLARED``,
   ``FILLED``, ``PROVENANCES``, ``MARKERS``.
 - Units: ``UNIT_KINDS`` (word -> what it counts), ``unit_kind()`` (the one fallback where
@@ -60,6 +61,12 @@ CATEGORIES: tuple[str, ...] = ("fixed", "flexible", "targeted")
 KINDS: tuple[str, ...] = ("count", "rate", "sites", "standard")
 #: Kinds whose national figure every organisation carries unchanged (never split).
 CARRIED_KINDS: tuple[str, ...] = ("rate", "standard")
+#: Which way an ambition is met: a plan at or above its fair share (most asks), or at or
+#: below it (out-of-area placements, length of stay). Declared per ambition in the
+#: catalogue (`direction`); `mhtool assure` rates plans by it.
+HIGHER_IS_BETTER = "higher_is_better"
+LOWER_IS_BETTER = "lower_is_better"
+DIRECTIONS: tuple[str, ...] = (HIGHER_IS_BETTER, LOWER_IS_BETTER)
 #: What a figure measures; it fixes the rounding step.
 MEASURES: tuple[str, ...] = ("activity", "funding", "workforce")
 #: Rounding step per measure: whole people, whole pounds, tenths of a WTE.

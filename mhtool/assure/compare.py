@@ -43,8 +43,10 @@ PLAN_TYPES = ("Count", "Numerator")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Plan as % of fair share: below `red` is red, from `red` to below `green` amber,
-    at or above `green` green."""
+    """Plan as % of fair share. Where more is better (most asks): below `red` is red, from
+    `red` to below `green` amber, at or above `green` green. Where less is better
+    (vocab.LOWER_IS_BETTER: placements, length of stay) the same band mirrored about
+    `green`: at or below `green` green, up to `green` + (`green` - `red`) amber, above red."""
 
     red: float = DEFAULT_THRESHOLDS[0]
     green: float = DEFAULT_THRESHOLDS[1]
@@ -63,9 +65,34 @@ class Thresholds:
             raise InputError("red must be at most green, and not negative", field="thresholds")
         return cls(red, green)
 
-    def rating(self, pct: float | None) -> str:
+    def rating(
+        self,
+        pct: float | None,
+        direction: str = vocab.HIGHER_IS_BETTER,
+        *,
+        plan: float | None = None,
+        fair: float | None = None,
+    ) -> str:
+        """The rating in words. A zero fair share (a zero standard such as no inappropriate
+        out-of-area placements) has no percentage: where less is better it is met by a
+        plan of zero or less and missed by any more."""
+        lower = direction == vocab.LOWER_IS_BETTER
+        if pct is None and lower and fair == 0 and plan is not None:
+            if plan <= 0:
+                return "green (at or below a fair share of zero)"
+            return "red (above a fair share of zero)"
         if pct is None:
             return "not rated (no fair share to compare with)"
+        if lower:
+            ceiling = 2 * self.green - self.red
+            if pct <= self.green:
+                return f"green (at or below {_pct(self.green)} of fair share; less is better)"
+            if pct <= ceiling:
+                return (
+                    f"amber (above {_pct(self.green)} to {_pct(ceiling)} of fair share; "
+                    "less is better)"
+                )
+            return f"red (above {_pct(ceiling)} of fair share; less is better)"
         if pct < self.red:
             return f"red (below {_pct(self.red)} of fair share)"
         if pct < self.green:
@@ -124,7 +151,7 @@ def load_run(folder: Path) -> Run:
             )
         except ValueError:
             geography = ""
-    spec = {k: record.get(k, {}) for k in ("refs", "denominators")}
+    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "directions")}
     return Run(folder, read_spine(spine_path), geography, spec, str(record.get("data_date", "")))
 
 
@@ -428,22 +455,29 @@ def compare(usable, run: Run, thresholds: Thresholds) -> pl.DataFrame:
             "source": "; ".join(sorted(g["sources"])),
         }
         want = fair.get((org, aid, year))
-        out.append(base | _measures("Count", g["plan"], want, thresholds, whole=True))
+        way = planning_refs.direction_of(run.spec, aid)
+        out.append(base | _measures("Count", g["plan"], want, thresholds, way, whole=True))
         den_fair = dens.get(aid, {}).get(org)
         if aid in dens and g["has_den"] and g["den"]:
             plan_pct = 100 * g["plan"] / g["den"]
             fair_pct = None if want is None or not den_fair else 100 * want / den_fair
-            out.append(base | _measures("Percentage", plan_pct, fair_pct, thresholds, whole=False))
+            out.append(
+                base | _measures("Percentage", plan_pct, fair_pct, thresholds, way, whole=False)
+            )
     schema = {c: pl.String for c in COLUMNS} | {
         c: pl.Float64 for c in ("plan", "fair_share", "gap", "pct_of_fair_share", "shortfall")
     }
     return pl.DataFrame(out, schema=schema).select(COLUMNS)
 
 
-def _measures(mtype, plan, fair, thresholds: Thresholds, *, whole: bool) -> dict:
+def _measures(mtype, plan, fair, thresholds: Thresholds, direction: str, *, whole: bool) -> dict:
+    """Plan against fair share. The shortfall is how far the plan misses the ambition: below
+    the fair share where more is better, above it where less is better."""
     pct = None if fair in (None, 0) else 100 * plan / fair
     gap = None if fair is None else plan - fair
-    shortfall = None if gap is None else max(0.0, -gap)
+    missed = gap if direction == vocab.LOWER_IS_BETTER else None if gap is None else -gap
+    shortfall = None if missed is None else max(0.0, missed)
+    rating = thresholds.rating(pct, direction, plan=plan, fair=fair)
     if not whole:
         plan, fair = round(plan, 2), None if fair is None else round(fair, 2)
         gap = None if gap is None else round(gap, 2)
@@ -454,6 +488,6 @@ def _measures(mtype, plan, fair, thresholds: Thresholds, *, whole: bool) -> dict
         "fair_share": fair,
         "gap": gap,
         "pct_of_fair_share": None if pct is None else round(pct, 1),
-        "rating": thresholds.rating(pct),
+        "rating": rating,
         "shortfall": shortfall,
     }

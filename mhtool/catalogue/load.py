@@ -27,7 +27,7 @@ from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
 from mhtool.errors import InputError
 from mhtool.run import paths
-from mhtool.vocab import CATEGORIES, KINDS, MEASURES
+from mhtool.vocab import CATEGORIES, HIGHER_IS_BETTER, KINDS, MEASURES
 
 __all__ = [
     "Ambition",
@@ -293,6 +293,7 @@ def _ambition(amb: dict, file: Path, ctx: rules.Context) -> Ambition:
             rules.step(kind, measure),
         ),
         age_group=amb.get("age_group", "all_ages"),
+        direction=amb.get("direction", HIGHER_IS_BETTER),
         basis_note=text.get("basis_note", ""),
         planning_ref=text.get("planning_ref", ""),
         planning_ref_source=text.get("planning_ref_source", ""),

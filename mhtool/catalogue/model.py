@@ -58,6 +58,7 @@ class Ambition:
     values: tuple[YearValue, ...]
     declared: tuple[YearValue, ...] = ()
     age_group: str = "all_ages"  # who the ask serves: cyp, adults or all_ages
+    direction: str = "higher_is_better"  # vocab.DIRECTIONS: which way a plan meets it
     basis_note: str = ""
     planning_ref: str = ""
     planning_ref_source: str = ""

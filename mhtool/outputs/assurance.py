@@ -33,14 +33,18 @@ NOTES = [
     "in-year counts). Providers and sub-ICB locations are summed to their ICB unless the "
     "ICB gave its own row; ICBs are summed to regions and England.",
     "Fair share: the run's apportioned figure for the organisation, ambition and year.",
-    "Gap: plan minus fair share. Shortfall: how far the plan falls short of the fair share "
-    "(0 where it meets it). A region's or England's plan covers only the systems that "
-    "planned: see 'Systems planned'.",
+    "Gap: plan minus fair share. Shortfall: how far the plan misses the fair share: below "
+    "it where more is better, above it where less is better (out-of-area placements, "
+    "length of stay); 0 where it meets it. A region's or England's plan covers only the "
+    "systems that planned: see 'Systems planned'.",
     "Percentages are recomputed from the summed numerators and denominators at every "
     "level, never averaged; the fair-share percentage is the fair share over the same "
     "denominator the planning export uses.",
     "Rating: plan as a percentage of fair share against the thresholds given (default: red "
-    "below 95%, amber 95% to below 100%, green at or above 100%); always in words.",
+    "below 95%, amber 95% to below 100%, green at or above 100%); always in words. Where "
+    "less is better (the catalogue's direction, e.g. out-of-area placements) the band is "
+    "mirrored: green at or below 100%, amber above 100% to 105%, red above 105%; against a "
+    "fair share of zero, green only for a plan of zero.",
     "[x] = not available.",
 ]
 

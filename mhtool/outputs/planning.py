@@ -335,6 +335,7 @@ def profile_record(spec: dict, meta: Mapping, *, subicb: bool) -> dict:
         "planning_file": spec.get("file"),
         "subicb": subicb,
         "refs": spec.get("refs", {}),
+        "directions": spec.get("directions", {}),
         "denominators": spec.get("denominators", {}),
     }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from mhtool import userfiles
 from mhtool.errors import InputError
 from mhtool.run.paths import reference_data_dir
+from mhtool.vocab import HIGHER_IS_BETTER
 
 #: How a measure is counted through a year; see the planning TOML's header.
 RULES = ("rolling_12m", "in_year_cumulative", "point_in_time", "quarterly")
@@ -50,7 +51,7 @@ def find(names: list[str]) -> Path | None:
 
 def empty() -> dict:
     """No planning file: no references, every ambition on the default rule."""
-    return {"file": None, "profile_note": "", "refs": {}}
+    return {"file": None, "profile_note": "", "refs": {}, "directions": {}}
 
 
 def load(path: Path, ambition_ids: set[str]) -> dict:
@@ -141,9 +142,21 @@ def for_catalogue(catalogue) -> dict:
 
     names = [doc.get("catalogue", {}).get("name") for _, doc in reversed(chain(catalogue.path))]
     path = find([n for n in names if isinstance(n, str)])
-    if path is None:
-        return empty()
-    return load(path, {a.id for a in catalogue.ambitions})
+    spec = empty() if path is None else load(path, {a.id for a in catalogue.ambitions})
+    spec["directions"] = directions(catalogue)
+    return spec
+
+
+def directions(catalogue) -> dict[str, str]:
+    """ambition_id → the catalogue's `direction` for every ambition that is met at or below
+    its fair share (the others are higher-is-better, the default)."""
+    return {a.id: a.direction for a in catalogue.ambitions if a.direction != HIGHER_IS_BETTER}
+
+
+def direction_of(spec: dict, ambition_id: str) -> str:
+    """Which way a plan meets an ambition (vocab.DIRECTIONS); higher-is-better unless the
+    catalogue says otherwise."""
+    return spec.get("directions", {}).get(ambition_id, HIGHER_IS_BETTER)
 
 
 def rule_of(spec: dict, ambition_id: str) -> str:

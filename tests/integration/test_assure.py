@@ -228,3 +228,35 @@ def test_text_from_plans_is_never_a_formula_in_the_outputs(run, tmp_path):
     wb = openpyxl.load_workbook(out / "assurance.xlsx")
     cells = [c for r in wb["Issues"].iter_rows() for c in r]
     assert all(c.data_type != "f" for c in cells)
+
+
+def test_a_lower_is_better_ambition_is_rated_the_other_way(run, spine, tmp_path):
+    # The same run, with A01 declared lower-is-better (as the catalogue does for
+    # out-of-area placements): under the fair share is green, over it amber, then red.
+    import json
+    import shutil
+
+    lower = tmp_path / "run"
+    shutil.copytree(run, lower)
+    record_path = lower / "planning" / "profile.json"
+    record = json.loads(record_path.read_text())
+    record["directions"] = {"A01": "lower_is_better"}
+    record_path.write_text(json.dumps(record))
+    plans = [
+        row("QA0", "E.S.1", "Count", rolling(int(fair(spine, "QA0", "A01") * 0.5))),
+        row("QA1", "E.S.1", "Count", rolling(int(fair(spine, "QA1", "A01") * 1.03))),
+        row("QA2", "E.S.1", "Count", rolling(int(fair(spine, "QA2", "A01") * 2))),
+    ]
+    out = tmp_path / "out"
+    result = _assure([_write(tmp_path / "p.csv", plans), "--against", lower, "--out", out])
+    assert result.exit_code == 0, result.output
+    got = _result(out)
+    below, above, far = (_get(got, c, "A01") for c in ("QA0", "QA1", "QA2"))
+    assert below["rating"].startswith("green") and float(below["shortfall"]) == 0
+    assert above["rating"].startswith("amber")
+    assert far["rating"].startswith("red") and "less is better" in far["rating"]
+    assert float(far["shortfall"]) == float(far["gap"]) > 0
+    # The run without a direction rates the same plans the usual way round.
+    _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out])
+    assert _get(_result(out), "QA0", "A01")["rating"].startswith("red")
+    assert _get(_result(out), "QA2", "A01")["rating"].startswith("green")

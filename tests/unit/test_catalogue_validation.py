@@ -56,6 +56,7 @@ BROKEN = [
         "justifies",
     ),
     ('unit = "people"', 'unit = "people"\nadditional = "yes"', "additional", "true or false"),
+    ('unit = "people"', 'unit = "people"\ndirection = "down"', "direction", "lower_is_better"),
     ('unit = "people"', 'unit = "people"\nnational_only = true', "basis", "takes no basis"),
     (
         'unit = "people"',

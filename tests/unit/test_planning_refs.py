@@ -55,3 +55,12 @@ def test_bad_refs_name_file_row_and_field(tmp_path, body, field, message):
         planning_refs.load(path, {"A"})
     assert err.value.file == str(path) and err.value.field == field
     assert err.value.row.startswith("ref ")
+
+
+def test_the_catalogue_declares_which_way_each_ambition_is_met():
+    spec = planning_refs.for_catalogue(load_catalogue())
+    direction_of = planning_refs.direction_of
+    assert direction_of(spec, "ACU-01") == "lower_is_better"  # out-of-area placements
+    assert direction_of(spec, "ACU-02") == "lower_is_better"  # length of stay, at most
+    assert direction_of(spec, "IAPT-01") == "higher_is_better"
+    assert set(spec["directions"].values()) == {"lower_is_better"}
