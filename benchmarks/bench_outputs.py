@@ -21,15 +21,16 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # mhtool, and the shared test fixtures
 
-from fixtures.sample import SAMPLE_META, real_size_spine
+from fixtures.sample import SAMPLE_META, real_size_spine  # noqa: E402 (after the path is set)
 
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.batch import workbook_title, write_all
-from mhtool.outputs.layout import HEADER_ROW, TABLES
-from mhtool.outputs.views import prepare, tables
-from mhtool.outputs.workbook import write_workbook
+from mhtool.outputs import scope as scopes  # noqa: E402 (after the path is set)
+from mhtool.outputs.batch import workbook_title, write_all  # noqa: E402 (after the path is set)
+from mhtool.outputs.layout import HEADER_ROW, TABLES  # noqa: E402 (after the path is set)
+from mhtool.outputs.views import prepare, tables  # noqa: E402 (after the path is set)
+from mhtool.outputs.workbook import write_workbook  # noqa: E402 (after the path is set)
 
 DEFAULT_SPINE = Path(__file__).resolve().parent.parent / "outputs" / "apportionment.parquet"
 

@@ -227,13 +227,12 @@ def write_xlsx(
     result: pl.DataFrame, issues: list[Issue], path: Path, data_date: str, about: dict | None = None
 ) -> None:
     """assurance.xlsx on the shared workbook writer, dated by the data, not the clock."""
-    import xlsxwriter
 
-    from mhtool.outputs.workbook import WORKBOOK_OPTIONS, Formats, simple_table, write_table
+    from mhtool.outputs.workbook import Formats, new_workbook, simple_table, write_table
 
     sheets = tables(result)
     chart_rows = _chart_frame(result)
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb = new_workbook(path)
     try:
         created = dt.datetime.fromisoformat(str(data_date)[:10])
     except ValueError:

@@ -157,11 +157,9 @@ def write_xlsx(changes: Changes, path: Path) -> Path:
     repeat."""
     import datetime as dt
 
-    import xlsxwriter
+    from mhtool.outputs.workbook import Formats, new_workbook, simple_table, write_table
 
-    from mhtool.outputs.workbook import WORKBOOK_OPTIONS, Formats, simple_table, write_table
-
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb = new_workbook(path)
     try:
         created = dt.datetime.fromisoformat(store.data_date())
     except (InputError, ValueError):
