@@ -13,7 +13,7 @@ import polars as pl
 from mhtool.outputs.meta import WorkbookMeta
 
 
-def write_outputs(
+def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
     spine: pl.DataFrame,
     out_dir: Path,
     meta: WorkbookMeta,
@@ -23,6 +23,7 @@ def write_outputs(
     system: str | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    places: pl.DataFrame | None = None,
 ) -> list[Path]:
     """Write england.xlsx, regions/, systems/, (subicbs/), charts/ and planning/ into
     out_dir and return the paths written, in a stable order.
@@ -32,7 +33,9 @@ def write_outputs(
     progress bar (on stderr) only when stderr is a terminal. `workers=None` picks the
     number of worker processes (1 for small runs). The planning export
     (mhtool.outputs.planning) takes its references, rules and denominators, and whether to
-    add sub-ICB rows, from `meta.planning` (none: no template lines).
+    add sub-ICB rows, from `meta.planning` (none: no template lines). `places`: the
+    run's place rows (a run with places), for each system workbook's Places sheet and
+    the places block of its Summary; `spine` holds the levels above them only.
     """
     from mhtool.outputs.batch import write_all
 
@@ -45,6 +48,7 @@ def write_outputs(
         system=system,
         progress=progress,
         workers=workers,
+        places=places,
     )
     return paths
 

@@ -20,6 +20,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.outputs import charts, planning, report
+from mhtool.outputs import places as place_views
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import WORKBOOK_META, org_label, short_name
 from mhtool.outputs.meta import WorkbookMeta
@@ -72,9 +73,14 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
 
 
 def run_task(
-    task: Task, frame: pl.DataFrame, meta: WorkbookMeta, out_dir: Path
+    task: Task,
+    frame: pl.DataFrame,
+    meta: WorkbookMeta,
+    out_dir: Path,
+    places: pl.DataFrame | None = None,
 ) -> list[tuple[str, int]]:
-    """Write one task's files; returns (relative path, cells written) for each."""
+    """Write one task's files; returns (relative path, cells written) for each. `places`:
+    the task's system's place rows (outputs.places.workbook_rows), for its workbook."""
     out: list[tuple[str, int]] = []
     drawn: list[Chart] = []
     compare_file = task.chart_file.removesuffix(".png") + "_compare.png"
@@ -90,7 +96,8 @@ def run_task(
         org = short_name(_org_name(frame, s.code), s.code, with_code=False)
         title = workbook_title(frame, s)
         own = drawn if s.level in ("england", "region") else drawn[:1]
-        cells = write_workbook(out_dir / s.path, title, tables(rows, meta), meta, own, org)
+        shown = tables(rows, meta, places if s.level == "icb" else None)
+        cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:
             pictures = [(c.png, c.alt) for c in own]
@@ -110,7 +117,7 @@ def _task_rows(df: pl.DataFrame, task: Task) -> pl.DataFrame:
     )
 
 
-def write_all(
+def write_all(  # noqa: PLR0913 (each a documented option of the run)
     spine: pl.DataFrame,
     out_dir: Path,
     meta: WorkbookMeta,
@@ -120,8 +127,10 @@ def write_all(
     system: str | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    places: pl.DataFrame | None = None,
 ) -> tuple[list[Path], int]:
-    """Write the outputs; returns (paths in a stable order, cells written)."""
+    """Write the outputs; returns (paths in a stable order, cells written). `places`: the
+    run's place rows (spine rows at the place level), for the system workbooks."""
     out_dir = Path(out_dir)
     df = prepare(spine)
     planned = scopes.plan(df, subicb_workbooks=subicb_workbooks, region=region, system=system)
@@ -129,7 +138,8 @@ def write_all(
     if progress is None:
         progress = sys.stderr.isatty()  # where the bar is drawn
     label = "Writing workbooks and charts" if progress else None
-    jobs = [(t, _task_rows(df, t), meta, out_dir) for t in tasks]
+    by_icb = place_views.by_system(places, df)
+    jobs = [(t, _task_rows(df, t), meta, out_dir, by_icb.get(t.chart_code)) for t in tasks]
     results = run_jobs(
         run_task, jobs, workers=workers, label=label, weights=[job[1].height for job in jobs]
     )

@@ -47,6 +47,7 @@ from mhtool.outputs.layout import (
     TABLES,
     TITLE_ROW,
     WORKBOOK_META,
+    table_tops,
 )
 from mhtool.outputs.views import Table, prepare, tables
 from mhtool.run import folder
@@ -238,7 +239,7 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
     return _Structure(sheets, found, active, title), xml
 
 
-def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:  # noqa: C901 (one flat list of rules)
+def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:
     """The layout rules of layout.py, from the workbook's structure."""
     st, xml = read_structure(path)
     names = [n for n, _ in st.sheets]
@@ -266,8 +267,9 @@ def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:  # n
                 f"{rel}: the cursor on {names[0]} is at {cursor.group(1).decode()}, not A1"
             )
     seen: dict[str, str] = {}
-    rows_of = {t.sheet: t.frame.height for t in expected}
-    cols_of = {t.sheet: len(t.columns) for t in expected}
+    stacked: dict[str, list[Table]] = {}
+    for t in expected:
+        stacked.setdefault(t.sheet, []).append(t)
     for name in names:
         if _MERGE.search(xml[name]):
             problems.append(f"{rel} {name}: has merged cells")
@@ -284,23 +286,37 @@ def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:  # n
             if found:
                 problems.append(f"{rel} {name}: should hold no table but has {len(found)}")
             continue
+        problems += _check_stack(rel, name, found, stacked.get(name))
+    return problems
+
+
+def _check_stack(rel: str, name: str, found: list[tuple[str, str]], want) -> list[str]:
+    """A table sheet's Excel tables: their names and ranges, the first at A3 and any more
+    below it where layout.table_tops puts them (`want`: the expected tables, if known)."""
+    if want is None:
         if len(found) != 1:
-            problems.append(f"{rel} {name}: should hold exactly one table, has {len(found)}")
-            continue
+            return [f"{rel} {name}: should hold exactly one table, has {len(found)}"]
         tname, ref = found[0]
+        problems = []
         if tname != TABLES[name]:
             problems.append(f"{rel} {name}: table is named '{tname}', expected '{TABLES[name]}'")
-        if name in rows_of:
-            want_ref = (
-                f"A{HEADER_ROW + 1}:{get_column_letter(cols_of[name])}"
-                f"{HEADER_ROW + 1 + rows_of[name]}"
-            )
-            if ref != want_ref:
-                problems.append(f"{rel} {name}: table covers {ref}, expected {want_ref}")
-        elif not ref.startswith(f"A{HEADER_ROW + 1}:"):
+        if not ref.startswith(f"A{HEADER_ROW + 1}:"):
             problems.append(
                 f"{rel} {name}: table starts at {ref.split(':')[0]}, expected A{HEADER_ROW + 1}"
             )
+        return problems
+    if len(found) != len(want):
+        return [f"{rel} {name}: should hold {len(want)} table(s), has {len(found)}"]
+    problems = []
+    tops = table_tops([t.frame.height for t in want])
+    for (tname, ref), t, top in zip(found, want, tops, strict=True):
+        expect = t.name or TABLES[name]
+        if tname != expect:
+            problems.append(f"{rel} {name}: table is named '{tname}', expected '{expect}'")
+        head = top + HEADER_ROW - TITLE_ROW + 1
+        want_ref = f"A{head}:{get_column_letter(len(t.columns))}{head + max(t.frame.height, 1)}"
+        if ref != want_ref:
+            problems.append(f"{rel} {name}: table covers {ref}, expected {want_ref}")
     return problems
 
 
@@ -356,11 +372,12 @@ def check_values(path: Path, rel: str, expected: list[Table]) -> list[str]:
     problems = []
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        by_sheet = {t.sheet: t for t in expected}
+        by_sheet: dict[str, list[Table]] = {}
+        for t in expected:
+            by_sheet.setdefault(t.sheet, []).append(t)
         for ws in wb.worksheets:
-            rows = ws.iter_rows(
-                max_col=max(1, len(by_sheet[ws.title].columns)) if ws.title in by_sheet else 1
-            )
+            stack = by_sheet.get(ws.title, [])
+            rows = ws.iter_rows(max_col=max([1, *(len(t.columns) for t in stack)]))
             top = [next(rows, ()) for _ in range(HEADER_ROW)]
             title = top[TITLE_ROW][0].value if top[TITLE_ROW] else None
             if not isinstance(title, str) or not title.strip():
@@ -369,15 +386,38 @@ def check_values(path: Path, rel: str, expected: list[Table]) -> list[str]:
                 top[DESCRIPTION_ROW] and isinstance(top[DESCRIPTION_ROW][0].value, str)
             ):
                 problems.append(f"{rel} {ws.title}!A2: no description line above the table")
-            if ws.title in by_sheet:
-                problems += _check_table(rows, ws.title, rel, by_sheet[ws.title])
+            if len(stack) == 1:
+                problems += _check_table(rows, ws.title, rel, stack[0])
+            elif stack:
+                problems += _check_stacked([*top, *rows], ws.title, rel, stack)
     finally:
         wb.close()
     return problems
 
 
-def _check_table(rows, sheet: str, rel: str, table: Table) -> list[str]:
-    """Compare the rows from the header row on with the expected table."""
+def _check_stacked(rows: list, sheet: str, rel: str, stack: list[Table]) -> list[str]:
+    """A sheet holding several tables one below another (layout.table_tops): each one's
+    title and description above it, then its header and rows as _check_table checks them."""
+    problems: list[str] = []
+    tops = [*table_tops([t.frame.height for t in stack]), None]
+    for k, table in enumerate(stack):
+        start, end = tops[k], tops[k + 1]
+        if k:
+            got = [
+                rows[r][0].value if r < len(rows) and rows[r] else None for r in (start, start + 1)
+            ]
+            if got != [table.title, table.description]:
+                problems.append(
+                    f"{rel} {sheet}!A{start + 1}: found {got}; expected the title and "
+                    f"description {[table.title, table.description]}"
+                )
+        head = start + HEADER_ROW - TITLE_ROW
+        problems += _check_table(iter(rows[head:end]), sheet, rel, table, head)
+    return problems
+
+
+def _check_table(rows, sheet: str, rel: str, table: Table, head: int = HEADER_ROW) -> list[str]:
+    """Compare the rows from the header row (`head`, 0-based) on with the expected table."""
     problems: list[str] = []
     headers = [c.header for c in table.columns]
     columns = [table.frame.get_column(c.key).to_list() for c in table.columns]
@@ -385,22 +425,21 @@ def _check_table(rows, sheet: str, rel: str, table: Table) -> list[str]:
     seen = 0
     for i, row in enumerate(rows, -1):
         if i == -1:
-            got = [c.value for c in row]
+            got = [c.value for c in row][: len(headers)]
             if got != headers:
                 problems.append(
-                    f"{rel} {sheet}!A{HEADER_ROW + 1}: header row is {got}; expected {headers}"
+                    f"{rel} {sheet}!A{head + 1}: header row is {got}; expected {headers}"
                 )
             continue
         if i >= n_rows:
             if any(c.value is not None for c in row):
                 problems.append(
-                    f"{rel} {sheet}: row {HEADER_ROW + 2 + i} is beyond the "
-                    f"{n_rows} rows the spine gives"
+                    f"{rel} {sheet}: row {head + 2 + i} is beyond the {n_rows} rows the spine gives"
                 )
             continue
         seen += 1
-        for j, cell in enumerate(row):
-            where = f"{rel} {sheet}!{get_column_letter(j + 1)}{HEADER_ROW + 2 + i}"
+        for j, cell in enumerate(row[: len(headers)]):
+            where = f"{rel} {sheet}!{get_column_letter(j + 1)}{head + 2 + i}"
             if getattr(cell, "data_type", None) == "f":
                 problems.append(f"{where}: is a formula")
                 continue
@@ -694,15 +733,20 @@ def read_meta(out_dir: Path) -> dict:
 
 
 def check_workbook(
-    path: Path, rel: str, prepared: pl.DataFrame, meta: dict | None = None
+    path: Path,
+    rel: str,
+    prepared: pl.DataFrame,
+    meta: dict | None = None,
+    places: pl.DataFrame | None = None,
 ) -> list[str]:
-    """One workbook against the tables recomputed from the spine: layout, then values."""
+    """One workbook against the tables recomputed from the spine: layout, then values.
+    `places`: a system workbook's place rows (outputs.places.workbook_rows)."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []
     if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
-    expected = tables(scopes.rows(prepared, scope), meta)
+    expected = tables(scopes.rows(prepared, scope), meta, places if scope.level == "icb" else None)
     return (
         check_layout(path, rel, expected)
         + check_print(path, rel)
@@ -723,9 +767,13 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
     spine = read_spine(out_dir)
     problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
     problems += check_places(out_dir, spine)
-    rows, places = spine.height, spine.filter(pl.col("level") == vocab.PLACE).height
+    from mhtool.outputs.places import by_system
+
+    place_rows = spine.filter(pl.col("level") == vocab.PLACE)
+    rows, places = spine.height, place_rows.height
     spine = spine.filter(pl.col("level") != vocab.PLACE)  # workbooks show the levels above
     prepared = prepare(spine)
+    by_icb = by_system(place_rows, prepared)
     books = sorted(
         p
         for p in out_dir.rglob("*.xlsx")
@@ -740,6 +788,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
                 p.relative_to(out_dir).as_posix(),
                 _rows_for(prepared, p.relative_to(out_dir).as_posix()),
                 meta,
+                by_icb.get(p.stem) if p.parent.name == scopes.FOLDERS["icb"] else None,
             )
             for p in books
         ],

@@ -16,6 +16,7 @@ SHEETS: dict[str, str] = {
     "Contents": "This list of sheets",
     "Summary": "This organisation's own people, pounds and staff by year, in the Plan's order",
     "Compare": "The headline asks for this organisation and each one below it, side by side",
+    "Places": "The headline asks split to this system's places (runs with places) by year",
     "Standards": "Standards (rates and coverage) that apply here, and what each targeted "
     "ask means for this organisation",
     "Charts": "Trajectories of each count ambition, and the headline asks compared",
@@ -37,6 +38,7 @@ TABLES: dict[str, str] = {
     "Contents": "contents",
     "Summary": "summary",
     "Compare": "compare",
+    "Places": "places",
     "Standards": "standards",
     "Notes": "notes",
     "Fixed": "fixed_ambitions",
@@ -55,6 +57,23 @@ WORKBOOK_META = "workbooks.json"
 TITLE_ROW = 0  # A1: sheet title
 DESCRIPTION_ROW = 1  # A2: one line saying what the sheet holds
 HEADER_ROW = 2  # A3: table header (0-based rows, as XlsxWriter counts)
+
+# Further tables some sheets hold below their first one: the Summary of a system with
+# places (runs with `--places`) ends with its places side by side for the headline asks.
+MORE_TABLES: dict[str, tuple[str, ...]] = {"Summary": ("summary_places",)}
+GAP_ROWS = 1  # blank rows between one table and the title of the next on the same sheet
+
+
+def table_tops(heights: list[int]) -> list[int]:
+    """The title row of each table stacked on one sheet (0-based), from each table's
+    number of body rows: the first at A1, each next one GAP_ROWS below the one before
+    (a table with no rows still has one empty body row)."""
+    tops, row = [], TITLE_ROW
+    for n in heights:
+        tops.append(row)
+        row += HEADER_ROW - TITLE_ROW + 1 + max(n, 1) + GAP_ROWS
+    return tops
+
 
 # Shorthand for cells with no number, as the GSS guidance on symbols recommends.
 NOT_AVAILABLE = "[x]"

@@ -86,8 +86,25 @@ def _extra(notes) -> list[str]:
     return [str(n) for n in notes]
 
 
-def notes(bases_used: list[str], meta: dict, national_only: list[str] | None = None) -> list[str]:
-    """Note texts in order; note N is notes(...)[N - 1]."""
+PLACES = (
+    "Places: a system's places (primary care networks, local authority districts, GP "
+    "practices or the user's own groups of practices) each take a share of their parent's "
+    "figure, the parent being the sub-ICB location, or the ICB where the user's places "
+    "cross sub-ICB boundaries. The parent's figure is split among its places by the same "
+    "largest-remainder rounding, so the places add up exactly to it in every year and "
+    "nothing above them changes. Places are weighted by the practice-level equivalent of "
+    "each ask's basis"
+)
+
+
+def notes(
+    bases_used: list[str],
+    meta: dict,
+    national_only: list[str] | None = None,
+    place_weights: list[str] | None = None,
+) -> list[str]:
+    """Note texts in order; note N is notes(...)[N - 1]. `place_weights`: how each ask's
+    places were weighted, for the note on places (shown only where a table has places)."""
     shown = (
         f" In this workbook: {', '.join(national_only)}."
         if national_only
@@ -114,6 +131,7 @@ def notes(bases_used: list[str], meta: dict, national_only: list[str] | None = N
         "in the catalogue); [z] means not applicable (for example a share for a rate).",
         MEASURE_TYPE,
         OVERLAP,
+        PLACES + (": " + "; ".join(place_weights) if place_weights else "") + ".",
         *_extra(meta.get("notes")),
     ]
 
@@ -144,6 +162,15 @@ def _bases_used(tables: list[Table]) -> list[str]:
     )
 
 
+def _place_weights(tables: list[Table]) -> list[str]:
+    """How the places of each ask a table shows were weighted (outputs.places)."""
+    found = set()
+    for t in tables:
+        if "_place_how" in t.frame.columns:
+            found |= set(t.frame.get_column("_place_how").drop_nulls().to_list())
+    return sorted(found)
+
+
 def _national_only(tables: list[Table]) -> list[str]:
     """Ambitions the workbook shows for England alone (never shared out)."""
     levels: dict[str, set[str]] = {}
@@ -171,7 +198,11 @@ def number(tables: list[Table], meta: dict) -> list[Table]:
     """The tables with their [note N] renumbered by first appearance, plus the Notes
     table holding only the notes they refer to, all in sheet order."""
     tables = sorted(tables, key=lambda t: list(SHEETS).index(t.sheet))
-    texts = dict(enumerate(notes(_bases_used(tables), meta, _national_only(tables)), 1))
+    texts = dict(
+        enumerate(
+            notes(_bases_used(tables), meta, _national_only(tables), _place_weights(tables)), 1
+        )
+    )
     texts |= dict(figure_notes(meta).values())
     order: dict[int, int] = {}
     for t in tables:

@@ -1,9 +1,16 @@
-"""The places view of the spine: one CSV per ICB (`places/<ICB>.csv`) and the practice map.
+"""The places views of the spine: one CSV per ICB (`places/<ICB>.csv`), the practice map,
+and a system workbook's Places sheet and the block of places ending its Summary.
 
 Each ICB's file lists every place row of the spine for that ICB, with the parent's figure
 beside it, so a reader can see the places add up. `places/practices.csv` says which
 practices make each place. Text that came from a user's file is never written so that a
-spreadsheet would run it as a formula (mhtool.csvsafe, as every CSV).
+spreadsheet would run it as a formula (mhtool.csvsafe, as every CSV; the workbooks write
+text as text).
+
+The workbook tables show the headline asks only (views.is_headline), so a system's
+workbook stays short however fine its places are; every figure is in places/<ICB>.csv.
+They are pure functions of the spine, so `mhtool check` recomputes them as it does the
+other sheets.
 """
 
 from __future__ import annotations
@@ -13,6 +20,18 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import csvsafe, vocab
+from mhtool.fields import header
+from mhtool.outputs.layout import LEVEL_NAMES, org_label
+from mhtool.outputs.views import (
+    NOTE_PLACES,
+    NOTE_ROUNDING,
+    NOTE_SYMBOLS,
+    Column,
+    Table,
+    is_headline,
+    number_format,
+    years_of,
+)
 
 DIR = "places"
 MAP_FILE = "practices.csv"
@@ -69,3 +88,163 @@ def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) ->
         path, line_terminator="\n"
     )
     return [*paths, path]
+
+
+# -------------------------------------------------------------------------- workbook views
+
+PLACE_HOW = "; places by "  # how the engine's label of a place row goes on (mhtool.spine)
+#: Columns of `workbook_rows`, beyond the spine's own.
+WORKBOOK_EXTRA = ["_po", "_fmt", "parent_name", "parent_level", "pshare", "_place_how"]
+
+
+def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
+    """The place rows the system workbooks show: the headline asks, each with its place in
+    the Plan's order and its number format (from the prepared spine above the places), its
+    parent's name and level, its unrounded share of the parent and how it was weighted."""
+    rows = place_rows.filter(is_headline())
+    order = prepared.select("ambition_id", "_po").unique("ambition_id")
+    parents = prepared.filter(pl.col("level").is_in(["subicb", "icb"])).select(
+        pl.col("org_code").alias("parent_code"),
+        pl.col("org_name").alias("parent_name"),
+        pl.col("level").alias("parent_level"),
+        "ambition_id",
+        "year",
+        pl.col("share").alias("_parent_share"),
+    )
+    how = pl.col("basis").str.split(PLACE_HOW).list.get(1, null_on_oob=True)
+    return (
+        rows.join(order, on="ambition_id", how="left")
+        .join(parents, on=["parent_code", "ambition_id", "year"], how="left")
+        .with_columns(
+            _fmt=number_format(),
+            pshare=pl.when(pl.col("_parent_share") > 0).then(
+                pl.col("share") / pl.col("_parent_share")
+            ),
+            _place_how=pl.format(
+                "{} ({}): {}", "ambition_id", pl.col("basis").str.split(PLACE_HOW).list.first(), how
+            ),
+        )
+        .drop("_parent_share")
+    )
+
+
+def by_system(place_rows: pl.DataFrame | None, prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """ICB code -> the workbook_rows of its places (empty without places)."""
+    if place_rows is None or place_rows.is_empty():
+        return {}
+    rows = workbook_rows(place_rows, prepared)
+    return {icb: part for (icb,), part in rows.group_by("icb_code")}
+
+
+def _labels(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(
+        place=pl.struct("org_name", "org_code").map_elements(
+            lambda r: org_label(r["org_name"], r["org_code"]), return_dtype=pl.String
+        ),
+        parent=pl.struct("parent_name", "parent_code").map_elements(
+            lambda r: org_label(r["parent_name"], r["parent_code"]), return_dtype=pl.String
+        ),
+    )
+
+
+def _parent_word(rows: pl.DataFrame) -> str:
+    """What the places sit under in this system: its sub-ICB locations, or the ICB itself."""
+    levels = set(rows.get_column("parent_level").drop_nulls().to_list())
+    return LEVEL_NAMES["icb" if levels == {"icb"} else "subicb"]
+
+
+def _in_sentence(word: str) -> str:
+    """'Sub-ICB location' → 'sub-ICB location' inside a sentence; 'ICB' stays."""
+    return word if word.isupper() else word[0].lower() + word[1:]
+
+
+def places_table(rows: pl.DataFrame) -> Table | None:
+    """The Places sheet: one row per place and headline ask, under its parent, years across,
+    then the unit and the place's share of its parent in the last year."""
+    if rows.is_empty():
+        return None
+    years = years_of(rows)
+    latest = years[-1]
+    keys = ["parent_code", "parent_name", "org_code", "org_name", "_po", "ambition_id"]
+    keys += ["title", "unit", "_fmt", "_place_how"]
+    frame = _labels(
+        rows.group_by(keys)
+        .agg(
+            pl.col("pshare").sort_by("year").last().alias("pshare"),
+            *[pl.col("value").filter(pl.col("year") == y).first().alias("v" + y) for y in years],
+        )
+        .with_columns(unit=pl.col("unit").str.replace(r"^GBP\b", "£"))
+        .sort("parent_code", "org_name", "org_code", "_po")
+    )
+    word = _parent_word(rows)
+    places = frame.get_column("org_code").n_unique()
+    columns = [
+        Column(word, "parent"),
+        Column(LEVEL_NAMES[vocab.PLACE], "place"),
+        Column(header("title"), "title"),
+        *[Column(y, "v" + y, "row") for y in years],
+        Column(header("unit"), "unit"),
+        Column(f"Share of the {_in_sentence(word)}, {latest}", "pshare", "share"),
+        Column(header("ambition_id"), "ambition_id"),
+    ]
+    return Table(
+        "Places",
+        f"Places: the headline asks for each of the {places} places, by year",
+        f"The places of each {_in_sentence(word)} add up exactly to its figure on the Fixed sheet "
+        f"[note {NOTE_PLACES}] [note {NOTE_ROUNDING}] [note {NOTE_SYMBOLS}].",
+        columns,
+        frame,
+        name="places",
+    )
+
+
+def summary_block(rows: pl.DataFrame, org: str) -> Table | None:
+    """The Summary's closing block: the system's places side by side for the headline
+    asks, one row per place and one column per ask, in the last year each has a figure."""
+    rows = rows.filter(pl.col("value").is_not_null())
+    if rows.is_empty():
+        return None
+    asks = (
+        rows.group_by("_po", "ambition_id", "title", "_fmt")
+        .agg(pl.col("year").max())
+        .sort("_po")
+        .rows(named=True)
+    )
+    at = rows.join(
+        pl.DataFrame(
+            {"ambition_id": [a["ambition_id"] for a in asks], "year": [a["year"] for a in asks]}
+        ),
+        on=["ambition_id", "year"],
+    )
+    frame = _labels(
+        at.group_by("parent_code", "parent_name", "org_code", "org_name")
+        .agg(
+            pl.col("value")
+            .filter(pl.col("ambition_id") == a["ambition_id"])
+            .first()
+            .alias("a" + a["ambition_id"])
+            for a in asks
+        )
+        .sort("parent_code", "org_name", "org_code")
+    )
+    word = _parent_word(rows)
+    columns = [
+        Column(LEVEL_NAMES[vocab.PLACE], "place"),
+        Column(word, "parent"),
+        *[
+            Column(
+                f"{a['title']} ({a['ambition_id']}), {a['year']}", "a" + a["ambition_id"], a["_fmt"]
+            )
+            for a in asks
+        ],
+    ]
+    return Table(
+        "Summary",
+        f"{org}'s places side by side: the headline asks",
+        f"One row per place, one column per headline ask in the last year it has a figure; "
+        f"the places of each {_in_sentence(word)} add up exactly to its figure "
+        f"[note {NOTE_PLACES}].",
+        columns,
+        frame,
+        name="summary_places",
+    )

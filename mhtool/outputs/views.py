@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs.layout import LEVEL_NAMES, NOT_APPLICABLE, NOT_AVAILABLE, org_label
+from mhtool.outputs.layout import (
+    LEVEL_NAMES,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    org_label,
+    short_name,
+)
 from mhtool.outputs.planning import measure_type
 
 # Fixed note numbers, referred to in headers and descriptions (see notes.py).
@@ -25,7 +31,8 @@ from mhtool.outputs.planning import measure_type
     NOTE_SYMBOLS,
     NOTE_MEASURE_TYPE,
     NOTE_OVERLAP,
-) = range(1, 9)
+    NOTE_PLACES,
+) = range(1, 10)
 
 TARGETED_MARK = "(targeted"  # a basis label naming the systems a targeted ask is split among
 
@@ -411,10 +418,15 @@ def data_table(df: pl.DataFrame) -> Table:
     )
 
 
-def tables(df: pl.DataFrame, meta: dict | None = None) -> list[Table]:
+def tables(
+    df: pl.DataFrame, meta: dict | None = None, places: pl.DataFrame | None = None
+) -> list[Table]:
     """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
-    `meta` words the bases (the catalogue's labels); without it their names are shown."""
+    `meta` words the bases (the catalogue's labels); without it their names are shown.
+    `places`: a system's place rows (mhtool.outputs.places.workbook_rows), for its Places
+    sheet and the block of places at the end of its Summary; none, no such tables."""
     from mhtool.outputs import notes, summary
+    from mhtool.outputs import places as place_views
 
     meta = meta or {}
     out = [
@@ -422,6 +434,10 @@ def tables(df: pl.DataFrame, meta: dict | None = None) -> list[Table]:
         summary.compare_table(df),
         summary.standards_table(df, meta),
     ]
+    if places is not None and not places.is_empty():
+        level, code, name = summary.home(df)
+        org = short_name(name, code, with_code=False)
+        out += [place_views.summary_block(places, org), place_views.places_table(places)]
     out += [category_table(df, c, meta) for c in ("fixed", "flexible", "targeted")]
     out += [funding_table(df, meta), workforce_table(df, meta), shares_table(df, meta)]
     out.append(data_table(df))

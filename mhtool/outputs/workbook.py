@@ -28,6 +28,7 @@ from mhtool.outputs.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
+    table_tops,
 )
 from mhtool.outputs.views import Table
 
@@ -111,16 +112,27 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
 
 
-def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
-    """Write a Table as the sheet's one Excel table at A3, column by column (the fast
-    path through XlsxWriter), text wrapped with row heights to match, the header row
-    repeated on printed pages; returns the number of cells written. A column's fmt 'row'
-    takes each row's number format from the frame's `_fmt` column, 'row:<column>' from
-    that column. `freeze` keeps the header in view (long lists such as changes.xlsx);
-    the run's own sheets are narrow and short enough not to need it."""
-    _heading(ws, table.title, table.description, f)
-    frame, first = table.frame, HEADER_ROW + 1
-    widths = _widths(table)
+def write_table(
+    ws, table: Table, f: Formats, freeze: bool = True, top: int = TITLE_ROW, widths=None
+) -> int:
+    """Write a Table as an Excel table with its title at row `top` (A1: the sheet's own),
+    its description below and its header row below that (A3 for the sheet's first table),
+    column by column (the fast path through XlsxWriter), text wrapped with row heights to
+    match; the first table's header row is repeated on printed pages. Returns the number
+    of cells written. A column's fmt 'row' takes each row's number format from the frame's
+    `_fmt` column, 'row:<column>' from that column. `freeze` keeps the header in view
+    (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
+    not to need it. `widths`: the sheet's column widths when it stacks several tables
+    (default: this table's own, see _widths)."""
+    first_table = top == TITLE_ROW
+    if first_table:
+        _heading(ws, table.title, table.description, f)
+    else:
+        ws.write_string(top, 0, table.title, f.heading)
+        ws.write_string(top + 1, 0, table.description)
+    head = top + HEADER_ROW - TITLE_ROW
+    frame, first = table.frame, head + 1
+    widths = widths or _widths(table)
     lines = [1] * frame.height
     for c, col in enumerate(table.columns):
         values = frame.get_column(col.key).to_list()
@@ -142,14 +154,14 @@ def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
     header_lines = max(
         _lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
     )
-    ws.set_row(HEADER_ROW, max(15, LINE_HEIGHT * header_lines + 2))
+    ws.set_row(head, max(15, LINE_HEIGHT * header_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
             ws.set_row(r, LINE_HEIGHT * n + 2)
     ws.add_table(
-        HEADER_ROW,
+        head,
         0,
-        HEADER_ROW + max(frame.height, 1),
+        head + max(frame.height, 1),
         len(table.columns) - 1,
         {
             "name": table.name or TABLES[table.sheet],
@@ -158,10 +170,25 @@ def write_table(ws, table: Table, f: Formats, freeze: bool = True) -> int:
             "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
         },
     )
-    ws.repeat_rows(HEADER_ROW)
-    if freeze:
-        ws.freeze_panes(HEADER_ROW + 1, 0)
+    if first_table:
+        ws.repeat_rows(HEADER_ROW)
+        if freeze:
+            ws.freeze_panes(HEADER_ROW + 1, 0)
     return frame.height * len(table.columns) + len(table.columns) + 2
+
+
+def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> int:
+    """A sheet's tables, one below another (layout.table_tops), their columns as wide as
+    the widest of them needs; a single table is written exactly as write_table writes it."""
+    if len(stacked) == 1:
+        return write_table(ws, stacked[0], f, freeze)
+    each = [_widths(t) for t in stacked]
+    widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
+    tops = table_tops([t.frame.height for t in stacked])
+    return sum(
+        write_table(ws, t, f, freeze, top, widths[: len(t.columns)])
+        for t, top in zip(stacked, tops, strict=True)
+    )
 
 
 def print_setup(ws) -> None:
@@ -297,7 +324,9 @@ def write_workbook(
 ) -> int:
     """Write one workbook (`org`: its organisation's name, for the Cover's words);
     returns the number of cells written."""
-    by_sheet = {t.sheet: t for t in tables}
+    by_sheet: dict[str, list[Table]] = {}
+    for t in tables:
+        by_sheet.setdefault(t.sheet, []).append(t)
     sheets = [
         s
         for s in SHEETS
@@ -339,7 +368,7 @@ def write_workbook(
         elif sheet == "Charts":
             cells += _charts(ws, charts, f)
         else:
-            cells += write_table(ws, by_sheet[sheet], f, freeze=False)
+            cells += write_tables(ws, by_sheet[sheet], f, freeze=False)
     wb.worksheets()[0].activate()
     wb.close()
     return cells

@@ -239,10 +239,11 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             from mhtool.outputs.places import write_places
 
             write_places(spine, staging, places.practices)
+            place_rows = spine.filter(pl.col("level") == vocab.PLACE)
             spine_above = spine.filter(pl.col("level") != vocab.PLACE)
         else:
-            spine_above = spine
-        _write_outputs(spine_above, staging, cfg, catalogue, opts)
+            spine_above, place_rows = spine, None
+        _write_outputs(spine_above, staging, cfg, catalogue, opts, place_rows)
     changes, extra = None, {"catalogue_sha256": catalogue.sha256}
     if opts.compare:
         with stage("compare"):
@@ -320,7 +321,9 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
     return notes
 
 
-def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Options) -> None:
+def _write_outputs(
+    spine, staging: Path, cfg: RunConfig, catalogue, opts: Options, place_rows=None
+) -> None:
     import mhtool.outputs
     from mhtool.outputs.meta import WorkbookMeta
     from mhtool.refdata import store
@@ -347,6 +350,7 @@ def _write_outputs(spine, staging: Path, cfg: RunConfig, catalogue, opts: Option
         region=cfg.region,
         system=cfg.system,
         progress=opts.progress,
+        places=place_rows,
     )
 
 
