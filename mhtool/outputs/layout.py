@@ -85,6 +85,7 @@ NUMBER_FORMATS: dict[str, str] = {
     "money": "£#,##0",
     "wte": "#,##0.0",
     "rate": "#,##0.0##",
+    "percent": "#,##0.0",  # a rate or standard in percent: always one decimal (95.0, 8.6)
     "share": "0.000%",
 }
 

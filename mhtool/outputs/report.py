@@ -82,14 +82,14 @@ def _e(text) -> str:
 
 def fmt_cell(value, fmt: str) -> str:
     """A figure as the workbooks show it: whole people and pounds with separators, staff
-    to 0.1, rates to 0.1, shares to 0.001%."""
+    to 0.1, rates and percentages to 0.1, shares to 0.001%."""
     if value is None:
         return NOT_AVAILABLE
     if fmt == "money":
         return f"£{value:,.0f}"
     if fmt == "share":
         return f"{value:.3%}"
-    if fmt in ("wte", "rate"):
+    if fmt in ("wte", "rate", "percent"):
         return f"{value:,.1f}"
     return f"{value:,.0f}"
 

@@ -13,7 +13,7 @@ import re
 import polars as pl
 
 from mhtool.fields import header
-from mhtool.outputs.layout import LEVELS, short_name
+from mhtool.outputs.layout import LEVELS, NOT_APPLICABLE, short_name
 from mhtool.outputs.notes import figure_notes
 from mhtool.outputs.views import (
     NOTE_BASES,
@@ -259,14 +259,16 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
             if v == value:
                 year = y
                 break
+    places = 1 if r["_fmt"] in ("percent", "rate") else 0  # as the Level column shows it
     trajectory = ", ".join(
-        f"{y} {v:,.1f}".removesuffix(".0") for y, v in known.select("year", "national_value").rows()
+        f"{y} {v:,.{places}f}" for y, v in known.select("year", "national_value").rows()
     )
     return {
         "_po": r["_po"],
         "programme": r["programme"],
         "standard": f"{r['title']}: {_level_text(value, r['unit'], org, high)} by {year}",
         "value": value,
+        "value_high": high if high is not None and high != value else None,
         "unit": unit_words(r["unit"]),
         "year": year,
         "trajectory": trajectory if known.height > 1 else None,
@@ -274,7 +276,7 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
         "how": provenance_words(amb.select("year", "provenance").rows()),
         "ambition_id": r["ambition_id"],
         "org_code": r["org_code"],
-        "_fmt": "rate",
+        "_fmt": r["_fmt"],  # fixed decimals per unit (views.number_format)
     }
 
 
@@ -309,6 +311,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
         "standard": f"{r['title']}: {_level_text(national, r['unit'], 'England')} nationally "
         f"by {r['year']}; {meaning}",
         "value": national,
+        "value_high": None,
         "unit": unit_words(r["unit"]),
         "year": r["year"],
         "trajectory": None,
@@ -354,7 +357,22 @@ def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     if not rows:
         return None
     frame = pl.DataFrame(_with_refs(rows, meta or {}), infer_schema_length=None).sort("_po")
-    frame = frame.with_columns(pl.col("value").cast(pl.Float64))
+    frame = frame.with_columns(pl.col(["value", "value_high"]).cast(pl.Float64))
+    # A range (CYP-06: a fifth to a quarter of the country) shows both ends as figures,
+    # never its lower end alone; the column is there only where a range is.
+    ranged = frame.get_column("value_high").is_not_null().any()
+    level_columns = [
+        Column(
+            "Level (national; a range: its lower end)" if ranged else "Level (national)",
+            "value",
+            "row",
+        ),
+        *(
+            [Column("Upper end of the range", "value_high", "row", missing=NOT_APPLICABLE)]
+            if ranged
+            else []
+        ),
+    ]
     return Table(
         "Standards",
         f"Standards and targeted asks that apply to {org}",
@@ -363,7 +381,7 @@ def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
         [
             Column(header("programme"), "programme"),
             Column(f"What {org} is asked for", "standard"),
-            Column("Level (national)", "value", "row"),
+            *level_columns,
             Column(header("unit"), "unit"),
             Column("By", "year"),
             Column("National trajectory", "trajectory"),

@@ -71,10 +71,17 @@ class Table:
 
 
 def number_format() -> pl.Expr:
-    """Each row's number format (a key of layout.NUMBER_FORMATS): carried rates and
-    standards as rates, workforce lines as WTE, pounds as money, everything else a count."""
+    """Each row's number format (a key of layout.NUMBER_FORMATS), fixed per unit so a
+    column never mixes 100.0 with 8.55 and 56: carried rates and standards in percent to
+    one decimal, in days, people or sites whole; other carried rates as rates; workforce
+    lines as WTE, pounds as money, everything else a count."""
+    carried = pl.col("kind").is_in(vocab.CARRIED_KINDS)
     return (
-        pl.when(pl.col("kind").is_in(vocab.CARRIED_KINDS))
+        pl.when(carried & (pl.col("unit_kind") == "percent"))
+        .then(pl.lit("percent"))
+        .when(carried & pl.col("unit_kind").is_in(["days", "people", "sites"]))
+        .then(pl.lit("count"))
+        .when(carried)
         .then(pl.lit("rate"))
         .when(pl.col("measure") == "workforce")
         .then(pl.lit("wte"))

@@ -71,6 +71,9 @@ class Formats:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.heading = wb.add_format({"bold": True, "font_size": 12})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        # Text right after a right-aligned figure, indented so the two do not run together
+        # ('2,167women per year').
+        self.wrap_after_figure = wb.add_format({"text_wrap": True, "valign": "top", "indent": 1})
         self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
         self.numbers = {
@@ -112,6 +115,28 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
 
 
+def _header_lines(text: str, width: float) -> int:
+    """Lines a bold header takes, wrapped at word breaks as spreadsheet programs do (a
+    character count alone under-counts: 'Share of England, 2023/24' needs three lines in
+    a number column, and LibreOffice cuts off what the row height leaves out)."""
+    room = max(1.0, width * 1.1)
+    lines = 0
+    for part in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in part.split():
+            need = len(word) if not used else used + 1 + len(word)
+            if used and need > room:
+                lines += 1
+                used = len(word)
+            else:
+                used = need
+            while used > room:  # a word longer than the column breaks within itself
+                lines += 1
+                used -= room
+    return max(1, lines)
+
+
 def write_table(
     ws, table: Table, f: Formats, freeze: bool = True, top: int = TITLE_ROW, widths=None
 ) -> int:
@@ -138,8 +163,10 @@ def write_table(
         values = frame.get_column(col.key).to_list()
         missing = col.placeholder
         if col.fmt == "text":
+            after_figure = c > 0 and table.columns[c - 1].fmt != "text"
+            fmt = f.wrap_after_figure if after_figure else f.wrap
             texts = [missing if v is None or v == "" else str(v) for v in values]
-            ws.write_cells(first, c, texts, [f.wrap] * len(texts), (missing, f.right))
+            ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
             fitted = {t: _lines(t, widths[c] - 2) for t in set(texts)}
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
@@ -152,7 +179,7 @@ def write_table(
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     header_lines = max(
-        _lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
+        _header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
     )
     ws.set_row(head, max(15, LINE_HEIGHT * header_lines + 2))
     for r, n in enumerate(lines, first):

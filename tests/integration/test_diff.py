@@ -177,5 +177,5 @@ def _workbook_follows_the_output_rules(path, ch) -> openpyxl.Workbook:
         and r[col["Organisation level"]].value == "ICB"
     )
     assert rate[col["Old share of England (%)"]].value == "[z]"
-    assert rate[col["New value (see Unit)"]].number_format == "#,##0.0##"
+    assert rate[col["New value (see Unit)"]].number_format == "#,##0.0"  # percent: one decimal
     return wb

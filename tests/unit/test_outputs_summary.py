@@ -131,3 +131,46 @@ def test_a_line_held_for_england_alone_is_explained_to_a_system():
     assert "reported for England only and not shared out, so QA0 has no figure" in words["A01"]
     summary = summary_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
     assert "A01" not in summary.frame.get_column("ambition_id").to_list()
+
+
+def _standards_of(spine, code="QA0"):
+    return standards_table(scopes.rows(prepare(spine), scopes.Scope("icb", code)))
+
+
+def test_standards_show_fixed_decimals_per_unit():
+    spine = sample_spine()
+    fmt = dict(_standards_of(spine).frame.select("ambition_id", "_fmt").iter_rows())
+    assert fmt["A04"] == "percent"  # a rate in percent: one decimal, 95.0 and 8.6 alike
+    days = spine.with_columns(
+        unit_kind=pl.when(pl.col("ambition_id") == "A04")
+        .then(pl.lit("days"))
+        .otherwise(pl.col("unit_kind"))
+    )
+    row = _standards_of(days).frame.filter(pl.col("ambition_id") == "A04").row(0, named=True)
+    assert row["_fmt"] == "count"  # days (and people, sites) whole
+    assert re.fullmatch(r"(\d{4}/\d{2} \d+, )*\d{4}/\d{2} \d+", row["trajectory"])
+
+
+def test_a_range_shows_both_ends_never_its_lower_end_alone():
+    spine = sample_spine()
+    assert "Upper end of the range" not in [c.header for c in _standards_of(spine).columns]
+    ranged = spine.with_columns(
+        value_high=pl.when(pl.col("ambition_id") == "A04")
+        .then(pl.col("value") + 5)
+        .otherwise(pl.col("value_high"))
+    )
+    table = _standards_of(ranged)
+    headers = [c.header for c in table.columns]
+    assert "Upper end of the range" in headers and "lower end" in headers[2]
+    row = table.frame.filter(pl.col("ambition_id") == "A04").row(0, named=True)
+    assert row["value_high"] == row["value"] + 5
+    assert f"{row['value']:g}–{row['value_high']:g}" in row["standard"]
+
+
+def test_headers_get_the_lines_their_words_need(books):
+    from mhtool.outputs.workbook import LINE_HEIGHT, _header_lines
+
+    assert _header_lines("Share of England, 2023/24", 13) == 3  # "Share of / England, / 2023/24"
+    assert _header_lines("Programme", 14) == 1
+    ws = openpyxl.load_workbook(books / "systems/QA0.xlsx")["Summary"]
+    assert ws.row_dimensions[3].height >= 3 * LINE_HEIGHT
