@@ -34,7 +34,6 @@ weight 0 there; the counts are in the run's notes.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -43,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from mhtool import apportion, vocab
+from mhtool import apportion, userfiles, vocab
 from mhtool.errors import InputError
 from mhtool.refdata import store
 from mhtool.refdata.bands import parse_bands
@@ -176,40 +175,23 @@ def _builtin(kind: str, geography: str, practices: pl.DataFrame) -> Places:
 
 
 def _read_user(path: Path) -> list[tuple[int, dict]]:
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise InputError(
-            "the file starts with a byte-order mark (BOM); save it as plain UTF-8 CSV",
-            file=str(path),
-            row=1,
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", file=str(path)) from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header] != HEADER:
-        raise InputError(
-            f"the header must be exactly {','.join(HEADER)}, not {','.join(header or [])!r}",
-            file=str(path),
-            row=1,
-        )
-    rows, seen = [], {}
-    for n, rec in enumerate(reader, start=2):
-        if not any(c.strip() for c in rec):
-            continue
-        if len(rec) != len(HEADER):
+    """The user's rows through the shared CSV reader (mhtool.userfiles: header checked at
+    once, file read a line at a time, every error naming file, row and field), each cell
+    required, no row twice. A byte-order mark is refused here: the codes are matched
+    exactly, and a file saved with one is also likely to hold other spreadsheet marks."""
+    with open(path, "rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
             raise InputError(
-                f"{len(rec)} cells; expected {len(HEADER)} ({','.join(HEADER)})",
+                "the file starts with a byte-order mark (BOM); save it as plain UTF-8 CSV",
                 file=str(path),
-                row=n,
+                row=1,
             )
-        r = dict(zip(HEADER, (c.strip() for c in rec), strict=True))
+    rows, seen = [], {}
+    for n, r in userfiles.rows(path, HEADER):
         for col in HEADER:
             if not r[col]:
                 raise InputError(f"{col} is empty", file=str(path), row=n, field=col)
-        key = tuple(r.values())
+        key = tuple(r[c] for c in HEADER)
         if key in seen:
             raise InputError(
                 f"duplicate row (same as row {seen[key]})", file=str(path), row=n, field=HEADER[0]

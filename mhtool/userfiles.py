@@ -183,7 +183,7 @@ def _header(header: list[str], required, optional, others: bool, file: str) -> l
         if name not in allowed and not (others and name):
             hint = "; separate columns with commas, not semicolons" if ";" in name else ""
             raise InputError(
-                f"unknown column; allowed: {', '.join(allowed)}{hint}",
+                f"unknown column in the header; allowed: {', '.join(allowed)}{hint}",
                 file=file,
                 row=1,
                 field=name or "(blank)",

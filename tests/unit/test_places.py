@@ -159,3 +159,29 @@ def test_bases_by_area_use_the_registered_equivalent_or_are_refused():
     with pytest.raises(InputError) as e:
         places.practice_weights("mine", {"source": "csv", "path": "w.csv"}, **kw)
     assert "X-01" in e.value.message and "'mine'" in e.value.message
+
+
+def test_the_shared_csv_reader_rules_apply(tmp_path, table):
+    """The places file is read by mhtool.userfiles like every CSV a planner gives: its
+    header, encoding and cell rules, each error naming file, row and field."""
+    a, b = table["practice_code"][:2].to_list()
+    head = "practice_code,place_code,place_name"
+    cases = {
+        "zero bytes": (b"", 1, None, "is empty"),
+        "column twice": (f"{head},place_code\n{a},P,N\n".encode(), 1, "place_code", "twice"),
+        "column missing": (f"practice_code,place_code\n{a},P\n".encode(), 1, None, "missing"),
+        "not UTF-8": (f"{head}\n{a},P,N\n{b},P,Caf\xe9\n".encode("latin-1"), 3, None, "UTF-8"),
+        "a tab in a name": (f"{head}\n{a},P,N\n{b},P,A\tB\n".encode(), 3, "place_name", "tab"),
+        "a place of spaces": (f"{head}\n{a}, ,N\n".encode(), 2, "place_code", "empty"),
+    }
+    for what, (data, row, field, words) in cases.items():
+        path = tmp_path / f"{what.replace(' ', '_')}.csv"
+        path.write_bytes(data)
+        e = _error(path)
+        assert (e.file, e.row, e.field) == (str(path), row, field), (what, e.message)
+        assert words in e.message, (what, e.message)
+    # what a spreadsheet adds is accepted: CRLF line ends, a trailing empty cell, blank lines
+    ok = tmp_path / "excel.csv"
+    ok.write_bytes(f"{head},\r\n{a},P,N,\r\n\r\n{b},P,N\r\n".encode())
+    p = places.load(ok, GEO)
+    assert set(p.practices.filter(pl.col("place_code") == "P")["practice_code"]) == {a, b}
