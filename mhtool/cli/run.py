@@ -85,6 +85,12 @@ def run_options(defaults: bool):
             help="Add sub-ICB rows to the planning export (default: ICB rows only).",
         ),
         click.option(
+            "--planning-places/--no-planning-places",
+            default=default("planning_places"),
+            help="Add the places' rows to the planning export (needs --places; default: "
+            "without them).",
+        ),
+        click.option(
             "--places",
             metavar="KIND|FILE",
             help="Also split every figure below sub-ICB to places: pcn, la, practice, or a "

@@ -157,6 +157,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
             meta,
             icbs=[s.code for s in planned if s.level == "icb"],
             england=any(s.level == "england" for s in planned),
+            places=places,
         )
     ]
     order = {

@@ -553,10 +553,59 @@ def _england_sums(files: dict[str, list[list[str]]]) -> list[str]:
     return problems
 
 
-def check_planning(out_dir: Path, spine: pl.DataFrame, prepared: pl.DataFrame):
+#: Where each planning file's key and figures are: (key columns after org_code, first
+#: figure column, number of figures, measure-type column or None).
+_PLACE_LAYOUT = {
+    "template": ((2, 3, 5), 7, 12, 3),
+    planning.OTHER_FILE: ((2, 7, 9), 11, 12, 7),
+    planning.MONEY_FILE: ((2, 6), 8, 1, None),
+}
+_ADDITIVE_TYPES = ("Count", "Numerator", "Denominator")
+
+
+def check_place_sums(what: str, got: list[list[str]], parent_rows, parent_of) -> list[str]:
+    """The place rows of a planning file add up to their parent's row figure by figure
+    (each month, or the year's value): `parent_rows` are the parents' rows as the export
+    makes them (the sub-ICB rows whether or not the files carry them), `parent_of` maps
+    each place to its parent. Percentages and carried rates do not add and are skipped."""
+    keys, first, n, mtype = _PLACE_LAYOUT[what]
+    sums: dict[tuple, list[float]] = {}
+    for row in got[1:]:
+        if row[1] not in parent_of or (mtype is not None and row[mtype] not in _ADDITIVE_TYPES):
+            continue
+        key = (parent_of[row[1]], *(row[k] for k in keys))
+        figures = _months_of(row, first)[:n] if n == 12 else [_float(row[first])]
+        acc = sums.setdefault(key, [0.0] * n)
+        sums[key] = [a + (f or 0) for a, f in zip(acc, figures, strict=True)]
+    parents = {(r[1], *(r[k] for k in keys)): r for r in parent_rows}
+    problems = []
+    for key, total in sorted(sums.items()):
+        parent = parents.get(key)
+        if parent is None:
+            problems.append(f"planning {what}: places of {key[0]} have {key[1:]}; it has none")
+            continue
+        want = _months_of(parent, first)[:n] if n == 12 else [_float(parent[first])]
+        for m, (w, g) in enumerate(zip(want, total, strict=True)):
+            if abs((w or 0) - g) > TOLERANCE * max(1.0, abs(w or 0)):
+                month = planning.MONTHS[m] if n == 12 else "value"
+                problems.append(
+                    f"planning {what}: {' '.join(key[1:])} {month}: the places of {key[0]} "
+                    f"sum to {_num(g)} but {key[0]} has {_num(w or 0)}"
+                )
+    return problems
+
+
+def check_planning(
+    out_dir: Path,
+    spine: pl.DataFrame,
+    prepared: pl.DataFrame,
+    place_rows: pl.DataFrame | None = None,
+):
     """The planning export against the spine: each file as the spine and planning/
     profile.json give it, each line's months against its apportioned figure, and the ICB
-    files adding up to England month by month. Returns (problems, files checked)."""
+    files adding up to England month by month; with places (`place_rows`, when the
+    export carries them), the place rows adding up to their parents'. Returns (problems,
+    files checked)."""
     csvs = sorted((out_dir / planning.FOLDER).glob("*.csv"))
     if not csvs:
         return [], 0
@@ -566,14 +615,30 @@ def check_planning(out_dir: Path, spine: pl.DataFrame, prepared: pl.DataFrame):
         return [f"{planning.PROFILE_FILE}: cannot be read ({exc})"], len(csvs)
     spec = {k: record.get(k, {}) for k in ("refs", "denominators")}
     spec["subicb"] = bool(record.get("subicb"))
+    spec["places"] = bool(record.get("places"))
     source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
-    template, other, money = planning.build(prepared, spec, source, subicb=spec["subicb"])
     icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
     special = {Path(planning.OTHER_FILE).name, Path(planning.MONEY_FILE).name}
+    written = {p.stem for p in csvs if p.name not in special}
+    places = None
+    if spec["places"]:
+        if place_rows is None or place_rows.is_empty():
+            return [
+                f"{planning.PROFILE_FILE}: says the files carry places; the spine has none"
+            ], len(csvs)
+        places = place_rows.filter(pl.col("icb_code").is_in(sorted(written)))
+    template, other, money = planning.build(
+        prepared, spec, source, subicb=spec["subicb"], places=places
+    )
     values = {
         (r[0], r[1], r[2]): r[3]
         for r in spine.select("org_code", "ambition_id", "year", "value").iter_rows()
     }
+    if places is not None:
+        values |= {
+            (r[0], r[1], r[2]): r[3]
+            for r in places.select("org_code", "ambition_id", "year", "value").iter_rows()
+        }
     by_ref = {
         r["planning_ref"]: a
         for a, r in spec["refs"].items()
@@ -592,6 +657,12 @@ def check_planning(out_dir: Path, spine: pl.DataFrame, prepared: pl.DataFrame):
         problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
     if planning.ENGLAND in files and icb_codes <= set(files):
         problems += _england_sums(files)
+    if places is not None:
+        parent_of = dict(places.select("org_code", "parent_code").unique().iter_rows())
+        tops, top_other, top_money = planning.build(prepared, spec, source, subicb=True)
+        parent_template = [r for rows in tops.values() for r in rows]
+        for got in files.values():
+            problems += check_place_sums("template", got, parent_template, parent_of)
     for name, columns, rows in (
         (planning.OTHER_FILE, planning.OTHER_COLUMNS, other),
         (planning.MONEY_FILE, planning.MONEY_COLUMNS, money),
@@ -603,6 +674,9 @@ def check_planning(out_dir: Path, spine: pl.DataFrame, prepared: pl.DataFrame):
         problems += _compare_rows(name, got, columns, [r for r in rows if r[0] in files])
         if name == planning.OTHER_FILE:
             problems += check_year_figures(name, _other_keys(got[1:]), values, spec)
+        if places is not None:
+            tops = top_other if name == planning.OTHER_FILE else top_money
+            problems += check_place_sums(name, got, tops, parent_of)
     return _capped(problems, "planning"), len(csvs)
 
 
@@ -795,7 +869,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
         workers=workers,
     )
     problems += [line for lines in found for line in lines]
-    planning_problems, csvs = check_planning(out_dir, spine, prepared)
+    planning_problems, csvs = check_planning(out_dir, spine, prepared, place_rows)
     problems += planning_problems
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")

@@ -16,6 +16,13 @@ the spine.
 
 Months are profiled for sub-ICB locations and summed upward, so every month adds up
 exactly from sub-ICB to ICB to England.
+
+Places (a run with `--places` and `--planning-places`) add rows with `org_code` = the place
+to their ICB's files, after the ICB's own. A place's months are its parent's months split
+among the parent's places by largest remainder (place_months), so they add up exactly to
+the parent's in every month, and each place's March (quarter end) or twelve months still
+stand for its own apportioned figure; its denominator is its parent's split by its
+practices' own register (place_denominators).
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ import csv
 import json
 from collections import defaultdict
 from collections.abc import Mapping
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
 
 from mhtool import csvsafe, vocab
+from mhtool.apportion import largest_remainder
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
 from mhtool.outputs.profile import MONTHS
@@ -200,6 +209,107 @@ def denominators(spec: dict, spine: pl.DataFrame, geography: str) -> dict[str, d
     return out
 
 
+# --- places -------------------------------------------------------------------------------
+
+
+def _weights(rule: str, cur: int, prev: int | None, m: int) -> int:
+    """A place's unrounded profile in month `m` (0 = Apr) under a month-end rule, times the
+    steps in the year (so a whole number): the weight its parent's month is split by
+    (March: its figure exactly)."""
+    if prev is None:
+        return cur
+    n, k = (4, (m + 1) // 3) if rule == "quarterly" else (12, m + 1)
+    return max(0, prev * (n - k) + cur * k)
+
+
+def _split_months(rule: str, parent: list, cur: dict[str, int], prev: dict) -> dict[str, list]:
+    """Each place's twelve months: the parent's months split among its places so they add
+    up exactly to the parent's. An in-year count is split month by month in proportion to
+    what each place has still to receive, so its months also add up to its own figure (a
+    month never gives a place more than it has left, as that month is at most the rest)."""
+    out: dict[str, list] = {p: [None] * 12 for p in cur}
+    left = dict(cur)
+    for m, total in enumerate(parent):
+        if total is None:
+            continue
+        if rule == "in_year_cumulative":
+            weights = left
+        else:
+            weights = {p: _weights(rule, cur[p], prev.get(p), m) for p in cur}
+            if not any(weights.values()):
+                weights = cur
+        got = largest_remainder(int(round(total)), weights) if any(weights.values()) else {}
+        for p in cur:
+            out[p][m] = float(got.get(p, 0))
+            left[p] -= got.get(p, 0)
+    return out
+
+
+def place_months(
+    places: pl.DataFrame, parents: dict[tuple[str, str, str], list], spec: dict
+) -> dict[tuple[str, str, str], list[float | None]]:
+    """(place, ambition_id, year) → twelve months for every activity line of the places:
+    counts split from the parent's months (`parents`, as monthly() gives them), rates and
+    standards carried with the parent's months (a place carries its parent's rate)."""
+    act = places.filter(pl.col("measure") == "activity").select(
+        "org_code", "parent_code", "ambition_id", "kind", "year", "value"
+    )
+    years = sorted(act.get_column("year").unique().to_list())
+    before = dict(zip(years[1:], years[:-1], strict=True))
+    value = {(o, a, y): v for o, _, a, _, y, v in act.iter_rows()}
+    out: dict[tuple[str, str, str], list[float | None]] = {}
+    groups = act.group_by("parent_code", "ambition_id", "kind", "year").agg("org_code", "value")
+    keys = ["parent_code", "ambition_id", "kind", "year"]
+    for parent, aid, kind, year, orgs, values in groups.sort(keys).iter_rows():
+        rule = refs.rule_of(spec, aid)
+        if _carried(kind):  # the parent's rate, so the parent's profile of it
+            out |= {(o, aid, year): list(parents[(parent, aid, year)]) for o in orgs}
+            continue
+        if any(v is None for v in values):
+            out |= {(o, aid, year): [None] * 12 for o in orgs}
+            continue
+        cur = {o: int(round(v)) for o, v in zip(orgs, values, strict=True)}
+        prev = {}
+        if year in before:
+            prev = {o: value.get((o, aid, before[year])) for o in orgs}
+            prev = {o: int(round(v)) for o, v in prev.items() if v is not None}
+        split = _split_months(rule, parents[(parent, aid, year)], cur, prev)
+        out |= {(o, aid, year): months for o, months in split.items()}
+    return out
+
+
+def place_denominators(
+    spec: dict, denominators: dict[str, dict[str, float]], practices: pl.DataFrame, parents
+) -> dict[str, dict[str, float]]:
+    """`denominators` with each place's added: its parent's split by largest remainder in
+    proportion to its practices' own QOF SMI register of the same year, so places add up
+    to their parent. `practices`: practice_code → place_code; `parents`: place → parent.
+    A parent whose places' practices have no register figures leaves them without one."""
+    from mhtool.refdata import store
+
+    out = {aid: dict(d) for aid, d in denominators.items()}
+    for aid, ref in sorted(spec.get("refs", {}).items()):
+        if not ref.get("denominator") or aid not in out:
+            continue
+        reg = store.practice_smi(ref["denominator_qof_year"]).select("practice_code", "register")
+        by_place = dict(
+            practices.join(reg, on="practice_code", how="left")
+            .group_by("place_code")
+            .agg(pl.col("register").fill_null(0).sum())
+            .iter_rows()
+        )
+        kids: dict[str, list[str]] = defaultdict(list)
+        for place, parent in parents.items():
+            kids[parent].append(place)
+        for parent, places in sorted(kids.items()):
+            total = out[aid].get(parent)
+            weights = {p: int(by_place.get(p, 0)) for p in places}
+            if total is None or not any(weights.values()):
+                continue
+            out[aid] |= {p: float(n) for p, n in largest_remainder(int(total), weights).items()}
+    return out
+
+
 # --- rows ---------------------------------------------------------------------------------
 
 
@@ -251,17 +361,48 @@ def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, lis
     return [("Value", m)]
 
 
-def build(prepared: pl.DataFrame, spec: dict, source: str, *, subicb: bool = False):
+def _place_lines(prepared: pl.DataFrame, places: pl.DataFrame, measures: list[str]):
+    """The places' lines (as _lines gives the others), each ICB's after its own lines:
+    by parent, place, ambition in the Plan's reference order, year."""
+    order = prepared.select("ambition_id", "_ar").unique("ambition_id")
+    return (
+        places.filter(pl.col("measure").is_in(measures))
+        .join(order, on="ambition_id", how="left")
+        .sort(["icb_code", "parent_code", "org_code", "_ar", "year"])
+        .iter_rows(named=True)
+    )
+
+
+def build(
+    prepared: pl.DataFrame,
+    spec: dict,
+    source: str,
+    *,
+    subicb: bool = False,
+    places: pl.DataFrame | None = None,
+):
     """Every export row: (template rows by ICB code or ENG, other rows, money rows).
 
     Rows are lists of text in the column order of the layouts above; ``source`` is the
-    source_text() every row carries."""
+    source_text() every row carries. `places`: the run's place rows, when the export is
+    to carry them (each ICB's after its own)."""
     months = monthly(prepared, spec)
     dens = spec.get("denominators", {})
     levels = {"england", "icb", "subicb"} if subicb else {"england", "icb"}
     template: dict[str, list[list[str]]] = defaultdict(list)
     other: list[list[str]] = []
-    for r in _lines(prepared):
+    lines = _lines(prepared)
+    money_lines = (
+        prepared.filter(pl.col("measure").is_in(["funding", "workforce"]))
+        .sort(["_o1", "_o2", "_o3", "_ar", "year"])
+        .iter_rows(named=True)
+    )
+    if places is not None and not places.is_empty():
+        months |= place_months(places, months, spec)
+        levels.add(vocab.PLACE)
+        lines = chain(lines, _place_lines(prepared, places, ["activity"]))
+        money_lines = chain(money_lines, _place_lines(prepared, places, ["funding", "workforce"]))
+    for r in lines:
         if r["level"] not in levels:
             continue
         aid = r["ambition_id"]
@@ -298,12 +439,7 @@ def build(prepared: pl.DataFrame, spec: dict, source: str, *, subicb: bool = Fal
                 ]
             )
     money = []
-    rows = (
-        prepared.filter(pl.col("measure").is_in(["funding", "workforce"]))
-        .sort(["_o1", "_o2", "_o3", "_ar", "year"])
-        .iter_rows(named=True)
-    )
-    for r in rows:
+    for r in money_lines:
         if r["level"] not in levels:
             continue
         money.append(
@@ -322,7 +458,7 @@ def build(prepared: pl.DataFrame, spec: dict, source: str, *, subicb: bool = Fal
     return template, other, money
 
 
-def profile_record(spec: dict, meta: Mapping, *, subicb: bool) -> dict:
+def profile_record(spec: dict, meta: Mapping, *, subicb: bool, places: bool = False) -> dict:
     """What planning/profile.json keeps: enough to rebuild and check every file."""
     return {
         "indicative": True,
@@ -334,6 +470,7 @@ def profile_record(spec: dict, meta: Mapping, *, subicb: bool) -> dict:
         "data_date": str(meta.get("data_date", "")),
         "planning_file": spec.get("file"),
         "subicb": subicb,
+        **({"places": True} if places else {}),
         "refs": spec.get("refs", {}),
         "directions": spec.get("directions", {}),
         "denominators": spec.get("denominators", {}),
@@ -357,13 +494,20 @@ def write(
     *,
     icbs: list[str],
     england: bool,
+    places: pl.DataFrame | None = None,
 ) -> list[str]:
     """Write the planning folder; returns the relative paths written, in a stable order.
-    `meta["planning"]["subicb"]` adds sub-ICB rows."""
+    `meta["planning"]["subicb"]` adds sub-ICB rows, `meta["planning"]["places"]` the rows
+    of `places` (the run's place rows)."""
     spec = meta.get("planning") or refs.empty()
     subicb = bool(spec.get("subicb"))
+    with_places = bool(spec.get("places")) and places is not None
     source = source_text(meta.get("catalogue_name", ""), meta.get("data_date", ""))
-    template, other, money = build(prepared, spec, source, subicb=subicb)
+    if with_places:  # only the places of the ICBs written
+        places = places.filter(pl.col("icb_code").is_in(sorted(set(icbs))))
+    template, other, money = build(
+        prepared, spec, source, subicb=subicb, places=places if with_places else None
+    )
     wanted = set(icbs) | ({ENGLAND} if england else set())
     written = []
     for code in ([ENGLAND] if england else []) + sorted(icbs):
@@ -372,7 +516,7 @@ def write(
         written.append(rel)
     write_csv(Path(out_dir) / OTHER_FILE, OTHER_COLUMNS, [r for r in other if r[0] in wanted])
     write_csv(Path(out_dir) / MONEY_FILE, MONEY_COLUMNS, [r for r in money if r[0] in wanted])
-    record = profile_record(spec, meta, subicb=subicb)
+    record = profile_record(spec, meta, subicb=subicb, places=with_places)
     (Path(out_dir) / PROFILE_FILE).write_text(
         json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -58,6 +58,7 @@ class RunConfig:
     out: Path | None = None
     level: str = "icb"
     planning_subicb: bool = False
+    planning_places: bool = False  # the planning export carries the places too (--places)
     region: str | None = None
     system: str | None = None
     contact: str | None = None
@@ -214,6 +215,12 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
 
         plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
         places = None
+        if cfg.planning_places and not cfg.places:
+            raise InputError(
+                "--planning-places adds the places to the planning export; it needs "
+                "--places KIND|FILE",
+                field="planning_places",
+            )
         if cfg.places:
             from mhtool import places as place_maps
 
@@ -243,7 +250,7 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             spine_above = spine.filter(pl.col("level") != vocab.PLACE)
         else:
             spine_above, place_rows = spine, None
-        _write_outputs(spine_above, staging, cfg, catalogue, opts, place_rows)
+        _write_outputs(spine_above, staging, cfg, catalogue, opts, place_rows, places)
     changes, extra = None, {"catalogue_sha256": catalogue.sha256}
     if opts.compare:
         with stage("compare"):
@@ -322,7 +329,7 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
 
 
 def _write_outputs(
-    spine, staging: Path, cfg: RunConfig, catalogue, opts: Options, place_rows=None
+    spine, staging: Path, cfg: RunConfig, catalogue, opts: Options, place_rows=None, places=None
 ) -> None:
     import mhtool.outputs
     from mhtool.outputs.meta import WorkbookMeta
@@ -340,7 +347,7 @@ def _write_outputs(
         bases={name: spec.label for name, spec in catalogue.bases.items() if name in used},
         notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
         contact=cfg.contact,
-        planning=_planning_spec(catalogue, spine, cfg),
+        planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
     )
     mhtool.outputs.write_outputs(
         spine,
@@ -354,14 +361,21 @@ def _write_outputs(
     )
 
 
-def _planning_spec(catalogue, spine, cfg: RunConfig) -> dict:
+def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=None) -> dict:
     """The catalogue's planning references and rules (mhtool.outputs.planning_refs), with
-    their denominators for the run's geography and whether to add sub-ICB rows."""
+    their denominators for the run's geography and whether to add sub-ICB rows and places
+    (each place's denominator then added too)."""
     from mhtool.outputs import planning, planning_refs
 
     spec = planning_refs.for_catalogue(catalogue)
     spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
     spec["subicb"] = cfg.planning_subicb
+    if cfg.planning_places and places is not None:
+        spec["places"] = True
+        parents = dict(places.places.select("place_code", "parent_code").iter_rows())
+        spec["denominators"] = planning.place_denominators(
+            spec, spec["denominators"], places.practices, parents
+        )
     return spec
 
 

@@ -21,8 +21,12 @@ def test_user_places_run_check_and_bad_file(tmp_path):
     good.write_text("practice_code,place_code,place_name\n" + "\n".join(rows[2:]) + "\n")
     out = tmp_path / "out"
     args = ["run", "--places", str(good), "--system", "QOP", "--out", str(out)]
-    r = CliRunner().invoke(main, args, catch_exceptions=False)
+    r = CliRunner().invoke(main, [*args, "--planning-places"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
+    codes = {r.split(",")[1] for r in rows}
+    lines = pl.read_csv(out / "planning" / "other_lines.csv", infer_schema=False)
+    dens = lines.filter(pl.col("org_code").is_in(codes), pl.col("measure_type") == "Denominator")
+    assert dens.height and (dens["Mar"] != "NA").any()  # the places' own rows, denominators
     assert (out / "places" / "QOP.csv").is_file()
     assert (out / "places" / "practices.csv").is_file()
     text = (out / "places" / "QOP.csv").read_text()
@@ -41,3 +45,5 @@ def test_user_places_run_check_and_bad_file(tmp_path):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     r = CliRunner().invoke(main, [*args, "--unallocated", "stop"])
     assert r.exit_code == 2 and "in no place" in r.output
+    r = CliRunner().invoke(main, ["run", "--planning-places", "--out", str(out)])
+    assert r.exit_code == 2 and "needs --places" in r.output
