@@ -1,7 +1,7 @@
 """Re-read a run's outputs and check them against the spine it saved.
 
 Every check is a function returning a list of problem lines (empty when all is well), so
-`mhtool check` prints them and tests assert on them. Three families:
+`mhtool check` prints them and tests assert on them. The families:
 
 - sums: each count, funding and workforce figure's children sum exactly to it
   (sub-ICBs → ICB → region → England, per ambition and year);
@@ -12,6 +12,9 @@ Every check is a function returning a list of problem lines (empty when all is w
   to england.csv month by month;
 - layout: sheet order, a title in A1, one uniquely named Excel table per table sheet at
   A3, no merged cells, no formulas, the title property set, the first sheet active at A1;
+- report: every HTML report page's Summary, Compare and Standards tables show the
+  spine's figures cell by cell, and every link resolves to a file in the run
+  (mhtool.outputs.reportcheck);
 - files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
   and Parquet file present is listed; apportionment.csv equals apportionment.parquet.
 
@@ -37,7 +40,7 @@ from openpyxl.utils import get_column_letter
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
-from mhtool.outputs import planning, planning_refs, profile
+from mhtool.outputs import planning, planning_refs, profile, reportcheck
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import (
     DESCRIPTION_ROW,
@@ -81,6 +84,7 @@ class Report:
     spine_rows: int
     manifest: bool = False  # whether the files were held to a manifest.json
     place_rows: int = 0  # spine rows at the place level (runs with --places)
+    pages: int = 0  # HTML report pages checked (mhtool.outputs.reportcheck)
 
     @property
     def summary(self) -> str:
@@ -90,10 +94,15 @@ class Report:
             if self.place_rows
             else ""
         )
+        report = (
+            f"; {self.pages} report pages show the spine's figures and every link resolves"
+            if self.pages
+            else ""
+        )
         return (
             f"OK: {self.workbooks} workbooks and {self.csvs} planning CSV files match the "
             f"spine ({self.spine_rows:,} rows); every level sums to its parent; layout "
-            f"rules hold{files}{places}."
+            f"rules hold{report}{files}{places}."
         )
 
 
@@ -871,6 +880,19 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
     problems += [line for lines in found for line in lines]
     planning_problems, csvs = check_planning(out_dir, spine, prepared, place_rows)
     problems += planning_problems
+    html_pages = reportcheck.pages(out_dir)
+    found = run_jobs(
+        reportcheck.check_page,
+        [
+            (p, rel, scopes.rows(prepared, reportcheck.scope_of(rel)), meta, out_dir)
+            for p in html_pages
+            for rel in [p.relative_to(out_dir).as_posix()]
+        ],
+        workers=workers,
+    )
+    problems += [line for lines in found for line in lines]
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
-    return Report(problems, len(books), csvs, rows, RunFolder(out_dir).holds_run(), places)
+    return Report(
+        problems, len(books), csvs, rows, RunFolder(out_dir).holds_run(), places, len(html_pages)
+    )

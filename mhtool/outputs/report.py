@@ -94,6 +94,39 @@ def fmt_cell(value, fmt: str) -> str:
     return f"{value:,.0f}"
 
 
+def _plain(text) -> str:
+    """A cell's text as a browser shows it: without [note N] references."""
+    return _NOTE.sub("", "" if text is None else str(text))
+
+
+def shown_cells(table: Table, figures: bool = True) -> list[list[tuple[str, str, dict]]]:
+    """Each row's cells as the page shows them: (class, text, data attributes). A figure
+    cell of a year column carries the spine's value as data-ambition / data-year /
+    data-value when `figures`. The one description of a table's cells, for the page and
+    for `mhtool check` (mhtool.outputs.reportcheck)."""
+    out = []
+    for r in table.frame.iter_rows(named=True):
+        cells = []
+        for c in table.columns:
+            v = r.get(c.key)
+            if c.fmt == "text":
+                cells.append((c.key, _plain(c.placeholder if v is None else v), {}))
+                continue
+            fmt = r.get("_fmt", "count") if c.fmt == "row" else c.fmt
+            data = {}
+            if figures and c.key.startswith("v") and v is not None:
+                data = {"data-ambition": r["ambition_id"], "data-year": c.key[1:]}
+                data["data-value"] = repr(v)
+            cells.append(("num", _plain(fmt_cell(v, fmt)), data))
+        out.append(cells)
+    return out
+
+
+def table_id(table: Table) -> str:
+    """The id of a table's <table> element."""
+    return table.name or table.sheet.lower()
+
+
 def _table(table: Table, figures: bool = True) -> str:
     """An HTML table of a Table's columns; number cells carry the spine's value."""
     head = "".join(
@@ -101,25 +134,16 @@ def _table(table: Table, figures: bool = True) -> str:
         for c in table.columns
     )
     rows = []
-    for r in table.frame.iter_rows(named=True):
-        cells = []
-        for c in table.columns:
-            v = r.get(c.key)
-            if c.fmt == "text":
-                text = _e(c.placeholder if v is None else v)
-                cells.append(f'<td class="{_e(c.key)}">{text}</td>')
-                continue
-            fmt = r.get("_fmt", "count") if c.fmt == "row" else c.fmt
-            data = ""
-            if figures and c.key.startswith("v") and v is not None:
-                data = (
-                    f' data-ambition="{_e(r["ambition_id"])}" data-year="{_e(c.key[1:])}"'
-                    f' data-value="{v!r}"'
-                )
-            cells.append(f'<td class="num"{data}>{_e(fmt_cell(v, fmt))}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+    for cells in shown_cells(table, figures):
+        tds = "".join(
+            f'<td class="{html.escape(cls)}"'
+            + "".join(f' {k}="{html.escape(v)}"' for k, v in data.items())
+            + f">{html.escape(text)}</td>"
+            for cls, text, data in cells
+        )
+        rows.append("<tr>" + tds + "</tr>")
     return (
-        f'<table id="{_e(table.name or table.sheet.lower())}"><caption hidden>'
+        f'<table id="{_e(table_id(table))}"><caption hidden>'
         f"{_e(table.title)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )

@@ -257,3 +257,56 @@ def test_print_setup_and_unreferenced_notes_are_named(run):
     problems = _check(run, rel)
     assert f"{rel} Summary: does not print A4 landscape" in problems
     assert any(p.startswith(f"{rel} Notes: row ") and "beyond" in p for p in problems), problems
+
+
+def _edit_page(run, rel, old, new, count=1):
+    path = run / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def test_the_report_pages_are_checked(clean):
+    report = check_dir(clean)
+    pages = sorted(p.relative_to(clean).as_posix() for p in (clean / "report").rglob("*.html"))
+    assert report.pages == len(pages) and "report/index.html" in pages
+    assert f"{len(pages)} report pages show the spine's figures" in report.summary
+
+
+def test_a_changed_report_figure_is_named(run):
+    import re
+
+    rel = "report/systems/QA0.html"
+    text = (run / rel).read_text(encoding="utf-8")
+    cell = re.search(
+        r'data-ambition="(A\d+)" data-year="2023/24" data-value="([^"]+)">([^<]+)<', text
+    )
+    aid, value, shown = cell.groups()
+    _edit_page(run, rel, cell.group(0), cell.group(0).replace(f">{shown}<", ">1<"))
+    problems = check_dir(run).problems
+    assert any(rel in p and "summary row" in p and "shows '1'" in p for p in problems), problems
+    _edit_page(run, rel, ">1<", f">{shown}<")
+    _edit_page(run, rel, f'data-value="{value}"', f'data-value="{float(value) + 1}"')
+    problems = check_dir(run).problems
+    assert any(rel in p and "carries" in p for p in problems), problems
+
+
+def test_a_missing_report_row_is_named(run):
+    rel = "report/index.html"
+    text = (run / rel).read_text(encoding="utf-8")
+    start = text.index("<tbody><tr>", text.index('<table id="summary"')) + len("<tbody>")
+    end = text.index("</tr>", start) + len("</tr>")
+    (run / rel).write_text(text[:start] + text[end:], encoding="utf-8")
+    problems = check_dir(run).problems
+    assert any(rel in p and "summary has" in p and "rows" in p for p in problems), problems
+
+
+def test_every_report_link_must_resolve_within_the_run(run):
+    rel = "report/index.html"
+    text = (run / rel).read_text(encoding="utf-8")
+    href = text[text.index('href="regions/') :].split('"')[1]
+    (run / "report" / href).unlink()  # a page the index links to is gone
+    _edit_page(run, rel, "</footer>", '</footer><a href="https://example.org/x">x</a>')
+    problems = check_dir(run).problems
+    assert any(rel in p and f"the link {href} goes to no file" in p for p in problems), problems
+    assert any(rel in p and "links outside the run" in p for p in problems), problems
