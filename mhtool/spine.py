@@ -340,6 +340,10 @@ def split_method(amb: Ambition, parts: dict[str, list[Ambition]]) -> str:
     return vocab.TARGETED if amb.targets else vocab.BY_BASIS
 
 
+SUM_OF = "sum of "  # a total made of its part lines: "sum of FUN-02 + FUN-07"
+_TARGETED = " (targeted: "  # a split among named systems: "mh_need (targeted: QHM, QOX)"
+
+
 def basis_label(
     basis_name: str | None,
     *,
@@ -353,10 +357,23 @@ def basis_label(
     and never mixed with the plain basis. Code reads basis_name and split_method instead.
     """
     if parts:
-        return "sum of " + " + ".join(parts)
+        return SUM_OF + " + ".join(parts)
     if targets:
-        return f"{basis_name} (targeted: {', '.join(sorted(targets))})"
+        return f"{basis_name}{_TARGETED}{', '.join(sorted(targets))})"
     return basis_name or ""
+
+
+def label_detail(label: str | None, split_method: str) -> str:
+    """What a label names beyond its basis, for the words a reader sees: a total's part
+    lines ('FUN-02 + FUN-07') or the systems a targeted ask is shared among ('QHM, QOX');
+    "" for any other split. Only the label carries these, so they are read back here,
+    beside the one function that writes them; what the split is comes from split_method."""
+    label = label or ""
+    if split_method == vocab.SUM_OF_PARTS:
+        return label.removeprefix(SUM_OF)
+    if split_method == vocab.TARGETED and _TARGETED in label:
+        return label.split(_TARGETED, 1)[1].split(")", 1)[0]
+    return ""
 
 
 def parts_of(catalogue: Catalogue) -> dict[str, list[Ambition]]:
@@ -585,35 +602,59 @@ def read_spine(path: Path) -> pl.DataFrame:
 
 def _from_older_spine(df: pl.DataFrame) -> pl.DataFrame:
     """Fill the structured columns of a spine written before they existed, so a run can
-    still be compared with its predecessor. The one place an old basis label is read."""
-    amb = df.unique("ambition_id", keep="first").select(
+    still be compared with its predecessor. The one place an old basis label is read.
+
+    The oldest spines labelled a targeted ask's split by its plain basis; it is told
+    apart by the ICBs given a share (some, not all) and labelled as the engine labels it."""
+    amb = df.unique("ambition_id", keep="first", maintain_order=True).select(
         "ambition_id", "kind", "measure", "unit", "basis", "category"
+    )
+    icbs = df.filter(pl.col("level") == "icb")
+    all_icbs = icbs.get_column("org_code").n_unique()
+    named = dict(
+        icbs.filter(pl.col("share").fill_null(0) > 0)
+        .group_by("ambition_id")
+        .agg(pl.col("org_code").unique().sort())
+        .iter_rows()
     )
     filled = []
     for r in amb.iter_rows(named=True):
         label = r["basis"] or ""
+        name = label.split(" (targeted")[0]
         if r["kind"] in vocab.CARRIED_KINDS:
             method = vocab.STANDARD
-        elif label.startswith("sum of "):
-            method = vocab.SUM_OF_PARTS
+        elif label.startswith(SUM_OF):
+            method, name = vocab.SUM_OF_PARTS, ""
         elif " (targeted" in label:
             method = vocab.TARGETED
+        elif not label:
+            method = vocab.NATIONAL_ONLY
+        elif r["category"] == "targeted" and 0 < len(named.get(r["ambition_id"], [])) < all_icbs:
+            method = vocab.TARGETED
+            label = basis_label(name, targets=named[r["ambition_id"]])
         else:
             method = vocab.BY_BASIS
         filled.append(
             {
                 "ambition_id": r["ambition_id"],
+                "_label": label if label != (r["basis"] or "") else None,
                 "unit_kind": vocab.unit_kind(r["unit"], r["kind"], r["measure"]),
-                "basis_name": "" if method == vocab.SUM_OF_PARTS else label.split(" (targeted")[0],
+                "basis_name": name,
                 "split_method": method,
             }
         )
     text = [c for c in ADDED_COLUMNS if c != "value_high"]
     extra = pl.DataFrame(
-        filled, schema={"ambition_id": pl.String, **dict.fromkeys(text, pl.String)}
+        filled,
+        schema={"ambition_id": pl.String, "_label": pl.String, **dict.fromkeys(text, pl.String)},
     )
     keep = [c for c in df.columns if c not in text]
-    df = df.select(keep).join(extra, on="ambition_id", how="left")
+    df = (
+        df.select(keep)
+        .join(extra, on="ambition_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_label", "basis").alias("basis"))
+        .drop("_label")
+    )
     if "value_high" not in df.columns:  # older spines carried no ranges
         df = df.with_columns(pl.lit(None, pl.Float64).alias("value_high"))
     return df

@@ -24,8 +24,9 @@ from functools import lru_cache
 import polars as pl
 from PIL import Image, ImageDraw, ImageFont
 
-from mhtool.outputs.layout import LEVELS, short_name
-from mhtool.outputs.views import is_headline, is_standard, plan_order
+from mhtool import vocab
+from mhtool.outputs.layout import LEVELS, short_name, unit_words
+from mhtool.outputs.views import is_headline, is_standard, line_split, plan_order
 
 WIDTH = 1280  # px
 COLUMNS = 4
@@ -39,13 +40,14 @@ GRID = (221, 221, 221)
 INK, GREY = (0, 0, 0), (68, 68, 68)
 
 
-def fmt_value(x: float | None, unit: str | None) -> str:
+def fmt_value(x: float | None, unit: str | None, unit_kind: str) -> str:
     """A figure with a short form of its unit, for a chart label: £1.23m, 1,234 people.
-    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)"""
+    ('people per year (additional vs 2020/21)' → 'people'; the full unit is in the tables.)
+    Money is told by the spine's unit kind, never by the unit text."""
     if x is None:
         return "[x]"
     unit = (unit or "").strip()
-    if unit.startswith(("£", "GBP")):
+    if unit_kind == "gbp":
         for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
             if abs(x) >= size:
                 return f"£{x / size:,.3g}{suffix}"
@@ -55,10 +57,10 @@ def fmt_value(x: float | None, unit: str | None) -> str:
     return f"{text} {short}".strip()
 
 
-def fmt_tick(x: float, unit: str | None) -> str:
+def fmt_tick(x: float, unit_kind: str) -> str:
     """A compact figure for an axis: £165m, 17.5k, 1,515, 25.9."""
-    if (unit or "").strip().startswith(("£", "GBP")):
-        return fmt_value(x, "£")
+    if unit_kind == "gbp":
+        return fmt_value(x, "", unit_kind)
     for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(x) >= max(size, 1e4):
             return f"{x / size:.3g}{suffix}"
@@ -67,10 +69,6 @@ def fmt_tick(x: float, unit: str | None) -> str:
 
 def _short_year(y: str) -> str:
     return y[2:] if len(y) == 7 and y[4] == "/" and y[:4].isdigit() else y
-
-
-def _unit_words(unit: str | None) -> str:
-    return (unit or "").replace("GBP", "£").strip()
 
 
 def chart_lines(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
@@ -82,7 +80,7 @@ def chart_lines(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
     )
     activity = own.filter(pl.col("measure") == "activity")
     money = own.filter(pl.col("measure") != "activity")
-    totals = money.filter(pl.col("basis").fill_null("").str.starts_with("sum of "))
+    totals = money.filter(line_split() == vocab.SUM_OF_PARTS)
     if not totals.is_empty():
         money = totals.vstack(
             money.filter(~pl.col("measure").is_in(totals.get_column("measure").unique().to_list()))
@@ -181,8 +179,8 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         PANEL_HEIGHT,
     )
     for i, panel in enumerate(panels):
-        unit = panel.get_column("unit")[0]
-        top_y = c.heading(i, panel.get_column("title")[0], _unit_words(unit))
+        unit, unit_kind = panel.get_column("unit")[0], panel.get_column("unit_kind")[0]
+        top_y = c.heading(i, panel.get_column("title")[0], unit_words(unit))
         by_year = dict(panel.select("year", "value").rows())
         values = [by_year.get(y) for y in years]
         ticks = nice_ticks(max(v or 0 for v in values))
@@ -194,7 +192,9 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         for t in ticks:
             y = bottom - t * scale
             c.draw.line([(left, y), (right, y)], fill=GRID if t else GREY, width=1)
-            c.draw.text((left - 6, y), fmt_tick(t, unit), font=_font(SMALL), fill=GREY, anchor="rm")
+            c.draw.text(
+                (left - 6, y), fmt_tick(t, unit_kind), font=_font(SMALL), fill=GREY, anchor="rm"
+            )
         slot = (right - left) / len(years)
         for k, (year, v) in enumerate(zip(years, values, strict=True)):
             cx = left + slot * (k + 0.5)
@@ -209,7 +209,7 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         k, v = next((k, v) for k, v in reversed(list(enumerate(values))) if v is not None)
         c.draw.text(
             (left + slot * (k + 0.5), bottom - v * scale - 3),
-            fmt_tick(v, unit),
+            fmt_tick(v, unit_kind),
             font=_font(SMALL, True),
             fill=INK,
             anchor="mb",
@@ -218,8 +218,8 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         f"Chart of {org}'s fair shares by financial year: {len(panels)} panels, one per "
         f"ambition, bars on a scale from zero; the figures are on the Summary sheet. Panels: "
         + "; ".join(
-            f"{p.get_column('title')[0]}: {fmt_value(p.get_column('value')[-1], p['unit'][0])} "
-            f"in {p.get_column('year')[-1]}"
+            f"{p['title'][0]}: {fmt_value(p['value'][-1], p['unit'][0], p['unit_kind'][0])} "
+            f"in {p['year'][-1]}"
             for p in panels
         )
         + "."
@@ -258,8 +258,8 @@ def render_compare(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         max(PANEL_HEIGHT, 110 + 22 * n_orgs),
     )
     for i, panel in enumerate(panels):
-        unit = panel.get_column("unit")[0]
-        unit_year = f"{panel.get_column('year')[0]}, {_unit_words(unit)}"
+        unit, unit_kind = panel.get_column("unit")[0], panel.get_column("unit_kind")[0]
+        unit_year = f"{panel.get_column('year')[0]}, {unit_words(unit)}"
         top = c.heading(i, panel.get_column("title")[0], unit_year) + 6
         x0, y0 = c.box(i)
         left, right = x0 + 142, x0 + c.panel_w - 58
@@ -276,7 +276,7 @@ def render_compare(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
             c.draw.rectangle([left, y + 3, left + v * scale, y + row - 3], fill=BAR)
             c.draw.text(
                 (left + v * scale + 4, y + row / 2),
-                fmt_tick(v, unit),
+                fmt_tick(v, unit_kind),
                 font=_font(SMALL),
                 fill=INK,
                 anchor="lm",

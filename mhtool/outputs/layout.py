@@ -116,3 +116,13 @@ def short_name(name: str | None, code: str, with_code: bool = True) -> str:
     label = org_label(name, code) if with_code else (name or code)
     short = _ORG_WORDS.sub("", label).strip()
     return short or label
+
+
+#: A unit written "GBP ..." in the catalogue; readers see "£ ...".
+GBP_WORD = r"^GBP\b"
+
+
+def unit_words(unit: str | None) -> str:
+    """A unit as readers see it: 'GBP (cash, …)' → '£ (cash, …)'; others as the catalogue
+    has them. Words only: whether a figure is money is its unit kind (the spine's)."""
+    return re.sub(GBP_WORD, "£", (unit or "").strip())

@@ -15,8 +15,9 @@ from dataclasses import replace
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.outputs.layout import SHEETS
-from mhtool.outputs.views import Column, Table, basis_name, is_targeted_basis
+from mhtool.outputs.views import BASIS_KEYS, Column, Table
 
 FIGURE_NOTE = 100  # keys of the run's own notes start here
 _REF = re.compile(r"\[note (\d+)\]")
@@ -56,25 +57,21 @@ OVERLAP = (
 )
 
 
-SUM_OF = "sum of "  # the engine's label for a total made up of its part lines
-
-
-def _basis_text(bases_used: list[str], described: Mapping) -> str:
+def _basis_text(bases_used: list[tuple[str, str, str]], described: Mapping) -> str:
+    """Each basis label used, with what it is: (label, basis name, split method)."""
     parts = []
-    for b in bases_used:
-        if b not in described and b.startswith(SUM_OF):
+    for label, name, method in bases_used:
+        if method == vocab.SUM_OF_PARTS:
             text = (
                 "below England each organisation's figure is the sum of its figures for "
                 "those lines, so the total agrees with its parts; the share is its share of "
                 "England's total"
             )
         else:
-            text = str(
-                described.get(b) or described.get(basis_name(b)) or "no description supplied"
-            ).rstrip(".")
-            if is_targeted_basis(b) and b not in described:
+            text = str(described.get(name) or "no description supplied").rstrip(".")
+            if method == vocab.TARGETED:
                 text += ", shared only among the systems named"
-        parts.append(f"{b}: {text}")
+        parts.append(f"{label}: {text}")
     return "; ".join(parts) or "none used in this workbook"
 
 
@@ -98,12 +95,13 @@ PLACES = (
 
 
 def notes(
-    bases_used: list[str],
+    bases_used: list[tuple[str, str, str]],
     meta: dict,
     national_only: list[str] | None = None,
     place_weights: list[str] | None = None,
 ) -> list[str]:
-    """Note texts in order; note N is notes(...)[N - 1]. `place_weights`: how each ask's
+    """Note texts in order; note N is notes(...)[N - 1]. `bases_used`: (label, basis name,
+    split method) of each basis label the workbook shows; `place_weights`: how each ask's
     places were weighted, for the note on places (shown only where a table has places)."""
     shown = (
         f" In this workbook: {', '.join(national_only)}."
@@ -150,16 +148,15 @@ def figure_notes(meta: dict) -> dict[str, tuple[int, str]]:
     }
 
 
-def _bases_used(tables: list[Table]) -> list[str]:
-    return sorted(
-        set().union(
-            *[
-                t.frame.get_column("basis").drop_nulls().unique().to_list()
-                for t in tables
-                if "basis" in t.frame.columns
-            ]
-        )
-    )
+def _bases_used(tables: list[Table]) -> list[tuple[str, str, str]]:
+    """(label, basis name, split method) of every basis label the tables show, by label."""
+    used: dict[str, tuple[str, str, str]] = {}
+    for t in tables:
+        if "basis" in t.frame.columns:
+            for label, name, method in t.frame.select(BASIS_KEYS).iter_rows():
+                if label is not None:
+                    used.setdefault(label, (label, name or "", method))
+    return [used[label] for label in sorted(used)]
 
 
 def _place_weights(tables: list[Table]) -> list[str]:

@@ -21,7 +21,7 @@ import polars as pl
 
 from mhtool import csvsafe, vocab
 from mhtool.fields import header
-from mhtool.outputs.layout import LEVEL_NAMES, org_label
+from mhtool.outputs.layout import GBP_WORD, LEVEL_NAMES, org_label
 from mhtool.outputs.views import (
     NOTE_PLACES,
     NOTE_ROUNDING,
@@ -173,7 +173,7 @@ def places_table(rows: pl.DataFrame) -> Table | None:
             pl.col("pshare").sort_by("year").last().alias("pshare"),
             *[pl.col("value").filter(pl.col("year") == y).first().alias("v" + y) for y in years],
         )
-        .with_columns(unit=pl.col("unit").str.replace(r"^GBP\b", "£"))
+        .with_columns(unit=pl.col("unit").str.strip_chars().str.replace(GBP_WORD, "£"))
         .sort("parent_code", "org_name", "org_code", "_po")
     )
     word = _parent_word(rows)

@@ -13,7 +13,7 @@ import re
 import polars as pl
 
 from mhtool.fields import header
-from mhtool.outputs.layout import LEVELS, NOT_APPLICABLE, short_name
+from mhtool.outputs.layout import LEVELS, NOT_APPLICABLE, short_name, unit_words
 from mhtool.outputs.notes import figure_notes
 from mhtool.outputs.views import (
     NOTE_BASES,
@@ -41,12 +41,6 @@ def home(df: pl.DataFrame) -> tuple[str, str, str]:
             r = rows.row(0, named=True)
             return level, r["org_code"], r["org_name"]
     raise ValueError("no organisation in this slice of the spine")
-
-
-def unit_words(unit: str | None) -> str:
-    """'GBP (cash, …)' → '£ (cash, …)'; other units as the catalogue has them."""
-    unit = (unit or "").strip()
-    return re.sub(r"^GBP\b", "£", unit)
 
 
 def provenance_words(pairs: list[tuple[str, str | None]]) -> str:
@@ -114,7 +108,9 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
             "how": provenance_words([(y, by_year[y][1]) for y in years if y in by_year]),
             "share": share,
             "basis": r["basis"],
-            "basis_words": basis_words(r["basis"], meta),
+            "basis_name": r["basis_name"],
+            "_split": r["_split"],
+            "basis_words": basis_words(r["basis"], r["basis_name"], r["_split"], meta),
             "ambition_id": r["ambition_id"],
             "org_code": code,
             "_fmt": r["_fmt"],
@@ -220,14 +216,15 @@ _WHOLE_AREA = re.compile(
 _SYSTEMS = re.compile(r"^percent of (?:stp/ics|ccg/icb|ccgs?\b)", re.I)
 
 
-def _level_text(value: float | None, unit: str | None, org: str, high: float | None = None) -> str:
+def _level_text(value: float | None, line: dict, org: str, high: float | None = None) -> str:
     """'100% of Kent and Medway's population covered', 'in place in Kent and Medway',
-    '95%', '32 days (average length of stay, at most)', '20–25%' for a range."""
+    '95%', '32 days (average length of stay, at most)', '20–25%' for a range. Money and
+    percentages are told by the line's unit kind; its unit text only gives the words."""
     if value is None:
         return "no national figure"
-    unit = (unit or "").strip()
+    unit, unit_kind = (line["unit"] or "").strip(), line["unit_kind"]
     number = f"{value:,.1f}".removesuffix(".0")
-    if unit.startswith(("GBP", "£")):
+    if unit_kind == "gbp":
         rest = re.sub(r"^(GBP|£)\s*", "", unit)
         return f"£{value:,.0f}" + (f" {rest}" if rest else "")
     if high is not None and high != value:
@@ -238,8 +235,8 @@ def _level_text(value: float | None, unit: str | None, org: str, high: float | N
         if value >= 100:
             return f"in place in {org}"
         return f"{number}% of systems nationally (whether {org} is one is agreed locally)"
-    if unit.lower().startswith("percent"):
-        rest = unit[len("percent") :].strip()
+    if unit_kind == "percent":
+        rest = re.sub(r"(?i)^(percent\b|%)", "", unit).strip()
         return f"{number}%" + (f" {rest}" if rest else "")
     return f"{number} {unit}".strip()
 
@@ -266,7 +263,7 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
     return {
         "_po": r["_po"],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(value, r['unit'], org, high)} by {year}",
+        "standard": f"{r['title']}: {_level_text(value, r, org, high)} by {year}",
         "value": value,
         "value_high": high if high is not None and high != value else None,
         "unit": unit_words(r["unit"]),
@@ -308,7 +305,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
     return {
         "_po": r["_po"],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(national, r['unit'], 'England')} nationally "
+        "standard": f"{r['title']}: {_level_text(national, r, 'England')} nationally "
         f"by {r['year']}; {meaning}",
         "value": national,
         "value_high": None,

@@ -13,6 +13,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.outputs.layout import (
+    GBP_WORD,
     LEVEL_NAMES,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -20,6 +21,7 @@ from mhtool.outputs.layout import (
     short_name,
 )
 from mhtool.outputs.planning import measure_type
+from mhtool.spine import label_detail
 
 # Fixed note numbers, referred to in headers and descriptions (see notes.py).
 (
@@ -33,8 +35,6 @@ from mhtool.outputs.planning import measure_type
     NOTE_OVERLAP,
     NOTE_PLACES,
 ) = range(1, 10)
-
-TARGETED_MARK = "(targeted"  # a basis label naming the systems a targeted ask is split among
 
 ORG_SORT = ["_o1", "_o2", "_o3"]
 
@@ -98,8 +98,8 @@ def _natural(text: str) -> tuple:
 def prepare(spine: pl.DataFrame) -> pl.DataFrame:
     """Add the sort keys every view uses: organisations in hierarchy order (England, then
     each region followed by its ICBs, each followed by its sub-ICBs), ambitions in
-    natural order of planning reference. Call it on the whole spine: a targeted ambition's
-    basis label is worked out from every ICB (see _label_targeted_bases)."""
+    natural order of planning reference, and each row's line's split method (`_split`,
+    see line_split)."""
     level = pl.col("level")
     blank_is_missing = [
         pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
@@ -121,8 +121,9 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
         _o3=pl.when(level == "subicb").then(pl.col("org_code")).otherwise(pl.lit("")),
         _fmt=number_format(),
         _level_name=level.replace_strict(LEVEL_NAMES, default=level),
+        _split=line_split(),
     )
-    df = plan_order(_label_targeted_bases(df))
+    df = plan_order(df)
     ambitions = df.select("ambition_id", "planning_ref").unique()
     order = sorted(
         ambitions.iter_rows(), key=lambda r: (_natural(r[1] or ""), _natural(r[0] or ""))
@@ -134,48 +135,17 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
     return df.join(rank.unique("ambition_id", keep="first"), on="ambition_id", how="left")
 
 
-def _label_targeted_bases(df: pl.DataFrame) -> pl.DataFrame:
-    """Give a targeted ambition split among named systems a basis label of its own.
-
-    Its shares are shares of the named systems' total, not of England under the basis, so
-    they must never be shown as the basis's share of England. The engine labels such rows
-    `mh_need (targeted: QHM, QOX)`; for a spine that does not, the label is made here from
-    the ICBs given a non-zero share. A targeted ambition shared among every ICB keeps its
-    plain basis (its shares are the basis's shares of England); one reported for England
-    alone keeps it too (it has no shares below England)."""
-    targeted = df.filter(
-        pl.col("category") == "targeted",
-        pl.col("basis").is_not_null(),
-        ~pl.col("basis").str.contains(TARGETED_MARK, literal=True),
+def line_split() -> pl.Expr:
+    """Each row's line's split method, the same in every year: how the line is split where
+    it is split (a pilot year reported for England only does not change it), and
+    `national_only` only for a line never split. Tables aggregate a line over years."""
+    method = pl.col("split_method")
+    return (
+        method.filter(method != vocab.NATIONAL_ONLY)
+        .first()
+        .over("ambition_id")
+        .fill_null(vocab.NATIONAL_ONLY)
     )
-    if targeted.is_empty():
-        return df
-    all_icbs = df.filter(pl.col("level") == "icb").get_column("org_code").n_unique()
-    named = (
-        targeted.filter(pl.col("level") == "icb", pl.col("share").fill_null(0) > 0)
-        .group_by("ambition_id")
-        .agg(pl.col("org_code").unique().sort().alias("icbs"))
-    )
-    labels = {a: ", ".join(icbs) for a, icbs in named.iter_rows() if 0 < len(icbs) < all_icbs}
-    if not labels:
-        return df
-    label = pl.col("ambition_id").replace_strict(labels, default=None, return_dtype=pl.String)
-    return df.with_columns(
-        pl.when(label.is_not_null() & (pl.col("category") == "targeted"))
-        .then(pl.format("{} {}: {})", pl.col("basis"), pl.lit(TARGETED_MARK), label))
-        .otherwise(pl.col("basis"))
-        .alias("basis")
-    )
-
-
-def is_targeted_basis(basis: str | None) -> bool:
-    """True for a basis label naming the systems a targeted ask is split among."""
-    return bool(basis) and TARGETED_MARK in basis
-
-
-def basis_name(basis: str) -> str:
-    """The catalogue's name of the basis behind a label: 'mh_need (targeted: QHM)' → 'mh_need'."""
-    return basis.split(f" {TARGETED_MARK}")[0].strip()
 
 
 def years_of(df: pl.DataFrame) -> list[str]:
@@ -183,22 +153,31 @@ def years_of(df: pl.DataFrame) -> list[str]:
     return sorted(df.get_column("year").unique().drop_nulls().to_list())
 
 
-def basis_words(basis: str | None, meta: dict) -> str:
-    """The basis in plain words from the catalogue's label, e.g. 'ONS mid-year population
-    aged 0-25'; a total made of its parts says so."""
-    if not basis:
+def basis_words(label: str | None, name: str | None, method: str, meta: dict) -> str:
+    """The basis in plain words, e.g. 'ONS mid-year population aged 0-25', from the line's
+    basis name and split method (`label` gives only the parts or systems it names); a
+    total made of its parts says so."""
+    if method == vocab.SUM_OF_PARTS:
+        return f"the sum of its part lines ({label_detail(label, method)})"
+    if method not in (vocab.BY_BASIS, vocab.TARGETED) or not name:
         return "not shared out"
-    if basis.startswith("sum of "):
-        return "the sum of its part lines (" + basis.removeprefix("sum of ") + ")"
-    name, _, targeted = basis.partition(" (targeted")
-    label = (meta.get("bases") or {}).get(name.strip()) or name
-    return label + (f", shared among the systems named{targeted.rstrip(')')}" if targeted else "")
+    words = (meta.get("bases") or {}).get(name) or name
+    if method == vocab.TARGETED:
+        named = label_detail(label, method)
+        words += ", shared among the systems named" + (f": {named}" if named else "")
+    return words
+
+
+BASIS_KEYS = ["basis", "basis_name", "_split"]  # what a table row keeps of its basis
 
 
 def _basis_words(frame: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
-    """Add `basis_words`: each row's basis in plain words (the frame keeps `basis`, the
-    label the notes describe)."""
-    words = [basis_words(b, meta or {}) for b in frame.get_column("basis").to_list()]
+    """Add `basis_words`: each row's basis in plain words (the frame keeps BASIS_KEYS,
+    which the notes describe)."""
+    words = [
+        basis_words(label, name, method, meta or {})
+        for label, name, method in frame.select(BASIS_KEYS).iter_rows()
+    ]
     return frame.with_columns(pl.Series("basis_words", words, dtype=pl.String))
 
 
@@ -266,7 +245,7 @@ def _org_year_table(
     keys += ["title", "unit", "_fmt"]
     part = part.with_columns(_own=pl.col("_own") if "_own" in part.columns else pl.lit(True))
     frame = (
-        part.group_by([*keys, "basis"], maintain_order=True)
+        part.group_by([*keys, *BASIS_KEYS], maintain_order=True)
         .agg(
             pl.col("share").sort_by("year").last().alias("share"),
             *_by_year(years, "value", "v"),
@@ -275,7 +254,7 @@ def _org_year_table(
             org=pl.struct("org_name", "org_code").map_elements(
                 lambda r: org_label(r["org_name"], r["org_code"]), return_dtype=pl.String
             ),
-            unit=pl.col("unit").str.replace(r"^GBP\b", "£"),
+            unit=pl.col("unit").str.strip_chars().str.replace(GBP_WORD, "£"),
         )
     )
     frame = _basis_words(frame.sort([*_own_first(frame), "_po"]), meta)
@@ -356,19 +335,19 @@ def shares_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     (the weights do not change by year), own organisations first.
 
     A total made of its parts has no basis of its own and is left out. A targeted
-    ambition split among named systems has its own basis label (see
-    _label_targeted_bases) and is listed under it, for the organisations with a share."""
+    ambition split among named systems has its own basis label (spine.basis_label) and
+    is listed under it, for the organisations with a share."""
     part = df.filter(
         pl.col("basis").is_not_null(),
         pl.col("share").is_not_null(),
-        ~pl.col("basis").str.starts_with("sum of "),
+        pl.col("_split") != vocab.SUM_OF_PARTS,
     )
-    targeted = pl.col("basis").str.contains(TARGETED_MARK, literal=True)
+    targeted = pl.col("_split") == vocab.TARGETED
     part = part.filter(~targeted | (pl.col("share") > 0))
     if part.is_empty() or ("_own" in part.columns and not part.get_column("_own").any()):
         return None
     part = part.with_columns(_own=pl.col("_own") if "_own" in part.columns else pl.lit(True))
-    keys = ["org_code", "org_name", "_own", "level", *ORG_SORT, "basis"]
+    keys = ["org_code", "org_name", "_own", "level", *ORG_SORT, *BASIS_KEYS]
     frame = (
         part.sort("year", "ambition_id", descending=[True, False])
         .group_by(keys)

@@ -263,17 +263,17 @@ def test_progress_line_on_stderr_on_a_terminal(spine, tmp_path, capsys, monkeypa
 
 
 @pytest.mark.parametrize(
-    "value, unit, text",
+    "value, unit, unit_kind, text",
     [
-        (1234.0, "people", "1,234 people"),
-        (84.3, "WTE", "84.3 WTE"),
-        (96_960_000.0, "£", "£97m"),
-        (909_000.0, "£", "£909k"),
-        (None, "people", "[x]"),
+        (1234.0, "people", "people", "1,234 people"),
+        (84.3, "WTE", "staff", "84.3 WTE"),
+        (96_960_000.0, "GBP (cash)", "gbp", "£97m"),
+        (909_000.0, "£", "gbp", "£909k"),
+        (None, "people", "people", "[x]"),
     ],
 )
-def test_chart_value_labels(value, unit, text):
-    assert fmt_value(value, unit) == text
+def test_chart_value_labels(value, unit, unit_kind, text):
+    assert fmt_value(value, unit, unit_kind) == text
 
 
 @pytest.mark.parametrize(

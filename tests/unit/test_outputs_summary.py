@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from fixtures.sample import SAMPLE_META, YEARS, sample_spine
 
+from mhtool import vocab
 from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
 from mhtool.outputs.summary import (
@@ -20,6 +21,7 @@ from mhtool.outputs.summary import (
     summary_table,
 )
 from mhtool.outputs.views import prepare
+from mhtool.spine import basis_label
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +96,18 @@ def test_words_for_provenance_and_basis():
         == "a to b phased; c stated"
     )
     meta = {"bases": {"mh_need": "Mental health need"}}
-    assert basis_words("mh_need", meta) == "Mental health need"
-    assert basis_words("mh_need (targeted: QA0)", meta).startswith("Mental health need, shared")
-    assert basis_words(None, meta) == "not shared out"
+    assert basis_words("mh_need", "mh_need", vocab.BY_BASIS, meta) == "Mental health need"
+    targeted = basis_label("mh_need", targets=["QA0"])
+    assert basis_words(targeted, "mh_need", vocab.TARGETED, meta) == (
+        "Mental health need, shared among the systems named: QA0"
+    )
+    total = basis_label("mh_need", parts=["A-01", "A-02"])
+    assert basis_words(total, "", vocab.SUM_OF_PARTS, meta) == (
+        "the sum of its part lines (A-01 + A-02)"
+    )
+    assert basis_words(None, "", vocab.STANDARD, meta) == "not shared out"
+    # what the split is comes from the split method, not the label's text
+    assert basis_words("mh_need", "mh_need", vocab.NATIONAL_ONLY, meta) == "not shared out"
 
 
 def test_notes_are_only_those_referred_to_numbered_by_first_appearance(tmp_path):

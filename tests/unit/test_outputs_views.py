@@ -17,6 +17,7 @@ from mhtool.outputs.layout import TABLES, org_label
 from mhtool.outputs.planning import measure_type
 from mhtool.outputs.scope import Scope
 from mhtool.outputs.views import prepare, shares_table, tables
+from mhtool.spine import ADDED_COLUMNS, basis_label, read_spine
 
 DESCRIPTION_MAX = 120
 
@@ -103,13 +104,17 @@ def _share(table, org, basis):
 
 
 @pytest.mark.parametrize("labelled", [True, False])
-def test_shares_of_england_never_take_a_targeted_share(labelled):
+def test_shares_of_england_never_take_a_targeted_share(labelled, tmp_path):
     """A06 (targeted, smi_register, split among QA1 only), renamed A00 to sort first, and
     A03 (flexible, smi_register): the share of England under smi_register must be A03's,
-    and A00's within-target shares appear under a label of their own."""
+    and A00's within-target shares appear under a label of their own. An older spine
+    (no split_method, a plain label) is read back labelled as the engine labels it."""
     spine = sample_spine(targeted_systems=["QA1"], label_targets=labelled).with_columns(
         ambition_id=pl.col("ambition_id").replace({"A06": "A00"})
     )
+    if not labelled:
+        spine.drop(ADDED_COLUMNS).write_parquet(tmp_path / "older.parquet")
+        spine = read_spine(tmp_path / "older.parquet")
     df = prepare(spine)
     table = shares_table(df)
     a03 = df.filter(pl.col("ambition_id") == "A03", pl.col("year") == "2023/24")
@@ -206,8 +211,14 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
 def test_bases_are_described_whatever_the_label():
     from mhtool.outputs.notes import notes
 
+    targeted = basis_label("mh_need", targets=["QOX", "QHM"])
+    total = basis_label("mh_need", parts=["FUN-02", "FUN-07"])
     text = notes(
-        ["mh_need (targeted: QHM, QOX)", "sum of FUN-02 + FUN-07", "other"],
+        [
+            (targeted, "mh_need", vocab.TARGETED),
+            (total, "mh_need", vocab.SUM_OF_PARTS),
+            ("other", "other", vocab.BY_BASIS),
+        ],
         {"bases": {"mh_need": "Need-weighted population."}},
     )[1]
     assert (
