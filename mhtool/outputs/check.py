@@ -622,7 +622,7 @@ def check_planning(
         record = json.loads((out_dir / planning.PROFILE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{planning.PROFILE_FILE}: cannot be read ({exc})"], len(csvs)
-    spec = {k: record.get(k, {}) for k in ("refs", "denominators")}
+    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
     spec["subicb"] = bool(record.get("subicb"))
     spec["places"] = bool(record.get("places"))
     source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))

@@ -38,6 +38,7 @@ import polars as pl
 
 from mhtool import csvsafe, vocab
 from mhtool.apportion import largest_remainder
+from mhtool.catalogue.phasing import year_label, year_start
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
 from mhtool.outputs.profile import MONTHS
@@ -70,6 +71,7 @@ OTHER_COLUMNS = [
     "fin_year",
     "source",
     *MONTHS,
+    "months_note",
 ]
 MONEY_COLUMNS = [
     "icb_code",
@@ -91,6 +93,10 @@ RULE_TEXT = {
     "quarterly": "quarter ends (Jun, Sep, Dec, Mar) step evenly; March is the year's "
     "figure; other months NA",
     "in_year_cumulative": "twelve whole monthly counts that add up to the year's figure",
+    "first_year": "a line's first year with a figure gives March alone (the Plan's figures "
+    "are year ends; the run has no figure for the year before), except a rate or standard "
+    "whose level that year the catalogue gives (its anchor: an existing standard holds all "
+    "year); other_lines.csv says so in months_note",
 }
 
 
@@ -120,6 +126,25 @@ def _month_text(x: float | None) -> str:
     return NA if x is None else format_value(x)
 
 
+FIRST_YEAR_NOTE = (
+    "March only: {year} is the line's first year with a figure. The Plan gives year-end "
+    "figures, and the run has no figure for the year before to step the months from; "
+    "plan the months before March locally."
+)
+
+
+def months_note(rule: str, values: list[float | None], year: str) -> str:
+    """Why months of a line with a year-end figure are NA (other_lines.csv's last column):
+    its first year with a figure has nothing to step from. Blank where every profiled
+    month is given (a quarterly line's other months are NA by the layout)."""
+    if values[11] is None:
+        return ""
+    profiled = profile.QUARTER_ENDS[:-1] if rule == "quarterly" else range(11)
+    if any(values[m] is None for m in profiled):
+        return FIRST_YEAR_NOTE.format(year=year)
+    return ""
+
+
 def source_text(catalogue_name: str, data_date: str) -> str:
     """Where every figure came from: `mhtool fair share <catalogue> <data date>`."""
     return f"mhtool fair share {catalogue_name or ''} {data_date or ''}".strip()
@@ -138,7 +163,10 @@ def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[
 
     Counts are profiled for sub-ICB locations and summed upward (a parent with no child
     figures, such as an England-only line, is profiled on its own); rates are profiled
-    for each organisation, never summed."""
+    for each organisation, never summed. A line's first year with a figure gives March
+    alone (the Plan's figures are year ends and the run holds no figure for the year
+    before to step from), except a carried rate whose level that year the catalogue
+    gives (`spec["starts"]`, planning_refs.starts: an existing standard holds all year)."""
     act = spine.filter(pl.col("measure") == "activity")
     years = sorted(act.get_column("year").unique().to_list())
     prev_year = dict(zip(years[1:], years[:-1], strict=True))
@@ -147,12 +175,16 @@ def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[
         for r in act.select("org_code", "ambition_id", "year", "value").iter_rows(named=True)
     }
     kinds = dict(act.select("ambition_id", "kind").unique("ambition_id").iter_rows())
+    starts = {aid: s for aid, s in spec.get("starts", {}).items() if _carried(kinds.get(aid, ""))}
     out: dict[tuple[str, str, str], list[float | None]] = {}
 
     def own(org: str, aid: str, year: str) -> list[float | None]:
         rule = refs.rule_of(spec, aid)
         whole = not _carried(kinds[aid])
         prev = value.get((org, aid, prev_year[year])) if year in prev_year else None
+        start = starts.get(aid)
+        if prev is None and start and start["year"] == year_label(year_start(year) - 1):
+            prev = start["value"]  # a carried level known for the year before the run's
         return profile.months(rule, value.get((org, aid, year)), prev, whole)
 
     orgs = act.select("level", "org_code", "parent_code").unique("org_code")
@@ -436,6 +468,7 @@ def build(
                     r["year"],
                     source,
                     *texts,
+                    months_note(rule, vals, r["year"]),
                 ]
             )
     money = []
@@ -473,6 +506,7 @@ def profile_record(spec: dict, meta: Mapping, *, subicb: bool, places: bool = Fa
         **({"places": True} if places else {}),
         "refs": spec.get("refs", {}),
         "directions": spec.get("directions", {}),
+        "starts": spec.get("starts", {}),
         "denominators": spec.get("denominators", {}),
     }
 

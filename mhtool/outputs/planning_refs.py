@@ -15,7 +15,7 @@ from pathlib import Path
 from mhtool import userfiles
 from mhtool.errors import InputError
 from mhtool.run.paths import reference_data_dir
-from mhtool.vocab import HIGHER_IS_BETTER
+from mhtool.vocab import CARRIED_KINDS, HIGHER_IS_BETTER
 
 #: How a measure is counted through a year; see the planning TOML's header.
 RULES = ("rolling_12m", "in_year_cumulative", "point_in_time", "quarterly")
@@ -51,7 +51,7 @@ def find(names: list[str]) -> Path | None:
 
 def empty() -> dict:
     """No planning file: no references, every ambition on the default rule."""
-    return {"file": None, "profile_note": "", "refs": {}, "directions": {}}
+    return {"file": None, "profile_note": "", "refs": {}, "directions": {}, "starts": {}}
 
 
 def load(path: Path, ambition_ids: set[str]) -> dict:
@@ -144,7 +144,21 @@ def for_catalogue(catalogue) -> dict:
     path = find([n for n in names if isinstance(n, str)])
     spec = empty() if path is None else load(path, {a.id for a in catalogue.ambitions})
     spec["directions"] = directions(catalogue)
+    spec["starts"] = starts(catalogue)
     return spec
+
+
+def starts(catalogue) -> dict[str, dict]:
+    """ambition_id → {"year", "value"}: the level a carried rate or standard had in the
+    year before its first figure (the catalogue's `anchor`), which every organisation
+    carries as it is. The monthly profile of that first year steps from it (an existing
+    standard such as IAPT recovery holds all year) instead of giving March alone. Counts
+    get none: their anchor is national and the run apportions no figure for that year."""
+    return {
+        a.id: {"year": a.anchor.year, "value": a.anchor.value}
+        for a in catalogue.ambitions
+        if a.kind in CARRIED_KINDS and a.anchor is not None and not a.additional
+    }
 
 
 def directions(catalogue) -> dict[str, str]:

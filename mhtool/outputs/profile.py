@@ -5,7 +5,8 @@ figure over the months the planning templates ask for, so that
 
 - rolling_12m / point_in_time: each month end moves in equal steps from last year's
   March value to this year's, so March is exactly this year's figure; with no figure for
-  last year only March is given;
+  last year only March is given (the Plan's figures are year ends; mhtool.outputs.planning
+  passes a carried rate's catalogue anchor as last year's figure where it has one);
 - quarterly: the same steps at the quarter ends (Jun, Sep, Dec, Mar), other months NA;
 - in_year_cumulative: the year's count split into twelve monthly counts that add up to it
   exactly: an equal share each, the remainder one each to the last months.

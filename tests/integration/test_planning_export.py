@@ -124,3 +124,44 @@ def test_the_check_passes_then_names_a_broken_month(out, spine, tmp_path):
         assert any("May: the ICB files sum to" in p for p in problems)
     finally:
         path.write_text(text)
+
+
+def test_months_before_march_are_given_or_the_row_says_why(out):
+    other = _rows(out / "planning/other_lines.csv")
+    assert list(other[0])[-1] == "months_note"
+    early = [m for m in planning.MONTHS[:-1]]
+    for r in other:
+        if r["Mar"] == "NA":
+            assert r["months_note"] == ""
+            continue
+        profiled = ["Jun", "Sep", "Dec"] if r["dim_type"] == "Quarter" else early
+        missing = any(r[m] == "NA" for m in profiled)
+        assert bool(r["months_note"]) == missing, r
+        if missing:
+            assert r["fin_year"] in r["months_note"]
+    assert any(r["months_note"] for r in other)
+
+
+def test_a_carried_level_known_the_year_before_fills_the_first_year(spine):
+    df = prepare(spine)
+    rate = df.filter(pl.col("kind").is_in(["rate", "standard"]), pl.col("measure") == "activity")
+    aid = rate.get_column("ambition_id")[0]
+    rows = rate.filter(pl.col("ambition_id") == aid, pl.col("value").is_not_null())
+    first = rows.get_column("year").min()
+    org = rows.filter(pl.col("year") == first).get_column("org_code")[0]
+    cur = rows.filter(pl.col("year") == first, pl.col("org_code") == org).item(0, "value")
+    before = f"{int(first[:4]) - 1}/{first[2:4]}"
+    plain = planning.monthly(df, SAMPLE_PLANNING)[(org, aid, first)]
+    spec = SAMPLE_PLANNING | {"starts": {aid: {"year": before, "value": cur - 12}}}
+    started = planning.monthly(df, spec)[(org, aid, first)]
+    assert first == df.get_column("year").min()  # the run's first year
+    assert plain[:11] == [None] * 11 and plain[11] == cur  # without it: March alone
+    assert started[11] == cur and started[0] == round(cur - 11, 4)  # steps from it
+    counts = SAMPLE_PLANNING | {"starts": {"A01": {"year": before, "value": 0}}}
+    a01 = df.filter(pl.col("ambition_id") == "A01", pl.col("value").is_not_null())
+    y = a01.get_column("year").min()
+    sub = a01.filter(pl.col("year") == y, pl.col("level") == "subicb").get_column("org_code")[0]
+    assert (
+        planning.monthly(df, counts)[(sub, "A01", y)]
+        == planning.monthly(df, SAMPLE_PLANNING)[(sub, "A01", y)]
+    )  # a count never takes a start: nothing apportions it

@@ -47,3 +47,17 @@ def test_rates_are_not_rounded_to_whole_numbers_and_never_split():
 
 def test_halves_round_up():
     assert months("rolling_12m", 1.0, 0.0, whole=True)[5] == 1.0  # 6/12 = 0.5
+
+
+def test_a_first_year_with_march_alone_says_why():
+    from mhtool.outputs.planning import months_note
+
+    first = months("rolling_12m", 120.0, None, whole=True)
+    assert "first year with a figure" in months_note("rolling_12m", first, "2019/20")
+    assert "2019/20" in months_note("rolling_12m", first, "2019/20")
+    stepped = months("rolling_12m", 120.0, 60.0, whole=True)
+    assert months_note("rolling_12m", stepped, "2020/21") == ""
+    quarters = months("quarterly", 120.0, 60.0, whole=True)  # NA months by the layout
+    assert months_note("quarterly", quarters, "2020/21") == ""
+    assert months_note("quarterly", months("quarterly", 1.0, None, True), "2020/21")
+    assert months_note("rolling_12m", [None] * 12, "2020/21") == ""  # no figure at all
