@@ -10,8 +10,13 @@ derived from ``FIELD_METADATA`` here, so a column is described once. Stable name
 - ``SPINE_COLUMNS``: the column names, in order.
 - ``schema()``: {column: polars type}, the spine's contract.
 - ``header(name)``: the workbook header of a column.
-- ``markdown_table()``: the docs' column table; ``with_docs_table(text)`` puts it between
-  the ``<!-- fields:begin -->`` / ``<!-- fields:end -->`` markers of a Markdown text.
+- ``HELPER_COLUMNS``: the columns the output views add to the spine (sort keys, each row's
+  number format, each line's split method, ...), name -> Helper(name, meaning, added_by);
+  their names (``ORG_SORT``, ``AMBITION_RANK``, ``ROW_FORMAT``, ``LEVEL_NAME``,
+  ``LINE_SPLIT``, ``PLAN_ORDER``, ``OWN``, ``PLACE_WEIGHTING``) are what modules write and read.
+- ``markdown_table()`` / ``helpers_table()``: the docs' tables; ``with_docs_table(text)``
+  puts them between the ``<!-- fields:begin/end -->`` and ``<!-- helpers:begin/end -->``
+  markers of a Markdown text.
 """
 
 from __future__ import annotations
@@ -148,6 +153,68 @@ FIELD_METADATA: dict[str, Field] = {f.name: f for f in _FIELDS}
 SPINE_COLUMNS: tuple[str, ...] = tuple(FIELD_METADATA)
 
 
+@dataclass(frozen=True)
+class Helper:
+    """A column the output views add to (a slice of) the spine for other output modules
+    to rely on: never written to the spine, declared here so none is spelled ad hoc."""
+
+    name: str
+    meaning: str
+    added_by: str
+
+
+O1, O2, O3 = "_o1", "_o2", "_o3"
+#: Organisation sort keys: England, then each region followed by its ICBs and sub-ICBs.
+ORG_SORT: tuple[str, ...] = (O1, O2, O3)
+AMBITION_RANK = "_ar"
+ROW_FORMAT = "_fmt"
+LEVEL_NAME = "_level_name"
+LINE_SPLIT = "_split"
+PLAN_ORDER = "_po"
+OWN = "_own"
+PLACE_WEIGHTING = "_place_how"
+
+_HELPERS = (
+    Helper(O1, "Sort key: the region's code ('' for England).", "views.prepare"),
+    Helper(O2, "Sort key: the ICB's code ('' for England and regions).", "views.prepare"),
+    Helper(O3, "Sort key: the sub-ICB's code ('' above sub-ICB).", "views.prepare"),
+    Helper(
+        AMBITION_RANK,
+        "Ambition's rank in natural order of planning reference, then ID.",
+        "views.prepare",
+    ),
+    Helper(
+        ROW_FORMAT,
+        "The row's number format, a key of layout.NUMBER_FORMATS (views.number_format).",
+        "views.prepare",
+    ),
+    Helper(LEVEL_NAME, "The level as readers call it (vocab.LEVEL_NAMES).", "views.prepare"),
+    Helper(
+        LINE_SPLIT,
+        "The line's split method in every year (views.line_split): a pilot year reported "
+        "for England only keeps it.",
+        "views.prepare",
+    ),
+    Helper(
+        PLAN_ORDER,
+        "Line's place in the Plan's order: programme, measure, headline first, catalogue.",
+        "views.plan_order",
+    ),
+    Helper(
+        OWN,
+        "True for the workbook's own organisations, false for those shown for context.",
+        "scope.rows",
+    ),
+    Helper(
+        PLACE_WEIGHTING,
+        "A place row's ambition, basis and how its places were weighted, for the notes.",
+        "places.workbook_rows",
+    ),
+)
+#: Every helper column of the output views: name -> Helper.
+HELPER_COLUMNS: dict[str, Helper] = {h.name: h for h in _HELPERS}
+
+
 def schema() -> dict[str, pl.DataType]:
     """The spine's columns and polars types, in order: the contract every output relies on."""
     return {name: f.dtype for name, f in FIELD_METADATA.items()}
@@ -176,14 +243,29 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+def helpers_table() -> str:
+    """The helper columns' table as Markdown, as docs/architecture.md shows it."""
+    lines = ["| column | added by | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{h.name}` | `{h.added_by}` | {h.meaning} |" for h in _HELPERS]
+    return "\n".join(lines)
+
+
 DOC_BEGIN, DOC_END = "<!-- fields:begin -->", "<!-- fields:end -->"
+HELPERS_BEGIN, HELPERS_END = "<!-- helpers:begin -->", "<!-- helpers:end -->"
+
+
+def _between(text: str, begin: str, end: str, table: str) -> str:
+    head, rest = text.split(begin, 1)
+    _old, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{table}\n{end}{tail}"
 
 
 def with_docs_table(text: str) -> str:
-    """``text`` with the column table between its markers replaced by the current one."""
-    head, rest = text.split(DOC_BEGIN, 1)
-    _old, tail = rest.split(DOC_END, 1)
-    return f"{head}{DOC_BEGIN}\n{markdown_table()}\n{DOC_END}{tail}"
+    """``text`` with the tables between its markers replaced by the current ones."""
+    text = _between(text, DOC_BEGIN, DOC_END, markdown_table())
+    if HELPERS_BEGIN in text:
+        text = _between(text, HELPERS_BEGIN, HELPERS_END, helpers_table())
+    return text
 
 
 if __name__ == "__main__":  # python -m mhtool.fields docs/architecture.md

@@ -363,6 +363,16 @@ def basis_label(
     return basis_name or ""
 
 
+PLACES_BY = "; places by "  # a place row's label: "<its basis label>; places by <how>"
+
+
+def place_label_parts() -> tuple[pl.Expr, pl.Expr]:
+    """A place row's label read back as (the basis label of its parent's split, how its
+    places were weighted); the second is null for a row not split to places by a basis."""
+    parts = pl.col("basis").str.split(PLACES_BY)
+    return parts.list.first(), parts.list.get(1, null_on_oob=True)
+
+
 def label_detail(label: str | None, split_method: str) -> str:
     """What a label names beyond its basis, for the words a reader sees: a total's part
     lines ('FUN-02 + FUN-07') or the systems a targeted ask is shared among ('QHM, QOX');
@@ -533,7 +543,7 @@ def _assemble(
             .filter(pl.col("split_method").is_in([vocab.BY_BASIS, vocab.TARGETED]))
             .select(
                 "ambition_id",
-                (pl.col("basis") + "; places by " + pl.col("_place_how")).alias("_pb"),
+                (pl.col("basis") + PLACES_BY + pl.col("_place_how")).alias("_pb"),
             )
         )
         spine = spine.join(

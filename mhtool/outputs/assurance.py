@@ -18,6 +18,7 @@ import polars as pl
 
 from mhtool.assure.compare import COLUMNS
 from mhtool.assure.read import Issue
+from mhtool.fields import ROW_FORMAT
 from mhtool.outputs.planning import format_value
 from mhtool.outputs.views import Column, Table
 
@@ -73,9 +74,10 @@ def _table(sheet: str, name: str, title: str, frame: pl.DataFrame) -> Table:
         Column("Plan version (source)", "source"),
     ]
     frame = frame.with_columns(
-        _fmt=pl.when(pl.col("measure_type") == "Percentage")
+        pl.when(pl.col("measure_type") == "Percentage")
         .then(pl.lit("rate"))
         .otherwise(pl.lit("count"))
+        .alias(ROW_FORMAT)
     )
     return Table(
         sheet,

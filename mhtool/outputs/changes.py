@@ -10,7 +10,7 @@ import polars as pl
 from mhtool import csvsafe, vocab
 from mhtool.compare import COLUMNS, Changes
 from mhtool.errors import InputError
-from mhtool.fields import header
+from mhtool.fields import LEVEL_NAME, ROW_FORMAT, header
 from mhtool.outputs.layout import NOT_APPLICABLE
 from mhtool.outputs.views import number_format
 from mhtool.refdata import store
@@ -24,7 +24,7 @@ def write_csv(changes: Changes, path: Path) -> Path:
 
 # Plain-English headers, with units, for the changes workbook (the CSV keeps COLUMNS).
 HEADERS = {
-    "_level_name": header("level"),
+    LEVEL_NAME: header("level"),
     "org_code": header("org_code"),
     "org_name": header("org_name"),
     "region_code": header("region_code"),
@@ -49,7 +49,7 @@ HEADERS = {
     "new_national_value": "New national figure (see Unit)",
 }
 ORGANISATION_HEADERS = {
-    "_level_name": "Organisation level",
+    LEVEL_NAME: "Organisation level",
     "old_code": "Old code",
     "old_name": "Old name",
     "new_codes": "New code or codes",
@@ -73,7 +73,7 @@ NOTES = [
 
 
 def _row_formats(changes: Changes, frame: pl.DataFrame) -> pl.DataFrame:
-    """Each row's number format (as views.prepare chooses it): `_fmt` for figures as
+    """Each row's number format (as views.prepare chooses it): ROW_FORMAT for figures as
     apportioned, `_dfmt` for worked-out ones (changes and their parts, which can have
     decimals: pounds stay whole, everything else shows up to three decimals)."""
     kinds = pl.concat(
@@ -84,10 +84,14 @@ def _row_formats(changes: Changes, frame: pl.DataFrame) -> pl.DataFrame:
     ).unique("ambition_id", keep="first", maintain_order=True)
     money = pl.col("unit_kind") == "gbp"
     return frame.join(kinds, on="ambition_id", how="left").with_columns(
-        _fmt=number_format(),
-        _dfmt=pl.when(money).then(pl.lit("money")).otherwise(pl.lit("rate")),
-        _level_name=pl.col("level").replace_strict(vocab.LEVEL_NAMES, default=pl.col("level")),
+        number_format().alias(ROW_FORMAT),
+        pl.when(money).then(pl.lit("money")).otherwise(pl.lit("rate")).alias("_dfmt"),
+        _level_name().alias(LEVEL_NAME),
     )
+
+
+def _level_name() -> pl.Expr:
+    return pl.col("level").replace_strict(vocab.LEVEL_NAMES, default=pl.col("level"))
 
 
 def changes_tables(changes: Changes) -> list:
@@ -110,7 +114,7 @@ def changes_tables(changes: Changes) -> list:
             return Column(HEADERS[key], key, "row")
         return Column(HEADERS[key], key)
 
-    keys = ["_level_name" if c == "level" else c for c in COLUMNS]
+    keys = [LEVEL_NAME if c == "level" else c for c in COLUMNS]
     out = [
         Table(
             "Changes",
@@ -123,9 +127,7 @@ def changes_tables(changes: Changes) -> list:
         )
     ]
     if not changes.organisations.is_empty():
-        orgs = changes.organisations.with_columns(
-            _level_name=pl.col("level").replace_strict(vocab.LEVEL_NAMES, default=pl.col("level"))
-        )
+        orgs = changes.organisations.with_columns(_level_name().alias(LEVEL_NAME))
         out.append(
             Table(
                 "Organisations",

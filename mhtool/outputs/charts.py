@@ -25,6 +25,7 @@ import polars as pl
 from PIL import Image, ImageDraw, ImageFont
 
 from mhtool import vocab
+from mhtool.fields import PLAN_ORDER
 from mhtool.outputs.layout import LEVELS, short_name, unit_words
 from mhtool.outputs.views import is_headline, is_standard, line_split, plan_order
 
@@ -85,7 +86,7 @@ def chart_lines(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
         money = totals.vstack(
             money.filter(~pl.col("measure").is_in(totals.get_column("measure").unique().to_list()))
         )
-    return pl.concat([activity, money]).sort("_po", "year")
+    return pl.concat([activity, money]).sort(PLAN_ORDER, "year")
 
 
 @lru_cache(maxsize=8)
@@ -168,7 +169,7 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         return None
     name = rows.get_column("org_name")[0]
     years = sorted(rows.get_column("year").unique().to_list())
-    panels = rows.partition_by("_po", maintain_order=True)
+    panels = rows.partition_by(PLAN_ORDER, maintain_order=True)
     org = short_name(name, org_code)
     c = _Canvas(
         len(panels),
@@ -244,10 +245,10 @@ def render_compare(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         return None
     name = df.filter(pl.col("org_code") == org_code).get_column("org_name")[0]
     panels = []
-    for amb in part.partition_by("_po", maintain_order=True):
+    for amb in part.partition_by(PLAN_ORDER, maintain_order=True):
         year = max(amb.get_column("year").to_list())
         panels.append(amb.filter(pl.col("year") == year).sort("org_code"))
-    panels.sort(key=lambda p: p.get_column("_po")[0])
+    panels.sort(key=lambda p: p.get_column(PLAN_ORDER)[0])
     n_orgs = max(p.height for p in panels)
     kind = "ICB" if child == "icb" else "region"
     c = _Canvas(

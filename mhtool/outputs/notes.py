@@ -16,6 +16,7 @@ from dataclasses import replace
 import polars as pl
 
 from mhtool import vocab
+from mhtool.fields import PLACE_WEIGHTING
 from mhtool.outputs.layout import SHEETS
 from mhtool.outputs.views import BASIS_KEYS, Column, Table
 
@@ -163,8 +164,8 @@ def _place_weights(tables: list[Table]) -> list[str]:
     """How the places of each ask a table shows were weighted (outputs.places)."""
     found = set()
     for t in tables:
-        if "_place_how" in t.frame.columns:
-            found |= set(t.frame.get_column("_place_how").drop_nulls().to_list())
+        if PLACE_WEIGHTING in t.frame.columns:
+            found |= set(t.frame.get_column(PLACE_WEIGHTING).drop_nulls().to_list())
     return sorted(found)
 
 

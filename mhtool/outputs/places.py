@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import csvsafe, vocab
-from mhtool.fields import header
+from mhtool.fields import PLACE_WEIGHTING, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.layout import GBP_WORD, LEVEL_NAMES, org_label
 from mhtool.outputs.views import (
     NOTE_PLACES,
@@ -32,6 +32,7 @@ from mhtool.outputs.views import (
     number_format,
     years_of,
 )
+from mhtool.spine import place_label_parts
 
 DIR = "places"
 MAP_FILE = "practices.csv"
@@ -92,9 +93,8 @@ def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) ->
 
 # -------------------------------------------------------------------------- workbook views
 
-PLACE_HOW = "; places by "  # how the engine's label of a place row goes on (mhtool.spine)
 #: Columns of `workbook_rows`, beyond the spine's own.
-WORKBOOK_EXTRA = ["_po", "_fmt", "parent_name", "parent_level", "pshare", "_place_how"]
+WORKBOOK_EXTRA = [PLAN_ORDER, ROW_FORMAT, "parent_name", "parent_level", "pshare", PLACE_WEIGHTING]
 
 
 def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
@@ -102,7 +102,7 @@ def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFr
     the Plan's order and its number format (from the prepared spine above the places), its
     parent's name and level, its unrounded share of the parent and how it was weighted."""
     rows = place_rows.filter(is_headline())
-    order = prepared.select("ambition_id", "_po").unique("ambition_id")
+    order = prepared.select("ambition_id", PLAN_ORDER).unique("ambition_id")
     parents = prepared.filter(pl.col("level").is_in(["subicb", "icb"])).select(
         pl.col("org_code").alias("parent_code"),
         pl.col("org_name").alias("parent_name"),
@@ -111,18 +111,18 @@ def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFr
         "year",
         pl.col("share").alias("_parent_share"),
     )
-    how = pl.col("basis").str.split(PLACE_HOW).list.get(1, null_on_oob=True)
+    label, how = place_label_parts()
     return (
         rows.join(order, on="ambition_id", how="left")
         .join(parents, on=["parent_code", "ambition_id", "year"], how="left")
         .with_columns(
-            _fmt=number_format(),
             pshare=pl.when(pl.col("_parent_share") > 0).then(
                 pl.col("share") / pl.col("_parent_share")
             ),
-            _place_how=pl.format(
-                "{} ({}): {}", "ambition_id", pl.col("basis").str.split(PLACE_HOW).list.first(), how
-            ),
+            **{
+                ROW_FORMAT: number_format(),
+                PLACE_WEIGHTING: pl.format("{} ({}): {}", "ambition_id", label, how),
+            },
         )
         .drop("_parent_share")
     )
@@ -165,8 +165,8 @@ def places_table(rows: pl.DataFrame) -> Table | None:
         return None
     years = years_of(rows)
     latest = years[-1]
-    keys = ["parent_code", "parent_name", "org_code", "org_name", "_po", "ambition_id"]
-    keys += ["title", "unit", "_fmt", "_place_how"]
+    keys = ["parent_code", "parent_name", "org_code", "org_name", PLAN_ORDER, "ambition_id"]
+    keys += ["title", "unit", ROW_FORMAT, PLACE_WEIGHTING]
     frame = _labels(
         rows.group_by(keys)
         .agg(
@@ -174,7 +174,7 @@ def places_table(rows: pl.DataFrame) -> Table | None:
             *[pl.col("value").filter(pl.col("year") == y).first().alias("v" + y) for y in years],
         )
         .with_columns(unit=pl.col("unit").str.strip_chars().str.replace(GBP_WORD, "£"))
-        .sort("parent_code", "org_name", "org_code", "_po")
+        .sort("parent_code", "org_name", "org_code", PLAN_ORDER)
     )
     word = _parent_word(rows)
     places = frame.get_column("org_code").n_unique()
@@ -205,9 +205,9 @@ def summary_block(rows: pl.DataFrame, org: str) -> Table | None:
     if rows.is_empty():
         return None
     asks = (
-        rows.group_by("_po", "ambition_id", "title", "_fmt")
+        rows.group_by(PLAN_ORDER, "ambition_id", "title", ROW_FORMAT)
         .agg(pl.col("year").max())
-        .sort("_po")
+        .sort(PLAN_ORDER)
         .rows(named=True)
     )
     at = rows.join(
@@ -233,7 +233,9 @@ def summary_block(rows: pl.DataFrame, org: str) -> Table | None:
         Column(word, "parent"),
         *[
             Column(
-                f"{a['title']} ({a['ambition_id']}), {a['year']}", "a" + a["ambition_id"], a["_fmt"]
+                f"{a['title']} ({a['ambition_id']}), {a['year']}",
+                "a" + a["ambition_id"],
+                a[ROW_FORMAT],
             )
             for a in asks
         ],

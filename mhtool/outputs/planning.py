@@ -39,6 +39,7 @@ import polars as pl
 from mhtool import csvsafe, vocab
 from mhtool.apportion import largest_remainder
 from mhtool.catalogue.phasing import year_label, year_start
+from mhtool.fields import AMBITION_RANK, ORG_SORT
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
 from mhtool.outputs.profile import MONTHS
@@ -349,7 +350,7 @@ def _lines(prepared: pl.DataFrame):
     """Activity lines (one per organisation, ambition and year) in hierarchy order."""
     return (
         prepared.filter(pl.col("measure") == "activity")
-        .sort(["_o1", "_o2", "_o3", "_ar", "year"])
+        .sort([*ORG_SORT, AMBITION_RANK, "year"])
         .select(
             "level",
             "org_code",
@@ -396,11 +397,11 @@ def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, lis
 def _place_lines(prepared: pl.DataFrame, places: pl.DataFrame, measures: list[str]):
     """The places' lines (as _lines gives the others), each ICB's after its own lines:
     by parent, place, ambition in the Plan's reference order, year."""
-    order = prepared.select("ambition_id", "_ar").unique("ambition_id")
+    order = prepared.select("ambition_id", AMBITION_RANK).unique("ambition_id")
     return (
         places.filter(pl.col("measure").is_in(measures))
         .join(order, on="ambition_id", how="left")
-        .sort(["icb_code", "parent_code", "org_code", "_ar", "year"])
+        .sort(["icb_code", "parent_code", "org_code", AMBITION_RANK, "year"])
         .iter_rows(named=True)
     )
 
@@ -426,7 +427,7 @@ def build(
     lines = _lines(prepared)
     money_lines = (
         prepared.filter(pl.col("measure").is_in(["funding", "workforce"]))
-        .sort(["_o1", "_o2", "_o3", "_ar", "year"])
+        .sort([*ORG_SORT, AMBITION_RANK, "year"])
         .iter_rows(named=True)
     )
     if places is not None and not places.is_empty():

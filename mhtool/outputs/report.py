@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import vocab
+from mhtool.fields import ROW_FORMAT
 from mhtool.outputs import summary
 from mhtool.outputs.layout import NOT_AVAILABLE, short_name
 from mhtool.outputs.views import Table
@@ -112,7 +113,7 @@ def shown_cells(table: Table, figures: bool = True) -> list[list[tuple[str, str,
             if c.fmt == "text":
                 cells.append((c.key, _plain(c.placeholder if v is None else v), {}))
                 continue
-            fmt = r.get("_fmt", "count") if c.fmt == "row" else c.fmt
+            fmt = r.get(ROW_FORMAT, "count") if c.fmt == "row" else c.fmt
             data = {}
             if figures and c.key.startswith("v") and v is not None:
                 data = {"data-ambition": r["ambition_id"], "data-year": c.key[1:]}

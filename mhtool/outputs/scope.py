@@ -13,6 +13,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.errors import InputError
+from mhtool.fields import OWN
 from mhtool.run.folder import WORKBOOK_FOLDERS, workbook_file
 
 FOLDERS = WORKBOOK_FOLDERS
@@ -103,7 +104,7 @@ def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     with England (and for an ICB or sub-ICB its region and ICB) for context."""
     lv, org, code = pl.col("level"), pl.col("org_code"), scope.code
     if scope.level == "england":
-        return spine.with_columns(_own=pl.lit(True))
+        return spine.with_columns(pl.lit(True).alias(OWN))
     parent = dict(
         zip(
             *spine.filter(pl.col("level") != "england")
@@ -122,4 +123,6 @@ def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     else:
         own = org == code
         context = (lv == "england") | org.is_in([parent[code], parent[parent[code]]])
-    return spine.filter(own.fill_null(False) | context).with_columns(_own=own.fill_null(False))
+    return spine.filter(own.fill_null(False) | context).with_columns(
+        own.fill_null(False).alias(OWN)
+    )

@@ -12,7 +12,7 @@ import re
 
 import polars as pl
 
-from mhtool.fields import header
+from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.layout import LEVELS, NOT_APPLICABLE, short_name, unit_words
 from mhtool.outputs.notes import figure_notes
 from mhtool.outputs.views import (
@@ -34,7 +34,7 @@ LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subic
 
 def home(df: pl.DataFrame) -> tuple[str, str, str]:
     """(level, code, name) of the workbook's own organisation: the highest own level."""
-    own = df.filter(pl.col("_own")) if "_own" in df.columns else df
+    own = df.filter(pl.col(OWN)) if OWN in df.columns else df
     for level in LEVELS:
         rows = own.filter(pl.col("level") == level)
         if not rows.is_empty():
@@ -94,14 +94,14 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
         )
         part = part.join(region_share, on=["ambition_id", "year"], how="left")
     rows = []
-    for amb in part.partition_by("_po", maintain_order=False):
+    for amb in part.partition_by(PLAN_ORDER, maintain_order=False):
         amb = amb.sort("year")
         r = amb.row(0, named=True)
         by_year = {y: (v, p) for y, v, p in amb.select("year", "value", "provenance").rows()}
         last = amb.filter(pl.col("year") == latest)
         share = last.get_column("share")[0] if last.height else None
         row = {
-            "_po": r["_po"],
+            PLAN_ORDER: r[PLAN_ORDER],
             "programme": r["programme"],
             "title": r["title"],
             "unit": unit_words(r["unit"]),
@@ -109,18 +109,18 @@ def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
             "share": share,
             "basis": r["basis"],
             "basis_name": r["basis_name"],
-            "_split": r["_split"],
-            "basis_words": basis_words(r["basis"], r["basis_name"], r["_split"], meta),
+            LINE_SPLIT: r[LINE_SPLIT],
+            "basis_words": basis_words(r["basis"], r["basis_name"], r[LINE_SPLIT], meta),
             "ambition_id": r["ambition_id"],
             "org_code": code,
-            "_fmt": r["_fmt"],
+            ROW_FORMAT: r[ROW_FORMAT],
             **{f"v{y}": by_year.get(y, (None, None))[0] for y in years},
         }
         if region_share is not None:
             rs = last.get_column("_rs")[0] if last.height else None
             row["rshare"] = None if share is None or not rs else share / rs
         rows.append(row)
-    frame = pl.DataFrame(_with_refs(rows, meta), infer_schema_length=None).sort("_po")
+    frame = pl.DataFrame(_with_refs(rows, meta), infer_schema_length=None).sort(PLAN_ORDER)
     for key in ("share", "rshare", *(f"v{y}" for y in years)):
         if key in frame.columns:
             frame = frame.with_columns(pl.col(key).cast(pl.Float64))
@@ -170,25 +170,25 @@ def compare_table(df: pl.DataFrame) -> Table | None:
         return None
     orgs = [(code, name), *kids.rows()]
     rows = []
-    for amb in part.filter(pl.col("org_code").is_in([c for c, _ in orgs])).partition_by("_po"):
+    for amb in part.filter(pl.col("org_code").is_in([c for c, _ in orgs])).partition_by(PLAN_ORDER):
         year = max(amb.get_column("year").to_list())
         at = dict(amb.filter(pl.col("year") == year).select("org_code", "value").rows())
         r = amb.row(0, named=True)
         rows.append(
             {
-                "_po": r["_po"],
+                PLAN_ORDER: r[PLAN_ORDER],
                 "title": r["title"],
                 "year": year,
                 "unit": unit_words(r["unit"]),
                 "ambition_id": r["ambition_id"],
                 "org_code": code,
-                "_fmt": r["_fmt"],
+                ROW_FORMAT: r[ROW_FORMAT],
                 **{f"o{c}": at.get(c) for c, _ in orgs},
             }
         )
     if not rows:
         return None
-    frame = pl.DataFrame(rows, infer_schema_length=None).sort("_po")
+    frame = pl.DataFrame(rows, infer_schema_length=None).sort(PLAN_ORDER)
     frame = frame.with_columns(pl.col(f"o{c}").cast(pl.Float64) for c, _ in orgs)
     kind = "ICBs" if child == "icb" else "regions"
     return Table(
@@ -256,12 +256,12 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
             if v == value:
                 year = y
                 break
-    places = 1 if r["_fmt"] in ("percent", "rate") else 0  # as the Level column shows it
+    places = 1 if r[ROW_FORMAT] in ("percent", "rate") else 0  # as the Level column shows it
     trajectory = ", ".join(
         f"{y} {v:,.{places}f}" for y, v in known.select("year", "national_value").rows()
     )
     return {
-        "_po": r["_po"],
+        PLAN_ORDER: r[PLAN_ORDER],
         "programme": r["programme"],
         "standard": f"{r['title']}: {_level_text(value, r, org, high)} by {year}",
         "value": value,
@@ -273,7 +273,7 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
         "how": provenance_words(amb.select("year", "provenance").rows()),
         "ambition_id": r["ambition_id"],
         "org_code": r["org_code"],
-        "_fmt": r["_fmt"],  # fixed decimals per unit (views.number_format)
+        ROW_FORMAT: r[ROW_FORMAT],  # fixed decimals per unit (views.number_format)
     }
 
 
@@ -303,7 +303,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
         )
     national = r["national_value"]
     return {
-        "_po": r["_po"],
+        PLAN_ORDER: r[PLAN_ORDER],
         "programme": r["programme"],
         "standard": f"{r['title']}: {_level_text(national, r, 'England')} nationally "
         f"by {r['year']}; {meaning}",
@@ -316,7 +316,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
         "how": provenance_words(amb.select("year", "provenance").rows()),
         "ambition_id": r["ambition_id"],
         "org_code": r["org_code"],
-        "_fmt": "money" if r["measure"] == "funding" else "count",
+        ROW_FORMAT: "money" if r["measure"] == "funding" else "count",
     }
 
 
@@ -339,7 +339,7 @@ def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
         ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
         ~pl.col("ambition_id").is_in(mine) | (level == "england"),
     )
-    rows = [_standard_row(a, org) for a in standards.partition_by("_po")]
+    rows = [_standard_row(a, org) for a in standards.partition_by(PLAN_ORDER)]
     named = (
         df.filter(pl.col("level") == "icb", pl.col("value").fill_null(0) > 0)
         .group_by("ambition_id")
@@ -348,12 +348,12 @@ def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     named_icbs = dict(named.rows())
     rows += [
         _targeted_row(a, org, level, named_icbs.get(a.get_column("ambition_id")[0], []))
-        for a in [*own.partition_by("_po"), *national.partition_by("_po")]
+        for a in [*own.partition_by(PLAN_ORDER), *national.partition_by(PLAN_ORDER)]
         if not a.is_empty()
     ]
     if not rows:
         return None
-    frame = pl.DataFrame(_with_refs(rows, meta or {}), infer_schema_length=None).sort("_po")
+    frame = pl.DataFrame(_with_refs(rows, meta or {}), infer_schema_length=None).sort(PLAN_ORDER)
     frame = frame.with_columns(pl.col(["value", "value_high"]).cast(pl.Float64))
     # A range (CYP-06: a fifth to a quarter of the country) shows both ends as figures,
     # never its lower end alone; the column is there only where a range is.

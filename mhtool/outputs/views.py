@@ -12,6 +12,18 @@ from dataclasses import dataclass
 import polars as pl
 
 from mhtool import vocab
+from mhtool.fields import (
+    AMBITION_RANK,
+    LEVEL_NAME,
+    LINE_SPLIT,
+    O1,
+    O2,
+    O3,
+    ORG_SORT,
+    OWN,
+    PLAN_ORDER,
+    ROW_FORMAT,
+)
 from mhtool.outputs.layout import (
     GBP_WORD,
     LEVEL_NAMES,
@@ -35,8 +47,6 @@ from mhtool.spine import label_detail
     NOTE_OVERLAP,
     NOTE_PLACES,
 ) = range(1, 10)
-
-ORG_SORT = ["_o1", "_o2", "_o3"]
 
 
 @dataclass(frozen=True)
@@ -106,22 +116,24 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
         for c in ("planning_ref", "basis")
     ]
     df = spine.with_columns(*blank_is_missing).with_columns(
-        _o1=pl.when(level == "england")
+        pl.when(level == "england")
         .then(pl.lit(""))
         .when(level == "region")
         .then(pl.col("org_code"))
         .otherwise(pl.col("region_code"))
-        .fill_null(""),
-        _o2=pl.when(level.is_in(["england", "region"]))
+        .fill_null("")
+        .alias(O1),
+        pl.when(level.is_in(["england", "region"]))
         .then(pl.lit(""))
         .when(level == "icb")
         .then(pl.col("org_code"))
         .otherwise(pl.col("icb_code"))
-        .fill_null(""),
-        _o3=pl.when(level == "subicb").then(pl.col("org_code")).otherwise(pl.lit("")),
-        _fmt=number_format(),
-        _level_name=level.replace_strict(LEVEL_NAMES, default=level),
-        _split=line_split(),
+        .fill_null("")
+        .alias(O2),
+        pl.when(level == "subicb").then(pl.col("org_code")).otherwise(pl.lit("")).alias(O3),
+        number_format().alias(ROW_FORMAT),
+        level.replace_strict(LEVEL_NAMES, default=level).alias(LEVEL_NAME),
+        line_split().alias(LINE_SPLIT),
     )
     df = plan_order(df)
     ambitions = df.select("ambition_id", "planning_ref").unique()
@@ -129,8 +141,8 @@ def prepare(spine: pl.DataFrame) -> pl.DataFrame:
         ambitions.iter_rows(), key=lambda r: (_natural(r[1] or ""), _natural(r[0] or ""))
     )
     rank = pl.DataFrame(
-        {"ambition_id": [r[0] for r in order], "_ar": range(len(order))},
-        schema={"ambition_id": pl.String, "_ar": pl.Int64},
+        {"ambition_id": [r[0] for r in order], AMBITION_RANK: range(len(order))},
+        schema={"ambition_id": pl.String, AMBITION_RANK: pl.Int64},
     )
     return df.join(rank.unique("ambition_id", keep="first"), on="ambition_id", how="left")
 
@@ -168,7 +180,7 @@ def basis_words(label: str | None, name: str | None, method: str, meta: dict) ->
     return words
 
 
-BASIS_KEYS = ["basis", "basis_name", "_split"]  # what a table row keeps of its basis
+BASIS_KEYS = ["basis", "basis_name", LINE_SPLIT]  # what a table row keeps of its basis
 
 
 def _basis_words(frame: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
@@ -204,7 +216,7 @@ def plan_order(df: pl.DataFrame) -> pl.DataFrame:
     """Add `_po`, the Plan's order: programmes in the order the catalogue lists them (the
     Plan's chapters), within each activity then funding then workforce, headline asks
     first, then each line in catalogue order (the spine's row order)."""
-    if "_po" in df.columns:
+    if PLAN_ORDER in df.columns:
         return df
     rows = df.with_row_index("_row")
     first = rows.group_by("ambition_id").agg(pl.col("_row").min())
@@ -219,8 +231,8 @@ def plan_order(df: pl.DataFrame) -> pl.DataFrame:
             _h=(~is_headline()).cast(pl.Int64),
         )
         .sort("_prow", "_m", "_h", "_row")
-        .with_row_index("_po")
-        .select("ambition_id", pl.col("_po").cast(pl.Int64))
+        .with_row_index(PLAN_ORDER)
+        .select("ambition_id", pl.col(PLAN_ORDER).cast(pl.Int64))
     )
     return df.join(lines, on="ambition_id", how="left")
 
@@ -228,7 +240,7 @@ def plan_order(df: pl.DataFrame) -> pl.DataFrame:
 def _own_first(df: pl.DataFrame) -> list:
     """Sort keys: the workbook's own organisations first (in hierarchy order), then the
     organisations above them for context, nearest first."""
-    own = pl.col("_own") if "_own" in df.columns else pl.lit(True)
+    own = pl.col(OWN) if OWN in df.columns else pl.lit(True)
     rank = pl.col("level").replace_strict(vocab.LEVEL_ORDER, default=9, return_dtype=pl.Int64)
     return [(~own).cast(pl.Int64), pl.when(own).then(0).otherwise(-rank), *ORG_SORT]
 
@@ -238,12 +250,12 @@ def _org_year_table(
 ) -> Table | None:
     """One row per organisation × line, own organisations first, each in the Plan's
     order; the organisation, the line, its figures by year, then its unit and share."""
-    if part.is_empty() or ("_own" in part.columns and not part.get_column("_own").any()):
+    if part.is_empty() or (OWN in part.columns and not part.get_column(OWN).any()):
         return None
     years = years_of(part)
-    keys = ["org_code", "org_name", "_own", *ORG_SORT, "level", "_po", "ambition_id"]
-    keys += ["title", "unit", "_fmt"]
-    part = part.with_columns(_own=pl.col("_own") if "_own" in part.columns else pl.lit(True))
+    keys = ["org_code", "org_name", OWN, *ORG_SORT, "level", PLAN_ORDER, "ambition_id"]
+    keys += ["title", "unit", ROW_FORMAT]
+    part = part.with_columns((pl.col(OWN) if OWN in part.columns else pl.lit(True)).alias(OWN))
     frame = (
         part.group_by([*keys, *BASIS_KEYS], maintain_order=True)
         .agg(
@@ -257,7 +269,7 @@ def _org_year_table(
             unit=pl.col("unit").str.strip_chars().str.replace(GBP_WORD, "£"),
         )
     )
-    frame = _basis_words(frame.sort([*_own_first(frame), "_po"]), meta)
+    frame = _basis_words(frame.sort([*_own_first(frame), PLAN_ORDER]), meta)
     latest = years[-1]
     columns = [
         Column("Organisation", "org"),
@@ -316,13 +328,13 @@ def workforce_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
 
 
 ORG_COLUMNS = [
-    Column("Organisation level", "_level_name"),
+    Column("Organisation level", LEVEL_NAME),
     Column("Organisation code", "org_code"),
     Column("ONS code", "ons_code"),
     Column("Organisation name", "org_name"),
     Column("Parent code", "parent_code"),
 ]
-_ORG_KEYS = ["org_code", "ons_code", "org_name", "parent_code", "_level_name", *ORG_SORT]
+_ORG_KEYS = ["org_code", "ons_code", "org_name", "parent_code", LEVEL_NAME, *ORG_SORT]
 
 
 def _by_year(years: list[str], value: str, prefix: str) -> list[pl.Expr]:
@@ -340,14 +352,14 @@ def shares_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     part = df.filter(
         pl.col("basis").is_not_null(),
         pl.col("share").is_not_null(),
-        pl.col("_split") != vocab.SUM_OF_PARTS,
+        pl.col(LINE_SPLIT) != vocab.SUM_OF_PARTS,
     )
-    targeted = pl.col("_split") == vocab.TARGETED
+    targeted = pl.col(LINE_SPLIT) == vocab.TARGETED
     part = part.filter(~targeted | (pl.col("share") > 0))
-    if part.is_empty() or ("_own" in part.columns and not part.get_column("_own").any()):
+    if part.is_empty() or (OWN in part.columns and not part.get_column(OWN).any()):
         return None
-    part = part.with_columns(_own=pl.col("_own") if "_own" in part.columns else pl.lit(True))
-    keys = ["org_code", "org_name", "_own", "level", *ORG_SORT, *BASIS_KEYS]
+    part = part.with_columns((pl.col(OWN) if OWN in part.columns else pl.lit(True)).alias(OWN))
+    keys = ["org_code", "org_name", OWN, "level", *ORG_SORT, *BASIS_KEYS]
     frame = (
         part.sort("year", "ambition_id", descending=[True, False])
         .group_by(keys)
@@ -381,8 +393,8 @@ def shares_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
 def data_table(df: pl.DataFrame) -> Table:
     """The long table of the workbook's own organisations (no context rows): one row per
     organisation × ambition × year, keyed like the planning templates."""
-    frame = df.filter(pl.col("_own")) if "_own" in df.columns else df
-    frame = frame.with_columns(measure_type=measure_type()).sort([*ORG_SORT, "_ar", "year"])
+    frame = df.filter(pl.col(OWN)) if OWN in df.columns else df
+    frame = frame.with_columns(measure_type=measure_type()).sort([*ORG_SORT, AMBITION_RANK, "year"])
     columns = [
         Column("Organisation code", "org_code"),
         Column("Planning reference", "planning_ref", missing=NOT_AVAILABLE),

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from mhtool.fields import ROW_FORMAT
 from mhtool.outputs import notes as note_text
 from mhtool.outputs.fastsheet import FastSheet
 from mhtool.outputs.layout import (
@@ -171,7 +172,7 @@ def write_table(
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
         if col.fmt == "row" or col.fmt.startswith("row:"):
-            key = col.fmt.partition(":")[2] or "_fmt"
+            key = col.fmt.partition(":")[2] or ROW_FORMAT
             fmts = [f.numbers[k] for k in frame.get_column(key).to_list()]
         else:
             fmts = [f.numbers[col.fmt]] * len(values)

@@ -39,3 +39,29 @@ def test_unit_kind_guess():
     assert vocab.unit_kind("staff (additional)", "count", "workforce") == "staff"
     assert vocab.unit_kind("clinics (number, national)", "sites", "activity") == "sites"
     assert vocab.unit_kind("people per year", "count", "activity") == "people"
+
+
+def test_the_views_add_only_declared_helper_columns():
+    """prepare, plan_order and scope.rows add exactly the helpers declared as theirs, so a
+    module relying on one reads a declared name."""
+    from fixtures.sample import sample_spine
+
+    from mhtool.outputs import scope
+    from mhtool.outputs.views import prepare
+
+    spine = sample_spine()
+    prepared = prepare(spine)
+    added = set(prepared.columns) - set(spine.columns)
+    by = {h.name for h in fields.HELPER_COLUMNS.values() if h.added_by.startswith("views.")}
+    assert added == by
+    shown = scope.rows(prepared, scope.Scope("icb", "QA0"))
+    assert set(shown.columns) - set(prepared.columns) == {fields.OWN}
+    assert all(name.startswith("_") for name in fields.HELPER_COLUMNS)
+    assert not set(fields.HELPER_COLUMNS) & set(fields.SPINE_COLUMNS)
+
+
+def test_architecture_doc_has_the_helper_table():
+    text = DOC.read_text(encoding="utf-8")
+    assert fields.HELPERS_BEGIN in text and fields.HELPERS_END in text
+    for name in fields.HELPER_COLUMNS:
+        assert f"`{name}`" in text
