@@ -34,7 +34,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.assure.read import Issue, PlanRow
 from mhtool.errors import InputError
-from mhtool.outputs import planning, planning_refs, profile
+from mhtool.outputs import planning_refs, profile
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DEFAULT_THRESHOLDS = (95.0, 100.0)
@@ -134,7 +134,7 @@ def load_run(folder: Path) -> Run:
             file=str(folder),
             field="--against",
         )
-    profile_path = folder / planning.PROFILE_FILE
+    profile_path = RunFolder(folder).planning_profile
     try:
         record = json.loads(profile_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

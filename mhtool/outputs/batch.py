@@ -22,7 +22,7 @@ from mhtool import vocab
 from mhtool.outputs import charts, planning, report
 from mhtool.outputs import places as place_views
 from mhtool.outputs import scope as scopes
-from mhtool.outputs.layout import WORKBOOK_META, org_label, short_name
+from mhtool.outputs.layout import org_label, short_name
 from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.views import prepare, tables
 from mhtool.outputs.workbook import Chart, write_workbook
@@ -144,11 +144,11 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         run_task, jobs, workers=workers, label=label, weights=[job[1].height for job in jobs]
     )
     written = [item for result in results for item in result]
-    (out_dir / WORKBOOK_META).write_text(
+    folder.RunFolder(out_dir).workbook_meta.write_text(  # words the tables; check reads it
         json.dumps(dict(meta), sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n",
         encoding="utf-8",
     )
-    written.append((WORKBOOK_META, 0))
+    written.append((folder.WORKBOOK_META, 0))
     written += [
         (rel, 0)
         for rel in planning.write(

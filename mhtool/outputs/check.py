@@ -49,7 +49,6 @@ from mhtool.outputs.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
-    WORKBOOK_META,
     table_tops,
 )
 from mhtool.outputs.views import Table, prepare, tables
@@ -158,18 +157,20 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
 def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     """places/<ICB>.csv holds exactly the spine's place rows of that ICB, and a spine with
     places has those files (sums are checked with the other levels in check_sums)."""
-    from mhtool.outputs.places import DIR, MAP_FILE, place_table
+    from mhtool.outputs.places import place_table
 
     want = place_table(spine)
-    folder = out_dir / DIR
-    files = sorted(p for p in folder.glob("*.csv") if p.name != MAP_FILE) if folder.is_dir() else []
+    where, practices = RunFolder(out_dir).places, Path(folder.PLACES_MAP).name
+    files = sorted(p for p in where.glob("*.csv") if p.name != practices) if where.is_dir() else []
     problems = []
     have = {p.stem for p in files}
     need = set(want["icb_code"].unique().to_list())
     for icb in sorted(need - have):
-        problems.append(f"{DIR}/{icb}.csv: missing, but the spine has places in ICB {icb}")
+        problems.append(
+            f"{folder.places_file(icb)}: missing, but the spine has places in ICB {icb}"
+        )
     for icb in sorted(have - need):
-        problems.append(f"{DIR}/{icb}.csv: the spine has no places in ICB {icb}")
+        problems.append(f"{folder.places_file(icb)}: the spine has no places in ICB {icb}")
     for p in files:
         if p.stem not in need:
             continue
@@ -186,7 +187,7 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
         if bad.height:
             r = bad.row(0, named=True)
             problems.append(
-                f"{DIR}/{p.name}: {bad.height} row(s) differ from the spine, e.g. "
+                f"{folder.places_file(p.stem)}: {bad.height} row(s) differ from the spine, e.g. "
                 f"{r['ambition_id'] or r['ambition_id_file']} {r['year'] or r['year_file']} "
                 f"{r['place_code'] or r['place_code_file']}"
             )
@@ -566,8 +567,8 @@ def _england_sums(files: dict[str, list[list[str]]]) -> list[str]:
 #: figure column, number of figures, measure-type column or None).
 _PLACE_LAYOUT = {
     "template": ((2, 3, 5), 7, 12, 3),
-    planning.OTHER_FILE: ((2, 7, 9), 11, 12, 7),
-    planning.MONEY_FILE: ((2, 6), 8, 1, None),
+    folder.PLANNING_OTHER: ((2, 7, 9), 11, 12, 7),
+    folder.PLANNING_MONEY: ((2, 6), 8, 1, None),
 }
 _ADDITIVE_TYPES = ("Count", "Numerator", "Denominator")
 
@@ -615,25 +616,26 @@ def check_planning(
     files adding up to England month by month; with places (`place_rows`, when the
     export carries them), the place rows adding up to their parents'. Returns (problems,
     files checked)."""
-    csvs = sorted((out_dir / planning.FOLDER).glob("*.csv"))
+    run = RunFolder(out_dir)
+    csvs = sorted(run.planning.glob("*.csv"))
     if not csvs:
         return [], 0
     try:
-        record = json.loads((out_dir / planning.PROFILE_FILE).read_text(encoding="utf-8"))
+        record = json.loads(run.planning_profile.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return [f"{planning.PROFILE_FILE}: cannot be read ({exc})"], len(csvs)
+        return [f"{folder.PLANNING_PROFILE}: cannot be read ({exc})"], len(csvs)
     spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
     spec["subicb"] = bool(record.get("subicb"))
     spec["places"] = bool(record.get("places"))
     source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
     icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
-    special = {Path(planning.OTHER_FILE).name, Path(planning.MONEY_FILE).name}
+    special = {run.planning_other.name, run.planning_money.name}
     written = {p.stem for p in csvs if p.name not in special}
     places = None
     if spec["places"]:
         if place_rows is None or place_rows.is_empty():
             return [
-                f"{planning.PROFILE_FILE}: says the files carry places; the spine has none"
+                f"{folder.PLANNING_PROFILE}: says the files carry places; the spine has none"
             ], len(csvs)
         places = place_rows.filter(pl.col("icb_code").is_in(sorted(written)))
     template, other, money = planning.build(
@@ -673,18 +675,18 @@ def check_planning(
         for got in files.values():
             problems += check_place_sums("template", got, parent_template, parent_of)
     for name, columns, rows in (
-        (planning.OTHER_FILE, planning.OTHER_COLUMNS, other),
-        (planning.MONEY_FILE, planning.MONEY_COLUMNS, money),
+        (folder.PLANNING_OTHER, planning.OTHER_COLUMNS, other),
+        (folder.PLANNING_MONEY, planning.MONEY_COLUMNS, money),
     ):
         if not (out_dir / name).is_file():
             problems.append(f"{name}: missing")
             continue
         got = _read_csv(out_dir / name)
         problems += _compare_rows(name, got, columns, [r for r in rows if r[0] in files])
-        if name == planning.OTHER_FILE:
+        if name == folder.PLANNING_OTHER:
             problems += check_year_figures(name, _other_keys(got[1:]), values, spec)
         if places is not None:
-            tops = top_other if name == planning.OTHER_FILE else top_money
+            tops = top_other if name == folder.PLANNING_OTHER else top_money
             problems += check_place_sums(name, got, tops, parent_of)
     return _capped(problems, "planning"), len(csvs)
 
@@ -805,8 +807,8 @@ def read_spine(out_dir: Path) -> pl.DataFrame:
 
 
 def read_meta(out_dir: Path) -> dict:
-    """The settings the workbooks were worded with (layout.WORKBOOK_META), or none."""
-    path = Path(out_dir) / WORKBOOK_META
+    """The settings the workbooks were worded with (folder.WORKBOOK_META), or none."""
+    path = RunFolder(Path(out_dir)).workbook_meta
     if not path.is_file():
         return {}
     try:

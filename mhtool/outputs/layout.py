@@ -50,10 +50,6 @@ TABLES: dict[str, str] = {
     "Data": "data_long",
 }
 
-# The run's settings the workbooks' words come from (basis labels, figure notes, contact),
-# saved beside them so `mhtool check` can word the expected tables the same way.
-WORKBOOK_META = "workbooks.json"
-
 TITLE_ROW = 0  # A1: sheet title
 DESCRIPTION_ROW = 1  # A2: one line saying what the sheet holds
 HEADER_ROW = 2  # A3: table header (0-based rows, as XlsxWriter counts)

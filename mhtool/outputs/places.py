@@ -32,10 +32,9 @@ from mhtool.outputs.views import (
     number_format,
     years_of,
 )
+from mhtool.run.folder import PLACES, PLACES_MAP, places_file
 from mhtool.spine import place_label_parts
 
-DIR = "places"
-MAP_FILE = "practices.csv"
 #: Columns of each places/<ICB>.csv, in order.
 COLUMNS = [
     "icb_code",
@@ -77,14 +76,13 @@ def place_table(spine: pl.DataFrame) -> pl.DataFrame:
 def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) -> list[Path]:
     """places/<ICB>.csv for every ICB with places, and places/practices.csv."""
     table = place_table(spine)
-    folder = Path(out_dir) / DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    Path(out_dir, PLACES).mkdir(parents=True, exist_ok=True)
     paths = []
     for (icb,), df in sorted(table.group_by("icb_code"), key=lambda x: x[0]):
-        path = folder / f"{icb}.csv"
+        path = Path(out_dir) / places_file(icb)
         csvsafe.frame(df).write_csv(path, float_precision=None, line_terminator="\n")
         paths.append(path)
-    path = folder / MAP_FILE
+    path = Path(out_dir) / PLACES_MAP
     csvsafe.frame(practices.sort("place_code", "practice_code")).write_csv(
         path, line_terminator="\n"
     )

@@ -43,11 +43,8 @@ from mhtool.fields import AMBITION_RANK, ORG_SORT
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
 from mhtool.outputs.profile import MONTHS
+from mhtool.run import folder
 
-FOLDER = "planning"
-PROFILE_FILE = "planning/profile.json"
-OTHER_FILE = "planning/other_lines.csv"
-MONEY_FILE = "planning/funding_workforce.csv"
 NA = "NA"
 TEMPLATE_COLUMNS = [
     "icb_code",
@@ -546,13 +543,14 @@ def write(
     wanted = set(icbs) | ({ENGLAND} if england else set())
     written = []
     for code in ([ENGLAND] if england else []) + sorted(icbs):
-        rel = f"{FOLDER}/{'england' if code == ENGLAND else code}.csv"
+        rel = folder.planning_file(None if code == ENGLAND else code)
         write_csv(Path(out_dir) / rel, TEMPLATE_COLUMNS, template.get(code, []))
         written.append(rel)
-    write_csv(Path(out_dir) / OTHER_FILE, OTHER_COLUMNS, [r for r in other if r[0] in wanted])
-    write_csv(Path(out_dir) / MONEY_FILE, MONEY_COLUMNS, [r for r in money if r[0] in wanted])
+    run = folder.RunFolder(Path(out_dir))
+    write_csv(run.planning_other, OTHER_COLUMNS, [r for r in other if r[0] in wanted])
+    write_csv(run.planning_money, MONEY_COLUMNS, [r for r in money if r[0] in wanted])
     record = profile_record(spec, meta, subicb=subicb, places=with_places)
-    (Path(out_dir) / PROFILE_FILE).write_text(
+    run.planning_profile.write_text(
         json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
-    return written + [OTHER_FILE, MONEY_FILE, PROFILE_FILE]
+    return written + [folder.PLANNING_OTHER, folder.PLANNING_MONEY, folder.PLANNING_PROFILE]

@@ -24,9 +24,7 @@ from mhtool.fields import ROW_FORMAT
 from mhtool.outputs import summary
 from mhtool.outputs.layout import NOT_AVAILABLE, short_name
 from mhtool.outputs.views import Table
-
-FOLDER = "report"
-PAGE_FOLDERS = {"region": "regions", "icb": "systems"}
+from mhtool.run import folder
 
 CSS = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 1.5rem; color: #0b0c0c;
@@ -62,15 +60,13 @@ footer { margin-top: 2rem; font-size: 0.8rem; color: #505a5f; }
 
 
 def page_path(level: str, code: str) -> str:
-    """Where an organisation's page is, relative to the run folder."""
-    if level == "england":
-        return f"{FOLDER}/index.html"
-    return f"{FOLDER}/{PAGE_FOLDERS[level]}/{code}.html"
+    """Where an organisation's page is, relative to the run folder (folder.report_page)."""
+    return folder.report_page(level, code)
 
 
 def _href(from_level: str, to_level: str, code: str) -> str:
     up = "" if from_level == "england" else "../"
-    return up + page_path(to_level, code).removeprefix(f"{FOLDER}/")
+    return up + page_path(to_level, code).removeprefix(f"{folder.REPORT}/")
 
 
 _NOTE = re.compile(r"\s*\[note \d+\]")
@@ -199,7 +195,7 @@ def _down(df: pl.DataFrame, level: str, code: str, pages: frozenset[str]) -> str
         return ""
     items = [
         f'<li><a href="{_e(_href(level, child, c))}">{_e(short_name(n, c))}</a></li>'
-        if c in pages and child in PAGE_FOLDERS
+        if c in pages and child in folder.REPORT_FOLDERS
         else f"<li>{_e(short_name(n, c))}</li>"
         for c, n in kids
     ]

@@ -17,6 +17,7 @@ import polars as pl
 
 from mhtool.outputs import report, summary
 from mhtool.outputs import scope as scopes
+from mhtool.run.folder import REPORT, REPORT_FOLDERS, RunFolder
 
 TOLERANCE = 1e-6
 MAX_PER_PAGE = 10  # problem lines reported per page before summarising
@@ -67,11 +68,11 @@ class _Page(HTMLParser):
 def scope_of(rel: str) -> scopes.Scope | None:
     """The organisation a page is for, from its path in the run folder."""
     p = PurePosixPath(rel)
-    if p.parts[:1] != (report.FOLDER,) or p.suffix != ".html":
+    if p.parts[:1] != (REPORT,) or p.suffix != ".html":
         return None
     if p.parts[1:] == ("index.html",):
         return scopes.Scope("england", "ENG")
-    for level, folder in report.PAGE_FOLDERS.items():
+    for level, folder in REPORT_FOLDERS.items():
         if len(p.parts) == 3 and p.parts[1] == folder:
             return scopes.Scope(level, p.stem)
     return None
@@ -172,7 +173,7 @@ def check_page(path: Path, rel: str, rows: pl.DataFrame, meta: dict | None, out_
 
 def pages(out_dir: Path) -> list[Path]:
     """The report pages of a run folder, in a stable order."""
-    folder = Path(out_dir) / report.FOLDER
+    folder = RunFolder(Path(out_dir)).report
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob("*.html") if scope_of(p.relative_to(out_dir).as_posix()))

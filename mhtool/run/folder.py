@@ -7,7 +7,11 @@ module asks a ``RunFolder`` for its paths. Names (stable):
 - ``MANIFEST`` ("manifest.json"), ``LOG`` ("run.log"), ``SPINE_CSV`` / ``SPINE_PARQUET``
   ("apportionment.csv" / ".parquet"), ``CHANGES_CSV`` / ``CHANGES_XLSX``,
   ``ENGLAND_WORKBOOK`` ("england.xlsx"), ``WORKBOOK_FOLDERS`` (level -> folder),
-  ``CHARTS`` and ``PLANNING`` (folders).
+  ``WORKBOOK_META`` ("workbooks.json"), ``CHARTS``, ``PLANNING`` with ``PLANNING_OTHER``,
+  ``PLANNING_MONEY`` and ``PLANNING_PROFILE``, ``PLACES`` with ``PLACES_MAP``, ``REPORT``
+  with ``REPORT_FOLDERS`` (level -> folder).
+- ``workbook_file``, ``chart_file``, ``planning_file``, ``places_file``, ``report_page``:
+  one organisation's file, relative to the folder.
 - ``RunFolder(root)``: those paths for one folder, plus its failed-run log beside it.
 """
 
@@ -26,8 +30,18 @@ CHANGES_PREFIX = "changes."  # a comparison's files, which a run without one lac
 ENGLAND_WORKBOOK = "england.xlsx"
 #: Level of organisation -> the folder holding its workbooks.
 WORKBOOK_FOLDERS = {"region": "regions", "icb": "systems", "subicb": "subicbs"}
+#: The settings the workbooks were worded with, which `mhtool check` reads back.
+WORKBOOK_META = "workbooks.json"
 CHARTS = "charts"
 PLANNING = "planning"
+PLANNING_OTHER = f"{PLANNING}/other_lines.csv"  # every other line, with its own months
+PLANNING_MONEY = f"{PLANNING}/funding_workforce.csv"  # money and staff lines, annual
+PLANNING_PROFILE = f"{PLANNING}/profile.json"  # how the months were made
+PLACES = "places"
+PLACES_MAP = f"{PLACES}/practices.csv"  # which practices make each place
+REPORT = "report"
+#: Level of organisation -> the report's folder of its pages (England's is index.html).
+REPORT_FOLDERS = {"region": "regions", "icb": "systems"}
 
 
 def workbook_file(level: str, code: str) -> str:
@@ -43,6 +57,18 @@ def chart_file(name: str) -> str:
 def planning_file(icb: str | None) -> str:
     """Relative path of a planning-template CSV: one per ICB, or England's (``None``)."""
     return f"{PLANNING}/{icb or 'england'}.csv"
+
+
+def places_file(icb: str) -> str:
+    """Relative path of an ICB's places CSV (a run with places)."""
+    return f"{PLACES}/{icb}.csv"
+
+
+def report_page(level: str, code: str) -> str:
+    """Relative path of an organisation's page of the HTML report."""
+    if level == "england":
+        return f"{REPORT}/index.html"
+    return f"{REPORT}/{REPORT_FOLDERS[level]}/{code}.html"
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,30 @@ class RunFolder:
     @property
     def planning(self) -> Path:
         return self.root / PLANNING
+
+    @property
+    def planning_other(self) -> Path:
+        return self.root / PLANNING_OTHER
+
+    @property
+    def planning_money(self) -> Path:
+        return self.root / PLANNING_MONEY
+
+    @property
+    def planning_profile(self) -> Path:
+        return self.root / PLANNING_PROFILE
+
+    @property
+    def workbook_meta(self) -> Path:
+        return self.root / WORKBOOK_META
+
+    @property
+    def places(self) -> Path:
+        return self.root / PLACES
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT
 
     @property
     def failed_log(self) -> Path:

@@ -13,6 +13,7 @@ from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_places, sample_
 from mhtool.outputs import planning, write_outputs
 from mhtool.outputs.check import check_planning
 from mhtool.outputs.views import prepare
+from mhtool.run.folder import RunFolder
 
 ICB = "QA0"
 
@@ -60,9 +61,9 @@ def test_place_rows_add_up_to_their_subicb_every_month(out, places):
     assert sums
     for (key, m), total in sums.items():
         assert int(own[key][m]) == total, (key, m)
-    money = _rows(out / planning.MONEY_FILE)
+    money = _rows(RunFolder(out).planning_money)
     assert any(r["org_code"] in parent for r in money)
-    assert any(r["org_code"] in parent for r in _rows(out / planning.OTHER_FILE))
+    assert any(r["org_code"] in parent for r in _rows(RunFolder(out).planning_other))
 
 
 def test_check_holds_place_rows_to_spine_and_parents(out, spine, places):
