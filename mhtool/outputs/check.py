@@ -331,12 +331,14 @@ def _check_stack(rel: str, name: str, found: list[tuple[str, str]], want) -> lis
 
 
 _PAGE_SETUP = re.compile(rb"<(?:\w+:)?pageSetup\b([^>]*)>")
+_BREAK = re.compile(rb"<(?:\w+:)?brk\b[^>]*\bid=\"(\d+)\"")
 _FIT = re.compile(rb"<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage=\"(?:1|true)\"")
 
 
 def check_print(path: Path, rel: str) -> list[str]:
     """Every sheet prints A4 landscape, one page wide (workbook.print_setup), and every
-    table sheet repeats its header row on each printed page."""
+    table sheet repeats its header row on each printed page (a sheet of several tables:
+    each later one starts a page)."""
     st, xml = read_structure(path)
     with zipfile.ZipFile(path) as z:
         names = ET.fromstring(z.read("xl/workbook.xml")).findall(
@@ -355,7 +357,16 @@ def check_print(path: Path, rel: str) -> list[str]:
             problems.append(f"{rel} {name}: does not print A4 landscape")
         if not _FIT.search(xml[name]) or b'fitToHeight="0"' not in attrs:
             problems.append(f"{rel} {name}: does not print one page wide")
-        if name in TABLES and name not in titles:
+        stacked = st.tables.get(name, [])
+        if len(stacked) > 1:  # workbook.write_tables: each later table on a page of its own
+            breaks = {int(b) for b in _BREAK.findall(xml[name])}
+            for tname, ref in stacked[1:]:
+                top = int(ref.split(":")[0][1:]) - 1 - (HEADER_ROW - TITLE_ROW)
+                if top not in breaks:
+                    problems.append(
+                        f"{rel} {name}: table {tname} does not start a printed page of its own"
+                    )
+        elif name in TABLES and name not in titles:
             problems.append(f"{rel} {name}: its header row is not repeated on printed pages")
     return problems
 

@@ -92,18 +92,17 @@ def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) ->
 # -------------------------------------------------------------------------- workbook views
 
 #: Columns of `workbook_rows`, beyond the spine's own.
-WORKBOOK_EXTRA = [PLAN_ORDER, ROW_FORMAT, "parent_name", "parent_level", "pshare", PLACE_WEIGHTING]
+WORKBOOK_EXTRA = [PLAN_ORDER, ROW_FORMAT, "parent_level", "pshare", PLACE_WEIGHTING]
 
 
 def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
     """The place rows the system workbooks show: the headline asks, each with its place in
     the Plan's order and its number format (from the prepared spine above the places), its
-    parent's name and level, its unrounded share of the parent and how it was weighted."""
+    parent's level, its unrounded share of the parent and how it was weighted."""
     rows = place_rows.filter(is_headline())
     order = prepared.select("ambition_id", PLAN_ORDER).unique("ambition_id")
     parents = prepared.filter(pl.col("level").is_in(["subicb", "icb"])).select(
         pl.col("org_code").alias("parent_code"),
-        pl.col("org_name").alias("parent_name"),
         pl.col("level").alias("parent_level"),
         "ambition_id",
         "year",
@@ -138,10 +137,7 @@ def _labels(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(
         place=pl.struct("org_name", "org_code").map_elements(
             lambda r: org_label(r["org_name"], r["org_code"]), return_dtype=pl.String
-        ),
-        parent=pl.struct("parent_name", "parent_code").map_elements(
-            lambda r: org_label(r["parent_name"], r["parent_code"]), return_dtype=pl.String
-        ),
+        )
     )
 
 
@@ -163,7 +159,7 @@ def places_table(rows: pl.DataFrame) -> Table | None:
         return None
     years = years_of(rows)
     latest = years[-1]
-    keys = ["parent_code", "parent_name", "org_code", "org_name", PLAN_ORDER, "ambition_id"]
+    keys = ["parent_code", "org_code", "org_name", PLAN_ORDER, "ambition_id"]
     keys += ["title", "unit", ROW_FORMAT, PLACE_WEIGHTING]
     frame = _labels(
         rows.group_by(keys)
@@ -177,7 +173,7 @@ def places_table(rows: pl.DataFrame) -> Table | None:
     word = _parent_word(rows)
     places = frame.get_column("org_code").n_unique()
     columns = [
-        Column(word, "parent"),
+        Column(header("parent_code"), "parent_code"),
         Column(LEVEL_NAMES[vocab.PLACE], "place"),
         Column(header("title"), "title"),
         *[Column(y, "v" + y, "row") for y in years],
@@ -188,7 +184,8 @@ def places_table(rows: pl.DataFrame) -> Table | None:
     return Table(
         "Places",
         f"Places: the headline asks for each of the {places} places, by year",
-        f"The places of each {_in_sentence(word)} add up exactly to its figure on the Fixed sheet "
+        f"Each place under its {_in_sentence(word)} (the parent code; named on the Fixed "
+        f"sheet); the places of each add up exactly to its figure there "
         f"[note {NOTE_PLACES}] [note {NOTE_ROUNDING}] [note {NOTE_SYMBOLS}].",
         columns,
         frame,
@@ -215,7 +212,7 @@ def summary_block(rows: pl.DataFrame, org: str) -> Table | None:
         on=["ambition_id", "year"],
     )
     frame = _labels(
-        at.group_by("parent_code", "parent_name", "org_code", "org_name")
+        at.group_by("parent_code", "org_code", "org_name")
         .agg(
             pl.col("value")
             .filter(pl.col("ambition_id") == a["ambition_id"])
@@ -227,11 +224,11 @@ def summary_block(rows: pl.DataFrame, org: str) -> Table | None:
     )
     word = _parent_word(rows)
     columns = [
+        Column(header("parent_code"), "parent_code"),
         Column(LEVEL_NAMES[vocab.PLACE], "place"),
-        Column(word, "parent"),
         *[
             Column(
-                f"{a['title']} ({a['ambition_id']}), {a['year']}",
+                f"{a['ambition_id']}, {a['year']}: {a['title']}",
                 "a" + a["ambition_id"],
                 a[ROW_FORMAT],
             )

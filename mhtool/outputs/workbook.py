@@ -150,7 +150,7 @@ def write_table(
     (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
     not to need it. `widths`: the sheet's column widths when it stacks several tables
     (default: this table's own, see _widths)."""
-    first_table = top == TITLE_ROW
+    first_table, alone = top == TITLE_ROW, widths is None
     if first_table:
         _heading(ws, table.title, table.description, f)
     else:
@@ -198,21 +198,24 @@ def write_table(
             "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
         },
     )
-    if first_table:
+    if first_table and alone:  # a sheet of one table (see write_tables)
         ws.repeat_rows(HEADER_ROW)
-        if freeze:
-            ws.freeze_panes(HEADER_ROW + 1, 0)
+    if first_table and freeze:
+        ws.freeze_panes(HEADER_ROW + 1, 0)
     return frame.height * len(table.columns) + len(table.columns) + 2
 
 
 def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> int:
     """A sheet's tables, one below another (layout.table_tops), their columns as wide as
-    the widest of them needs; a single table is written exactly as write_table writes it."""
+    the widest of them needs; a single table is written exactly as write_table writes it.
+    Each later table starts a printed page of its own, and no header row is repeated on
+    printed pages (one repeated header would stand over the other table's columns)."""
     if len(stacked) == 1:
         return write_table(ws, stacked[0], f, freeze)
     each = [_widths(t) for t in stacked]
     widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
     tops = table_tops([t.frame.height for t in stacked])
+    ws.set_h_pagebreaks(tops[1:])
     return sum(
         write_table(ws, t, f, freeze, top, widths[: len(t.columns)])
         for t, top in zip(stacked, tops, strict=True)
