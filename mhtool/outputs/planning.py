@@ -69,7 +69,7 @@ OTHER_COLUMNS = [
     "fin_year",
     "source",
     *MONTHS,
-    "months_note",
+    "note",
 ]
 MONEY_COLUMNS = [
     "icb_code",
@@ -94,7 +94,7 @@ RULE_TEXT = {
     "first_year": "a line's first year with a figure gives March alone (the Plan's figures "
     "are year ends; the run has no figure for the year before), except a rate or standard "
     "whose level that year the catalogue gives (its anchor: an existing standard holds all "
-    "year); other_lines.csv says so in months_note",
+    "year); other_lines.csv says so in its note column",
 }
 
 
@@ -131,16 +131,31 @@ FIRST_YEAR_NOTE = (
 )
 
 
-def months_note(rule: str, values: list[float | None], year: str) -> str:
-    """Why months of a line with a year-end figure are NA (other_lines.csv's last column):
-    its first year with a figure has nothing to step from. Blank where every profiled
-    month is given (a quarterly line's other months are NA by the layout)."""
-    if values[11] is None:
-        return ""
+def line_note(
+    rule: str,
+    values: list[float | None],
+    year: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    unit_kind: str = "",
+) -> str:
+    """other_lines.csv's note: why months of a line with a year-end figure are NA (its
+    first year with a figure has nothing to step from; a quarterly line's other months
+    are NA by the layout, so not noted), and for a range (CYP-06: a fifth to a quarter of
+    the country) both its ends, since the months can hold only the lower one. Plain ASCII,
+    as every planning file is: Excel on Windows opens a CSV without a BOM as ANSI."""
+    notes = []
     profiled = profile.QUARTER_ENDS[:-1] if rule == "quarterly" else range(11)
-    if any(values[m] is None for m in profiled):
-        return FIRST_YEAR_NOTE.format(year=year)
-    return ""
+    if values[11] is not None and any(values[m] is None for m in profiled):
+        notes.append(FIRST_YEAR_NOTE.format(year=year))
+    if low is not None and high is not None and high != low:
+        sign = "%" if unit_kind == "percent" else ""
+        notes.append(
+            f"A range, {format_value(low)} to {format_value(high)}{sign}: the figures are its "
+            "lower end."
+        )
+    return " ".join(notes)
 
 
 def source_text(catalogue_name: str, data_date: str) -> str:
@@ -358,6 +373,8 @@ def _lines(prepared: pl.DataFrame):
             "unit_kind",
             "kind",
             "year",
+            "value",
+            "value_high",
         )
         .iter_rows(named=True)
     )
@@ -466,7 +483,14 @@ def build(
                     r["year"],
                     source,
                     *texts,
-                    months_note(rule, vals, r["year"]),
+                    line_note(
+                        rule,
+                        vals,
+                        r["year"],
+                        low=r.get("value"),
+                        high=r.get("value_high"),
+                        unit_kind=r.get("unit_kind") or "",
+                    ),
                 ]
             )
     money = []

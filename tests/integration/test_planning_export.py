@@ -128,18 +128,18 @@ def test_the_check_passes_then_names_a_broken_month(out, spine, tmp_path):
 
 def test_months_before_march_are_given_or_the_row_says_why(out):
     other = _rows(out / "planning/other_lines.csv")
-    assert list(other[0])[-1] == "months_note"
+    assert list(other[0])[-1] == "note"
     early = [m for m in planning.MONTHS[:-1]]
     for r in other:
         if r["Mar"] == "NA":
-            assert r["months_note"] == ""
+            assert r["note"] == ""
             continue
         profiled = ["Jun", "Sep", "Dec"] if r["dim_type"] == "Quarter" else early
         missing = any(r[m] == "NA" for m in profiled)
-        assert bool(r["months_note"]) == missing, r
+        assert bool(r["note"]) == missing, r
         if missing:
-            assert r["fin_year"] in r["months_note"]
-    assert any(r["months_note"] for r in other)
+            assert r["fin_year"] in r["note"]
+    assert any(r["note"] for r in other)
 
 
 def test_a_carried_level_known_the_year_before_fills_the_first_year(spine):
@@ -165,3 +165,10 @@ def test_a_carried_level_known_the_year_before_fills_the_first_year(spine):
         planning.monthly(df, counts)[(sub, "A01", y)]
         == planning.monthly(df, SAMPLE_PLANNING)[(sub, "A01", y)]
     )  # a count never takes a start: nothing apportions it
+
+
+def test_the_notes_the_export_writes_are_plain_ascii(out):
+    # Excel on Windows opens a CSV without a byte-order mark in the ANSI code page: any
+    # other character the export adds would show garbled ('20â€“25').
+    notes = [r["note"] for r in _rows(out / "planning/other_lines.csv")]
+    assert any(notes) and all(n.isascii() for n in notes)

@@ -49,15 +49,19 @@ def test_halves_round_up():
     assert months("rolling_12m", 1.0, 0.0, whole=True)[5] == 1.0  # 6/12 = 0.5
 
 
-def test_a_first_year_with_march_alone_says_why():
-    from mhtool.outputs.planning import months_note
+def test_a_first_year_with_march_alone_says_why_and_a_range_gives_both_ends():
+    from mhtool.outputs.planning import line_note
 
     first = months("rolling_12m", 120.0, None, whole=True)
-    assert "first year with a figure" in months_note("rolling_12m", first, "2019/20")
-    assert "2019/20" in months_note("rolling_12m", first, "2019/20")
+    assert "first year with a figure" in line_note("rolling_12m", first, "2019/20")
+    assert "2019/20" in line_note("rolling_12m", first, "2019/20")
     stepped = months("rolling_12m", 120.0, 60.0, whole=True)
-    assert months_note("rolling_12m", stepped, "2020/21") == ""
+    assert line_note("rolling_12m", stepped, "2020/21") == ""
     quarters = months("quarterly", 120.0, 60.0, whole=True)  # NA months by the layout
-    assert months_note("quarterly", quarters, "2020/21") == ""
-    assert months_note("quarterly", months("quarterly", 1.0, None, True), "2020/21")
-    assert months_note("rolling_12m", [None] * 12, "2020/21") == ""  # no figure at all
+    assert line_note("quarterly", quarters, "2020/21") == ""
+    assert line_note("quarterly", months("quarterly", 1.0, None, True), "2020/21")
+    assert line_note("rolling_12m", [None] * 12, "2020/21") == ""  # no figure at all
+    m = months("point_in_time", 20.0, 20.0, whole=False)
+    ranged = line_note("point_in_time", m, "2023/24", low=20.0, high=25.0, unit_kind="percent")
+    assert ranged == "A range, 20 to 25%: the figures are its lower end."  # ASCII only
+    assert line_note("point_in_time", m, "2023/24", low=20.0, high=20.0) == ""
