@@ -27,21 +27,25 @@ from mhtool.outputs.views import Table
 from mhtool.run import folder
 
 CSS = """
-body { font-family: Arial, Helvetica, sans-serif; margin: 1.5rem; color: #0b0c0c;
+body { font-family: Arial, Helvetica, sans-serif; margin: 1rem; color: #0b0c0c;
   max-width: 1400px; }
 h1 { font-size: 1.6rem; margin: 0.2rem 0 0.4rem; }
 h2 { font-size: 1.25rem; margin: 1.6rem 0 0.4rem; }
 nav { font-size: 0.95rem; margin-bottom: 0.6rem; }
 nav a, ul a { color: #1d70b8; }
 p.lede { max-width: 60rem; }
-table { border-collapse: collapse; font-size: 0.9rem; margin: 0.4rem 0 1rem; }
-th, td { border-bottom: 1px solid #b1b4b6; padding: 0.3rem 0.5rem; vertical-align: top;
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.4rem 0 1rem; }
+th, td { border-bottom: 1px solid #b1b4b6; padding: 0.25rem 0.35rem; vertical-align: top;
   text-align: left; }
 th { background: #f3f2f1; }
-td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.how { font-size: 0.8rem; color: #505a5f; min-width: 9rem; max-width: 14rem; }
-td.title, td.standard { min-width: 18rem; max-width: 28rem; }
-td.unit, td.basis_words { min-width: 9rem; max-width: 14rem; font-size: 0.85rem; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+td.how { font-size: 0.75rem; color: #505a5f; min-width: 6.5rem; max-width: 10rem; }
+td.title, td.standard { min-width: 11rem; max-width: 24rem; }
+td.unit, td.basis_words { min-width: 7rem; max-width: 10rem; font-size: 0.8rem; }
+td.basis_words { max-width: 8.5rem; }
+td.programme { max-width: 7rem; }
+td.ambition_id { font-size: 0.8rem; white-space: nowrap; }
 figure { margin: 1rem 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid #e0e0e0; }
 figcaption { font-size: 0.85rem; color: #505a5f; max-width: 60rem; }

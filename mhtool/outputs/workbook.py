@@ -74,7 +74,9 @@ class Formats:
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         # Text right after a right-aligned figure, indented so the two do not run together
         # ('2,167women per year').
-        self.wrap_after_figure = wb.add_format({"text_wrap": True, "valign": "top", "indent": 1})
+        self.wrap_after_figure = wb.add_format(
+            {"text_wrap": True, "valign": "top", "align": "left", "indent": 1}
+        )
         self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
         self.numbers = {
