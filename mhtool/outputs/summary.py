@@ -173,6 +173,8 @@ def compare_table(df: pl.DataFrame) -> Table | None:
     for amb in part.filter(pl.col("org_code").is_in([c for c, _ in orgs])).partition_by(PLAN_ORDER):
         year = max(amb.get_column("year").to_list())
         at = dict(amb.filter(pl.col("year") == year).select("org_code", "value").rows())
+        if all(at.get(c) is None for c, _ in orgs[1:]):
+            continue  # reported for England only (PMH-01, IAPT-03): nothing to set beside it
         r = amb.row(0, named=True)
         rows.append(
             {

@@ -185,3 +185,15 @@ def test_headers_get_the_lines_their_words_need(books):
     assert _header_lines("Programme", 14) == 1
     ws = openpyxl.load_workbook(books / "systems/QA0.xlsx")["Summary"]
     assert ws.row_dimensions[3].height >= 3 * LINE_HEIGHT
+
+
+def test_a_line_reported_for_england_only_is_not_in_the_compare_table():
+    spine = sample_spine()
+    england_only = spine.filter(pl.col("ambition_id") == "A01", pl.col("level") == "england")
+    spine = pl.concat([spine, england_only.with_columns(ambition_id=pl.lit("A99"))])
+    table = compare_table(scopes.rows(prepare(spine), scopes.Scope("england", "ENG")))
+    ids = table.frame.get_column("ambition_id").to_list()
+    assert ids == ["A01"]  # not A99: no region has a figure to set beside England's
+    regions = [c.key for c in table.columns if c.key.startswith("oY")]
+    for r in table.frame.iter_rows(named=True):
+        assert r["oENG"] == sum(r[k] for k in regions)
