@@ -78,6 +78,13 @@ class Formats:
             {"text_wrap": True, "valign": "top", "align": "left", "indent": 1}
         )
         self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        # A figure column's header sits over its right-aligned figures.
+        self.header_figure = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "align": "right"}
+        )
+        self.header_after_figure = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "align": "left", "indent": 1}
+        )
         self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
         self.numbers = {
             k: wb.add_format({"num_format": v, "valign": "top"}) for k, v in NUMBER_FORMATS.items()
@@ -140,6 +147,19 @@ def _header_lines(text: str, width: float) -> int:
     return max(1, lines)
 
 
+def _after_figure(table: Table, c: int) -> bool:
+    """A text column right after a figure column: indented, so the two do not touch."""
+    return table.columns[c].fmt == "text" and c > 0 and table.columns[c - 1].fmt != "text"
+
+
+def _header_format(table: Table, c: int, f: Formats):
+    """Figure headers right-aligned over their figures; text headers left, indented after a
+    figure column as the column's text is."""
+    if table.columns[c].fmt != "text":
+        return f.header_figure
+    return f.header_after_figure if _after_figure(table, c) else f.header
+
+
 def write_table(
     ws, table: Table, f: Formats, freeze: bool = True, top: int = TITLE_ROW, widths=None
 ) -> int:
@@ -166,8 +186,7 @@ def write_table(
         values = frame.get_column(col.key).to_list()
         missing = col.placeholder
         if col.fmt == "text":
-            after_figure = c > 0 and table.columns[c - 1].fmt != "text"
-            fmt = f.wrap_after_figure if after_figure else f.wrap
+            fmt = f.wrap_after_figure if _after_figure(table, c) else f.wrap
             texts = [missing if v is None or v == "" else str(v) for v in values]
             ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
             fitted = {t: _lines(t, widths[c] - 2) for t in set(texts)}
@@ -197,7 +216,10 @@ def write_table(
             "name": table.name or TABLES[table.sheet],
             "style": TABLE_STYLE,
             "autofilter": False,
-            "columns": [{"header": col.header, "header_format": f.header} for col in table.columns],
+            "columns": [
+                {"header": col.header, "header_format": _header_format(table, c, f)}
+                for c, col in enumerate(table.columns)
+            ],
         },
     )
     if first_table and alone:  # a sheet of one table (see write_tables)
