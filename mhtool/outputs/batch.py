@@ -145,7 +145,8 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     )
     written = [item for result in results for item in result]
     folder.RunFolder(out_dir).workbook_meta.write_text(  # words the tables; check reads it
-        json.dumps(dict(meta), sort_keys=True, indent=1, ensure_ascii=False, default=str) + "\n",
+        json.dumps(meta.as_dict(), sort_keys=True, indent=1, ensure_ascii=False, default=str)
+        + "\n",
         encoding="utf-8",
     )
     written.append((folder.WORKBOOK_META, 0))

@@ -51,6 +51,7 @@ from mhtool.outputs.layout import (
     TITLE_ROW,
     table_tops,
 )
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.views import Table, prepare, tables
 from mhtool.run import folder
 from mhtool.run.folder import RunFolder
@@ -817,22 +818,26 @@ def read_spine(out_dir: Path) -> pl.DataFrame:
     return read(path)
 
 
-def read_meta(out_dir: Path) -> dict:
-    """The settings the workbooks were worded with (folder.WORKBOOK_META), or none."""
+def read_meta(out_dir: Path) -> WorkbookMeta:
+    """The settings the workbooks were worded with (folder.WORKBOOK_META); an empty
+    WorkbookMeta where the run saved none."""
     path = RunFolder(Path(out_dir)).workbook_meta
     if not path.is_file():
-        return {}
+        return WorkbookMeta()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise InputError(f"not valid JSON ({exc})", file=str(path)) from exc
+    if not isinstance(data, dict):
+        raise InputError("not the settings mhtool saves (a JSON object)", file=str(path))
+    return WorkbookMeta.from_mapping(data)
 
 
 def check_workbook(
     path: Path,
     rel: str,
     prepared: pl.DataFrame,
-    meta: dict | None = None,
+    meta: WorkbookMeta | None = None,
     places: pl.DataFrame | None = None,
 ) -> list[str]:
     """One workbook against the tables recomputed from the spine: layout, then values.

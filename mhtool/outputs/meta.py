@@ -6,56 +6,55 @@ worker processes receive them, so they are declared once here (frozen, picklable
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 
 
 @dataclass(frozen=True)
-class WorkbookMeta(Mapping):
-    """The run's facts every workbook carries.
+class WorkbookMeta:
+    """The run's facts every workbook carries, read as attributes.
 
     ``bases`` maps each basis name used to its description (the Notes sheet); ``notes``
     are the run's own notes (for example how each inferred figure was made), numbered on
     after the fixed ones; ``planning`` is the planning export's references, rules and
     denominators (None: no template lines). ``data_date`` (YYYY-MM-DD) is the release
     date of the newest reference data, and also each workbook's created date, so the same
-    inputs give the same bytes whenever they are written.
+    inputs give the same bytes whenever they are written. ``WorkbookMeta()`` says nothing
+    (tables then show basis names, not their descriptions).
     """
 
-    tool_version: str
-    catalogue_name: str
-    catalogue_sha256: str
-    geography: str
-    population_year: int
-    reference_data: str
-    data_date: str
+    tool_version: str = ""
+    catalogue_name: str = ""
+    catalogue_sha256: str = ""
+    geography: str = ""
+    population_year: int | str = ""
+    reference_data: str = ""
+    data_date: str = ""
     bases: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning)
     contact: str = ""  # who answers questions, for the Cover sheet (--contact)
 
-    # Read-only mapping access (meta["bases"], meta.get("contact")), for the output code
-    # that reads it by key; the fields above are the whole of what it may hold.
-    def __getitem__(self, key: str):
-        if key not in self._names():
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def __or__(self, other: Mapping) -> WorkbookMeta:
-        """The same facts with some replaced (``meta | {"planning": spec}``); a key that is
-        not a field is refused."""
-        return replace(self, **dict(other))
-
     @classmethod
-    def _names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+    def from_mapping(cls, data: Mapping) -> WorkbookMeta:
+        """The facts saved as a plain mapping (``workbooks.json``) read back; keys that
+        are not fields are ignored, so a newer run's file still reads."""
+        names = {f.name for f in fields(cls)}
+        given = {k: v for k, v in data.items() if k in names}
+        if "notes" in given:
+            given["notes"] = tuple(given["notes"] or ())
+        if "bases" in given:
+            given["bases"] = dict(given["bases"] or {})
+        return cls(**given)
+
+    def as_dict(self) -> dict:
+        """The facts as a plain mapping, as ``workbooks.json`` saves them."""
+        return asdict(self)
+
+    def replaced(self, **changes) -> WorkbookMeta:
+        """The same facts with some replaced (a name that is not a field is refused)."""
+        return replace(self, **changes)
 
     @property
     def created(self) -> datetime:

@@ -18,6 +18,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.fields import PLACE_WEIGHTING
 from mhtool.outputs.layout import SHEETS
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.views import BASIS_KEYS, Column, Table
 
 FIGURE_NOTE = 100  # keys of the run's own notes start here
@@ -97,7 +98,7 @@ PLACES = (
 
 def notes(
     bases_used: list[tuple[str, str, str]],
-    meta: dict,
+    meta: WorkbookMeta,
     national_only: list[str] | None = None,
     place_weights: list[str] | None = None,
 ) -> list[str]:
@@ -118,7 +119,7 @@ def notes(
         "shown is the organisation's unrounded share of England's figure under that basis. A "
         "basis labelled 'targeted' followed by ICB codes shares a targeted ambition among those "
         "systems only, so its shares are not shares of England under the basis itself. Bases "
-        "used: " + _basis_text(bases_used, meta.get("bases", {}) or {}) + ".",
+        "used: " + _basis_text(bases_used, meta.bases) + ".",
         PROVENANCE,
         "Rates (percentages and other ratios) are not shared out: every organisation carries "
         "the national rate, so they have no share and do not sum.",
@@ -131,15 +132,15 @@ def notes(
         MEASURE_TYPE,
         OVERLAP,
         PLACES + (": " + "; ".join(place_weights) if place_weights else "") + ".",
-        *_extra(meta.get("notes")),
+        *_extra(meta.notes),
     ]
 
 
-def figure_notes(meta: dict) -> dict[str, tuple[int, str]]:
-    """Ambition ID → (note key, text): the run's notes (meta["notes"], lines such as
+def figure_notes(meta: WorkbookMeta) -> dict[str, tuple[int, str]]:
+    """Ambition ID → (note key, text): the run's notes (meta.notes, lines such as
     'PMH-02 2019/20 (inferred): carried forward ...') gathered into one note per ambition."""
     grouped: dict[str, list[str]] = {}
-    for line in _extra(meta.get("notes")):
+    for line in _extra(meta.notes):
         head, _, text = line.partition(":")
         ambition, _, detail = head.strip().partition(" ")
         grouped.setdefault(ambition, []).append(f"{detail.strip()}: {text.strip()}".lstrip(": "))
@@ -192,7 +193,7 @@ def _texts(table: Table):
             yield from (v for v in table.frame.get_column(col.key).to_list() if v)
 
 
-def number(tables: list[Table], meta: dict) -> list[Table]:
+def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
     """The tables with their [note N] renumbered by first appearance, plus the Notes
     table holding only the notes they refer to, all in sheet order."""
     tables = sorted(tables, key=lambda t: list(SHEETS).index(t.sheet))
@@ -261,11 +262,11 @@ PURPOSE = (
 )
 
 
-def cover(title: str, meta: dict, org: str = "England") -> list[tuple[str, str]]:
+def cover(title: str, meta: WorkbookMeta, org: str = "England") -> list[tuple[str, str]]:
     """(heading, text) pairs for the Cover sheet below its title. The contact line is
     there only when the run was given one (--contact or the refresh config)."""
     whose = "England's" if org == "England" else f"{org}'s"
-    contact = str(meta.get("contact") or "").strip()
+    contact = meta.contact.strip()
     return [
         ("How to use it", "\n".join(line.format(org=org, whose=whose) for line in PURPOSE)),
         (
@@ -279,15 +280,15 @@ def cover(title: str, meta: dict, org: str = "England") -> list[tuple[str, str]]
         ),
         (
             "Geography and reference data",
-            f"Organisation boundaries: {meta.get('geography')} "
-            f"sub-ICB locations. Population year: {meta.get('population_year')}. Reference "
-            f"data: {meta.get('reference_data')}.",
+            f"Organisation boundaries: {meta.geography} "
+            f"sub-ICB locations. Population year: {meta.population_year}. Reference "
+            f"data: {meta.reference_data}.",
         ),
-        ("Catalogue", f"{meta.get('catalogue_name')} (SHA-256 {meta.get('catalogue_sha256')})."),
-        ("Produced by", f"mhtool version {meta.get('tool_version')}."),
+        ("Catalogue", f"{meta.catalogue_name} (SHA-256 {meta.catalogue_sha256})."),
+        ("Produced by", f"mhtool version {meta.tool_version}."),
         (
             "Data date",
-            f"{meta.get('data_date')}: the release date of the newest reference "
+            f"{meta.data_date}: the release date of the newest reference "
             f"data used. It is also the workbook's created date, so the same inputs give the "
             f"same file whenever it is produced.",
         ),

@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Mapping
 from itertools import chain
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from mhtool.catalogue.phasing import year_label, year_start
 from mhtool.fields import AMBITION_RANK, ORG_SORT
 from mhtool.outputs import planning_refs as refs
 from mhtool.outputs import profile
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.profile import MONTHS
 from mhtool.run import folder
 
@@ -513,16 +513,16 @@ def build(
     return template, other, money
 
 
-def profile_record(spec: dict, meta: Mapping, *, subicb: bool, places: bool = False) -> dict:
+def profile_record(spec: dict, meta: WorkbookMeta, *, subicb: bool, places: bool = False) -> dict:
     """What planning/profile.json keeps: enough to rebuild and check every file."""
     return {
         "indicative": True,
         "note": spec.get("profile_note")
         or "Indicative monthly profile made by mhtool from the year's fair share; not a plan.",
         "rules": RULE_TEXT,
-        "source": source_text(meta.get("catalogue_name", ""), meta.get("data_date", "")),
-        "catalogue_name": meta.get("catalogue_name", ""),
-        "data_date": str(meta.get("data_date", "")),
+        "source": source_text(meta.catalogue_name, meta.data_date),
+        "catalogue_name": meta.catalogue_name,
+        "data_date": str(meta.data_date),
         "planning_file": spec.get("file"),
         "subicb": subicb,
         **({"places": True} if places else {}),
@@ -546,19 +546,19 @@ def write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
 def write(
     prepared: pl.DataFrame,
     out_dir: Path,
-    meta: Mapping,  # WorkbookMeta, or any mapping of its fields
+    meta: WorkbookMeta,
     *,
     icbs: list[str],
     england: bool,
     places: pl.DataFrame | None = None,
 ) -> list[str]:
     """Write the planning folder; returns the relative paths written, in a stable order.
-    `meta["planning"]["subicb"]` adds sub-ICB rows, `meta["planning"]["places"]` the rows
+    `meta.planning["subicb"]` adds sub-ICB rows, `meta.planning["places"]` the rows
     of `places` (the run's place rows)."""
-    spec = meta.get("planning") or refs.empty()
+    spec = meta.planning or refs.empty()
     subicb = bool(spec.get("subicb"))
     with_places = bool(spec.get("places")) and places is not None
-    source = source_text(meta.get("catalogue_name", ""), meta.get("data_date", ""))
+    source = source_text(meta.catalogue_name, meta.data_date)
     if with_places:  # only the places of the ICBs written
         places = places.filter(pl.col("icb_code").is_in(sorted(set(icbs))))
     template, other, money = build(

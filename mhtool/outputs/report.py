@@ -23,6 +23,7 @@ from mhtool import vocab
 from mhtool.fields import ROW_FORMAT
 from mhtool.outputs import summary
 from mhtool.outputs.layout import NOT_AVAILABLE, short_name
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.views import Table
 from mhtool.run import folder
 
@@ -210,7 +211,7 @@ def _down(df: pl.DataFrame, level: str, code: str, pages: frozenset[str]) -> str
 def render_page(
     rows: pl.DataFrame,
     code: str,
-    meta: dict,
+    meta: WorkbookMeta,
     charts: list[tuple[bytes, str]],
     pages: frozenset[str],
 ) -> str:
@@ -228,8 +229,8 @@ def render_page(
         f'<p class="lede">{_e(org)}\'s fair share of each national ambition, found by '
         f"applying a basis (weights such as population or need) to the national figure and "
         f"rounding so every level adds up exactly. They are not agreed targets or measures "
-        f"of performance. Data date {_e(meta.get('data_date'))}; catalogue "
-        f"{_e(meta.get('catalogue_name'))}.</p>",
+        f"of performance. Data date {_e(meta.data_date)}; catalogue "
+        f"{_e(meta.catalogue_name)}.</p>",
     ]
     table = summary.summary_table(rows, meta)
     if table is not None:
@@ -246,9 +247,9 @@ def render_page(
         ]
     parts += [
         _down(rows, level, code, pages),
-        f"<footer>mhtool {_e(meta.get('tool_version'))}; catalogue "
-        f"{_e(meta.get('catalogue_name'))} (SHA-256 {_e(meta.get('catalogue_sha256'))}); "
-        f"geography {_e(meta.get('geography'))}; data date {_e(meta.get('data_date'))}. "
+        f"<footer>mhtool {_e(meta.tool_version)}; catalogue "
+        f"{_e(meta.catalogue_name)} (SHA-256 {_e(meta.catalogue_sha256)}); "
+        f"geography {_e(meta.geography)}; data date {_e(meta.data_date)}. "
         f"Notes and every figure are in the workbooks.</footer>",
         "</body></html>",
     ]
@@ -259,7 +260,7 @@ def write_page(
     out_dir: Path,
     rows: pl.DataFrame,
     code: str,
-    meta: dict,
+    meta: WorkbookMeta,
     charts: list[tuple[bytes, str]],
     pages: frozenset[str],
 ) -> str:

@@ -17,6 +17,7 @@ import polars as pl
 
 from mhtool.outputs import report, summary
 from mhtool.outputs import scope as scopes
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.run.folder import REPORT, REPORT_FOLDERS, RunFolder
 
 TOLERANCE = 1e-6
@@ -78,7 +79,7 @@ def scope_of(rel: str) -> scopes.Scope | None:
     return None
 
 
-def expected_tables(rows: pl.DataFrame, meta: dict | None) -> list[tuple[object, bool]]:
+def expected_tables(rows: pl.DataFrame, meta: WorkbookMeta | None) -> list[tuple[object, bool]]:
     """(Table, carries figures) for each table a page shows, as report.render_page makes
     them."""
     made = [
@@ -115,7 +116,7 @@ def _same_text(got: str, want: str) -> bool:
     return " ".join(got.split()) == " ".join(want.split())
 
 
-def check_tables(rel: str, page: _Page, rows: pl.DataFrame, meta: dict | None) -> list[str]:
+def check_tables(rel: str, page: _Page, rows: pl.DataFrame, meta: WorkbookMeta | None) -> list[str]:
     """Each table the page should show, cell by cell, against the spine."""
     problems = []
     for table, figures in expected_tables(rows, meta):
@@ -153,7 +154,7 @@ def _same_value(got: str | None, want: dict) -> bool:
         return False
 
 
-def check_page(path: Path, rel: str, rows: pl.DataFrame, meta: dict | None, out_dir: Path):
+def check_page(path: Path, rel: str, rows: pl.DataFrame, meta: WorkbookMeta | None, out_dir: Path):
     """One page: its tables against the spine rows of its organisation, then its links."""
     scope = scope_of(rel)
     if scope is None:

@@ -14,6 +14,7 @@ import polars as pl
 
 from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.layout import LEVELS, NOT_APPLICABLE, short_name, unit_words
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.notes import figure_notes
 from mhtool.outputs.views import (
     NOTE_BASES,
@@ -59,7 +60,7 @@ def provenance_words(pairs: list[tuple[str, str | None]]) -> str:
     return "; ".join(f"{a} {p}" if a == b else f"{a} to {b} {p}" for a, b, p in runs)
 
 
-def _with_refs(rows: list[dict], meta: dict) -> list[dict]:
+def _with_refs(rows: list[dict], meta: WorkbookMeta) -> list[dict]:
     """Point each row's 'how it was made' at the note on its national figure, if any."""
     keys = figure_notes(meta)
     for r in rows:
@@ -72,11 +73,11 @@ def _own_rows(df: pl.DataFrame, code: str) -> pl.DataFrame:
     return df.filter(pl.col("org_code") == code)
 
 
-def summary_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
     """The workbook's own organisation: one row per count line (people, £, staff) in the
     Plan's order, years across, then unit, how each figure was made, its share of England
     (and of its region) and its basis in plain words."""
-    meta = meta or {}
+    meta = meta or WorkbookMeta()
     level, code, name = home(df)
     part = plan_order(_own_rows(df, code).filter(~is_standard()))
     part = part.filter(pl.col("value").is_not_null() | (level == "england"))
@@ -322,7 +323,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
     }
 
 
-def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
     """Standards that apply to this organisation (every rate and coverage ask, worded for
     one organisation) and the targeted asks it is not given a number for."""
     level, code, name = home(df)
@@ -355,7 +356,9 @@ def standards_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     ]
     if not rows:
         return None
-    frame = pl.DataFrame(_with_refs(rows, meta or {}), infer_schema_length=None).sort(PLAN_ORDER)
+    frame = pl.DataFrame(_with_refs(rows, meta or WorkbookMeta()), infer_schema_length=None).sort(
+        PLAN_ORDER
+    )
     frame = frame.with_columns(pl.col(["value", "value_high"]).cast(pl.Float64))
     # A range (CYP-06: a fifth to a quarter of the country) shows both ends as figures,
     # never its lower end alone; the column is there only where a range is.

@@ -32,6 +32,7 @@ from mhtool.outputs.layout import (
     org_label,
     short_name,
 )
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.planning import measure_type
 from mhtool.spine import label_detail
 
@@ -165,7 +166,7 @@ def years_of(df: pl.DataFrame) -> list[str]:
     return sorted(df.get_column("year").unique().drop_nulls().to_list())
 
 
-def basis_words(label: str | None, name: str | None, method: str, meta: dict) -> str:
+def basis_words(label: str | None, name: str | None, method: str, meta: WorkbookMeta) -> str:
     """The basis in plain words, e.g. 'ONS mid-year population aged 0-25', from the line's
     basis name and split method (`label` gives only the parts or systems it names); a
     total made of its parts says so."""
@@ -173,7 +174,7 @@ def basis_words(label: str | None, name: str | None, method: str, meta: dict) ->
         return f"the sum of its part lines ({label_detail(label, method)})"
     if method not in (vocab.BY_BASIS, vocab.TARGETED) or not name:
         return "not shared out"
-    words = (meta.get("bases") or {}).get(name) or name
+    words = meta.bases.get(name) or name
     if method == vocab.TARGETED:
         named = label_detail(label, method)
         words += ", shared among the systems named" + (f": {named}" if named else "")
@@ -183,11 +184,11 @@ def basis_words(label: str | None, name: str | None, method: str, meta: dict) ->
 BASIS_KEYS = ["basis", "basis_name", LINE_SPLIT]  # what a table row keeps of its basis
 
 
-def _basis_words(frame: pl.DataFrame, meta: dict | None) -> pl.DataFrame:
+def _basis_words(frame: pl.DataFrame, meta: WorkbookMeta | None) -> pl.DataFrame:
     """Add `basis_words`: each row's basis in plain words (the frame keeps BASIS_KEYS,
     which the notes describe)."""
     words = [
-        basis_words(label, name, method, meta or {})
+        basis_words(label, name, method, meta or WorkbookMeta())
         for label, name, method in frame.select(BASIS_KEYS).iter_rows()
     ]
     return frame.with_columns(pl.Series("basis_words", words, dtype=pl.String))
@@ -246,7 +247,12 @@ def _own_first(df: pl.DataFrame) -> list:
 
 
 def _org_year_table(
-    part: pl.DataFrame, sheet: str, title: str, description: str, line: str, meta: dict | None
+    part: pl.DataFrame,
+    sheet: str,
+    title: str,
+    description: str,
+    line: str,
+    meta: WorkbookMeta | None,
 ) -> Table | None:
     """One row per organisation × line, own organisations first, each in the Plan's
     order; the organisation, the line, its figures by year, then its unit and share."""
@@ -282,7 +288,9 @@ def _org_year_table(
     return Table(sheet, title, description, columns, frame)
 
 
-def category_table(df: pl.DataFrame, category: str, meta: dict | None = None) -> Table | None:
+def category_table(
+    df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None
+) -> Table | None:
     """Fixed / Flexible / Targeted: the category's activity counts (people, sites) for
     each organisation, years across. Standards are on the Standards sheet, money and
     staff on Funding and Workforce, so a column never mixes people with pounds or %."""
@@ -301,7 +309,7 @@ def category_table(df: pl.DataFrame, category: str, meta: dict | None = None) ->
     )
 
 
-def funding_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+def funding_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
     """The Funding sheet: every funding line, in pounds."""
     return _org_year_table(
         plan_order(df.filter(pl.col("measure") == "funding", ~is_standard())),
@@ -314,7 +322,7 @@ def funding_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
     )
 
 
-def workforce_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+def workforce_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
     """The Workforce sheet: every staff group."""
     return _org_year_table(
         plan_order(df.filter(pl.col("measure") == "workforce", ~is_standard())),
@@ -342,7 +350,7 @@ def _by_year(years: list[str], value: str, prefix: str) -> list[pl.Expr]:
     return [pl.col(value).filter(pl.col("year") == y).first().alias(prefix + y) for y in years]
 
 
-def shares_table(df: pl.DataFrame, meta: dict | None = None) -> Table | None:
+def shares_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
     """Each organisation's share of England under each basis used: one figure per basis
     (the weights do not change by year), own organisations first.
 
@@ -417,7 +425,7 @@ def data_table(df: pl.DataFrame) -> Table:
 
 
 def tables(
-    df: pl.DataFrame, meta: dict | None = None, places: pl.DataFrame | None = None
+    df: pl.DataFrame, meta: WorkbookMeta | None = None, places: pl.DataFrame | None = None
 ) -> list[Table]:
     """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
     `meta` words the bases (the catalogue's labels); without it their names are shown.
@@ -426,7 +434,7 @@ def tables(
     from mhtool.outputs import notes, summary
     from mhtool.outputs import places as place_views
 
-    meta = meta or {}
+    meta = meta or WorkbookMeta()
     out = [
         summary.summary_table(df, meta),
         summary.compare_table(df),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +30,7 @@ from mhtool.outputs.layout import (
     TITLE_ROW,
     table_tops,
 )
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.views import Table
 
 WORKBOOK_OPTIONS = {
@@ -58,11 +58,6 @@ def new_workbook(path: Path) -> xlsxwriter.Workbook:
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.worksheet_class = SHEET_CLASS
     return wb
-
-
-def data_datetime(meta: dict) -> datetime:
-    """The workbook timestamp: the data date, never the clock."""
-    return datetime.fromisoformat(str(meta["data_date"])[:10])
 
 
 class Formats:
@@ -269,7 +264,7 @@ def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
         ws.set_row(row, LINE_HEIGHT * lines + 2)
 
 
-def _cover(ws, title: str, meta: dict, f: Formats, org: str) -> int:
+def _cover(ws, title: str, meta: WorkbookMeta, f: Formats, org: str) -> int:
     ws.set_column(0, 0, COVER_WIDTH)
     ws.write_string(TITLE_ROW, 0, title, f.title)
     ws.write_string(
@@ -373,7 +368,7 @@ def write_workbook(
     path: Path,
     title: str,
     tables: list[Table],
-    meta: dict,
+    meta: WorkbookMeta,
     charts: list[Chart] | None = None,
     org: str = "England",
 ) -> int:
@@ -395,10 +390,10 @@ def write_workbook(
             "subject": "Fair shares of national NHS mental health ambitions",
             "author": "mhtool",
             "keywords": "mental health, ICB, sub-ICB, fair shares",
-            "comments": f"mhtool {meta.get('tool_version')}; "
-            f"catalogue {meta.get('catalogue_name')} sha256 {meta.get('catalogue_sha256')}; "
-            f"data date {meta.get('data_date')}",
-            "created": data_datetime(meta),
+            "comments": f"mhtool {meta.tool_version}; "
+            f"catalogue {meta.catalogue_name} sha256 {meta.catalogue_sha256}; "
+            f"data date {meta.data_date}",
+            "created": meta.created,
         }
     )
     f = Formats(wb)

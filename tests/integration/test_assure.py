@@ -41,7 +41,7 @@ def run(tmp_path_factory, spine):
     refs = dict(SAMPLE_PLANNING["refs"])
     refs["A03"] = refs["A03"] | {"numerator": "n", "denominator": "d"}
     spec = SAMPLE_PLANNING | {"refs": refs, "denominators": {"A03": sample_register(spine)}}
-    write_outputs(spine, folder, SAMPLE_META | {"planning": spec}, progress=False, workers=1)
+    write_outputs(spine, folder, SAMPLE_META.replaced(planning=spec), progress=False, workers=1)
     spine.write_parquet(folder / "apportionment.parquet")
     write_manifest(folder, settings={"geography": "sample"}, inputs={})
     return folder

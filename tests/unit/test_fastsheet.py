@@ -37,7 +37,7 @@ class Reference(Worksheet):
 def _bytes(tmp_path, sheet_class, name: str) -> bytes:
     path = tmp_path / f"{name}.xlsx"
     wb = xlsxwriter.Workbook(str(path), workbook.WORKBOOK_OPTIONS)
-    wb.set_properties({"created": workbook.data_datetime(SAMPLE_META)})
+    wb.set_properties({"created": SAMPLE_META.created})
     bold, money = wb.add_format({"bold": True}), wb.add_format({"num_format": "£#,##0"})
     ws = wb.add_worksheet("Mixed", worksheet_class=sheet_class)
     ws.write_string(0, 0, "title & <escapes>", bold)

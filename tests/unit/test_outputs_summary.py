@@ -13,6 +13,7 @@ from fixtures.sample import SAMPLE_META, YEARS, sample_spine
 from mhtool import vocab
 from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.summary import (
     basis_words,
     compare_table,
@@ -95,7 +96,7 @@ def test_words_for_provenance_and_basis():
         provenance_words([("a", "phased"), ("b", "phased"), ("c", "stated")])
         == "a to b phased; c stated"
     )
-    meta = {"bases": {"mh_need": "Mental health need"}}
+    meta = WorkbookMeta(bases={"mh_need": "Mental health need"})
     assert basis_words("mh_need", "mh_need", vocab.BY_BASIS, meta) == "Mental health need"
     targeted = basis_label("mh_need", targets=["QA0"])
     assert basis_words(targeted, "mh_need", vocab.TARGETED, meta) == (
@@ -111,10 +112,9 @@ def test_words_for_provenance_and_basis():
 
 
 def test_notes_are_only_those_referred_to_numbered_by_first_appearance(tmp_path):
-    meta = {
-        **SAMPLE_META,
-        "notes": ["A01 2019/20 (inferred): carried back.", "ZZ-9: never shown anywhere."],
-    }
+    meta = SAMPLE_META.with_notes(
+        ["A01 2019/20 (inferred): carried back.", "ZZ-9: never shown anywhere."]
+    )
     write_outputs(sample_spine(), tmp_path, meta, system="QA0", progress=False)
     wb = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")
     seen: list[int] = []

@@ -14,6 +14,7 @@ from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
 from mhtool.outputs.layout import TABLES, org_label
+from mhtool.outputs.meta import WorkbookMeta
 from mhtool.outputs.planning import measure_type
 from mhtool.outputs.scope import Scope
 from mhtool.outputs.views import prepare, shares_table, tables
@@ -219,7 +220,7 @@ def test_bases_are_described_whatever_the_label():
             (total, "mh_need", vocab.SUM_OF_PARTS),
             ("other", "other", vocab.BY_BASIS),
         ],
-        {"bases": {"mh_need": "Need-weighted population."}},
+        WorkbookMeta(bases={"mh_need": "Need-weighted population."}),
     )[1]
     assert (
         "mh_need (targeted: QHM, QOX): Need-weighted population, shared only among the "
