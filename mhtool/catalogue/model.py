@@ -101,6 +101,9 @@ class Choice:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """A loaded catalogue: every ambition phased over `years`, the bases they may be split
+    by, and the sha256 a run records, so a run's figures can be traced to these inputs."""
+
     name: str
     years: tuple[str, ...]
     ambitions: tuple[Ambition, ...]
@@ -112,6 +115,7 @@ class Catalogue:
     choices: tuple[Choice, ...] = ()
 
     def get(self, ambition_id: str) -> Ambition:
+        """The ambition with this ID (KeyError if the catalogue has none)."""
         for a in self.ambitions:
             if a.id == ambition_id:
                 return a

@@ -60,6 +60,7 @@ def year_start(label: str) -> int | None:
 
 
 def year_label(start: int) -> str:
+    """'2019/20' for 2019: the inverse of year_start, so years are spelled one way."""
     return f"{start}/{(start + 1) % 100:02d}"
 
 
@@ -77,6 +78,8 @@ def years_problem(years: object) -> str | None:
 
 
 def fmt(value: float) -> str:
+    """A figure as the phasing notes quote it: whole with separators from 100 up, else as
+    short as it prints (so a note says '1,500' or '0.5', never '1500.0')."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
 
 
