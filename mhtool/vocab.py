@@ -12,8 +12,9 @@ workbooks, `mhtool check` and the docs. Stable names (import them, never respell
 - Ambitions: ``CATEGORIES``, ``KINDS``, ``CARRIED_KINDS`` (kinds every organisation carries
   unchanged), ``MEASURES``, ``STEPS`` (rounding step per measure), ``DIRECTIONS``
   (``HIGHER_IS_BETTER``, ``LOWER_IS_BETTER``: which way a plan meets an ambition).
-- Provenance: ``PROVENANCE`` (word -> Provenance(word, meaning, marker)), ``DECLARED``,
-  ``FILLED``, ``PROVENANCES``, ``MARKERS``.
+- Provenance: ``PROVENANCE`` (word -> Provenance(word, meaning, marker, legend, detail)),
+  ``DECLARED``, ``FILLED``, ``PROVENANCES``, ``MARKERS``, ``SHOWN_PROVENANCES`` (those a
+  spine row can carry).
 - Units: ``UNIT_KINDS`` (word -> what it counts), ``unit_kind()`` (the one fallback where
   nothing declares it: older spines, bare unit text).
 - Splits: ``SPLIT_METHODS`` (word -> meaning) and ``BY_BASIS``, ``TARGETED``,
@@ -81,31 +82,56 @@ STEPS: dict[str, Fraction] = {
 
 @dataclass(frozen=True)
 class Provenance:
-    """One provenance word: what it means for a national figure, and its one-character
-    marker in `mhtool ambitions` (a space for none)."""
+    """One provenance word: what it means for a national figure, its one-character marker
+    in `mhtool ambitions` (a space for none) and the few words its legend gives it, and
+    what else a workbook's reader is told (``detail``, on the Notes sheet after the
+    meaning). The Notes paragraph and the legend are made from these, never rewritten."""
 
     word: str
     meaning: str
     marker: str
+    legend: str
+    detail: str = ""
 
 
 PROVENANCE: dict[str, Provenance] = {
     p.word: p
     for p in (
-        Provenance("stated", "the figure appears in a cited source", " "),
+        Provenance(
+            "stated",
+            "the figure appears in a cited source",
+            " ",
+            "stated in a source",
+            ", often a secondary one such as the Royal College of Psychiatrists (RCPsych), "
+            "the Healthcare Financial Management Association (HFMA) or the Health Service "
+            "Journal (HSJ), because the Plan's own annex tables were not reachable",
+        ),
         Provenance(
             "inferred",
             "derived from sources, as the catalogue's note for the figure explains",
             "*",
+            "inferred (derived; see note)",
+            ", including figures carried forward where the source says a level is "
+            "maintained and remainder lines worked out as a total less its parts",
         ),
-        Provenance("interpolated", "filled on a straight line between two figures", "~"),
+        Provenance(
+            "interpolated",
+            "filled on a straight line between two figures",
+            "~",
+            "interpolated",
+            " (stated, inferred, or a starting point of zero for counts of additional "
+            "people, staff or money)",
+        ),
         Provenance(
             "phased",
             "an indicative straight-line phasing of a flexible ask, not a commitment",
             "^",
+            "phased (indicative, flexible ask)",
         ),
-        Provenance("user", "replaced by the figure in the user's --values file", "u"),
-        Provenance("missing", "no figure for that year", " "),
+        Provenance(
+            "user", "replaced by the figure in the user's --values file", "u", "user override"
+        ),
+        Provenance("missing", "no figure for that year", " ", "no figure"),
     )
 }
 #: Provenance a figure can be given with (by the catalogue or a user).
@@ -114,6 +140,8 @@ DECLARED: tuple[str, ...] = ("stated", "inferred", "user")
 FILLED: tuple[str, ...] = ("interpolated", "phased")
 PROVENANCES: tuple[str, ...] = (*DECLARED, *FILLED, "missing")
 MARKERS: dict[str, str] = {w: p.marker for w, p in PROVENANCE.items()}
+#: The words a spine figure can carry (a year with no figure has no row).
+SHOWN_PROVENANCES: tuple[str, ...] = tuple(w for w in PROVENANCE if w != "missing")
 
 # ------------------------------------------------------------------ units
 

@@ -11,11 +11,20 @@ import click
 
 from mhtool import csvsafe
 from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue
-from mhtool.vocab import CARRIED_KINDS, MARKERS
+from mhtool.vocab import CARRIED_KINDS, MARKERS, PROVENANCE
+
+
+def _marks() -> str:
+    """Each provenance word's marker and legend (mhtool.vocab); a year with no figure shows
+    '-' in place of a number."""
+    return "   ".join(
+        f"{'-' if p.word == 'missing' else p.marker.strip() or '(none)'} {p.legend}"
+        for p in PROVENANCE.values()
+    )
+
 
 LEGEND = (
-    "Markers: (none) stated in a source   * inferred (derived; see note)   ~ interpolated   "
-    "^ phased (indicative, flexible ask)   u user override   - no figure\n"
+    f"Markers: {_marks()}\n"
     "Ranges show low-high; c. approximate (the source gives it roughly). national_only lines "
     "(N), and years marked E, are reported for England only. "
     "Use --format csv for sources and notes."

@@ -29,19 +29,20 @@ OGL = (
     "Source: Office for National Statistics; NHS Digital; NHS England."
 )
 
-PROVENANCE = (
-    "Provenance of each national figure (the Provenance column; `mhtool ambitions` lists "
-    "every figure with its source): 'stated' means the figure appears in a cited source, "
-    "often a secondary one such as the Royal College of Psychiatrists (RCPsych), the "
-    "Healthcare Financial Management Association (HFMA) or the Health Service Journal (HSJ), "
-    "because the Plan's own annex tables were not reachable; 'inferred' means derived from "
-    "sources, as the catalogue's note for the figure explains, including figures carried "
-    "forward where the source says a level is maintained and remainder lines worked out as "
-    "a total less its parts; 'interpolated' means filled on a straight line between two "
-    "figures (stated, inferred, or a starting point of zero for counts of additional people, "
-    "staff or money); 'phased' means an indicative straight-line phasing of a flexible ask, "
-    "not a commitment; 'user' means replaced by the figure in the user's --values file."
-)
+
+def provenance_note() -> str:
+    """The note on the Provenance column, made from the vocabulary (mhtool.vocab): each
+    word a figure can carry, with its meaning and what else a reader should know."""
+    words = (vocab.PROVENANCE[w] for w in vocab.SHOWN_PROVENANCES)
+    return (
+        "Provenance of each national figure (the Provenance column; `mhtool ambitions` lists "
+        "every figure with its source): "
+        + "; ".join(f"'{p.word}' means {p.meaning}{p.detail}" for p in words)
+        + "."
+    )
+
+
+PROVENANCE = provenance_note()
 
 MEASURE_TYPE = (
     "Measure type (Data sheet and planning CSV files): 'Percentage' for a rate in percent, "

@@ -65,3 +65,22 @@ def test_architecture_doc_has_the_helper_table():
     assert fields.HELPERS_BEGIN in text and fields.HELPERS_END in text
     for name in fields.HELPER_COLUMNS:
         assert f"`{name}`" in text
+
+
+def test_provenance_words_are_explained_from_the_vocabulary():
+    """The Notes sheet, the `mhtool ambitions` legend and the README say the same words
+    the vocabulary holds, with its meanings and markers."""
+    import re
+
+    from mhtool.cli.ambitions import LEGEND
+    from mhtool.outputs.notes import provenance_note
+
+    note = provenance_note()
+    for word in vocab.SHOWN_PROVENANCES:
+        p = vocab.PROVENANCE[word]
+        assert f"'{word}' means {p.meaning}" in note
+        assert f"{p.marker.strip() or '(none)'} {p.legend}" in LEGEND
+    assert "'missing'" not in note  # a year with no figure has no row to carry it
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"`provenance` \(([a-z/]+)\)", readme)
+    assert listed and tuple(listed.group(1).split("/")) == vocab.SHOWN_PROVENANCES
