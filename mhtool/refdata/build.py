@@ -267,6 +267,7 @@ def build(
     """
     from mhtool.run.atomic import staged_folder
     from mhtool.run.lock import run_lock
+    from mhtool.run.log import checkpoint
 
     raw = RawDir(Path(raw_dir))
     out_dir = Path(out_dir).resolve()
@@ -275,8 +276,11 @@ def build(
         staged_folder(out_dir, marker="sources.json", owned=OWNED) as stage,
     ):
         tables = build_tables(raw, progress)
-        for t in tables:
+        checkpoint("refdata-tables")  # built in memory, nothing written (tests kill here)
+        for i, t in enumerate(tables):
             write_csv(t.df, stage / t.path)
+            if i == 0:
+                checkpoint("refdata-writing")  # the staging folder half written
         written = {
             t.path: hashlib.sha256((stage / t.path).read_bytes()).hexdigest() for t in tables
         }

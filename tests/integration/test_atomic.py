@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtures.runs import kill_when_paused as _kill_when_paused
 from fixtures.runs import snapshot as _snapshot
 from fixtures.runs import spine_only as _spine_only
 
@@ -41,44 +40,6 @@ def _start(out: Path, env: dict[str, str], stderr=subprocess.PIPE) -> subprocess
         stderr=stderr,
         text=True,
     )
-
-
-PAUSE_TIMEOUT = 60  # seconds a child may take to reach a pause point
-
-
-def _kill_when_paused(proc: subprocess.Popen, stage: str, timeout: float = PAUSE_TIMEOUT) -> None:
-    """Kill the child once it says it is paused at `stage`. Its stderr is read on a
-    thread, so a child that stalls (says nothing, never exits) fails the test after
-    `timeout` seconds instead of hanging it."""
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        for line in proc.stderr:
-            lines.put(line)
-        lines.put(None)  # end of output: the child exited or closed stderr
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline, said = time.monotonic() + timeout, []
-    try:
-        while True:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail(
-                    f"run did not reach {stage} within {timeout:.0f}s; it said: "
-                    f"{''.join(said[-10:])}"
-                )
-            if line is None:
-                pytest.fail(
-                    f"run ended without reaching {stage} (exit {proc.wait()}); it "
-                    f"said: {''.join(said[-10:])}"
-                )
-            said.append(line)
-            if line.strip() == f"paused at {stage}":
-                break
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_a_stalled_child_fails_instead_of_hanging():
