@@ -267,7 +267,7 @@ def cover(title: str, meta: WorkbookMeta, org: str = "England") -> list[tuple[st
     """(heading, text) pairs for the Cover sheet below its title. The contact line is
     there only when the run was given one (--contact or the refresh config)."""
     whose = "England's" if org == "England" else f"{org}'s"
-    contact = meta.contact.strip()
+    contact = (meta.contact or "").strip()
     return [
         ("How to use it", "\n".join(line.format(org=org, whose=whose) for line in PURPOSE)),
         (
