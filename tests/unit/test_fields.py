@@ -82,5 +82,6 @@ def test_provenance_words_are_explained_from_the_vocabulary():
         assert f"{p.marker.strip() or '(none)'} {p.legend}" in LEGEND
     assert "'missing'" not in note  # a year with no figure has no row to carry it
     readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert LEGEND.splitlines()[0] in readme  # the README shows `mhtool ambitions` output
     listed = re.search(r"`provenance` \(([a-z/]+)\)", readme)
     assert listed and tuple(listed.group(1).split("/")) == vocab.SHOWN_PROVENANCES
