@@ -251,7 +251,7 @@ def print_setup(ws) -> None:
     ws.set_footer("&L&A&RPage &P of &N")
 
 
-LINE_HEIGHT = 14  # points per wrapped line of 11pt text (one unwrapped line keeps 15)
+LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffice cuts 14)
 COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
 
 
