@@ -34,11 +34,12 @@ def row(cells: Iterable) -> list:
 
 
 def frame(df):
-    """A polars DataFrame with every text column's risky cells quoted, ready for
-    `write_csv` (polars is imported here, not with the command line)."""
+    """A polars DataFrame (or LazyFrame) with every text column's risky cells quoted, ready
+    for `write_csv` / `sink_csv` (polars is imported here, not with the command line)."""
     import polars as pl
 
-    text = [name for name, dtype in df.schema.items() if dtype == pl.String]
+    schema = df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
+    text = [name for name, dtype in schema.items() if dtype == pl.String]
     if not text:
         return df
     return df.with_columns(

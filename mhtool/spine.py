@@ -27,6 +27,24 @@ LEVEL_ORDER = vocab.LEVEL_ORDER
 #: The spine's columns and types, in order: the contract every output relies on
 #: (described column by column in mhtool.fields).
 SCHEMA: dict[str, pl.DataType] = fields.schema()
+#: A run holds the spine with its text columns categorical (`compact_text`): with places
+#: it has a million rows whose few hundred distinct texts would otherwise be stored per
+#: row. Files and every view get the contract's String columns (`plain_text`).
+CAT = pl.Categorical
+
+
+def _schema(df: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
+    return df.collect_schema() if isinstance(df, pl.LazyFrame) else df.schema
+
+
+def compact_text(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """`df` with its String columns categorical: the same values in a fraction of the memory."""
+    return df.with_columns(pl.col(c).cast(CAT) for c, t in _schema(df).items() if t == pl.String)
+
+
+def plain_text(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """`df` with its categorical columns back to String (the spine's file contract)."""
+    return df.with_columns(pl.col(c).cast(pl.String) for c, t in _schema(df).items() if t == CAT)
 
 
 def organisations(geography: str) -> pl.DataFrame:
@@ -129,16 +147,16 @@ class _WeightCache:
 
 #: Columns of the facts table built before the ambitions' descriptions are joined on.
 FACTS: dict[str, pl.DataType] = {
-    "year": pl.String,
+    "year": CAT,
     "national_value": pl.Float64,
-    "provenance": pl.String,
-    "level": pl.String,
-    "org_code": pl.String,
+    "provenance": CAT,
+    "level": CAT,
+    "org_code": CAT,
     "value": pl.Float64,
     "share": pl.Float64,
     "value_high": pl.Float64,  # a range's upper end; only where nothing is split
     "_national_year": pl.Boolean,  # a year reported for England only on a split line
-    "ambition_id": pl.String,
+    "ambition_id": CAT,
 }
 
 
@@ -198,19 +216,24 @@ def _units_to_values(units: np.ndarray, step: Fraction) -> np.ndarray:
 
 
 def _level_frame(amb, years, level, codes, units, shares, step) -> pl.DataFrame:
+    """One level's rows of every year (years outer, organisations inner), built from
+    arrays: no Python object per row."""
     n, m = len(codes), len(years)
+    by_year = np.repeat(np.arange(m), n)
     return pl.DataFrame(
         {
-            "year": np.repeat([yv.year for yv in years], n),
+            "year": pl.Series([yv.year for yv in years], dtype=CAT).gather(by_year),
             "national_value": np.repeat([float(yv.value) for yv in years], n),
-            "provenance": np.repeat([yv.provenance for yv in years], n),
-            "level": [level] * (n * m),
-            "org_code": list(codes) * m,
+            "provenance": pl.Series([yv.provenance for yv in years], dtype=CAT).gather(by_year),
+            "level": pl.Series([level], dtype=CAT).gather(np.zeros(n * m, dtype=np.int64)),
+            "org_code": pl.Series(list(codes), dtype=CAT).gather(np.tile(np.arange(n), m)),
             "value": _units_to_values(units, step).ravel(),
             "share": np.tile(shares, m),
-            "value_high": [None] * (n * m),
-            "_national_year": [False] * (n * m),
-            "ambition_id": [amb.id] * (n * m),
+            "value_high": pl.Series(values=[None], dtype=pl.Float64).gather(
+                np.zeros(n * m, dtype=np.int64)
+            ),
+            "_national_year": np.zeros(n * m, dtype=bool),
+            "ambition_id": pl.Series([amb.id], dtype=CAT).gather(np.zeros(n * m, dtype=np.int64)),
         },
         schema=FACTS,
     )
@@ -292,32 +315,27 @@ def _ambition_facts(
             if basis_of.places is not None:
                 place = (basis_of.places, basis_of.place(amb.basis, amb.targets))
             frames.append(_split_frame(amb, split, basis_of(amb.basis, amb.targets), place))
-    rows: list[dict] = []
-    for yv in years:
-        base = {
-            "year": yv.year,
-            "national_value": yv.value,
-            "provenance": yv.provenance,
-            "value_high": yv.high,
-            "_national_year": not national_only and national_in(amb, yv.year),
-        }
-        if national_in(amb, yv.year):
-            rows.append(
-                {
-                    **base,
-                    "level": "england",
-                    "org_code": vocab.ENGLAND_CODE,
-                    "value": yv.value,
-                    "share": None if carried else 1.0,
-                }
-            )
-        else:
-            rows += [
-                {**base, "level": lvl, "org_code": code, "value": yv.value, "share": None}
-                for lvl, code in in_scope.select("level", "org_code").iter_rows()
-            ]
-    if rows:
-        frames.append(pl.DataFrame([{**r, "ambition_id": amb.id} for r in rows], schema=FACTS))
+    for yv in years:  # carried or reported for England only: the figure as it is
+        england = national_in(amb, yv.year)
+        at = (
+            pl.DataFrame({"level": ["england"], "org_code": [vocab.ENGLAND_CODE]})
+            if england
+            else in_scope.select("level", "org_code")
+        )
+        frames.append(
+            at.select(
+                pl.lit(yv.year).alias("year"),
+                pl.lit(yv.value, pl.Float64).alias("national_value"),
+                pl.lit(yv.provenance).alias("provenance"),
+                "level",
+                "org_code",
+                pl.lit(yv.value, pl.Float64).alias("value"),
+                pl.lit(None if carried or not england else 1.0, pl.Float64).alias("share"),
+                pl.lit(yv.high, pl.Float64).alias("value_high"),
+                pl.lit(not national_only and england).alias("_national_year"),
+                pl.lit(amb.id).alias("ambition_id"),
+            ).cast(FACTS)
+        )
     return frames
 
 
@@ -401,8 +419,15 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     Each line is rounded on its own, so a separately split total would differ from the sum
     of its split parts by a unit or two; summing the parts makes "parts + other = total"
     hold for every organisation, and the total still reconciles because each part does.
+    Only the rows of totals and their parts are taken apart, so the table (a million rows
+    with places) is copied once, not once per total.
     """
-    for total_id, parts in parts_of(catalogue).items():
+    totals = parts_of(catalogue)
+    if not totals:
+        return facts
+    involved = list(dict.fromkeys([*totals, *(a.id for p in totals.values() for a in p)]))
+    rows = {i: facts.filter(pl.col("ambition_id") == i) for i in involved}
+    for total_id, parts in totals.items():
         total_amb = catalogue.get(total_id)
         local = [
             f"{a.id} ({y})"
@@ -420,11 +445,12 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
             )
         ids = [a.id for a in parts]
         summed = (
-            facts.filter(pl.col("ambition_id").is_in(ids), pl.col("level") != "england")
+            pl.concat([rows[i] for i in ids])
+            .filter(pl.col("level") != "england")
             .group_by("level", "org_code", "year")
             .agg(pl.col("value").sum().alias("_sum"), pl.len().alias("_n"))
         )
-        total = facts.filter(pl.col("ambition_id") == total_id)
+        total = rows[total_id]
         # only years in which every part has a figure; otherwise the total keeps its own split
         below = (
             total.filter(pl.col("level") != "england")
@@ -442,14 +468,12 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
                 .alias("share")
             )
         )
-        facts = pl.concat(
-            [
-                facts.filter(pl.col("ambition_id") != total_id),
-                total.filter(pl.col("level") == "england"),
-                below.select(facts.columns),
-            ]
+        rows[total_id] = pl.concat(
+            [total.filter(pl.col("level") == "england"), below.select(facts.columns)]
         )
-    return facts
+    return pl.concat(
+        [facts.filter(~pl.col("ambition_id").is_in(list(totals))), *(rows[t] for t in totals)]
+    )
 
 
 def build_spine(
@@ -459,13 +483,16 @@ def build_spine(
     population_year: int = 2020,
     progress: Callable[[Ambition], None] | None = None,
     places=None,
+    compact: bool = False,
 ) -> pl.DataFrame:
     """Apportion every ambition of the catalogue to every organisation of ``geography``
     (and to `places`, a mhtool.places.Places, when given: the level below, from each
-    place's parent, which is therefore unchanged)."""
+    place's parent, which is therefore unchanged). With `compact` the text columns stay
+    categorical (`compact_text`), as a run holds the spine; the values are the same."""
     orgs = organisations(geography)
     if places is not None:
         orgs = in_spine_order(pl.concat([orgs, places.org_rows().select(orgs.columns)]))
+    orgs = compact_text(orgs)
     tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
     basis_of = _Bases(tree, _WeightCache(catalogue, geography, population_year), places)
     frames: list[pl.DataFrame] = []
@@ -477,7 +504,8 @@ def build_spine(
         raise InputError(
             "the catalogue has no national figure to apportion", file=str(catalogue.path)
         )
-    facts = pl.concat(frames)
+    facts = pl.concat(frames, rechunk=True)  # one chunk: filters on many are costly
+    del frames
     facts = compose_totals(facts, catalogue)
     parts = parts_of(catalogue)
     meta = pl.DataFrame(
@@ -505,35 +533,45 @@ def build_spine(
             for i, a in enumerate(catalogue.ambitions)
         ]
     )
-    return _assemble(facts, meta, orgs, basis_of if places is not None else None)
+    facts = _in_spine_order(facts, meta, orgs)  # the unsorted facts freed here
+    spine = _assemble(facts, meta, orgs, basis_of if places is not None else None)
+    return spine if compact else plain_text(spine)
 
 
-def _assemble(
-    facts: pl.DataFrame, meta: pl.DataFrame, orgs: pl.DataFrame, basis_of: _Bases | None
-) -> pl.DataFrame:
-    """Sort the facts (narrow, so a spine with places stays small), then join on the
-    ambitions' descriptions and the organisations in that order. With places, place rows
-    split by a basis carry that basis's label plus how their places were weighted."""
-    # organisations are already in spine order (level, region, ICB, code), so each one's
-    # position is its sort key, and the sort needs no text columns
+def _in_spine_order(facts: pl.DataFrame, meta: pl.DataFrame, orgs: pl.DataFrame) -> pl.DataFrame:
+    """The facts sorted as the spine is: ambition (catalogue order), year, organisation.
+    Organisations are already in spine order (level, region, ICB, code), so each one's
+    position is its sort key; only the narrow keys are sorted, and the rows moved once."""
     rank = orgs.select(
         "level",
         "org_code",
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_rank"),
     )
-    order = (
-        facts.with_columns(
+    keys = (
+        facts.select(
             pl.col("ambition_id")
             .replace_strict(dict(zip(meta["ambition_id"], meta["_order"], strict=True)))
-            .alias("_order")
+            .alias("_order"),
+            "year",
+            "level",
+            "org_code",
         )
+        .with_row_index("_i")
         .join(rank, on=["level", "org_code"], how="left")
         .sort("_order", "year", "_rank")
-        .drop("_order", "_rank")
     )
+    return facts.select(pl.all().gather(keys["_i"]))
+
+
+def _assemble(
+    order: pl.DataFrame, meta: pl.DataFrame, orgs: pl.DataFrame, basis_of: _Bases | None
+) -> pl.DataFrame:
+    """Join the facts, already in spine order (`_in_spine_order`), with the ambitions'
+    descriptions and the organisations, in that order. With places, place rows split by a
+    basis carry that basis's label plus how their places were weighted."""
     spine = (
         order.lazy()
-        .join(meta.lazy(), on="ambition_id", how="left", maintain_order="left")
+        .join(compact_text(meta).lazy(), on="ambition_id", how="left", maintain_order="left")
         .join(orgs.lazy(), on=["level", "org_code"], how="left", maintain_order="left")
     )
     if basis_of is not None:
@@ -542,8 +580,8 @@ def _assemble(
             .join(meta.select("ambition_id", "basis", "split_method"), on="ambition_id")
             .filter(pl.col("split_method").is_in([vocab.BY_BASIS, vocab.TARGETED]))
             .select(
-                "ambition_id",
-                (pl.col("basis") + PLACES_BY + pl.col("_place_how")).alias("_pb"),
+                pl.col("ambition_id").cast(CAT),
+                (pl.col("basis") + PLACES_BY + pl.col("_place_how")).cast(CAT).alias("_pb"),
             )
         )
         spine = spine.join(
@@ -561,7 +599,9 @@ def _assemble(
         .otherwise("split_method")
         .alias("split_method"),
     )
-    return spine.select([pl.col(c).cast(t) for c, t in SCHEMA.items()]).collect()
+    return spine.select(
+        pl.col(c).cast(CAT if t == pl.String else t) for c, t in SCHEMA.items()
+    ).collect()
 
 
 def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
@@ -574,12 +614,37 @@ def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"ambition_id": pl.String, "_place_how": pl.String})
 
 
+#: Most rows in one Parquet row group. The spine is written a group at a time, its text
+#: made plain (and CSV-safe) one group at a time on the way; groups are equal in size, the
+#: fewest that hold the rows, so the bytes depend on the rows alone, not on how the table
+#: happens to sit in memory (a spine of up to this many rows is one group).
+PARQUET_ROWS = 100_000
+
+
+def _groups(height: int) -> list[tuple[int, int]]:
+    """(offset, length) of each row group of a spine of `height` rows."""
+    n = max(1, -(-height // PARQUET_ROWS))
+    size = max(1, -(-height // n))
+    return [(i, size) for i in range(0, max(height, 1), size)]
+
+
 def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
-    """The spine as CSV (for people and spreadsheets) and Parquet (for code), same rows."""
+    """The spine as CSV (for people and spreadsheets) and Parquet (for code), same rows.
+
+    A compact spine (`compact_text`) is made plain text a row group at a time, so a spine
+    with places is never held with a string per row; the bytes are those of the plain
+    spine written whole."""
     run = RunFolder(out_dir)
     csv_path, parquet_path = run.spine_csv, run.spine_parquet
-    csvsafe.frame(spine).write_csv(csv_path, float_precision=None)  # no cell a formula
-    spine.write_parquet(parquet_path, statistics=False)
+    groups = _groups(spine.height)
+    with open(csv_path, "wb") as f:  # no cell a formula
+        for start, size in groups:
+            part = csvsafe.frame(plain_text(spine.slice(start, size)))
+            part.write_csv(f, float_precision=None, include_header=start == 0)
+    parts = [plain_text(spine.slice(start, size).lazy()) for start, size in groups]
+    pl.concat(parts).sink_parquet(
+        parquet_path, statistics=False, row_group_size=groups[0][1], engine="streaming"
+    )
     return [csv_path, parquet_path]
 
 

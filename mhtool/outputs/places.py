@@ -56,10 +56,14 @@ COLUMNS = [
 ]
 
 
-def place_table(spine: pl.DataFrame) -> pl.DataFrame:
-    """Every place row with its parent's level and figure (COLUMNS)."""
-    rows = spine.filter(pl.col("level") == vocab.PLACE)
-    parents = spine.filter(pl.col("level").is_in(["subicb", "icb"])).select(
+def place_table(spine: pl.DataFrame, icb: str | None = None) -> pl.DataFrame:
+    """Every place row (of one ICB, when given) with its parent's level and figure
+    (COLUMNS)."""
+    lf = spine.lazy()
+    if icb is not None:
+        lf = lf.filter(pl.col("icb_code") == icb)
+    rows = lf.filter(pl.col("level") == vocab.PLACE)
+    parents = lf.filter(pl.col("level").is_in(["subicb", "icb"])).select(
         pl.col("org_code").alias("parent_code"),
         pl.col("level").alias("parent_level"),
         "ambition_id",
@@ -68,18 +72,25 @@ def place_table(spine: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         rows.rename({"org_code": "place_code", "org_name": "place_name"})
-        .join(parents, on=["parent_code", "ambition_id", "year"], how="left")
+        .join(parents, on=["parent_code", "ambition_id", "year"], how="left", maintain_order="left")
         .select(COLUMNS)
+        .collect()
     )
 
 
 def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) -> list[Path]:
-    """places/<ICB>.csv for every ICB with places, and places/practices.csv."""
-    table = place_table(spine)
+    """places/<ICB>.csv for every ICB with places, and places/practices.csv. One ICB at a
+    time, so a compact spine (mhtool.spine.compact_text) is never copied whole."""
+    from mhtool.spine import plain_text
+
+    icbs = (
+        spine.lazy().filter(pl.col("level") == vocab.PLACE).select("icb_code").unique().collect()
+    )["icb_code"]
     Path(out_dir, PLACES).mkdir(parents=True, exist_ok=True)
     paths = []
-    for (icb,), df in sorted(table.group_by("icb_code"), key=lambda x: x[0]):
+    for icb in sorted(icbs.cast(pl.String).to_list()):
         path = Path(out_dir) / places_file(icb)
+        df = plain_text(place_table(spine, icb))
         csvsafe.frame(df).write_csv(path, float_precision=None, line_terminator="\n")
         paths.append(path)
     path = Path(out_dir) / PLACES_MAP
@@ -123,6 +134,16 @@ def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFr
         )
         .drop("_parent_share")
     )
+
+
+def shown_rows(spine: pl.DataFrame, every: bool = False) -> pl.DataFrame:
+    """The place rows the views use, as plain text: the headline asks the workbooks show,
+    or `every` place row for the planning export with places. Of a compact spine's
+    (mhtool.spine.compact_text) million place rows, only these are made text."""
+    from mhtool.spine import plain_text
+
+    rows = spine.lazy().filter(pl.col("level") == vocab.PLACE)
+    return plain_text((rows if every else rows.filter(is_headline())).collect())
 
 
 def by_system(place_rows: pl.DataFrame | None, prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:

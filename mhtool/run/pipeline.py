@@ -203,7 +203,7 @@ def _rebuild(raw: Path, folder: Path) -> None:
 
 def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
     from mhtool.catalogue.load import apply_overrides, load_catalogue
-    from mhtool.spine import build_spine, write_spine
+    from mhtool.spine import build_spine, plain_text, write_spine
 
     with stage("inputs"):
         catalogue = load_catalogue(cfg.catalogue)
@@ -237,24 +237,28 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             geography=cfg.geography,
             population_year=cfg.population_year,
             places=places,
+            compact=True,  # text categorical: with places the spine has a million rows
         )
     with stage("outputs"):
         write_spine(spine, staging)
         if places is not None:
             import polars as pl
 
-            from mhtool.outputs.places import write_places
+            from mhtool.outputs.places import shown_rows, write_places
 
             write_places(spine, staging, places.practices)
-            place_rows = spine.filter(pl.col("level") == vocab.PLACE)
+            place_rows = shown_rows(spine, every=cfg.planning_places)
             spine_above = spine.filter(pl.col("level") != vocab.PLACE)
         else:
             spine_above, place_rows = spine, None
-        _write_outputs(spine_above, staging, cfg, catalogue, opts, place_rows, places)
+        # the workbooks, charts and planning export are views of the levels above places
+        # (and of the place rows they show), as plain text
+        _write_outputs(plain_text(spine_above), staging, cfg, catalogue, opts, place_rows, places)
+        del spine_above, place_rows
     changes, extra = None, {"catalogue_sha256": catalogue.sha256}
     if opts.compare:
         with stage("compare"):
-            changes = _compare(out, staging, spine, cfg.geography)
+            changes = _compare(out, staging, plain_text(spine), cfg.geography)
         if changes is not None:
             extra["previous_run"] = {
                 "manifest_sha256": sha256(RunFolder(out).manifest),

@@ -230,3 +230,49 @@ def test_every_row_says_how_it_was_split(spine):
     assert set(carried["split_method"]) <= {vocab.STANDARD, vocab.NATIONAL_ONLY}
     totals = spine.filter(pl.col("split_method") == vocab.SUM_OF_PARTS)
     assert totals["basis"].str.starts_with("sum of ").all()
+
+
+def test_a_compact_spine_is_written_a_row_group_at_a_time_with_the_same_bytes(
+    spine, tmp_path, monkeypatch
+):
+    """A run holds the spine compact (categorical text) and writes it a row group at a
+    time; the files are those of the plain spine written whole, risky text made safe
+    in every group, and a row group never holds more than PARQUET_ROWS rows."""
+    import mhtool.spine as sp
+    from mhtool import csvsafe
+
+    risky = spine.with_columns(
+        pl.when(pl.int_range(pl.len()) % 997 == 5)
+        .then(pl.lit("=HYPERLINK(1)"))
+        .otherwise("org_name")
+        .alias("org_name")
+    )
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    csvsafe.frame(risky).write_csv(whole / "a.csv", float_precision=None)
+    risky.write_parquet(whole / "a.parquet", statistics=False, row_group_size=10**9)
+    monkeypatch.setattr(sp, "PARQUET_ROWS", 1000)
+    groups = sp._groups(risky.height)
+    assert len(groups) > 10 and max(n for _, n in groups) <= 1000
+    assert sum(min(n, risky.height - i) for i, n in groups) == risky.height
+    compact = sp.compact_text(risky)
+    assert compact.schema["org_name"] == pl.Categorical
+    assert compact.estimated_size() < risky.estimated_size() / 2
+    for form, frame in (("plain", risky), ("compact", compact)):
+        out = tmp_path / form
+        out.mkdir()
+        csv_path, parquet_path = sp.write_spine(frame, out)
+        assert csv_path.read_bytes() == (whole / "a.csv").read_bytes(), form
+        assert sp.read_spine(parquet_path).equals(risky), form
+    assert (tmp_path / "plain" / "apportionment.parquet").read_bytes() == (
+        tmp_path / "compact" / "apportionment.parquet"
+    ).read_bytes()
+    assert sp.plain_text(compact).equals(risky)
+
+
+def test_the_compact_spine_holds_the_same_values(spine):
+    from mhtool.spine import plain_text
+
+    compact = build_spine(load_catalogue(), geography="2022", population_year=2020, compact=True)
+    assert all(t in (pl.Categorical, pl.Float64) for t in compact.schema.values())
+    assert spine.equals(plain_text(compact))
