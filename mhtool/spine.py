@@ -599,9 +599,11 @@ def _assemble(
         .otherwise("split_method")
         .alias("split_method"),
     )
+    # streamed: the joins run a batch of rows at a time (each join keeps the facts' order),
+    # so no whole intermediate table is held beside the result
     return spine.select(
         pl.col(c).cast(CAT if t == pl.String else t) for c, t in SCHEMA.items()
-    ).collect()
+    ).collect(engine="streaming")
 
 
 def _place_basis_labels(basis_of: _Bases) -> pl.DataFrame:
