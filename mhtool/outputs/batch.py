@@ -80,7 +80,7 @@ def run_task(
     places: pl.DataFrame | None = None,
 ) -> list[tuple[str, int]]:
     """Write one task's files; returns (relative path, cells written) for each. `places`:
-    the task's system's place rows (outputs.places.workbook_rows), for its workbook."""
+    the task's system's place rows (outputs.places.system_parts), for its workbook."""
     out: list[tuple[str, int]] = []
     drawn: list[Chart] = []
     compare_file = task.chart_file.removesuffix(".png") + "_compare.png"
@@ -96,7 +96,10 @@ def run_task(
         org = short_name(_org_name(frame, s.code), s.code, with_code=False)
         title = workbook_title(frame, s)
         own = drawn if s.level in ("england", "region") else drawn[:1]
-        shown = tables(rows, meta, places if s.level == "icb" else None)
+        own_places = None
+        if s.level == "icb" and places is not None:
+            own_places = place_views.system_rows(places, frame)
+        shown = tables(rows, meta, own_places)
         cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:
@@ -138,7 +141,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     if progress is None:
         progress = sys.stderr.isatty()  # where the bar is drawn
     label = "Writing workbooks and charts" if progress else None
-    by_icb = place_views.by_system(places, df)
+    by_icb = place_views.system_parts(places)
     jobs = [(t, _task_rows(df, t), meta, out_dir, by_icb.get(t.chart_code)) for t in tasks]
     results = run_jobs(
         run_task, jobs, workers=workers, label=label, weights=[job[1].height for job in jobs]

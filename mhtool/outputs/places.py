@@ -137,21 +137,35 @@ def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFr
 
 
 def shown_rows(spine: pl.DataFrame, every: bool = False) -> pl.DataFrame:
-    """The place rows the views use, as plain text: the headline asks the workbooks show,
-    or `every` place row for the planning export with places. Of a compact spine's
-    (mhtool.spine.compact_text) million place rows, only these are made text."""
+    """The place rows the views use: the headline asks the workbooks show, or `every`
+    place row for the planning export with places. Kept as the spine is held (compact,
+    mhtool.spine.compact_text); each view makes plain text only of the part it needs
+    (`by_system` one ICB at a time, the planning export its ICBs')."""
+    rows = spine.lazy().filter(pl.col("level") == vocab.PLACE)
+    return (rows if every else rows.filter(is_headline())).collect()
+
+
+def system_parts(place_rows: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
+    """ICB code -> the headline place rows of its places, as given (compact or plain): all
+    a system workbook needs, made `system_rows` where that workbook is written, so the
+    run holds no system's workbook rows but the one being written."""
+    if place_rows is None or place_rows.is_empty():
+        return {}
+    parts = place_rows.filter(is_headline()).partition_by("icb_code", as_dict=True)
+    return {str(icb): part for (icb,), part in parts.items()}
+
+
+def system_rows(part: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
+    """The workbook_rows of one system's part (system_parts), as plain text; `prepared`
+    needs only that system's rows."""
     from mhtool.spine import plain_text
 
-    rows = spine.lazy().filter(pl.col("level") == vocab.PLACE)
-    return plain_text((rows if every else rows.filter(is_headline())).collect())
+    return workbook_rows(plain_text(part), prepared)
 
 
 def by_system(place_rows: pl.DataFrame | None, prepared: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """ICB code -> the workbook_rows of its places (empty without places)."""
-    if place_rows is None or place_rows.is_empty():
-        return {}
-    rows = workbook_rows(place_rows, prepared)
-    return {icb: part for (icb,), part in rows.group_by("icb_code")}
+    return {icb: system_rows(part, prepared) for icb, part in system_parts(place_rows).items()}
 
 
 def _labels(rows: pl.DataFrame) -> pl.DataFrame:

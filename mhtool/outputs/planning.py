@@ -559,8 +559,10 @@ def write(
     subicb = bool(spec.get("subicb"))
     with_places = bool(spec.get("places")) and places is not None
     source = source_text(meta.catalogue_name, meta.data_date)
-    if with_places:  # only the places of the ICBs written
-        places = places.filter(pl.col("icb_code").is_in(sorted(set(icbs))))
+    if with_places:  # only the places of the ICBs written, as plain text (they may be compact)
+        from mhtool.spine import plain_text
+
+        places = plain_text(places.filter(pl.col("icb_code").is_in(sorted(set(icbs)))))
     template, other, money = build(
         prepared, spec, source, subicb=subicb, places=places if with_places else None
     )
