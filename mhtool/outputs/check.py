@@ -18,8 +18,8 @@ Every check is a function returning a list of problem lines (empty when all is w
 - files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
   and Parquet file present is listed; apportionment.csv equals apportionment.parquet.
 
-Structure is read from the workbook's XML parts (openpyxl's read-only mode, used for
-the cells, does not expose tables or merged ranges).
+Structure is read from the workbook's XML parts, once per workbook; cell values with
+python-calamine (a Rust reader; reading them with openpyxl took most of the check's time).
 """
 
 from __future__ import annotations
@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import openpyxl
 import polars as pl
-from openpyxl.utils import get_column_letter
+from xlsxwriter.utility import xl_col_to_name
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
@@ -223,6 +222,7 @@ class _Structure:
     tables: dict[str, list[tuple[str, str]]]  # sheet → [(table name, ref)]
     active_tab: int
     title: str
+    print_titles: list[str]  # sheets whose header rows repeat on printed pages
 
 
 def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
@@ -231,6 +231,11 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
         wb = ET.fromstring(z.read("xl/workbook.xml"))
         rels = _rels(z, "xl/workbook.xml")
         sheets = [(s.get("name"), rels[s.get(_R_ID)]) for s in wb.findall("m:sheets/m:sheet", _NS)]
+        print_titles = [
+            n.text.split("!")[0].strip("'")
+            for n in wb.findall("m:definedNames/m:definedName", _NS)
+            if n.get("name") == "_xlnm.Print_Titles" and n.text
+        ]
         view = wb.find("m:bookViews/m:workbookView", _NS)
         active = int(view.get("activeTab", "0")) if view is not None else 0
         found: dict[str, list[tuple[str, str]]] = {}
@@ -247,12 +252,15 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
         if "docProps/core.xml" in z.namelist():
             node = ET.fromstring(z.read("docProps/core.xml")).find("dc:title", _NS)
             title = (node.text or "") if node is not None else ""
-    return _Structure(sheets, found, active, title), xml
+    return _Structure(sheets, found, active, title, print_titles), xml
 
 
-def check_layout(path: Path, rel: str, expected: list[Table]) -> list[str]:
-    """The layout rules of layout.py, from the workbook's structure."""
-    st, xml = read_structure(path)
+def check_layout(
+    path: Path, rel: str, expected: list[Table], read: tuple | None = None
+) -> list[str]:
+    """The layout rules of layout.py, from the workbook's structure (`read`: what
+    read_structure gave, read here when not given)."""
+    st, xml = read or read_structure(path)
     names = [n for n, _ in st.sheets]
     problems = []
     want = [
@@ -325,7 +333,7 @@ def _check_stack(rel: str, name: str, found: list[tuple[str, str]], want) -> lis
         if tname != expect:
             problems.append(f"{rel} {name}: table is named '{tname}', expected '{expect}'")
         head = top + HEADER_ROW - TITLE_ROW + 1
-        want_ref = f"A{head}:{get_column_letter(len(t.columns))}{head + max(t.frame.height, 1)}"
+        want_ref = f"A{head}:{xl_col_to_name(len(t.columns) - 1)}{head + max(t.frame.height, 1)}"
         if ref != want_ref:
             problems.append(f"{rel} {name}: table covers {ref}, expected {want_ref}")
     return problems
@@ -336,20 +344,12 @@ _BREAK = re.compile(rb"<(?:\w+:)?brk\b[^>]*\bid=\"(\d+)\"")
 _FIT = re.compile(rb"<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage=\"(?:1|true)\"")
 
 
-def check_print(path: Path, rel: str) -> list[str]:
+def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
     """Every sheet prints A4 landscape, one page wide (workbook.print_setup), and every
     table sheet repeats its header row on each printed page (a sheet of several tables:
     each later one starts a page)."""
-    st, xml = read_structure(path)
-    with zipfile.ZipFile(path) as z:
-        names = ET.fromstring(z.read("xl/workbook.xml")).findall(
-            "m:definedNames/m:definedName", _NS
-        )
-    titles = {
-        n.text.split("!")[0].strip("'")
-        for n in names
-        if n.get("name") == "_xlnm.Print_Titles" and n.text
-    }
+    st, xml = read or read_structure(path)
+    titles = set(st.print_titles)
     problems = []
     for name, _ in st.sheets:
         setup = _PAGE_SETUP.search(xml[name])
@@ -389,35 +389,60 @@ def _same(got, want) -> bool:
     return abs(got - want) <= TOLERANCE * max(1.0, abs(want))
 
 
-def check_values(path: Path, rel: str, expected: list[Table]) -> list[str]:
-    """Every title, header and table cell against the tables the spine gives."""
+def _formula_cells(xml: bytes) -> set[str]:
+    """The references of a sheet's formula cells (parsed only when it has any)."""
+    if not _FORMULA.search(xml):
+        return set()
+    cell, formula = f"{{{_NS['m']}}}c", f"{{{_NS['m']}}}f"
+    return {c.get("r") for c in ET.fromstring(xml).iter(cell) if c.find(formula) is not None}
+
+
+def _sheet_rows(wb, name: str, width: int) -> list[list]:
+    """A sheet's cell values from A1, `width` columns of each row, None where empty."""
+    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return [[None if v == "" else v for v in row[:width]] for row in rows]
+
+
+def check_values(
+    path: Path, rel: str, expected: list[Table], xml: dict[str, bytes] | None = None
+) -> list[str]:
+    """Every title, header and table cell against the tables the spine gives. Values are
+    read with calamine (several times faster than openpyxl); formula cells are found in
+    the sheets' XML (`xml`, from read_structure, is read here when not given)."""
+    from python_calamine import CalamineWorkbook
+
+    if xml is None:
+        xml = read_structure(path)[1]
     problems = []
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    by_sheet: dict[str, list[Table]] = {}
+    for t in expected:
+        by_sheet.setdefault(t.sheet, []).append(t)
+    wb = CalamineWorkbook.from_path(str(path))
     try:
-        by_sheet: dict[str, list[Table]] = {}
-        for t in expected:
-            by_sheet.setdefault(t.sheet, []).append(t)
-        for ws in wb.worksheets:
-            stack = by_sheet.get(ws.title, [])
-            rows = ws.iter_rows(max_col=max([1, *(len(t.columns) for t in stack)]))
-            top = [next(rows, ()) for _ in range(HEADER_ROW)]
-            title = top[TITLE_ROW][0].value if top[TITLE_ROW] else None
+        for name in wb.sheet_names:
+            stack = by_sheet.get(name, [])
+            rows = _sheet_rows(wb, name, max([1, *(len(t.columns) for t in stack)]))
+            top = rows[:HEADER_ROW] + [[]] * (HEADER_ROW - len(rows[:HEADER_ROW]))
+            title = top[TITLE_ROW][0] if top[TITLE_ROW] else None
             if not isinstance(title, str) or not title.strip():
-                problems.append(f"{rel} {ws.title}!A1: no title")
-            if ws.title in TABLES and not (
-                top[DESCRIPTION_ROW] and isinstance(top[DESCRIPTION_ROW][0].value, str)
+                problems.append(f"{rel} {name}!A1: no title")
+            if name in TABLES and not (
+                top[DESCRIPTION_ROW] and isinstance(top[DESCRIPTION_ROW][0], str)
             ):
-                problems.append(f"{rel} {ws.title}!A2: no description line above the table")
+                problems.append(f"{rel} {name}!A2: no description line above the table")
+            formulas = _formula_cells(xml.get(name, b"")) if stack else set()
             if len(stack) == 1:
-                problems += _check_table(rows, ws.title, rel, stack[0])
+                problems += _check_table(rows[HEADER_ROW:], name, rel, stack[0], formulas)
             elif stack:
-                problems += _check_stacked([*top, *rows], ws.title, rel, stack)
+                problems += _check_stacked(rows, name, rel, stack, formulas)
     finally:
         wb.close()
     return problems
 
 
-def _check_stacked(rows: list, sheet: str, rel: str, stack: list[Table]) -> list[str]:
+def _check_stacked(
+    rows: list[list], sheet: str, rel: str, stack: list[Table], formulas: set[str]
+) -> list[str]:
     """A sheet holding several tables one below another (layout.table_tops): each one's
     title and description above it, then its header and rows as _check_table checks them."""
     problems: list[str] = []
@@ -425,60 +450,67 @@ def _check_stacked(rows: list, sheet: str, rel: str, stack: list[Table]) -> list
     for k, table in enumerate(stack):
         start, end = tops[k], tops[k + 1]
         if k:
-            got = [
-                rows[r][0].value if r < len(rows) and rows[r] else None for r in (start, start + 1)
-            ]
+            got = [rows[r][0] if r < len(rows) and rows[r] else None for r in (start, start + 1)]
             if got != [table.title, table.description]:
                 problems.append(
                     f"{rel} {sheet}!A{start + 1}: found {got}; expected the title and "
                     f"description {[table.title, table.description]}"
                 )
         head = start + HEADER_ROW - TITLE_ROW
-        problems += _check_table(iter(rows[head:end]), sheet, rel, table, head)
+        problems += _check_table(rows[head:end], sheet, rel, table, formulas, head)
     return problems
 
 
-def _check_table(rows, sheet: str, rel: str, table: Table, head: int = HEADER_ROW) -> list[str]:
-    """Compare the rows from the header row (`head`, 0-based) on with the expected table."""
+def _check_table(
+    rows: list[list],
+    sheet: str,
+    rel: str,
+    table: Table,
+    formulas: set[str] = frozenset(),
+    head: int = HEADER_ROW,
+) -> list[str]:
+    """Compare the rows from the header row (`head`, 0-based) on with the expected table,
+    a column at a time: a column read back exactly as expected passes whole, any other is
+    compared cell by cell within TOLERANCE. `formulas`: the sheet's formula cells."""
     problems: list[str] = []
     headers = [c.header for c in table.columns]
-    columns = [table.frame.get_column(c.key).to_list() for c in table.columns]
     n_rows = table.frame.height
-    seen = 0
-    for i, row in enumerate(rows, -1):
-        if i == -1:
-            got = [c.value for c in row][: len(headers)]
-            if got != headers:
-                problems.append(
-                    f"{rel} {sheet}!A{head + 1}: header row is {got}; expected {headers}"
-                )
+    if rows:
+        got = (rows[0] + [None] * len(headers))[: len(headers)]
+        if got != headers:
+            problems.append(f"{rel} {sheet}!A{head + 1}: header row is {got}; expected {headers}")
+    body = rows[1 : n_rows + 1]
+    for i, row in enumerate(rows[n_rows + 1 :], n_rows):
+        if any(v is not None for v in row):
+            problems.append(
+                f"{rel} {sheet}: row {head + 2 + i} is beyond the {n_rows} rows the spine gives"
+            )
+    for j, column in enumerate(table.columns):
+        letter = xl_col_to_name(j)
+        want = [
+            _expected_cell(v, column)
+            for v in table.frame.get_column(column.key).head(len(body)).to_list()
+        ]
+        got = [row[j] if j < len(row) else None for row in body]
+        mine = {r for r in formulas if r.rstrip("0123456789") == letter}
+        if got == want and not mine and not any(type(g) is bool for g in got):
             continue
-        if i >= n_rows:
-            if any(c.value is not None for c in row):
-                problems.append(
-                    f"{rel} {sheet}: row {head + 2 + i} is beyond the {n_rows} rows the spine gives"
-                )
-            continue
-        seen += 1
-        for j, cell in enumerate(row[: len(headers)]):
-            where = f"{rel} {sheet}!{get_column_letter(j + 1)}{head + 2 + i}"
-            if getattr(cell, "data_type", None) == "f":
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            where = f"{rel} {sheet}!{letter}{head + 2 + i}"
+            if f"{letter}{head + 2 + i}" in mine:
                 problems.append(f"{where}: is a formula")
-                continue
-            want = _expected_cell(columns[j][i], table.columns[j])
-            if not _same(cell.value, want):
+            elif not _same(g, w):
                 org = (
                     f", {table.frame.get_column('org_code')[i]}"
                     if "org_code" in table.frame.columns
                     else ""
                 )
-                problems.append(
-                    f"{where}: found {cell.value!r}, spine gives {want!r} ({headers[j]}{org})"
-                )
+                found = int(g) if isinstance(g, float) and g.is_integer() else g  # as typed
+                problems.append(f"{where}: found {found!r}, spine gives {w!r} ({headers[j]}{org})")
             if len(problems) > MAX_PER_PART:
                 return problems[:MAX_PER_PART] + [f"{rel} {sheet}: more problems not shown"]
-    if seen < n_rows:
-        problems.append(f"{rel} {sheet}: has {seen} table rows; the spine gives {n_rows}")
+    if len(body) < n_rows:
+        problems.append(f"{rel} {sheet}: has {len(body)} table rows; the spine gives {n_rows}")
     return problems
 
 
@@ -848,10 +880,11 @@ def check_workbook(
     if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
     expected = tables(scopes.rows(prepared, scope), meta, places if scope.level == "icb" else None)
+    read = read_structure(path)
     return (
-        check_layout(path, rel, expected)
-        + check_print(path, rel)
-        + check_values(path, rel, expected)
+        check_layout(path, rel, expected, read)
+        + check_print(path, rel, read)
+        + check_values(path, rel, expected, read[1])
     )
 
 
@@ -861,9 +894,10 @@ def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
     return prepared if scope is None else scopes.rows(prepared, scope)
 
 
-def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
+def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = False) -> Report:
     """Every check on a run folder: its files against manifest.json, apportionment.csv
-    against the Parquet spine, the spine's sums, then each workbook and planning CSV."""
+    against the Parquet spine, the spine's sums, then each workbook and planning CSV.
+    `progress` tells the workbooks checked so far (mhtool.run.progress), as a run does."""
     out_dir = Path(out_dir)
     spine = read_spine(out_dir)
     problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
@@ -881,19 +915,22 @@ def check_dir(out_dir: Path, *, workers: int | None = None) -> Report:
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
     )
     meta = read_meta(out_dir)
+    jobs = [
+        (
+            p,
+            p.relative_to(out_dir).as_posix(),
+            _rows_for(prepared, p.relative_to(out_dir).as_posix()),
+            meta,
+            by_icb.get(p.stem) if p.parent.name == scopes.FOLDERS["icb"] else None,
+        )
+        for p in books
+    ]
     found = run_jobs(
         check_workbook,
-        [
-            (
-                p,
-                p.relative_to(out_dir).as_posix(),
-                _rows_for(prepared, p.relative_to(out_dir).as_posix()),
-                meta,
-                by_icb.get(p.stem) if p.parent.name == scopes.FOLDERS["icb"] else None,
-            )
-            for p in books
-        ],
+        jobs,
         workers=workers,
+        label="Checking workbooks" if progress else None,
+        weights=[job[2].height for job in jobs],
     )
     problems += [line for lines in found for line in lines]
     planning_problems, csvs = check_planning(out_dir, spine, prepared, place_rows)

@@ -35,5 +35,5 @@ def test_check_passes_on_the_default_run(default_run):
     out, _ = default_run
     result = CliRunner().invoke(main, ["check", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 50 workbooks and 45 planning CSV files")
+    assert result.stdout.startswith("OK: 50 workbooks and 45 planning CSV files")
     assert "every file is listed in manifest.json" in result.output

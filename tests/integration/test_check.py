@@ -65,8 +65,12 @@ def test_clean_run_passes(clean):
     assert report.workbooks == 12 and report.csvs == 6
     result = CliRunner().invoke(main, ["check", str(clean)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 12 workbooks and 6 planning CSV files match")
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.stdout.startswith("OK: 12 workbooks and 6 planning CSV files match")
+    assert len(result.stdout.strip().splitlines()) == 1
+    # not on a terminal: progress as log lines on stderr, as a run tells it
+    assert "INFO Checking workbooks: 12/12 (100%), done in" in result.stderr
+    quiet = CliRunner().invoke(main, ["check", "-q", str(clean)])
+    assert quiet.exit_code == 0 and "Checking" not in quiet.stderr
 
 
 def test_a_changed_workbook_value_is_named(run):
