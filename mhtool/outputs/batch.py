@@ -6,7 +6,7 @@ the task renders that organisation's chart once and writes every file that uses 
 handful they run in worker processes (spawned, not forked: polars' thread pool is not
 fork-safe); every file's bytes depend only on the spine and meta. The
 planning export (mhtool.outputs.planning), a few CSV files from the whole spine, is
-written after them in this process.
+written in this process while the workers run (after the tasks when there are none).
 """
 
 from __future__ import annotations
@@ -143,8 +143,27 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     label = "Writing workbooks and charts" if progress else None
     by_icb = place_views.system_parts(places)
     jobs = [(t, _task_rows(df, t), meta, out_dir, by_icb.get(t.chart_code)) for t in tasks]
+    exported: list[str] = []
+
+    def export() -> None:  # the planning CSVs, written here while the workers write the rest
+        exported.extend(
+            planning.write(
+                df,
+                out_dir,
+                meta,
+                icbs=[s.code for s in planned if s.level == "icb"],
+                england=any(s.level == "england" for s in planned),
+                places=places,
+            )
+        )
+
     results = run_jobs(
-        run_task, jobs, workers=workers, label=label, weights=[job[1].height for job in jobs]
+        run_task,
+        jobs,
+        workers=workers,
+        label=label,
+        weights=[job[1].height for job in jobs],
+        meanwhile=export,
     )
     written = [item for result in results for item in result]
     folder.RunFolder(out_dir).workbook_meta.write_text(  # words the tables; check reads it
@@ -153,17 +172,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         encoding="utf-8",
     )
     written.append((folder.WORKBOOK_META, 0))
-    written += [
-        (rel, 0)
-        for rel in planning.write(
-            df,
-            out_dir,
-            meta,
-            icbs=[s.code for s in planned if s.level == "icb"],
-            england=any(s.level == "england" for s in planned),
-            places=places,
-        )
-    ]
+    written += [(rel, 0) for rel in exported]
     order = {
         "england.xlsx": 0,
         "regions": 1,

@@ -143,16 +143,18 @@ class _Canvas:
         return buf.getvalue()
 
 
-def _wrap(text: str, font, width: int) -> list[str]:
+@lru_cache(maxsize=4096)  # the same titles and names recur across a run's charts
+def _wrap(text: str, font, width: int) -> tuple[str, ...]:
     lines: list[str] = []
     for word in text.split():
         if lines and font.getlength(f"{lines[-1]} {word}") <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
-    return lines or [""]
+    return tuple(lines) or ("",)
 
 
+@lru_cache(maxsize=4096)
 def _fit(text: str, font, width: int) -> str:
     if font.getlength(text) <= width:
         return text

@@ -60,11 +60,14 @@ def run_jobs(
     workers: int | None = None,
     label: str | None = None,
     weights: Sequence[float] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Any]:
     """``[fn(*job) for job in jobs]``, in parallel where worth it. With a ``label``,
     progress is told on stderr (mhtool.run.progress: a line with the time left on a
     terminal, log lines at each tenth elsewhere), with the time left paced by ``weights``
-    (one per job, e.g. its rows) when the jobs differ in size."""
+    (one per job, e.g. its rows) when the jobs differ in size. ``meanwhile`` is other
+    work for this process while the workers run (done after the jobs when there are no
+    workers); if it fails, the workers are stopped."""
     from mhtool.run.progress import Progress
 
     n = workers_for(workers, len(jobs))
@@ -76,20 +79,24 @@ def run_jobs(
                 results[i] = fn(*job)
                 if bar:
                     bar.update(i)
+            if meanwhile:
+                meanwhile()
         else:
-            _in_workers(fn, jobs, n, results, bar)
+            _in_workers(fn, jobs, n, results, bar, meanwhile)
     finally:
         if bar:
             bar.finish()
     return results
 
 
-def _in_workers(fn, jobs, n: int, results: list, bar) -> None:
+def _in_workers(fn, jobs, n: int, results: list, bar, meanwhile) -> None:
     ctx = get_context("spawn")
     theirs, ours = ctx.Pipe(duplex=False)
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_watch_parent, initargs=(theirs,))
     try:
         futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+        if meanwhile:
+            meanwhile()
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             if bar:

@@ -3,10 +3,13 @@ figure exactly, and counts stay whole in every month."""
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhtool.outputs.profile import months, year_figure
+from mhtool.outputs.profile import _step, months, year_figure
 
 counts = st.integers(min_value=0, max_value=10**7)
 
@@ -65,3 +68,17 @@ def test_a_first_year_with_march_alone_says_why_and_a_range_gives_both_ends():
     ranged = line_note("point_in_time", m, "2023/24", low=20.0, high=25.0, unit_kind="percent")
     assert ranged == "A range, 20 to 25%: the figures are its lower end."  # ASCII only
     assert line_note("point_in_time", m, "2023/24", low=20.0, high=20.0) == ""
+
+
+@given(
+    st.integers(-(10**12), 10**12),
+    st.integers(-(10**12), 10**12),
+    st.integers(1, 12),
+    st.sampled_from([4, 12]),
+)
+def test_whole_steps_take_integers_with_the_same_result_as_fractions(prev, cur, k, n):
+    x = Fraction(prev) + (Fraction(cur) - Fraction(prev)) * k / n
+    assert _step(float(prev), float(cur), k, n, True) == float(math.floor(x + Fraction(1, 2)))
+    assert _step(float(prev) + 0.5, float(cur), k, n, True) == float(
+        math.floor(Fraction(prev + 0.5) + (cur - Fraction(prev + 0.5)) * k / n + Fraction(1, 2))
+    )

@@ -1,0 +1,35 @@
+"""run_jobs: results in job order, and other work for the parent while workers run."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from mhtool.run.parallel import run_jobs
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_meanwhile_runs_in_this_process_and_results_keep_job_order(workers):
+    ran: list[int] = []
+    results = run_jobs(
+        pow, [(2, k) for k in range(8)], workers=workers, meanwhile=lambda: ran.append(os.getpid())
+    )
+    assert results == [2**k for k in range(8)]
+    assert ran == [os.getpid()]
+
+
+def test_a_failing_meanwhile_stops_the_workers():
+    def boom() -> None:
+        raise RuntimeError("meanwhile failed")
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="meanwhile failed"):
+        run_jobs(time.sleep, [(60,)] * 6, workers=2, meanwhile=boom)
+    assert time.monotonic() - started < 30  # did not wait for the 60 s jobs
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not multiprocessing.active_children()
