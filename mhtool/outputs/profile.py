@@ -32,11 +32,13 @@ def _half_up(x: Fraction) -> int:
 
 def _step(prev: float, cur: float, k: int, n: int, whole: bool) -> float:
     """prev + (cur - prev) * k / n exactly, halves up to a whole number, or a rate to
-    RATE_PLACES. Whole figures take integer arithmetic (the same result, without the
-    cost of Fractions: tens of thousands of steps a run)."""
-    if whole and float(prev).is_integer() and float(cur).is_integer():
+    RATE_PLACES. Whole-numbered ends take integer arithmetic: the same result without
+    the cost of Fractions (a run has over a hundred thousand steps), as x is num / n and
+    Python divides integers correctly rounded, as float(Fraction) does."""
+    if float(prev).is_integer() and float(cur).is_integer():
         p, c = int(prev), int(cur)
-        return float((2 * (p * n + (c - p) * k) + n) // (2 * n))  # floor(x + 1/2)
+        num = p * n + (c - p) * k
+        return float((2 * num + n) // (2 * n)) if whole else round(num / n, RATE_PLACES)
     x = Fraction(prev) + (Fraction(cur) - Fraction(prev)) * k / n
     return float(_half_up(x)) if whole else round(float(x), RATE_PLACES)
 

@@ -79,6 +79,7 @@ def test_a_first_year_with_march_alone_says_why_and_a_range_gives_both_ends():
 def test_whole_steps_take_integers_with_the_same_result_as_fractions(prev, cur, k, n):
     x = Fraction(prev) + (Fraction(cur) - Fraction(prev)) * k / n
     assert _step(float(prev), float(cur), k, n, True) == float(math.floor(x + Fraction(1, 2)))
+    assert _step(float(prev), float(cur), k, n, False) == round(float(x), 4)
     assert _step(float(prev) + 0.5, float(cur), k, n, True) == float(
         math.floor(Fraction(prev + 0.5) + (cur - Fraction(prev + 0.5)) * k / n + Fraction(1, 2))
     )
