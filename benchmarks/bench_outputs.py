@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_outputs.py              # once
     .venv/bin/python benchmarks/bench_outputs.py --runs 3     # best of three for each
+    .venv/bin/python benchmarks/bench_outputs.py --against ../old-checkout   # side by side
 
 1. `mhtool run` on the shipped defaults, end to end in a fresh process (wall and CPU);
 2. `mhtool check` on that run's folder;
@@ -23,6 +24,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,14 +48,41 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_command(args: list[str], runs: int) -> tuple[float, float]:
-    """Best wall and CPU seconds of `python -m mhtool ARGS` over `runs` fresh processes."""
-    best = (float("inf"), float("inf"))
+def timed_command(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of `python -m mhtool ARGS` in a fresh process, run from `cwd`
+    (a checkout: its mhtool is the one imported)."""
+    cpu, start = _children_cpu(), time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "mhtool", *args], check=True, capture_output=True, cwd=cwd
+    )
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def commands(tmp: Path, runs: int, against: Path | None) -> Path:
+    """`mhtool run` then `mhtool check` on its folder, `runs` times, best of each; with
+    `against` (another checkout), its run and check alternate with ours, side by side."""
+    sides = {"this checkout": ROOT.parent} | ({f"{against}": against} if against else {})
+    best: dict[tuple[str, str], tuple[float, float]] = {}
     for _ in range(runs):
-        cpu, start = _children_cpu(), time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mhtool", *args], check=True, capture_output=True)
-        best = min(best, (time.perf_counter() - start, _children_cpu() - cpu))
-    return best
+        for side, cwd in sides.items():
+            run = tmp / side.replace("/", "_") / "run"
+            shutil.rmtree(run, ignore_errors=True)
+            for what, args in (
+                ("run", ["run", "--out", str(run), "-q"]),
+                ("check", ["check", str(run)]),
+            ):
+                got = timed_command(args, cwd)
+                best[side, what] = min(best.get((side, what), got), got)
+    for what in ("run", "check"):
+        for side in sides:
+            wall, cpu = best[side, what]
+            print(f"mhtool {what:<5} ({side}): {wall:6.2f} s wall {cpu:6.2f} s CPU")
+        if against:
+            (ours, _), (theirs, _) = best["this checkout", what], best[f"{against}", what]
+            print(f"  {what}: this checkout / {against} = {ours / theirs:.2f} (wall)")
+    run = tmp / "this checkout" / "run"
+    print(f"  run folder: {sum(1 for p in run.rglob('*') if p.is_file())} files")
+    return run
 
 
 def workbook_jobs(run: Path, scratch: Path) -> list[tuple]:
@@ -105,6 +134,7 @@ def side_by_side(jobs: list[tuple], scratch: Path, out: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1, help="fresh processes per command")
+    ap.add_argument("--against", type=Path, help="another checkout, timed side by side")
     args = ap.parse_args()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
@@ -114,12 +144,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        run = tmp / "run"
-        wall, cpu = timed_command(["run", "--out", str(run), "-q"], args.runs)
-        files = sum(1 for p in run.rglob("*") if p.is_file())
-        print(f"mhtool run (shipped defaults):  {wall:6.2f} s wall {cpu:6.2f} s CPU, {files} files")
-        wall, cpu = timed_command(["check", "-q", str(run)], args.runs)
-        print(f"mhtool check on that folder:    {wall:6.2f} s wall {cpu:6.2f} s CPU")
+        run = commands(tmp, args.runs, args.against.resolve() if args.against else None)
 
         jobs = workbook_jobs(run, tmp / "scratch")
         got = side_by_side(jobs, tmp / "scratch", tmp / "books")
