@@ -40,8 +40,11 @@ def workers_for(requested: int | None, n_jobs: int) -> int:
 
 
 def _watch_parent(lifeline) -> None:
-    """Worker initializer: exit the moment the parent's end of `lifeline` closes."""
+    """Worker initializer: exit the moment the parent's end of `lifeline` closes. Also
+    one polars thread per worker (set before the jobs import polars): the workers already
+    fill the cores, and a job's frames are small, so more threads only add overhead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
     def wait() -> None:
         try:
@@ -82,19 +85,22 @@ def run_jobs(
             if meanwhile:
                 meanwhile()
         else:
-            _in_workers(fn, jobs, n, results, bar, meanwhile)
+            _in_workers(fn, jobs, n, results, bar, meanwhile, weights)
     finally:
         if bar:
             bar.finish()
     return results
 
 
-def _in_workers(fn, jobs, n: int, results: list, bar, meanwhile) -> None:
+def _in_workers(fn, jobs, n: int, results: list, bar, meanwhile, weights) -> None:
+    """The jobs across `n` workers, heaviest first (by `weights`) so no big job is left to
+    run alone at the end; results land at their job's index."""
     ctx = get_context("spawn")
     theirs, ours = ctx.Pipe(duplex=False)
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_watch_parent, initargs=(theirs,))
     try:
-        futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+        order = sorted(range(len(jobs)), key=lambda i: -weights[i]) if weights else range(len(jobs))
+        futures = {pool.submit(fn, *jobs[i]): i for i in order}
         if meanwhile:
             meanwhile()
         for fut in as_completed(futures):

@@ -15,7 +15,11 @@ from mhtool.run.parallel import run_jobs
 def test_meanwhile_runs_in_this_process_and_results_keep_job_order(workers):
     ran: list[int] = []
     results = run_jobs(
-        pow, [(2, k) for k in range(8)], workers=workers, meanwhile=lambda: ran.append(os.getpid())
+        pow,
+        [(2, k) for k in range(8)],
+        workers=workers,
+        weights=[1, 5, 2, 8, 3, 3, 9, 0],  # run heaviest first, still returned in job order
+        meanwhile=lambda: ran.append(os.getpid()),
     )
     assert results == [2**k for k in range(8)]
     assert ran == [os.getpid()]
@@ -33,3 +37,13 @@ def test_a_failing_meanwhile_stops_the_workers():
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not multiprocessing.active_children()
+
+
+def _polars_threads() -> int:
+    import polars as pl
+
+    return pl.thread_pool_size()
+
+
+def test_workers_run_polars_on_one_thread_each():
+    assert run_jobs(_polars_threads, [()] * 6, workers=2) == [1] * 6
