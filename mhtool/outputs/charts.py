@@ -117,9 +117,19 @@ class _Canvas:
         self.panel_h = panel_height
         self.image = Image.new("RGB", (WIDTH, HEADER + self.rows * panel_height), "white")
         self.draw = ImageDraw.Draw(self.image)
-        self.draw.text((MARGIN, 12), title, font=_font(TITLE, True), fill=INK)
+        self.text((MARGIN, 12), title, font=_font(TITLE, True), fill=INK)
         for i, line in enumerate(_wrap(subtitle, _font(TEXT), WIDTH - 2 * MARGIN)[:2]):
-            self.draw.text((MARGIN, 44 + i * 18), line, font=_font(TEXT), fill=GREY)
+            self.text((MARGIN, 44 + i * 18), line, font=_font(TEXT), fill=GREY)
+
+    def text(self, xy: tuple[float, float], text: str, *, font, fill, anchor: str = "la"):
+        """draw.text(xy, text, font=font, fill=fill, anchor=anchor) for one line, with its
+        rendered glyphs cached (the same labels recur in every chart of a run): Pillow's
+        own steps for it (tests/unit/test_outputs_charts.py holds the pixels to them)."""
+        ink = self.draw._getink(fill)[0]
+        x, y = xy
+        start = (math.modf(x)[0], math.modf(y)[0])
+        mask, (dx, dy) = _glyphs(font, text, self.draw.fontmode, anchor, ink, start)
+        self.draw.draw.draw_bitmap((int(x) + dx, int(y) + dy), mask, ink)
 
     def box(self, i: int) -> tuple[int, int]:
         return MARGIN + (i % COLUMNS) * self.panel_w, HEADER + (i // COLUMNS) * self.panel_h
@@ -132,15 +142,21 @@ class _Canvas:
         if len(lines) > 2:
             lines = [lines[0], _fit(" ".join(lines[1:]), _font(TEXT, True), width)]
         for line in lines:
-            self.draw.text((x, y), line, font=_font(TEXT, True), fill=INK)
+            self.text((x, y), line, font=_font(TEXT, True), fill=INK)
             y += 17
-        self.draw.text((x, y + 1), _fit(unit, _font(SMALL), width), font=_font(SMALL), fill=GREY)
+        self.text((x, y + 1), _fit(unit, _font(SMALL), width), font=_font(SMALL), fill=GREY)
         return y + 22
 
     def png(self) -> bytes:
         buf = io.BytesIO()
         self.image.save(buf, format="PNG")  # no text chunks: byte-identical on rerun
         return buf.getvalue()
+
+
+@lru_cache(maxsize=8192)
+def _glyphs(font, text: str, mode: str, anchor: str, ink: int, start: tuple[float, float]):
+    """A line of text rendered at a sub-pixel start, as ImageDraw.text renders it."""
+    return font.getmask2(text, mode, None, None, None, 0, anchor, ink, start, stroke_filled=True)
 
 
 @lru_cache(maxsize=4096)  # the same titles and names recur across a run's charts
@@ -195,9 +211,7 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         for t in ticks:
             y = bottom - t * scale
             c.draw.line([(left, y), (right, y)], fill=GRID if t else GREY, width=1)
-            c.draw.text(
-                (left - 6, y), fmt_tick(t, unit_kind), font=_font(SMALL), fill=GREY, anchor="rm"
-            )
+            c.text((left - 6, y), fmt_tick(t, unit_kind), font=_font(SMALL), fill=GREY, anchor="rm")
         slot = (right - left) / len(years)
         for k, (year, v) in enumerate(zip(years, values, strict=True)):
             cx = left + slot * (k + 0.5)
@@ -206,11 +220,9 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
                 c.draw.rectangle(
                     [cx - slot * 0.35, bottom - v * scale, cx + slot * 0.35, bottom], fill=colour
                 )
-            c.draw.text(
-                (cx, bottom + 6), _short_year(year), font=_font(SMALL), fill=INK, anchor="mt"
-            )
+            c.text((cx, bottom + 6), _short_year(year), font=_font(SMALL), fill=INK, anchor="mt")
         k, v = next((k, v) for k, v in reversed(list(enumerate(values))) if v is not None)
-        c.draw.text(
+        c.text(
             (left + slot * (k + 0.5), bottom - v * scale - 3),
             fmt_tick(v, unit_kind),
             font=_font(SMALL, True),
@@ -275,9 +287,9 @@ def render_compare(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         ):
             y = top + row * k
             label = _fit(short_name(n, code, with_code=False), _font(SMALL), 134)
-            c.draw.text((left - 6, y + row / 2), label, font=_font(SMALL), fill=INK, anchor="rm")
+            c.text((left - 6, y + row / 2), label, font=_font(SMALL), fill=INK, anchor="rm")
             c.draw.rectangle([left, y + 3, left + v * scale, y + row - 3], fill=BAR)
-            c.draw.text(
+            c.text(
                 (left + v * scale + 4, y + row / 2),
                 fmt_tick(v, unit_kind),
                 font=_font(SMALL),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from fixtures.sample import sample_spine
 from PIL import Image
 
@@ -38,3 +39,27 @@ def test_scales_start_at_zero_in_round_steps():
     assert charts.nice_ticks(0) == [0.0, 1.0]
     ticks = charts.nice_ticks(83_815_606)
     assert ticks[0] == 0 and ticks[-1] >= 83_815_606 and len(ticks) <= 6
+
+
+@pytest.mark.parametrize("anchor", ["la", "rm", "mt", "mb", "lm"])
+def test_cached_text_draws_the_pixels_pillow_draws(anchor):
+    """_Canvas.text takes Pillow's own steps (glyphs cached): the same pixels as draw.text."""
+    from PIL import ImageDraw
+
+    from mhtool.outputs.charts import GREY, INK, _Canvas, _font
+
+    ours = _Canvas(1, "", "", 100)
+    theirs = Image.new("RGB", ours.image.size, "white")
+    draw = ImageDraw.Draw(theirs)
+    ours.image.paste((255, 255, 255), (0, 0, *ours.image.size))
+    for k, (text, font, fill) in enumerate(
+        [
+            ("19/20", _font(13), INK),
+            ("£1.23m", _font(13, True), GREY),
+            ("Women ‘…’", _font(20), INK),
+        ]
+    ):
+        for xy in [(40, 30 + 40 * k), (200.5, 31.25 + 40 * k), (400.875, 30.6 + 40 * k)] * 2:
+            ours.text(xy, text, font=font, fill=fill, anchor=anchor)
+            draw.text(xy, text, font=font, fill=fill, anchor=anchor)
+    assert ours.image.tobytes() == theirs.tobytes()
