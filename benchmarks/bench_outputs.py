@@ -90,7 +90,7 @@ def workbook_jobs(run: Path, scratch: Path) -> list[tuple]:
     from its saved spine and workbooks.json, by running the output stage in this process
     with workbook writing captured instead of done."""
     saved = json.loads((run / "workbooks.json").read_text(encoding="utf-8"))
-    meta = WorkbookMeta(**{**saved, "notes": tuple(saved["notes"])})
+    meta = WorkbookMeta.from_mapping(saved)
     spine = pl.read_parquet(run / "apportionment.parquet")
     captured: list[tuple] = []
     original = batch.write_workbook
