@@ -10,6 +10,7 @@ change the outputs' bytes. With neither, the new run is byte-identical to the re
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from mhtool.errors import InputError
@@ -18,6 +19,7 @@ from mhtool.run.manifest import sha256
 from mhtool.run.versions import differences
 
 PATH_KEYS = ("catalogue", "values", "reference_data", "raw")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the refresh schema refuses these in paths too
 
 
 def is_manifest(path: Path) -> bool:
@@ -37,6 +39,12 @@ def read(path: Path) -> dict:
         raise InputError("not a manifest.json an mhtool run wrote", file=str(path))
     if not isinstance(doc.get("settings"), dict):
         raise InputError("has no settings to run again", file=str(path), field="settings")
+    inputs = doc.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and not CONTROL.search(k)
+        for k, v in inputs.items()
+    ):
+        raise InputError("must map each input file to its sha256", file=str(path), field="inputs")
     return doc
 
 
@@ -57,6 +65,10 @@ def settings(doc: dict, keys: list[str], file: Path) -> dict:
     for key, value in doc["settings"].items():
         if key not in keys:
             continue  # a record, such as catalogue_name
+        if isinstance(value, str) and CONTROL.search(value):
+            raise InputError(
+                "must not hold control characters", file=str(file), field=f"settings.{key}"
+            )
         if key in PATH_KEYS and value is not None:
             if not isinstance(value, str):
                 raise InputError("must be a path", file=str(file), field=f"settings.{key}")

@@ -96,3 +96,27 @@ def test_a_file_that_is_not_a_manifest_is_refused(tmp_path, text, words):
     result = _run("--config", str(tmp_path / "manifest.json"), "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and words in result.output
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda d: d["settings"].update(out="a\x00b"), "settings.out"),
+        (lambda d: d["settings"].update(values="v\n.csv"), "settings.values"),
+        (lambda d: d["settings"].update(places="mine\x00.csv"), "settings.places"),
+        (lambda d: d.update(inputs=["catalogue"]), "inputs"),
+        (lambda d: d["inputs"].update({"catalogue_file/a\x00b": "00"}), "inputs"),
+    ],
+)
+def test_a_damaged_manifest_is_refused_by_field(recorded, tmp_path, change, field):
+    """Hand-edited manifests: a control character in a path or a malformed inputs record
+    is refused with the field named, before anything is written."""
+    _, out, _ = recorded
+    doc = json.loads((out / "manifest.json").read_text())
+    change(doc)
+    config = tmp_path / "manifest.json"
+    config.write_text(json.dumps(doc))
+    result = _run("--config", str(config), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2, result.output
+    assert field in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()

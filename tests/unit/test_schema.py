@@ -130,6 +130,9 @@ def test_refresh_settings_schema_covers_every_run_setting():
         ('unallocated = "drop"\n', "unallocated", "place, stop"),
         ('planning_subicb = "yes"\n', "planning_subicb", "true or false"),
         ('geography = "twenty"\n', "geography", "vintage"),
+        ('out = "a\\u0000b"\n', "out", "path"),
+        ('places = "mine\\u0000.csv"\n', "places", "control character"),
+        ('values = "v\\n.csv"\n', "values", "path"),
     ],
 )
 def test_refresh_settings_are_checked_by_the_schema(tmp_path, text, field, words):
