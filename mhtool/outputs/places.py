@@ -63,18 +63,24 @@ def place_table(spine: pl.DataFrame, icb: str | None = None) -> pl.DataFrame:
     if icb is not None:
         lf = lf.filter(pl.col("icb_code") == icb)
     rows = lf.filter(pl.col("level") == vocab.PLACE)
-    parents = lf.filter(pl.col("level").is_in(["subicb", "icb"])).select(
-        pl.col("org_code").alias("parent_code"),
-        pl.col("level").alias("parent_level"),
-        "ambition_id",
-        "year",
-        pl.col("value").alias("parent_value"),
-    )
+    parents = _parents(lf, pl.col("value").alias("parent_value"))
     return (
         rows.rename({"org_code": "place_code", "org_name": "place_name"})
         .join(parents, on=["parent_code", "ambition_id", "year"], how="left", maintain_order="left")
         .select(COLUMNS)
         .collect()
+    )
+
+
+def _parents(frame, figure: pl.Expr):
+    """The rows places can sit under (sub-ICB or ICB), keyed as a place row names its
+    parent, with one figure of theirs."""
+    return frame.filter(pl.col("level").is_in(["subicb", "icb"])).select(
+        pl.col("org_code").alias("parent_code"),
+        pl.col("level").alias("parent_level"),
+        "ambition_id",
+        "year",
+        figure,
     )
 
 
@@ -112,13 +118,7 @@ def workbook_rows(place_rows: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFr
     parent's level, its unrounded share of the parent and how it was weighted."""
     rows = place_rows.filter(is_headline())
     order = prepared.select("ambition_id", PLAN_ORDER).unique("ambition_id")
-    parents = prepared.filter(pl.col("level").is_in(["subicb", "icb"])).select(
-        pl.col("org_code").alias("parent_code"),
-        pl.col("level").alias("parent_level"),
-        "ambition_id",
-        "year",
-        pl.col("share").alias("_parent_share"),
-    )
+    parents = _parents(prepared, pl.col("share").alias("_parent_share"))
     label, how = place_label_parts()
     return (
         rows.join(order, on="ambition_id", how="left")
