@@ -230,7 +230,13 @@ def write_xlsx(
 ) -> None:
     """assurance.xlsx on the shared workbook writer, dated by the data, not the clock."""
 
-    from mhtool.outputs.workbook import Formats, new_workbook, simple_table, write_table
+    from mhtool.outputs.workbook import (
+        Formats,
+        new_workbook,
+        notes_sheet,
+        simple_table,
+        write_table,
+    )
 
     sheets = tables(result)
     chart_rows = _chart_frame(result)
@@ -271,17 +277,7 @@ def write_xlsx(
     _chart_sheet(wb, ws, chart_rows, f)
     ws = wb.add_worksheet("Issues")
     write_table(ws, _issues_table(issues), f)
-    ws = wb.add_worksheet("Notes")
-    simple_table(
-        ws,
-        "Notes",
-        "Notes",
-        "This worksheet contains one table. Notes are referred to in the other sheets as [note N].",
-        ["Note number", "Note text"],
-        [[f"note {i}", t] for i, t in enumerate(NOTES, 1)],
-        f,
-        name="notes",
-    )
+    notes_sheet(wb, NOTES, f)
     wb.worksheets()[0].activate()
     wb.close()
 

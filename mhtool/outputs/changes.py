@@ -159,7 +159,7 @@ def write_xlsx(changes: Changes, path: Path) -> Path:
     repeat."""
     import datetime as dt
 
-    from mhtool.outputs.workbook import Formats, new_workbook, simple_table, write_table
+    from mhtool.outputs.workbook import Formats, new_workbook, notes_sheet, write_table
 
     wb = new_workbook(path)
     try:
@@ -172,17 +172,7 @@ def write_xlsx(changes: Changes, path: Path) -> Path:
         ws = wb.add_worksheet(table.sheet)
         ws.set_landscape()
         write_table(ws, table, f)
-    ws = wb.add_worksheet("Notes")
-    ws.set_landscape()
-    simple_table(
-        ws,
-        "Notes",
-        "Notes",
-        "This worksheet contains one table. Notes are referred to in the other sheets as [note N].",
-        ["Note number", "Note text"],
-        [[f"note {i}", t] for i, t in enumerate(NOTES, 1)],
-        f,
-    )
+    notes_sheet(wb, NOTES, f, landscape=True)
     wb.worksheets()[0].activate()
     wb.close()
     return path

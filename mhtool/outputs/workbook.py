@@ -330,6 +330,23 @@ CHART_HEIGHT = 600  # px at most as shown, so a tall chart still fits its page w
 ROW_PX = 20  # a 15 pt row
 
 
+def notes_sheet(wb, notes: list[str], f: Formats, *, landscape: bool = False) -> None:
+    """The Notes sheet of a side workbook (changes, assurance): its notes numbered in order,
+    as the other sheets refer to them."""
+    ws = wb.add_worksheet("Notes")
+    if landscape:
+        ws.set_landscape()
+    simple_table(
+        ws,
+        "Notes",
+        "Notes",
+        "This worksheet contains one table. Notes are referred to in the other sheets as [note N].",
+        ["Note number", "Note text"],
+        [[f"note {i}", t] for i, t in enumerate(notes, 1)],
+        f,
+    )
+
+
 def _png_height(png: bytes) -> int:
     return int.from_bytes(png[20:24], "big")  # the IHDR chunk: width, then height
 

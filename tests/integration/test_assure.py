@@ -13,19 +13,10 @@ from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sampl
 
 from mhtool.cli import main
 from mhtool.outputs import write_outputs
-from mhtool.outputs.profile import MONTHS
+from mhtool.outputs.planning import TEMPLATE_COLUMNS
 from mhtool.run.manifest import write_manifest
 
-HEAD = [
-    "icb_code",
-    "org_code",
-    "planning_ref",
-    "measure_type",
-    "dim_type",
-    "fin_year",
-    "source",
-    *MONTHS,
-]
+HEAD = TEMPLATE_COLUMNS  # plans come back in the layout the export writes
 YEAR = "2023/24"
 
 
