@@ -39,7 +39,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
-from mhtool.outputs import planning, planning_refs, profile, reportcheck
+from mhtool.outputs import delivery, deliverycheck, planning, planning_refs, profile, reportcheck
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import (
     DESCRIPTION_ROW,
@@ -871,15 +871,18 @@ def check_workbook(
     prepared: pl.DataFrame,
     meta: WorkbookMeta | None = None,
     places: pl.DataFrame | None = None,
+    actuals: pl.DataFrame | None = None,
 ) -> list[str]:
     """One workbook against the tables recomputed from the spine: layout, then values.
-    `places`: a system workbook's place rows (outputs.places.workbook_rows)."""
+    `places`: a system workbook's place rows (outputs.places.workbook_rows); `actuals`:
+    the delivery rows remade from the spine and actuals tables (outputs.deliverycheck)."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []
     if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
-    expected = tables(scopes.rows(prepared, scope), meta, places if scope.level == "icb" else None)
+    rows = scopes.rows(prepared, scope)
+    expected = tables(rows, meta, places if scope.level == "icb" else None, actuals)
     read = read_structure(path)
     return (
         check_layout(path, rel, expected, read)
@@ -915,6 +918,8 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
     )
     meta = read_meta(out_dir)
+    found, delivered = deliverycheck.check(out_dir, spine, meta)
+    problems += found
     jobs = [
         (
             p,
@@ -922,6 +927,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
             _rows_for(prepared, p.relative_to(out_dir).as_posix()),
             meta,
             by_icb.get(p.stem) if p.parent.name == scopes.FOLDERS["icb"] else None,
+            delivery.for_orgs(delivered, _rows_for(prepared, p.relative_to(out_dir).as_posix())),
         )
         for p in books
     ]

@@ -425,12 +425,17 @@ def data_table(df: pl.DataFrame) -> Table:
 
 
 def tables(
-    df: pl.DataFrame, meta: WorkbookMeta | None = None, places: pl.DataFrame | None = None
+    df: pl.DataFrame,
+    meta: WorkbookMeta | None = None,
+    places: pl.DataFrame | None = None,
+    delivery: pl.DataFrame | None = None,
 ) -> list[Table]:
     """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
     `meta` words the bases (the catalogue's labels); without it their names are shown.
     `places`: a system's place rows (mhtool.outputs.places.workbook_rows), for its Places
-    sheet and the block of places at the end of its Summary; none, no such tables."""
+    sheet and the block of places at the end of its Summary; none, no such tables.
+    `delivery`: the run's delivery rows (mhtool.outputs.delivery), for the Delivery sheet."""
+    from mhtool.outputs import delivery as delivery_view
     from mhtool.outputs import notes, summary
     from mhtool.outputs import places as place_views
 
@@ -440,6 +445,7 @@ def tables(
         summary.compare_table(df),
         summary.standards_table(df, meta),
     ]
+    out.append(delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)))
     if places is not None and not places.is_empty():
         level, code, name = summary.home(df)
         org = short_name(name, code, with_code=False)

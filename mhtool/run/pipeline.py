@@ -336,6 +336,7 @@ def _write_outputs(
     spine, staging: Path, cfg: RunConfig, catalogue, opts: Options, place_rows=None, places=None
 ) -> None:
     import mhtool.outputs
+    from mhtool.outputs import delivery
     from mhtool.outputs.meta import WorkbookMeta
     from mhtool.refdata import store
 
@@ -352,6 +353,7 @@ def _write_outputs(
         notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
         contact=cfg.contact,
         planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
+        actuals=delivery.specs(catalogue),
     )
     mhtool.outputs.write_outputs(
         spine,
