@@ -37,6 +37,7 @@ COLUMNS = {
     "numerator": pl.Int64,
     "denominator": pl.Int64,
     "actual_from": pl.String,
+    "fair_share_year": pl.String,
     "fair_share": pl.Float64,
     "end_year": pl.String,
     "fair_share_end": pl.Float64,
@@ -138,7 +139,9 @@ def _rows(lines: pl.DataFrame, table: pl.DataFrame, spec: Actual, i: int, round_
             value = num
             if spec.denominator:
                 value = round(100 * num / den, 1) if num is not None and den else None
-            fs, fs_end = fair.get((o["org_code"], year)), fair.get((o["org_code"], end_year))
+            # the same year; the round's first (or last) year for an actual outside it
+            fs_year = min(max(year, round_years[0]), end_year)
+            fs, fs_end = fair.get((o["org_code"], fs_year)), fair.get((o["org_code"], end_year))
             if as_rate:  # a count's fair share over the same denominator
                 fs = round(100 * fs / den, 1) if fs is not None and den else None
                 fs_end = round(100 * fs_end / den, 1) if fs_end is not None and den else None
@@ -146,7 +149,8 @@ def _rows(lines: pl.DataFrame, table: pl.DataFrame, spec: Actual, i: int, round_
             row |= {"period": f"{spec.quarter} {year}" if spec.quarter else year, "year": year}
             row |= {"actual_value": value, "unit": PERCENT if spec.denominator else PEOPLE}
             row |= {"numerator": num, "denominator": den}
-            row |= {"actual_from": how, "fair_share": fs, "end_year": end_year}
+            row |= {"actual_from": how, "fair_share_year": fs_year, "fair_share": fs}
+            row |= {"end_year": end_year}
             row |= {"fair_share_end": fs_end} | _compare(value, fs, fs_end, year, end_year, row)
             row |= _parts(o, orgs, counted[spec.measure], how)
             out.append(row)
@@ -275,8 +279,9 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
         "Delivery",
         "Actual delivery beside fair shares",
         "Published delivery (NHS England's files, reference_data/actuals) beside the fair "
-        "share for the same year and for the round's end year; the actuals are never part "
-        "of the fair shares. Gap: fair share less actual. Rates in percent.",
+        "share for the same year (the round's first year for an actual from before it) and "
+        "for the round's end year; the actuals are never part of the fair shares. Gap: fair "
+        "share less actual. Rates in percent.",
         [
             Column("Organisation", "_org"),
             Column("Organisation level", "_level"),
@@ -284,7 +289,8 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
             Column("What was delivered", "actual", width=46),
             Column("Period", "period"),
             Column("Actual", "actual_value", "row"),
-            Column("Fair share, same year", "fair_share", "row"),
+            Column("Fair share year", "fair_share_year"),
+            Column("Fair share", "fair_share", "row"),
             Column("Actual as % of fair share", "actual_pct_of_fair_share", "percent"),
             Column("Gap", "gap", "row"),
             Column(f"Fair share, {end_year}", "fair_share_end", "row"),
