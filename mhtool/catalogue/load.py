@@ -22,7 +22,15 @@ from pathlib import Path
 
 from mhtool import schema, userfiles
 from mhtool.catalogue import rules
-from mhtool.catalogue.model import Ambition, Basis, Catalogue, Choice, YearValue
+from mhtool.catalogue.model import (
+    DEFAULT_GEOGRAPHY,
+    DEFAULT_POPULATION_YEAR,
+    Ambition,
+    Basis,
+    Catalogue,
+    Choice,
+    YearValue,
+)
 from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
 from mhtool.errors import InputError
@@ -115,8 +123,9 @@ def _bases(tables: dict, file: Path) -> dict[str, Basis]:
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load, check and phase a catalogue; default: the shipped MHIP 2019/20-2023/24 one."""
-    path = Path(path) if path else _shipped(DEFAULT_CATALOGUE)
+    """Load, check and phase a catalogue (a file, or a shipped catalogue's name); default:
+    the shipped MHIP 2019/20-2023/24 one."""
+    path = resolve(path)
     files = chain(path)
     bases_file = paths.reference_data_dir() / "bases.toml"
     digest = hashlib.sha256()
@@ -160,6 +169,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     ctx = rules.Context(years, bases, programmes)
     ambitions = [_ambition(amb, file, ctx) for amb, file in raw.values()]
     rules.check_links(ambitions, {a: f for a, (_, f) in raw.items()})
+    rules.check_need_year(head.get("need_year", ""), ambitions, bases, path)
     for c in choices.values():
         for i, aid in enumerate(c["ambitions"]):
             if aid not in raw:
@@ -182,11 +192,45 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
             Choice(c["id"], c["text"].strip(), tuple(c.get("ambitions", [])))
             for c in choices.values()
         ),
+        source=head.get("source", "").strip(),
+        geography=head.get("geography", DEFAULT_GEOGRAPHY),
+        population_year=head.get("population_year", DEFAULT_POPULATION_YEAR),
+        need_year=head.get("need_year", ""),
+        benchmark=head.get("benchmark", "").strip(),
     )
 
 
 def _shipped(name: str) -> Path:
     return paths.reference_data_dir() / "catalogues" / f"{name}.toml"
+
+
+def shipped() -> list[Path]:
+    """The shipped catalogues' files, by name."""
+    return sorted(_shipped("x").parent.glob("*.toml"))
+
+
+def is_name(value: str | Path) -> bool:
+    """A bare name such as "mtpf_2026_29" (no folder, no suffix), not a path."""
+    text = str(value)
+    return bool(text) and "/" not in text and "\\" not in text and not Path(text).suffix
+
+
+def resolve(value: str | Path | None) -> Path:
+    """The file of a catalogue given by path or by shipped name (a file of that name wins);
+    an unknown name is refused, naming the shipped ones."""
+    if not value:
+        return _shipped(DEFAULT_CATALOGUE)
+    path = Path(value)
+    if path.is_file() or not is_name(value):
+        return path
+    if _shipped(str(value)).is_file():
+        return _shipped(str(value))
+    raise InputError(
+        f"no shipped catalogue {str(value)!r} (shipped: {', '.join(p.stem for p in shipped())}); "
+        "give a name, or the path of a catalogue file",
+        file=str(value),
+        field="catalogue",
+    )
 
 
 def _read_toml(path: Path) -> dict:
@@ -251,10 +295,9 @@ def chain(path: Path) -> list[tuple[Path, dict]]:
             break
         child, path = path, path.parent / parent if parent.endswith(".toml") else _shipped(parent)
         if not path.is_file():
-            shipped = sorted(p.stem for p in _shipped("x").parent.glob("*.toml"))
             raise InputError(
                 f"extends {parent!r}, which is neither a file beside it nor a shipped "
-                f"catalogue (shipped: {', '.join(shipped)})",
+                f"catalogue (shipped: {', '.join(p.stem for p in shipped())})",
                 file=str(child),
                 field="extends",
             )

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from mhtool import schema, userfiles
+from mhtool.catalogue.load import is_name
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.errors import InputError
 from mhtool.run.log import quiet, terminal_level
@@ -32,7 +33,9 @@ def read_config(path: Path) -> dict:
     schema.validate(doc, "refresh", file=path)
     out = {}
     for key, value in doc.items():
-        if key in PATH_KEYS or (key == "places" and value not in PLACE_KINDS):
+        if key == "catalogue" and is_name(value):
+            pass  # a shipped catalogue's name, not a path
+        elif key in PATH_KEYS or (key == "places" and value not in PLACE_KINDS):
             value = (path.parent / value).resolve()
         out[key] = str(value) if key in ("geography", "places") else value
     return out

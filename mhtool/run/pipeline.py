@@ -13,7 +13,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from mhtool import __version__, vocab
@@ -51,10 +51,10 @@ class RunConfig:
     """Everything that decides a run's outputs (plus where they go). Every field is a
     refresh.toml key and a flag."""
 
-    catalogue: Path | None = None
+    catalogue: Path | None = None  # a file, or a shipped catalogue's name
     values: Path | None = None
-    geography: str = "2022"
-    population_year: int = 2020
+    geography: str | None = None  # None: the catalogue's (with_catalogue)
+    population_year: int | None = None  # None: the catalogue's
     out: Path | None = None
     level: str = "icb"
     planning_subicb: bool = False
@@ -71,6 +71,15 @@ class RunConfig:
     @classmethod
     def keys(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+    def with_catalogue(self, catalogue) -> RunConfig:
+        """The settings with the catalogue's geography and population year wherever none
+        was given: a planning round's data is the catalogue's, a flag still overrides."""
+        return replace(
+            self,
+            geography=str(self.geography or catalogue.geography),
+            population_year=self.population_year or catalogue.population_year,
+        )
 
     def recorded(self) -> dict:
         """The config as the manifest keeps it: no output path (where, not what), paths
@@ -207,6 +216,7 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
 
     with stage("inputs"):
         catalogue = load_catalogue(cfg.catalogue)
+        cfg = cfg.with_catalogue(catalogue)
         if cfg.values:
             catalogue = apply_overrides(catalogue, cfg.values)
         # fail fast, before any work, on an unknown vintage, region or system
@@ -325,11 +335,19 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
             )
         notes += [
             f"{amb.id} {yv.year} ({'approximate, ' if yv.approximate else ''}"
-            f"{yv.provenance}): {yv.note}"
+            f"{yv.provenance}): " + "; ".join(filter(None, (yv.note, _where(yv))))
             for yv in amb.values
-            if yv.value is not None and (yv.provenance != "stated" or yv.approximate) and yv.note
+            if yv.value is not None
+            and ((yv.provenance != "stated" or yv.approximate) and yv.note or yv.where)
         ]
     return notes
+
+
+def _where(yv) -> str:
+    """Where a figure's words stand in its source, and the words, as a note says them."""
+    if not yv.where:
+        return ""
+    return f"{yv.where}" + (f": '{yv.quote}'" if yv.quote else "") + f" ({yv.source})"
 
 
 def _write_outputs(
@@ -344,6 +362,8 @@ def _write_outputs(
         tool_version=__version__,
         catalogue_name=catalogue.name,
         catalogue_sha256=catalogue.sha256,
+        catalogue_title=catalogue.title,
+        benchmark=catalogue.benchmark,
         geography=cfg.geography,
         population_year=cfg.population_year,
         reference_data=store.describe(cfg.geography, cfg.population_year),
