@@ -209,19 +209,13 @@ def shipped() -> list[Path]:
     return sorted(_shipped("x").parent.glob("*.toml"))
 
 
-def is_name(value: str | Path) -> bool:
-    """A bare name such as "mtpf_2026_29" (no folder, no suffix), not a path."""
-    text = str(value)
-    return bool(text) and "/" not in text and "\\" not in text and not Path(text).suffix
-
-
 def resolve(value: str | Path | None) -> Path:
     """The file of a catalogue given by path or by shipped name (a file of that name wins);
     an unknown name is refused, naming the shipped ones."""
     if not value:
         return _shipped(DEFAULT_CATALOGUE)
     path = Path(value)
-    if path.is_file() or not is_name(value):
+    if path.is_file() or not paths.is_name(value):
         return path
     if _shipped(str(value)).is_file():
         return _shipped(str(value))

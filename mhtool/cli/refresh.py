@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 
 from mhtool import schema, userfiles
-from mhtool.catalogue.load import is_name
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.errors import InputError
 from mhtool.run.log import quiet, terminal_level
+from mhtool.run.paths import is_name
 from mhtool.run.pipeline import Options, RunConfig, progress_wanted
 
 PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}

@@ -72,7 +72,8 @@ def settings(doc: dict, keys: list[str], file: Path) -> dict:
         if key in PATH_KEYS and value is not None:
             if not isinstance(value, str):
                 raise InputError("must be a path", file=str(file), field=f"settings.{key}")
-            value = resolve(value)
+            if not (key == "catalogue" and paths.is_name(value)):  # a shipped one's name
+                value = resolve(value)
         out[key] = value
     return out
 
