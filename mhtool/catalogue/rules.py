@@ -31,6 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mhtool import vocab
+from mhtool.catalogue import upgrade
 from mhtool.catalogue.model import Ambition, Catalogue
 from mhtool.catalogue.phasing import YearValue, exact, year_label, year_start
 from mhtool.errors import InputError
@@ -38,11 +39,7 @@ from mhtool.errors import InputError
 Bad = Callable[[str, str | None], InputError]
 
 #: Unit kinds each measure may be counted in, and the kinds a unit kind needs.
-UNIT_KINDS_BY_MEASURE = {
-    "activity": {"people", "percent", "days", "sites"},
-    "funding": {"gbp"},
-    "workforce": {"staff"},
-}
+UNIT_KINDS_BY_MEASURE = {m: set(kinds) for m, kinds in upgrade.UNIT_KINDS_BY_MEASURE.items()}
 CARRIED_UNIT_KINDS = {"percent", "days"}  # only rates and standards are in these
 #: Words that make a standard's unit about a country or a set of organisations, not one.
 NOT_ONE_ORGANISATION = re.compile(

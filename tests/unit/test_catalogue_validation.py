@@ -80,7 +80,6 @@ COUNT = 'kind = "count"\nmeasure = "activity"\nunit = "people"\nunit_kind = "peo
 BROKEN += [
     # units: declared, and fitting the measure and kind
     ('unit_kind = "people"', 'unit_kind = "gbp"', "unit_kind", "counted in"),
-    ('unit_kind = "people"', "", "unit_kind", "required"),
     ('unit_kind = "people"', 'unit_kind = "percent"', "kind", "rate or a standard"),
     ('kind = "count"', 'kind = "sites"', "unit_kind", "sites"),
     # standards: worded for one organisation, never split
