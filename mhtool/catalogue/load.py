@@ -17,7 +17,6 @@ A user catalogue may `extends = "<shipped name or path>"` under [catalogue]: its
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 
 from mhtool import schema, userfiles
@@ -33,6 +32,7 @@ from mhtool.catalogue.model import (
 )
 from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
+from mhtool.catalogue.upgrade import upgrade
 from mhtool.errors import InputError
 from mhtool.run import paths
 from mhtool.vocab import CATEGORIES, HIGHER_IS_BETTER, KINDS, MEASURES
@@ -228,10 +228,7 @@ def resolve(value: str | Path | None) -> Path:
 
 
 def _read_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(userfiles.read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    return userfiles.read_toml(path)
 
 
 def _locate(doc: dict):
@@ -280,7 +277,7 @@ def chain(path: Path) -> list[tuple[Path, dict]]:
         if path in seen:
             raise InputError("`extends` loops back to this file", file=str(path), field="extends")
         seen.add(path)
-        doc = _read_toml(path)
+        doc = upgrade(_read_toml(path), path)
         schema.validate(doc, "catalogue", file=path, locate=_locate(doc))
         _one_line_text(doc, path, _locate(doc))
         out.insert(0, (path, doc))

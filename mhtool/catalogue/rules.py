@@ -31,6 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mhtool import vocab
+from mhtool.catalogue import upgrade
 from mhtool.catalogue.model import Ambition, Catalogue
 from mhtool.catalogue.phasing import YearValue, exact, year_label, year_start
 from mhtool.errors import InputError
@@ -38,11 +39,7 @@ from mhtool.errors import InputError
 Bad = Callable[[str, str | None], InputError]
 
 #: Unit kinds each measure may be counted in, and the kinds a unit kind needs.
-UNIT_KINDS_BY_MEASURE = {
-    "activity": {"people", "percent", "days", "sites"},
-    "funding": {"gbp"},
-    "workforce": {"staff"},
-}
+UNIT_KINDS_BY_MEASURE = {m: set(kinds) for m, kinds in upgrade.UNIT_KINDS_BY_MEASURE.items()}
 CARRIED_UNIT_KINDS = {"percent", "days"}  # only rates and standards are in these
 #: Words that make a standard's unit about a country or a set of organisations, not one.
 NOT_ONE_ORGANISATION = re.compile(
@@ -290,7 +287,10 @@ def quoted(value: float, quote: str) -> bool:
 
 
 def anchor(amb: dict, years: tuple[str, ...], bad: Bad) -> YearValue | None:
-    """The point before the first catalogue year that steers phasing, if any."""
+    """The point that steers phasing, if any: before the first catalogue year, or (for a
+    count) inside the catalogue years but before its first figure, where a trajectory
+    starts later than the catalogue (a roll-out after pilots whose counts no source gives:
+    the anchor's year and those before it stay missing)."""
     first = year_start(years[0])
     if amb.get("additional", False):
         return YearValue(
@@ -303,8 +303,14 @@ def anchor(amb: dict, years: tuple[str, ...], bad: Bad) -> YearValue | None:
     if spec is None:
         return None
     start = year_start(spec["year"])
-    if start is None or start >= first:
-        raise bad(f"anchor year must be a financial year before {years[0]}", "anchor.year")
+    figures = [year_start(v.get("year", "")) for v in amb.get("values", [])]
+    figures = [y for y in figures if y is not None]
+    if amb.get("kind") == "count" and figures and min(figures) > first:
+        limit, before = min(figures), f"before {years[0]} or before its first figure"
+    else:
+        limit, before = first, f"before {years[0]}"
+    if start is None or start >= limit:
+        raise bad(f"anchor year must be a financial year {before}", "anchor.year")
     if "high" in spec:
         raise bad("an anchor is one figure, not a range", "anchor.high")
     if spec["provenance"] not in ("stated", "inferred"):

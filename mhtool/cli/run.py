@@ -151,7 +151,13 @@ def settings_from(config: Path) -> dict:
     differs = replay.what_differs(doc, settings)
     for line in differs:
         click.echo(f"mhtool: warning: differs from the recorded run: {line}", err=True)
-    if not differs:
+    if differs:
+        click.echo(
+            f"mhtool: warning: NOT a reproduction of the run recorded in {config}: "
+            f"{len(differs)} difference(s) above, so its outputs may differ",
+            err=True,
+        )
+    else:
         click.echo(f"mhtool: reproducing the run recorded in {config}", err=True)
     return settings
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from mhtool import __version__, vocab
+from mhtool import __version__, formats, vocab
 from mhtool.errors import InputError
 from mhtool.run import folder
 from mhtool.run.atomic import staged_folder
@@ -41,7 +41,7 @@ from mhtool.run.paths import (
     shown,
     using_reference_data,
 )
-from mhtool.run.place import check_out_place
+from mhtool.run.place import check_inputs_outside, check_not_in_run, check_out_place
 
 SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
 
@@ -84,7 +84,10 @@ class RunConfig:
     def recorded(self) -> dict:
         """The config as the manifest keeps it: no output path (where, not what), paths
         inside the project made relative so a checkout anywhere records the same."""
-        return {k: _shown(v) for k, v in asdict(self).items() if k != "out"}
+        out = {k: _shown(v) for k, v in asdict(self).items() if k != "out"}
+        if self.places and self.places not in vocab.PLACE_KINDS:  # a file of the user's own
+            out["places"] = shown(Path(self.places))
+        return out
 
 
 @dataclass
@@ -132,6 +135,8 @@ def execute(cfg: RunConfig, opts: Options) -> Result:
     out = Path(cfg.out or default_output_dir()).resolve()
     failed_log = RunFolder(out).failed_log
     check_out_place(out, lock_path(out))
+    check_not_in_run(out, own=True)
+    check_inputs_outside(out, input_paths(cfg))
     with logging_to_terminal(opts.terminal_level), run_lock(out, opts.command):
         with staged_folder(out) as staging:
             log = log_into(staging)
@@ -265,7 +270,12 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         # (and of the place rows they show), as plain text
         _write_outputs(plain_text(spine_above), staging, cfg, catalogue, opts, place_rows, places)
         del spine_above, place_rows
-    changes, extra = None, {"catalogue_sha256": catalogue.sha256}
+    changes = None
+    extra = {
+        "catalogue_sha256": catalogue.sha256,
+        "format": formats.MANIFEST,
+        "input_paths": {k: shown(p) for k, p in input_paths(cfg).items() if p is not None},
+    }
     if opts.compare:
         with stage("compare"):
             changes = _compare(out, staging, plain_text(spine), cfg.geography)
@@ -401,6 +411,18 @@ def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=Non
             spec, spec["denominators"], places.practices, parents
         )
     return spec
+
+
+def input_paths(cfg: RunConfig) -> dict[str, Path | None]:
+    """Every file or folder a run reads, by its setting, as given (None: not used)."""
+    places = cfg.places if cfg.places not in (None, *vocab.PLACE_KINDS) else None
+    return {
+        "catalogue": cfg.catalogue,
+        "values": cfg.values,
+        "places": Path(places) if places else None,
+        "reference_data": Path(cfg.reference_data or reference_data_dir()),
+        "raw": Path(cfg.raw or default_raw_dir()) if cfg.rebuild_reference_data else None,
+    }
 
 
 def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
