@@ -53,11 +53,15 @@ def assure(plans, run_dir, out, source, thresholds):
     from mhtool.outputs import assurance
     from mhtool.run.atomic import staged_folder
     from mhtool.run.lock import lock_path, run_lock
-    from mhtool.run.place import check_out_place
+    from mhtool.run.place import check_inputs_outside, check_not_in_run, check_out_place
 
     limits = cmp.Thresholds.parse(thresholds)
     target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance").resolve()
     check_out_place(target, lock_path(target))
+    check_not_in_run(target)
+    check_inputs_outside(
+        target, {"RUN_DIR": run_dir, **{f"PLANS[{i}]": p for i, p in enumerate(plans, 1)}}
+    )
     run = cmp.load_run(run_dir)
     rows, issues = read_plans(list(plans))
     usable, more = cmp.checked_rows(rows, run, source)
