@@ -19,8 +19,8 @@ from mhtool import apportion, bases, csvsafe, fields, vocab
 from mhtool.catalogue.load import Ambition, Catalogue
 from mhtool.catalogue.rules import national_in
 from mhtool.errors import InputError
+from mhtool.infra.folder import RunFolder
 from mhtool.refdata import store
-from mhtool.run.folder import RunFolder
 
 LEVEL_ORDER = vocab.LEVEL_ORDER
 

@@ -34,7 +34,8 @@ import polars as pl
 from mhtool import vocab
 from mhtool.assure.read import Issue, PlanRow
 from mhtool.errors import InputError
-from mhtool.outputs import planning_refs, profile
+from mhtool.planning import profile
+from mhtool.planning import refs as planning_refs
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DEFAULT_THRESHOLDS = (95.0, 100.0)
@@ -123,7 +124,7 @@ class Run:
 
 def load_run(folder: Path) -> Run:
     """The run a plan is held to: its spine (and the settings its manifest records)."""
-    from mhtool.run.folder import RunFolder
+    from mhtool.infra.folder import RunFolder
     from mhtool.spine import read_spine
 
     folder = Path(folder)

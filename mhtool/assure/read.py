@@ -1,7 +1,7 @@
 """Read system plan submissions in the NHS operational planning long layout.
 
 A plan file is CSV or xlsx with the columns of `planning/<ICB>.csv` (see
-mhtool.outputs.planning): `org_code, planning_ref, measure_type, fin_year` are required,
+mhtool.outputs.planning.write): `org_code, planning_ref, measure_type, fin_year` are required,
 with either monthly columns `Apr … Mar` or a single `value` column (the year's figure);
 `icb_code`, `dim_type` and `source` are optional. Headers are matched without regard to
 case or spaces; `NA` or a blank cell means no value.
@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mhtool.outputs.planning import TEMPLATE_TYPES
-from mhtool.outputs.profile import MONTHS
+from mhtool.outputs.planning.write import TEMPLATE_TYPES
+from mhtool.planning.profile import MONTHS
 from mhtool.userfiles import NOT_UTF8_CSV, number
 
 REQUIRED = ("org_code", "planning_ref", "measure_type", "fin_year")

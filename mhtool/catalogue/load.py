@@ -26,7 +26,7 @@ from mhtool.catalogue.model import Ambition, Basis, Catalogue, Choice, YearValue
 from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
 from mhtool.errors import InputError
-from mhtool.run import paths
+from mhtool.infra import paths
 from mhtool.vocab import CATEGORIES, HIGHER_IS_BETTER, KINDS, MEASURES
 
 __all__ = [

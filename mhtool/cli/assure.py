@@ -48,12 +48,12 @@ def assure(plans, run_dir, out, source, thresholds):
       2  nothing usable in the plans, or bad options (previous output kept)
     """
     from mhtool.assure import compare as cmp
+    from mhtool.assure import write as assurance
     from mhtool.assure.read import read_plans
     from mhtool.errors import InputError
-    from mhtool.outputs import assurance
-    from mhtool.run.atomic import staged_folder
-    from mhtool.run.lock import lock_path, run_lock
-    from mhtool.run.place import check_out_place
+    from mhtool.infra.atomic import staged_folder
+    from mhtool.infra.lock import lock_path, run_lock
+    from mhtool.infra.place import check_out_place
 
     limits = cmp.Thresholds.parse(thresholds)
     target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance").resolve()
@@ -111,7 +111,7 @@ def _issue_line(i) -> str:
 def _summary(result, issues, used: int, target: Path) -> None:
     import polars as pl
 
-    from mhtool.outputs.planning import format_value
+    from mhtool.outputs.planning.write import format_value
 
     eng = result.filter(pl.col("level").is_in(["england", "region"]))
     click.echo(f"mhtool assure: {used} plan rows compared; results in {target}")

@@ -14,7 +14,7 @@ Every check is a function returning a list of problem lines (empty when all is w
   A3, no merged cells, no formulas, the title property set, the first sheet active at A1;
 - report: every HTML report page's Summary, Compare and Standards tables show the
   spine's figures cell by cell, and every link resolves to a file in the run
-  (mhtool.outputs.reportcheck);
+  (mhtool.outputs.report.check);
 - files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
   and Parquet file present is listed; apportionment.csv equals apportionment.parquet.
 
@@ -39,9 +39,14 @@ from xlsxwriter.utility import xl_col_to_name
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
-from mhtool.outputs import planning, planning_refs, profile, reportcheck
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.layout import (
+from mhtool.infra import folder
+from mhtool.infra.folder import RunFolder
+from mhtool.infra.manifest import read_manifest
+from mhtool.infra.parallel import run_jobs
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.report import check as reportcheck
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.layout import (
     DESCRIPTION_ROW,
     HEADER_ROW,
     REQUIRED,
@@ -50,12 +55,10 @@ from mhtool.outputs.layout import (
     TITLE_ROW,
     table_tops,
 )
-from mhtool.outputs.meta import WorkbookMeta
-from mhtool.outputs.views import Table, prepare, tables
-from mhtool.run import folder
-from mhtool.run.folder import RunFolder
-from mhtool.run.manifest import read_manifest
-from mhtool.run.parallel import run_jobs
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.tables import Table, prepare, tables
+from mhtool.planning import profile
+from mhtool.planning import refs as planning_refs
 
 SPINE_FILE = folder.SPINE_PARQUET
 MAX_PER_PART = 20  # problem lines reported per sheet or file before summarising
@@ -83,7 +86,7 @@ class Report:
     spine_rows: int
     manifest: bool = False  # whether the files were held to a manifest.json
     place_rows: int = 0  # spine rows at the place level (runs with --places)
-    pages: int = 0  # HTML report pages checked (mhtool.outputs.reportcheck)
+    pages: int = 0  # HTML report pages checked (mhtool.outputs.report.check)
 
     @property
     def summary(self) -> str:
@@ -157,7 +160,7 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
 def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     """places/<ICB>.csv holds exactly the spine's place rows of that ICB, and a spine with
     places has those files (sums are checked with the other levels in check_sums)."""
-    from mhtool.outputs.places import place_table
+    from mhtool.outputs.views.place_tables import place_table
 
     want = place_table(spine)
     where, practices = RunFolder(out_dir).places, Path(folder.PLACES_MAP).name
@@ -897,12 +900,12 @@ def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
 def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = False) -> Report:
     """Every check on a run folder: its files against manifest.json, apportionment.csv
     against the Parquet spine, the spine's sums, then each workbook and planning CSV.
-    `progress` tells the workbooks checked so far (mhtool.run.progress), as a run does."""
+    `progress` tells the workbooks checked so far (mhtool.infra.progress), as a run does."""
     out_dir = Path(out_dir)
     spine = read_spine(out_dir)
     problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
     problems += check_places(out_dir, spine)
-    from mhtool.outputs.places import by_system
+    from mhtool.outputs.views.place_tables import by_system
 
     place_rows = spine.filter(pl.col("level") == vocab.PLACE)
     rows, places = spine.height, place_rows.height

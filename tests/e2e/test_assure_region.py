@@ -11,8 +11,8 @@ import polars as pl
 from click.testing import CliRunner
 
 from mhtool.cli import main
-from mhtool.outputs.planning import TEMPLATE_COLUMNS
-from mhtool.outputs.profile import MONTHS
+from mhtool.outputs.planning.write import TEMPLATE_COLUMNS
+from mhtool.planning.profile import MONTHS
 
 REGION = "Y63"
 

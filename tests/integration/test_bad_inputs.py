@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 from fixtures.hostile import SMALL, Case, assert_refused, copy_run, invoke, leftovers, tree
 
-from mhtool.run.paths import default_raw_dir, reference_data_dir
+from mhtool.infra.paths import default_raw_dir, reference_data_dir
 
 SUBICBS = pl.read_csv(reference_data_dir() / "geography" / "geography_2022.csv")[
     "subicb_code"

@@ -7,7 +7,7 @@ import pytest
 
 from mhtool.catalogue.load import load_catalogue
 from mhtool.errors import InputError
-from mhtool.outputs import planning_refs
+from mhtool.planning import refs as planning_refs
 
 
 def _write(tmp_path, body: str):
@@ -26,7 +26,7 @@ def test_the_shipped_file_matches_the_shipped_catalogue():
 
 
 def test_a_catalogue_that_extends_uses_its_parents_file(tmp_path):
-    from mhtool.run.paths import reference_data_dir
+    from mhtool.infra.paths import reference_data_dir
 
     child = reference_data_dir() / "catalogues" / "mhip_2019_24_geo2026.toml"
     spec = planning_refs.for_catalogue(load_catalogue(child))
