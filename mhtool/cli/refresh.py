@@ -18,7 +18,7 @@ from mhtool.errors import InputError
 from mhtool.run.log import quiet, terminal_level
 from mhtool.run.pipeline import Options, RunConfig, progress_wanted
 
-PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}
+PATH_KEYS = {"catalogue", "values", "refs", "out", "reference_data", "raw"}
 PLACE_KINDS = ("pcn", "la", "practice")  # any other `places` is a file of the user's own
 
 

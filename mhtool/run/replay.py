@@ -18,7 +18,7 @@ from mhtool.run import paths
 from mhtool.run.manifest import sha256
 from mhtool.run.versions import differences
 
-PATH_KEYS = ("catalogue", "values", "reference_data", "raw")
+PATH_KEYS = ("catalogue", "values", "refs", "reference_data", "raw")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the refresh schema refuses these in paths too
 
 
@@ -87,8 +87,8 @@ def changed_inputs(doc: dict, cfg_settings: dict) -> list[str]:
             path = resolve(key.removeprefix("catalogue_file/"))
         elif key.startswith("reference_data/"):
             path = ref / key.removeprefix("reference_data/")
-        elif key == "values" and cfg_settings.get("values"):
-            path = Path(cfg_settings["values"])
+        elif key in ("values", "refs") and cfg_settings.get(key):
+            path = Path(cfg_settings[key])
         else:
             continue  # the catalogue's own hash, raw files: covered by the files above
         if not path.is_file():
