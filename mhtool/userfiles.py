@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import math
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +75,31 @@ def read_text(path: Path) -> str:
         raise InputError(NOT_UTF8, file=str(path), row=row) from None
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file (catalogue, refresh settings, planning rules) as tables, or an
+    InputError naming the file: not UTF-8, not TOML, or nested too deeply to parse (a
+    file nested thousands of levels exhausts the parser's stack; no settings file is)."""
+    text = read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError(TOO_DEEP, file=str(path)) from None
+
+
+def parse_json(text: str, file) -> object:
+    """JSON text (a manifest, a lock record) parsed, or an InputError naming the file:
+    not JSON, or nested too deeply to parse."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(TOO_DEEP, file=str(file)) from None
+    except ValueError as exc:
+        raise InputError(f"not valid JSON: {exc}", file=str(file)) from None
+
+
+TOO_DEEP = "nested too deeply to be read (thousands of levels): not a file mhtool reads"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -64,11 +64,20 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     from mhtool.outputs.planning_refs import known_refs, user_refs
     from mhtool.run.atomic import staged_folder
     from mhtool.run.lock import lock_path, run_lock
-    from mhtool.run.place import check_out_place
+    from mhtool.run.place import check_inputs_outside, check_not_in_run, check_out_place
 
     limits = cmp.Thresholds.parse(thresholds)
     target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance").resolve()
     check_out_place(target, lock_path(target))
+    check_not_in_run(target)
+    check_inputs_outside(
+        target,
+        {
+            "RUN_DIR": run_dir,
+            "--refs": refs_file,
+            **{f"PLANS[{i}]": p for i, p in enumerate(plans, 1)},
+        },
+    )
     run = cmp.load_run(run_dir)
     refs = None
     if refs_file is not None:

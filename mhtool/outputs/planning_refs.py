@@ -10,7 +10,6 @@ returns a plain dict, so it can travel to worker processes and be saved with a r
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 from mhtool import userfiles
@@ -58,10 +57,7 @@ def empty() -> dict:
 def load(path: Path, ambition_ids: set[str]) -> dict:
     """Read and check one planning file; every ambition_id must be in the catalogue."""
     path = Path(path)
-    try:
-        doc = tomllib.loads(userfiles.read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    doc = userfiles.read_toml(path)
     refs: dict[str, dict] = {}
     items = doc.get("ref", [])
     if not isinstance(items, list):
