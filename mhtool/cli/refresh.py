@@ -17,7 +17,7 @@ from mhtool.run.log import quiet, terminal_level
 from mhtool.run.paths import is_name
 from mhtool.run.pipeline import Options, RunConfig, progress_wanted
 
-PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}
+PATH_KEYS = {"catalogue", "values", "refs", "out", "reference_data", "raw"}
 PLACE_KINDS = ("pcn", "la", "practice")  # any other `places` is a file of the user's own
 
 

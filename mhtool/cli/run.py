@@ -90,6 +90,18 @@ def run_options(defaults: bool):
             "without them).",
         ),
         click.option(
+            "--planning-proportions/--no-planning-proportions",
+            default=default("planning_proportions"),
+            help="Write the planning export's percentages as proportions (0.5) rather than "
+            "on NHS England's 0-100 scale (50), the default.",
+        ),
+        click.option(
+            "--refs",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="CSV of planning_ref,ambition_id[,measure_type]: references you know "
+            "measure an ambition; the planning export writes them to the template files.",
+        ),
+        click.option(
             "--places",
             metavar="KIND|FILE",
             help="Also split every figure below sub-ICB to places: pcn, la, practice, or a "

@@ -59,6 +59,8 @@ class RunConfig:
     level: str = "icb"
     planning_subicb: bool = False
     planning_places: bool = False  # the planning export carries the places too (--places)
+    planning_proportions: bool = False  # percentages as proportions, not NHS England's 0-100
+    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning_refs.user_refs)
     region: str | None = None
     system: str | None = None
     contact: str | None = None
@@ -224,6 +226,7 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         cfg = cfg.with_catalogue(catalogue)
         if cfg.values:
             catalogue = apply_overrides(catalogue, cfg.values)
+        _user_refs(cfg, catalogue)  # a bad --refs file stops the run before any work
         # fail fast, before any work, on an unknown vintage, region or system
         from mhtool.outputs.scope import plan
         from mhtool.spine import organisations
@@ -395,14 +398,29 @@ def _write_outputs(
     )
 
 
+def _user_refs(cfg: RunConfig, catalogue) -> list[dict] | None:
+    """The user's `--refs` file, checked against the catalogue before any work."""
+    if not cfg.refs:
+        return None
+    from mhtool.outputs import planning_refs
+
+    ids = {a.id for a in catalogue.ambitions}
+    known = planning_refs.known_refs(planning_refs.for_catalogue(catalogue))
+    return planning_refs.user_refs(Path(cfg.refs), ids, known)
+
+
 def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=None) -> dict:
-    """The catalogue's planning references and rules (mhtool.outputs.planning_refs), with
-    their denominators for the run's geography and whether to add sub-ICB rows and places
-    (each place's denominator then added too)."""
+    """The catalogue's planning references and rules (mhtool.outputs.planning_refs) with
+    the user's (`--refs`) confirmed, their denominators for the run's geography, the
+    percentage scale, and whether to add sub-ICB rows and places (each place's
+    denominator then added too)."""
     from mhtool.outputs import planning, planning_refs
 
     spec = planning_refs.for_catalogue(catalogue)
+    if cfg.refs:
+        spec = planning_refs.with_user_refs(spec, _user_refs(cfg, catalogue), Path(cfg.refs).name)
     spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
+    spec["percent_scale"] = planning.PROPORTION if cfg.planning_proportions else planning.HUNDRED
     spec["subicb"] = cfg.planning_subicb
     if cfg.planning_places and places is not None:
         spec["places"] = True
@@ -419,6 +437,7 @@ def input_paths(cfg: RunConfig) -> dict[str, Path | None]:
     return {
         "catalogue": cfg.catalogue,
         "values": cfg.values,
+        "refs": cfg.refs,
         "places": Path(places) if places else None,
         "reference_data": Path(cfg.reference_data or reference_data_dir()),
         "raw": Path(cfg.raw or default_raw_dir()) if cfg.rebuild_reference_data else None,
@@ -436,6 +455,8 @@ def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
     inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in chain(catalogue.path)}
     if cfg.values:
         inputs["values"] = sha256(Path(cfg.values))
+    if cfg.refs:
+        inputs["refs"] = sha256(Path(cfg.refs))
     if cfg.places and Path(cfg.places).is_file():
         inputs["places"] = sha256(Path(cfg.places))
     inputs |= {

@@ -22,7 +22,7 @@ from mhtool.run.manifest import sha256
 from mhtool.run.versions import differences
 from mhtool.vocab import PLACE_KINDS
 
-PATH_KEYS = ("catalogue", "values", "reference_data", "raw", "places")
+PATH_KEYS = ("catalogue", "values", "refs", "reference_data", "raw", "places")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the refresh schema refuses these in paths too
 
 
@@ -97,7 +97,7 @@ def _input_file(key: str, cfg_settings: dict) -> Path | None:
         return ref / key.removeprefix("reference_data/")
     if key.startswith("raw/"):
         return Path(cfg_settings.get("raw") or paths.default_raw_dir()) / key.removeprefix("raw/")
-    if key in ("values", "places") and isinstance(cfg_settings.get(key), str | Path):
+    if key in ("values", "refs", "places") and isinstance(cfg_settings.get(key), str | Path):
         return Path(cfg_settings[key])
     return None
 
