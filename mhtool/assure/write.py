@@ -26,7 +26,7 @@ CSV_FILE = "assurance.csv"
 ISSUES_FILE = "assurance_issues.csv"
 XLSX_FILE = "assurance.xlsx"
 RECORD_FILE = "assurance.json"  # what was compared; marks the folder as mhtool's
-ISSUE_COLUMNS = ["file", "row", "field", "problem", "action"]
+ISSUE_COLUMNS = ["file", "row", "field", "problem", "action", "cause"]
 
 NOTES = [
     "Plan: the figure the ambition is measured on, from the plan's months (the March value "
@@ -56,6 +56,7 @@ def _sheet_name(text: str) -> str:
 
 def _table(sheet: str, name: str, title: str, frame: pl.DataFrame) -> Table:
     columns = [
+        Column("Compared", "compared"),
         Column("Level", "level"),
         Column("Region code", "region_code"),
         Column("Organisation code", "org_code"),
@@ -123,6 +124,7 @@ def _issues_table(issues: list[Issue]) -> Table:
                 "field": i.field,
                 "problem": i.problem,
                 "action": i.action,
+                "cause": i.why,
             }
             for i in issues
         ],
@@ -145,14 +147,28 @@ def write_csvs(result: pl.DataFrame, issues: list[Issue], folder: Path) -> None:
         for r in result.select(COLUMNS).iter_rows()
     ]
     _csv(folder / CSV_FILE, COLUMNS, rows)
+    write_issues(issues, folder)
+
+
+def write_issues(issues: list[Issue], folder: Path) -> None:
+    """assurance_issues.csv: every problem, with its file, row, field, action and cause
+    (also when nothing was usable: then it is the whole output)."""
     _csv(
         folder / ISSUES_FILE,
         ISSUE_COLUMNS,
         [
-            [i.file, "" if i.row is None else str(i.row), i.field, i.problem, i.action]
+            [i.file, "" if i.row is None else str(i.row), i.field, i.problem, i.action, i.why]
             for i in issues
         ],
     )
+
+
+def by_cause(issues: list[Issue]) -> list[tuple[tuple[str, str], list[Issue]]]:
+    """Issues grouped by (cause, action), the commonest first."""
+    groups: dict[tuple[str, str], list[Issue]] = {}
+    for i in issues:
+        groups.setdefault((i.why, i.action), []).append(i)
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
 def write_record(folder: Path, *, run_dir: Path, plans: list[Path], options: dict) -> None:
@@ -187,16 +203,16 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 def _chart_frame(result: pl.DataFrame) -> pl.DataFrame:
     """ICB plan and fair share for each ambition's latest year planned (counts only)."""
-    icb = result.filter(pl.col("level") == "icb", pl.col("measure_type") == "Count")
+    icb = result.filter(
+        pl.col("level") == "icb", pl.col("measure_type") == "Count", pl.col("compared") == "plan"
+    )
     latest = icb.group_by("ambition_id").agg(pl.col("fin_year").max())
     return icb.join(latest, on=["ambition_id", "fin_year"]).sort("ambition_id", "org_code")
 
 
 def cover_lines(result: pl.DataFrame, issues: list[Issue], about: dict) -> list[tuple[str, str]]:
     """(heading, text) pairs for the Cover sheet: what the workbook is, what was compared."""
-    counts: dict[str, int] = {}
-    for i in issues:
-        counts[i.action] = counts.get(i.action, 0) + 1
+    causes = [f"{len(g)} {c} ({a})" for (c, a), g in by_cause(issues)]
     planned = result.filter(pl.col("level") == "icb").get_column("org_code").n_unique()
     return [
         (
@@ -216,10 +232,7 @@ def cover_lines(result: pl.DataFrame, issues: list[Issue], about: dict) -> list[
         ("Systems with a plan compared", str(planned)),
         (
             "Issues",
-            "; ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-            + " (listed on the Issues sheet)"
-            if issues
-            else "none",
+            "; ".join(causes) + " (listed on the Issues sheet)" if issues else "none",
         ),
         ("Data date", str(about.get("data_date", ""))),
     ]

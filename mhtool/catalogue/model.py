@@ -14,6 +14,11 @@ from mhtool.catalogue.phasing import YearValue
 
 __all__ = ["Ambition", "Basis", "Catalogue", "Choice", "YearValue"]
 
+#: A catalogue that does not say which geography and population year it runs on gets the
+#: ones the MHIP catalogue was written for.
+DEFAULT_GEOGRAPHY = "2022"
+DEFAULT_POPULATION_YEAR = 2020
+
 
 @dataclass(frozen=True, eq=False)
 class Basis(Mapping):
@@ -113,6 +118,13 @@ class Catalogue:
     title: str = ""
     programmes: dict[str, str] | None = None  # programme -> its name in the seed tables
     choices: tuple[Choice, ...] = ()
+    source: str = ""  # the planning round's document
+    # the round's data: the geography in force in its years and the years its bases use
+    # (a run's defaults; its flags override them)
+    geography: str = DEFAULT_GEOGRAPHY
+    population_year: int = DEFAULT_POPULATION_YEAR
+    need_year: str = ""
+    benchmark: str = ""  # what its fair shares are for a reader (the Cover says it)
 
     def get(self, ambition_id: str) -> Ambition:
         """The ambition with this ID (KeyError if the catalogue has none)."""

@@ -66,6 +66,7 @@ class Run:
     spine: pl.DataFrame
     geography: str
     label: str
+    catalogue: str = ""  # the catalogue's name, where the run recorded it
 
 
 @dataclass
@@ -82,10 +83,41 @@ class Changes:
 def load_run(folder: Path) -> Run:
     """A finished run folder as a Run; its manifest says which geography it used."""
     folder = Path(folder)
-    geography = str(read_manifest(folder).get("settings", {}).get("geography", ""))
+    settings = read_manifest(folder).get("settings", {})
+    geography = str(settings.get("geography", ""))
     if not geography:
         raise InputError(f"{MANIFEST} names no geography vintage", file=str(folder))
-    return Run(read_spine(RunFolder(folder).spine_parquet), geography, str(folder))
+    return Run(
+        read_spine(RunFolder(folder).spine_parquet),
+        geography,
+        str(folder),
+        str(settings.get("catalogue_name", "")),
+    )
+
+
+def check_comparable(old: Run, new: Run) -> None:
+    """Two runs are compared line by line, so they must share an ambition in a year: runs
+    of different planning rounds (the MHIP's 2019/20-2023/24 and the MTPF's 2026/27-2028/29)
+    share none, and a table of every line 'gone' and 'new' would explain nothing."""
+
+    def lines(run: Run) -> set[tuple[str, str]]:
+        return set(run.spine.select("ambition_id", "year").unique().iter_rows())
+
+    if lines(old) & lines(new):
+        return
+
+    def said(run: Run) -> str:
+        years = sorted(run.spine["year"].unique().to_list())
+        name = f"catalogue {run.catalogue}, " if run.catalogue else ""
+        return f"{run.label} ({name}years {years[0]} to {years[-1]})" if years else run.label
+
+    raise InputError(
+        f"{said(old)} and {said(new)} share no ambition in any year, so there is nothing to "
+        "compare line by line: diff compares two runs of one planning round (a new "
+        "population, geography, basis or national figure). Read two rounds side by side in "
+        "their own workbooks.",
+        field="catalogue",
+    )
 
 
 # --------------------------------------------------------------------- geography mapping
@@ -313,7 +345,9 @@ def _ambitions(old: Run, new: Run) -> pl.DataFrame:
 
 def compare(old: Run, new: Run) -> Changes:
     """Every change from ``old`` to ``new``, on the new organisations, split exactly into
-    national, share and rounding parts (module docstring)."""
+    national, share and rounding parts (module docstring). Runs sharing no ambition in any
+    year are refused (check_comparable)."""
+    check_comparable(old, new)
     flows = org_flows(old, new)
     new_text, org_table = describe_mapping(flows)
     old_vals = _carry_old(old, new, flows)

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from mhtool.errors import InputError
 from mhtool.infra.log import LOG
 
 EXIT_LOCKED = 3
@@ -42,6 +43,18 @@ class LockHeld(Exception):
             f"another run is writing this folder: {path} is held by pid {holder.get('pid')} "
             f"on {holder.get('host')} since {holder.get('started')} running "
             f"`{holder.get('command')}`; wait for it to finish"
+        )
+
+
+class LinkRefused(InputError):
+    """The lock path is a symbolic link: it is refused, never followed."""
+
+    def __init__(self, path: Path):
+        super().__init__(
+            "the lock file beside the output folder is a symbolic link; mhtool never "
+            "follows one (the lock record would be written into the file it names): "
+            "remove the link or choose another output folder",
+            file=str(path),
         )
 
 
@@ -119,7 +132,7 @@ def try_lock(fd: int) -> bool:
 def _open_locked(path: Path) -> int | None:
     """An fd holding the lock on the file now at `path`, or None if someone holds it."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        fd = _open_no_link(path)
         if not try_lock(fd):
             os.close(fd)
             return None
@@ -132,6 +145,27 @@ def _open_locked(path: Path) -> int | None:
         if same:
             return fd
         os.close(fd)  # the holder unlinked it as we opened it: try the new file
+
+
+def _open_no_link(path: Path) -> int:
+    """Open (or create) the lock file itself, never a file a link there points at: the
+    holder record would otherwise be written into whatever the link names. O_NOFOLLOW
+    refuses a link where the OS has it; elsewhere the opened file must be the one the
+    path names, not a link's target (checked with lstat against the open descriptor)."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    if path.is_symlink():
+        raise LinkRefused(path)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if path.is_symlink():  # ELOOP: a link appeared between the check and the open
+            raise LinkRefused(path) from None
+        raise exc
+    st, here = os.fstat(fd), os.lstat(path)
+    if not (st.st_ino == here.st_ino and st.st_dev == here.st_dev) or os.path.islink(path):
+        os.close(fd)
+        raise LinkRefused(path)
+    return fd
 
 
 def _release(fd: int, path: Path) -> None:

@@ -98,6 +98,13 @@ def is_shipped_package_data(folder: Path) -> bool:
     )
 
 
+def is_name(value: str | Path) -> bool:
+    """A bare name such as "mtpf_2026_29" (no folder, no suffix): a shipped catalogue's
+    name where a setting takes a name or a path, kept as a name wherever it is recorded."""
+    text = str(value)
+    return bool(text) and "/" not in text and "\\" not in text and not Path(text).suffix
+
+
 def shown(p: Path) -> str:
     """A path as a manifest records it: shipped reference data as `reference_data/...` and
     checkout files relative to the checkout, so every install records the same; others

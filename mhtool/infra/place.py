@@ -63,6 +63,10 @@ def check_out_place(
             file=str(out),
             field=flag,
         )
+    if lock is not None and lock.is_symlink():
+        from mhtool.infra.lock import LinkRefused
+
+        raise LinkRefused(lock)
     if lock is not None and lock.exists() and not lock.is_file():
         raise InputError(
             "the lock path beside the output folder is not a file (a folder?); "
@@ -87,3 +91,64 @@ def place_error(exc: OSError, out: Path, flag: str = "--out") -> InputError | No
         file=str(where),
         field=flag,
     )
+
+
+def run_folder_at(path: Path, *, itself: bool = True) -> Path | None:
+    """The mhtool run folder `path` is (with `itself`) or lies inside, or None. A run
+    folder holds the manifest.json an mhtool run wrote and the spine it vouches for (a
+    manifest copied on its own elsewhere does not make a run folder)."""
+    from mhtool.infra.folder import MANIFEST, SPINE_CSV
+
+    path = Path(path).resolve()
+    for p in ([path] if itself else []) + list(path.parents):
+        manifest = p / MANIFEST
+        try:
+            if (
+                manifest.is_file()
+                and (p / SPINE_CSV).is_file()
+                and b'"tool": "mhtool"' in manifest.read_bytes()[: 1 << 16]
+            ):
+                return p
+        except OSError:
+            continue
+    return None
+
+
+def check_not_in_run(out: Path, flag: str = "--out", *, own: bool = False) -> None:
+    """Refuse to write into a run folder that is not ours: its manifest vouches for every
+    file in it, so a file added there breaks its `mhtool verify` (and a run's swap would
+    delete it). With `own` (mhtool run and refresh) `out` may itself be an earlier run,
+    which it replaces whole; only a run around it is refused."""
+    run = run_folder_at(out, itself=not own)
+    if run is not None:
+        raise InputError(
+            f"lies inside the run folder {run}, which only an mhtool run writes (its "
+            f"manifest vouches for every file in it); choose another {flag} outside it",
+            file=str(Path(out).resolve()),
+            field=flag,
+        )
+
+
+def check_inputs_outside(out: Path, inputs: dict[str, Path | None], flag: str = "--out") -> None:
+    """Refuse, before anything is written, a run that would replace or delete one of its
+    own inputs: an input file inside `out` (swapped out whole), or `out` inside an input
+    folder (the reference data would then hash the run's own staging files)."""
+    out = Path(out).resolve()
+    for name, given in inputs.items():
+        if given is None:
+            continue
+        path = Path(given).resolve()
+        if path == out or out in path.parents:
+            raise InputError(
+                f"the {name} input lies inside the output folder {out}, which the run "
+                f"replaces whole; move it out or choose another {flag}",
+                file=str(path),
+                field=name,
+            )
+        if path.is_dir() and path in out.parents:
+            raise InputError(
+                f"the output folder lies inside the {name} folder {path}, which the run "
+                f"reads; choose another {flag} outside it",
+                file=str(out),
+                field=flag,
+            )

@@ -13,10 +13,10 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from mhtool import __version__, vocab
+from mhtool import __version__, formats, vocab
 from mhtool.errors import InputError
 from mhtool.infra import folder
 from mhtool.infra.atomic import staged_folder
@@ -41,7 +41,7 @@ from mhtool.infra.paths import (
     shown,
     using_reference_data,
 )
-from mhtool.infra.place import check_out_place
+from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
 
 SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
 
@@ -51,14 +51,16 @@ class RunConfig:
     """Everything that decides a run's outputs (plus where they go). Every field is a
     refresh.toml key and a flag."""
 
-    catalogue: Path | None = None
+    catalogue: Path | None = None  # a file, or a shipped catalogue's name
     values: Path | None = None
-    geography: str = "2022"
-    population_year: int = 2020
+    geography: str | None = None  # None: the catalogue's (with_catalogue)
+    population_year: int | None = None  # None: the catalogue's
     out: Path | None = None
     level: str = "icb"
     planning_subicb: bool = False
     planning_places: bool = False  # the planning export carries the places too (--places)
+    planning_proportions: bool = False  # percentages as proportions, not NHS England's 0-100
+    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning_refs.user_refs)
     region: str | None = None
     system: str | None = None
     contact: str | None = None
@@ -72,10 +74,22 @@ class RunConfig:
     def keys(cls) -> list[str]:
         return [f.name for f in fields(cls)]
 
+    def with_catalogue(self, catalogue) -> RunConfig:
+        """The settings with the catalogue's geography and population year wherever none
+        was given: a planning round's data is the catalogue's, a flag still overrides."""
+        return replace(
+            self,
+            geography=str(self.geography or catalogue.geography),
+            population_year=self.population_year or catalogue.population_year,
+        )
+
     def recorded(self) -> dict:
         """The config as the manifest keeps it: no output path (where, not what), paths
         inside the project made relative so a checkout anywhere records the same."""
-        return {k: _shown(v) for k, v in asdict(self).items() if k != "out"}
+        out = {k: _shown(v) for k, v in asdict(self).items() if k != "out"}
+        if self.places and self.places not in vocab.PLACE_KINDS:  # a file of the user's own
+            out["places"] = shown(Path(self.places))
+        return out
 
 
 @dataclass
@@ -123,6 +137,8 @@ def execute(cfg: RunConfig, opts: Options) -> Result:
     out = Path(cfg.out or default_output_dir()).resolve()
     failed_log = RunFolder(out).failed_log
     check_out_place(out, lock_path(out))
+    check_not_in_run(out, own=True)
+    check_inputs_outside(out, input_paths(cfg))
     with logging_to_terminal(opts.terminal_level), run_lock(out, opts.command):
         with staged_folder(out) as staging:
             log = log_into(staging)
@@ -207,8 +223,10 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
 
     with stage("inputs"):
         catalogue = load_catalogue(cfg.catalogue)
+        cfg = cfg.with_catalogue(catalogue)
         if cfg.values:
             catalogue = apply_overrides(catalogue, cfg.values)
+        _user_refs(cfg, catalogue)  # a bad --refs file stops the run before any work
         # fail fast, before any work, on an unknown vintage, region or system
         from mhtool.outputs.views.scope import plan
         from mhtool.spine import organisations
@@ -255,7 +273,12 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         # (and of the place rows they show), as plain text
         _write_outputs(plain_text(spine_above), staging, cfg, catalogue, opts, place_rows, places)
         del spine_above, place_rows
-    changes, extra = None, {"catalogue_sha256": catalogue.sha256}
+    changes = None
+    extra = {
+        "catalogue_sha256": catalogue.sha256,
+        "format": formats.MANIFEST,
+        "input_paths": {k: shown(p) for k, p in input_paths(cfg).items() if p is not None},
+    }
     if opts.compare:
         with stage("compare"):
             changes = _compare(out, staging, plain_text(spine), cfg.geography)
@@ -325,11 +348,19 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
             )
         notes += [
             f"{amb.id} {yv.year} ({'approximate, ' if yv.approximate else ''}"
-            f"{yv.provenance}): {yv.note}"
+            f"{yv.provenance}): " + "; ".join(filter(None, (yv.note, _where(yv))))
             for yv in amb.values
-            if yv.value is not None and (yv.provenance != "stated" or yv.approximate) and yv.note
+            if yv.value is not None
+            and ((yv.provenance != "stated" or yv.approximate) and yv.note or yv.where)
         ]
     return notes
+
+
+def _where(yv) -> str:
+    """Where a figure's words stand in its source, and the words, as a note says them."""
+    if not yv.where:
+        return ""
+    return f"{yv.where}" + (f": '{yv.quote}'" if yv.quote else "") + f" ({yv.source})"
 
 
 def _write_outputs(
@@ -344,6 +375,8 @@ def _write_outputs(
         tool_version=__version__,
         catalogue_name=catalogue.name,
         catalogue_sha256=catalogue.sha256,
+        catalogue_title=catalogue.title,
+        benchmark=catalogue.benchmark,
         geography=cfg.geography,
         population_year=cfg.population_year,
         reference_data=store.describe(cfg.geography, cfg.population_year),
@@ -365,15 +398,30 @@ def _write_outputs(
     )
 
 
+def _user_refs(cfg: RunConfig, catalogue) -> list[dict] | None:
+    """The user's `--refs` file, checked against the catalogue before any work."""
+    if not cfg.refs:
+        return None
+    from mhtool.planning import refs as planning_refs
+
+    ids = {a.id for a in catalogue.ambitions}
+    known = planning_refs.known_refs(planning_refs.for_catalogue(catalogue))
+    return planning_refs.user_refs(Path(cfg.refs), ids, known)
+
+
 def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=None) -> dict:
-    """The catalogue's planning references and rules (mhtool.planning.refs), with
-    their denominators for the run's geography and whether to add sub-ICB rows and places
-    (each place's denominator then added too)."""
+    """The catalogue's planning references and rules (mhtool.planning.refs) with
+    the user's (`--refs`) confirmed, their denominators for the run's geography, the
+    percentage scale, and whether to add sub-ICB rows and places (each place's
+    denominator then added too)."""
     from mhtool.outputs.planning import write as planning
     from mhtool.planning import refs as planning_refs
 
     spec = planning_refs.for_catalogue(catalogue)
+    if cfg.refs:
+        spec = planning_refs.with_user_refs(spec, _user_refs(cfg, catalogue), Path(cfg.refs).name)
     spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
+    spec["percent_scale"] = planning.PROPORTION if cfg.planning_proportions else planning.HUNDRED
     spec["subicb"] = cfg.planning_subicb
     if cfg.planning_places and places is not None:
         spec["places"] = True
@@ -382,6 +430,19 @@ def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=Non
             spec, spec["denominators"], places.practices, parents
         )
     return spec
+
+
+def input_paths(cfg: RunConfig) -> dict[str, Path | None]:
+    """Every file or folder a run reads, by its setting, as given (None: not used)."""
+    places = cfg.places if cfg.places not in (None, *vocab.PLACE_KINDS) else None
+    return {
+        "catalogue": cfg.catalogue,
+        "values": cfg.values,
+        "refs": cfg.refs,
+        "places": Path(places) if places else None,
+        "reference_data": Path(cfg.reference_data or reference_data_dir()),
+        "raw": Path(cfg.raw or default_raw_dir()) if cfg.rebuild_reference_data else None,
+    }
 
 
 def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
@@ -395,6 +456,8 @@ def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
     inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in chain(catalogue.path)}
     if cfg.values:
         inputs["values"] = sha256(Path(cfg.values))
+    if cfg.refs:
+        inputs["refs"] = sha256(Path(cfg.refs))
     if cfg.places and Path(cfg.places).is_file():
         inputs["places"] = sha256(Path(cfg.places))
     inputs |= {

@@ -30,6 +30,7 @@ import math
 import posixpath
 import re
 import zipfile
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -569,6 +570,32 @@ def check_year_figures(rel, keyed, spine_values, spec) -> list[str]:
     return problems
 
 
+def check_percentages(rel: str, body: list[list[str]], scale: str) -> list[str]:
+    """Every Percentage row beside its Numerator and Denominator holds their ratio, month
+    by month, on the scale profile.json records (0-100 or proportions), so a file on the
+    wrong scale is caught however it was made."""
+    width = len(planning.TEMPLATE_COLUMNS)
+    lines: dict[tuple, dict[str, tuple[int, list]]] = defaultdict(dict)
+    for n, row in enumerate(body, 2):
+        if len(row) == width:
+            lines[(row[1], row[2], row[5])][row[3]] = (n, _months_of(row, 7))
+    problems = []
+    for (org, ref, year), types in sorted(lines.items()):
+        if not {"Numerator", "Denominator", "Percentage"} <= set(types):
+            continue
+        n, pct = types["Percentage"]
+        num, den = types["Numerator"][1], types["Denominator"][1]
+        for m, (p, a, b) in enumerate(zip(pct, num, den, strict=True)):
+            want = None if a is None or not b else planning.ratio_text(a, b, scale)
+            if (p is None) != (want is None) or (p is not None and abs(p - want) > 1e-9):
+                problems.append(
+                    f"{rel} line {n}: {ref} {year} {org} {planning.MONTHS[m]}: Percentage "
+                    f"{p} where Numerator / Denominator on the {scale} scale gives {want}"
+                )
+                break
+    return problems
+
+
 def _template_keys(body, by_ref):
     width = len(planning.TEMPLATE_COLUMNS)
     for n, row in enumerate(body, 2):
@@ -652,6 +679,30 @@ def check_place_sums(what: str, got: list[list[str]], parent_rows, parent_of) ->
     return problems
 
 
+def _figures(spine: pl.DataFrame, places: pl.DataFrame | None) -> dict[tuple, float]:
+    """(org_code, ambition_id, year) → the apportioned figure, places' too."""
+    cols = ("org_code", "ambition_id", "year", "value")
+    out = {(o, a, y): v for o, a, y, v in spine.select(*cols).iter_rows()}
+    if places is not None:
+        out |= {(o, a, y): v for o, a, y, v in places.select(*cols).iter_rows()}
+    return out
+
+
+def _recorded_spec(record: dict) -> tuple[dict, str]:
+    """The planning spec profile.json records, and what is wrong with it ('' if nothing).
+    A run written before the scale was recorded held proportions."""
+    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
+    spec["subicb"] = bool(record.get("subicb"))
+    spec["places"] = bool(record.get("places"))
+    spec["percent_scale"] = scale = record.get("percent_scale", planning.OLD_SCALE)
+    if scale not in planning.PERCENT_SCALES:
+        return spec, (
+            f"{folder.PLANNING_PROFILE}: percent_scale {scale!r} is not one of "
+            f"{', '.join(planning.PERCENT_SCALES)}"
+        )
+    return spec, ""
+
+
 def check_planning(
     out_dir: Path,
     spine: pl.DataFrame,
@@ -671,9 +722,9 @@ def check_planning(
         record = json.loads(run.planning_profile.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{folder.PLANNING_PROFILE}: cannot be read ({exc})"], len(csvs)
-    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
-    spec["subicb"] = bool(record.get("subicb"))
-    spec["places"] = bool(record.get("places"))
+    spec, problem = _recorded_spec(record)
+    if problem:
+        return [problem], len(csvs)
     source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
     icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
     special = {run.planning_other.name, run.planning_money.name}
@@ -688,15 +739,7 @@ def check_planning(
     template, other, money = planning.build(
         prepared, spec, source, subicb=spec["subicb"], places=places
     )
-    values = {
-        (r[0], r[1], r[2]): r[3]
-        for r in spine.select("org_code", "ambition_id", "year", "value").iter_rows()
-    }
-    if places is not None:
-        values |= {
-            (r[0], r[1], r[2]): r[3]
-            for r in places.select("org_code", "ambition_id", "year", "value").iter_rows()
-        }
+    values = _figures(spine, places)
     by_ref = {
         r["planning_ref"]: a
         for a, r in spec["refs"].items()
@@ -713,6 +756,7 @@ def check_planning(
         got = files[code] = _read_csv(p)
         problems += _compare_rows(rel, got, planning.TEMPLATE_COLUMNS, template.get(code, []))
         problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
+        problems += check_percentages(rel, got[1:], spec["percent_scale"])
     if planning.ENGLAND in files and icb_codes <= set(files):
         problems += _england_sums(files)
     if places is not None:

@@ -9,7 +9,7 @@ returns a plain dict, so it can travel to worker processes and be saved with a r
 
 from __future__ import annotations
 
-import tomllib
+import re
 from pathlib import Path
 
 from mhtool import userfiles
@@ -57,10 +57,7 @@ def empty() -> dict:
 def load(path: Path, ambition_ids: set[str]) -> dict:
     """Read and check one planning file; every ambition_id must be in the catalogue."""
     path = Path(path)
-    try:
-        doc = tomllib.loads(userfiles.read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    doc = userfiles.read_toml(path)
     refs: dict[str, dict] = {}
     items = doc.get("ref", [])
     if not isinstance(items, list):
@@ -183,3 +180,88 @@ def confirmed_ref(spec: dict, ambition_id: str) -> str:
     """The planning reference a template file may carry: only a confirmed one."""
     ref = spec.get("refs", {}).get(ambition_id)
     return ref["planning_ref"] if ref and ref["confirmed"] else ""
+
+
+#: The form of every NHS England planning reference (E.A.3, E.H.13, E.A.S.1, E.B.23c).
+REF_FORM = re.compile(r"^E(\.[A-Z]{1,2}){1,2}\.\d+[a-z]?$")
+REFS_COLUMNS = ["planning_ref", "ambition_id"]
+
+
+def user_refs(path: Path, ambition_ids: set[str], known: set[str] = frozenset()) -> list[dict]:
+    """A user's `--refs` CSV (`planning_ref,ambition_id[,measure_type]`): the references
+    they know measure an ambition, read through the shared reader (mhtool.userfiles) and
+    refused with the row and field of the first problem: an ambition not in the catalogue,
+    a reference neither of `known` nor of the form of NHS England's references, a measure
+    type outside the template, the same reference (and type) twice, or two references for
+    one ambition and type."""
+    from mhtool.outputs.planning.write import TEMPLATE_TYPES
+
+    file = str(path)
+    out: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    by_aid: dict[tuple[str, str], tuple[str, int]] = {}
+    for n, cells in userfiles.rows(path, REFS_COLUMNS, ["measure_type"]):
+        ref, aid = cells["planning_ref"], cells["ambition_id"]
+        mtype = cells.get("measure_type", "").capitalize()
+
+        def bad(message: str, fld: str, n: int = n) -> InputError:
+            return InputError(message, file=file, row=n, field=fld)
+
+        if aid not in ambition_ids:
+            shown = ", ".join(sorted(ambition_ids)[:12])
+            raise bad(
+                f"{aid!r} is not an ambition of the catalogue (it has {shown} …)", "ambition_id"
+            )
+        if ref not in known and not REF_FORM.match(ref):
+            raise bad(
+                f"{ref!r} is not a planning reference: neither one the catalogue's planning "
+                "file names nor of NHS England's form (E.H.13, E.A.S.1, E.B.23c)",
+                "planning_ref",
+            )
+        if mtype and mtype not in TEMPLATE_TYPES:
+            raise bad(f"must be one of {', '.join(TEMPLATE_TYPES)} (or empty)", "measure_type")
+        if (ref, mtype) in seen:
+            raise bad(
+                f"{ref} {mtype} is already mapped on row {seen[(ref, mtype)]}", "planning_ref"
+            )
+        seen[(ref, mtype)] = n
+        other = by_aid.get((aid, mtype))
+        if other and other[0] != ref:
+            raise bad(
+                f"{aid} is already mapped to {other[0]} on row {other[1]}; one reference per "
+                "ambition",
+                "planning_ref",
+            )
+        by_aid[(aid, mtype)] = (ref, n)
+        out.append({"planning_ref": ref, "ambition_id": aid, "measure_type": mtype, "row": n})
+    if not out:
+        raise InputError("has no rows: give planning_ref,ambition_id lines", file=file, row=2)
+    return out
+
+
+def known_refs(spec: dict) -> set[str]:
+    """Every reference the planning file names, confirmed or a candidate."""
+    return {r["planning_ref"] for r in spec.get("refs", {}).values() if r.get("planning_ref")}
+
+
+def with_user_refs(spec: dict, refs: list[dict], file_name: str) -> dict:
+    """The spec with the user's references confirmed for their ambitions (the export then
+    writes those lines to the template files), each saying it came from the user's file."""
+    out = dict(spec)
+    table = {aid: dict(r) for aid, r in spec.get("refs", {}).items()}
+    for u in refs:
+        aid = u["ambition_id"]
+        ref = table.get(aid) or {
+            "ambition_id": aid,
+            "rule": DEFAULT_RULE,
+            **dict.fromkeys(_TEXT, ""),
+        }
+        ref |= {
+            "planning_ref": u["planning_ref"],
+            "confirmed": True,
+            "ref_source": f"the user's references file {file_name} (row {u['row']})",
+        }
+        table[aid] = ref
+    out["refs"] = table
+    out["user_refs"] = file_name
+    return out

@@ -80,7 +80,6 @@ COUNT = 'kind = "count"\nmeasure = "activity"\nunit = "people"\nunit_kind = "peo
 BROKEN += [
     # units: declared, and fitting the measure and kind
     ('unit_kind = "people"', 'unit_kind = "gbp"', "unit_kind", "counted in"),
-    ('unit_kind = "people"', "", "unit_kind", "required"),
     ('unit_kind = "people"', 'unit_kind = "percent"', "kind", "rate or a standard"),
     ('kind = "count"', 'kind = "sites"', "unit_kind", "sites"),
     # standards: worded for one organisation, never split
@@ -360,3 +359,25 @@ def test_a_percentage_above_100_is_refused(tmp_path):
     with pytest.raises(InputError, match="percentage above 100") as err:
         load_catalogue(write(tmp_path, text))
     assert err.value.field == "values[0].value"
+
+
+def test_a_count_may_anchor_inside_the_years_before_its_first_figure(tmp_path):
+    """A roll-out after pilots: the anchor year and those before it stay missing, the years
+    after it are interpolated from it. Only a count, and only before its first figure."""
+    later = MINI.replace('  { year = "2019/20", value = 10, provenance = "stated" },\n', "")
+    anchored = later.replace(
+        'unit = "people"',
+        'unit = "people"\nanchor = { year = "2019/20", value = 0, provenance = "inferred", '
+        'note = "the roll-out starts in 2020/21" }',
+    )
+    a = load_catalogue(write(tmp_path, anchored)).get("A-01")
+    assert [(v.value, v.provenance) for v in a.values] == [
+        (None, "missing"),
+        (15, "interpolated"),
+        (30, "inferred"),
+    ]
+    assert "roll-out starts" in a.values[0].note
+    late = anchored.replace('year = "2019/20", value = 0', 'year = "2021/22", value = 0')
+    with pytest.raises(InputError) as err:
+        load_catalogue(write(tmp_path, late, "late.toml"))
+    assert err.value.field == "anchor.year" and "first figure" in err.value.message

@@ -82,6 +82,27 @@ MONEY_COLUMNS = [
     "value",
 ]
 TEMPLATE_TYPES = ("Count", "Numerator", "Denominator", "Percentage")
+#: How the files hold a percentage: 0-100 as NHS England's own files do (48.76 = 48.76%),
+#: or proportions (0.4876) with `--planning-proportions`. profile.json records which; a
+#: run written before it was recorded held proportions (OLD_SCALE).
+HUNDRED, PROPORTION = "0-100", "proportion"
+PERCENT_SCALES = (HUNDRED, PROPORTION)
+OLD_SCALE = PROPORTION
+
+
+def percent_scale(spec: dict) -> str:
+    """The scale the export writes percentages on (0-100 unless asked otherwise)."""
+    return spec.get("percent_scale") or HUNDRED
+
+
+def ratio_text(num: float, den: float, scale: str) -> float:
+    """num / den as a Percentage on `scale`: 0-100 to 2 places, a proportion to 4 (the
+    same precision either way)."""
+    if scale == PROPORTION:
+        return round(num / den, profile.RATE_PLACES)
+    return round(100 * num / den, profile.RATE_PLACES - 2)
+
+
 ENGLAND = vocab.ENGLAND_CODE
 RULE_TEXT = {
     "rolling_12m": "month ends step evenly from last year's March value to this year's; "
@@ -395,14 +416,17 @@ def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, lis
     if ref.get("denominator") and not _carried(r["kind"]):
         den = dens.get(r["ambition_id"], {}).get(r["org_code"])
         den_m = [None if v is None or den is None else den for v in m]
+        scale = percent_scale(spec)
         pct = [
-            None if v is None or not d else round(v / d, profile.RATE_PLACES)
+            None if v is None or not d else ratio_text(v, d, scale)
             for v, d in zip(m, den_m, strict=True)
         ]
         return [("Numerator", m), ("Denominator", den_m), ("Percentage", pct)]
     if not _carried(r["kind"]):
         return [("Count", m)]
     if r["unit_kind"] == "percent":
+        if percent_scale(spec) == HUNDRED:
+            return [("Percentage", m)]
         return [("Percentage", [None if v is None else round(v / 100, 6) for v in m])]
     return [("Value", m)]
 
@@ -524,6 +548,7 @@ def profile_record(spec: dict, meta: WorkbookMeta, *, subicb: bool, places: bool
         "data_date": str(meta.data_date),
         "planning_file": spec.get("file"),
         "subicb": subicb,
+        "percent_scale": percent_scale(spec),
         **({"places": True} if places else {}),
         "refs": spec.get("refs", {}),
         "directions": spec.get("directions", {}),

@@ -231,6 +231,7 @@ def render_page(
         f"rounding so every level adds up exactly. They are not agreed targets or measures "
         f"of performance. Data date {_e(meta.data_date)}; catalogue "
         f"{_e(meta.catalogue_name)}.</p>",
+        f'<p class="lede">{_e(meta.benchmark)}</p>' if meta.benchmark else "",
     ]
     table = summary.summary_table(rows, meta)
     if table is not None:

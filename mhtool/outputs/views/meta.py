@@ -27,6 +27,8 @@ class WorkbookMeta:
     tool_version: str = ""
     catalogue_name: str = ""
     catalogue_sha256: str = ""
+    catalogue_title: str = ""  # the planning round, in words
+    benchmark: str = ""  # the catalogue's words on what its fair shares are for
     geography: str = ""
     population_year: int | str = ""
     reference_data: str = ""

@@ -268,8 +268,10 @@ def cover(title: str, meta: WorkbookMeta, org: str = "England") -> list[tuple[st
     there only when the run was given one (--contact or the refresh config)."""
     whose = "England's" if org == "England" else f"{org}'s"
     contact = (meta.contact or "").strip()
+    benchmark = (meta.benchmark or "").strip()
     return [
         ("How to use it", "\n".join(line.format(org=org, whose=whose) for line in PURPOSE)),
+        *([("What the figures are for", benchmark)] if benchmark else []),
         (
             "What the figures are not",
             "They are not targets agreed with any organisation, not "
@@ -285,7 +287,11 @@ def cover(title: str, meta: WorkbookMeta, org: str = "England") -> list[tuple[st
             f"sub-ICB locations. Population year: {meta.population_year}. Reference "
             f"data: {meta.reference_data}.",
         ),
-        ("Catalogue", f"{meta.catalogue_name} (SHA-256 {meta.catalogue_sha256})."),
+        (
+            "Catalogue",
+            (f"{meta.catalogue_title}: " if meta.catalogue_title else "")
+            + f"{meta.catalogue_name} (SHA-256 {meta.catalogue_sha256}).",
+        ),
         ("Produced by", f"mhtool version {meta.tool_version}."),
         (
             "Data date",
