@@ -35,7 +35,7 @@ from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
 from mhtool.catalogue.upgrade import upgrade
 from mhtool.errors import InputError
-from mhtool.run import paths
+from mhtool.infra import paths
 from mhtool.vocab import CATEGORIES, HIGHER_IS_BETTER, KINDS, MEASURES
 
 __all__ = [

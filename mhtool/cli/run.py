@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
-from mhtool.run.lock import EXIT_LOCKED, LockHeld
-from mhtool.run.log import quiet, terminal_level
-from mhtool.run.paths import default_output_dir
-from mhtool.run.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
-from mhtool.run.place import place_error
+from mhtool.infra.lock import EXIT_LOCKED, LockHeld
+from mhtool.infra.log import quiet, terminal_level
+from mhtool.infra.paths import default_output_dir
+from mhtool.infra.place import place_error
+from mhtool.job.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
 
 EXIT_CHECKS = 1
 
@@ -90,6 +90,18 @@ def run_options(defaults: bool):
             "without them).",
         ),
         click.option(
+            "--planning-proportions/--no-planning-proportions",
+            default=default("planning_proportions"),
+            help="Write the planning export's percentages as proportions (0.5) rather than "
+            "on NHS England's 0-100 scale (50), the default.",
+        ),
+        click.option(
+            "--refs",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="CSV of planning_ref,ambition_id[,measure_type]: references you know "
+            "measure an ambition; the planning export writes them to the template files.",
+        ),
+        click.option(
             "--places",
             metavar="KIND|FILE",
             help="Also split every figure below sub-ICB to places: pcn, la, practice, or a "
@@ -140,7 +152,7 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
 def settings_from(config: Path) -> dict:
     """Run settings from a TOML file (refresh's keys) or a run's manifest.json; for a
     manifest, whatever differs since that run is reported first."""
-    from mhtool.run import replay
+    from mhtool.job import replay
 
     if not replay.is_manifest(config):
         from mhtool.cli.refresh import read_config

@@ -5,7 +5,7 @@ the task renders that organisation's chart once and writes every file that uses 
 (its workbook and its sub-ICB workbooks). Tasks are independent, so with more than a
 handful they run in worker processes (spawned, not forked: polars' thread pool is not
 fork-safe); every file's bytes depend only on the spine and meta. The
-planning export (mhtool.outputs.planning), a few CSV files from the whole spine, is
+planning export (mhtool.outputs.planning.write), a few CSV files from the whole spine, is
 written in this process while the workers run (after the tasks when there are none).
 """
 
@@ -19,15 +19,18 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs import charts, delivery, planning, report
-from mhtool.outputs import places as place_views
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.layout import org_label, short_name
-from mhtool.outputs.meta import WorkbookMeta
-from mhtool.outputs.views import prepare, tables
-from mhtool.outputs.workbook import Chart, write_workbook
-from mhtool.run import folder
-from mhtool.run.parallel import run_jobs
+from mhtool.infra import folder
+from mhtool.infra.parallel import run_jobs
+from mhtool.outputs.charts import write as charts
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.report import write as report
+from mhtool.outputs.views import delivery
+from mhtool.outputs.views import place_tables as place_views
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.layout import org_label, short_name
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.workbook.write import Chart, write_workbook
 
 
 @dataclass
@@ -82,7 +85,7 @@ def run_task(
 ) -> list[tuple[str, int]]:
     """Write one task's files; returns (relative path, cells written) for each. `places`:
     the task's system's place rows (outputs.places.system_parts), for its workbook;
-    `actuals`: the delivery rows of the task's organisations (outputs.delivery)."""
+    `actuals`: the delivery rows of the task's organisations (outputs.views.delivery)."""
     out: list[tuple[str, int]] = []
     drawn: list[Chart] = []
     compare_file = task.chart_file.removesuffix(".png") + "_compare.png"

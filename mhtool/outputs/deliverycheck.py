@@ -11,8 +11,8 @@ import polars as pl
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
-from mhtool.outputs import delivery
-from mhtool.outputs.meta import WorkbookMeta
+from mhtool.outputs.views import delivery
+from mhtool.outputs.views.meta import WorkbookMeta
 
 MAX_SHOWN = 10
 

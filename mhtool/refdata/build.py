@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool.refdata import geography, need, nhstt, phsmi, places, population, qof
+from mhtool.refdata import geography, need, nhstt, phsmi, population, practice_tables, qof
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
 
@@ -208,7 +208,7 @@ def _actual_totals(df: pl.DataFrame) -> dict:
 
 def _place_tables(raw: RawDir, geo) -> list[Table]:
     """The practice-level tables that split a system's figures to its places."""
-    pr = places.practices(raw, geo)
+    pr = practice_tables.practices(raw, geo)
     counts = {
         g: {
             "practices": d.height,
@@ -218,15 +218,15 @@ def _place_tables(raw: RawDir, geo) -> list[Table]:
         }
         for (g,), d in sorted(pr.group_by("geography"), key=lambda x: x[0])
     }
-    pn = places.practice_need(raw)
-    ps = places.practice_smi(raw)
-    pcn = places.pcn_registered(raw)
+    pn = practice_tables.practice_need(raw)
+    ps = practice_tables.practice_smi(raw)
+    pcn = practice_tables.pcn_registered(raw)
     ages = [c for c in pcn.columns if c.startswith("age_")]
     return [
         Table(
             "places/practices.csv",
             pr,
-            sorted({geography.ALLOC22, geography.PRAC_MAP26, places.NEED26}),
+            sorted({geography.ALLOC22, geography.PRAC_MAP26, practice_tables.NEED26}),
             counts,
         ),
         Table(
@@ -244,7 +244,7 @@ def _place_tables(raw: RawDir, geo) -> list[Table]:
         Table(
             "places/pcn_registered.csv",
             pcn,
-            [places.GP_REG],
+            [practice_tables.GP_REG],
             {
                 sex: {"patients": int(d.select(pl.sum_horizontal(ages)).to_series().sum())}
                 for (sex,), d in sorted(pcn.group_by("sex"), key=lambda x: x[0])
@@ -290,13 +290,13 @@ def build(
     """Build every table from ``raw_dir`` and swap them into ``out_dir`` all-or-nothing.
 
     The tables are written to a staging folder beside ``out_dir``, which replaces it whole
-    only after every table has validated (mhtool.run.atomic, as for a run's outputs);
+    only after every table has validated (mhtool.infra.atomic, as for a run's outputs);
     entries the build does not own (catalogues, bases.toml) are carried over. A build
     killed at any point leaves the old folder, which the next build recovers.
     """
-    from mhtool.run.atomic import staged_folder
-    from mhtool.run.lock import run_lock
-    from mhtool.run.log import checkpoint
+    from mhtool.infra.atomic import staged_folder
+    from mhtool.infra.lock import run_lock
+    from mhtool.infra.log import checkpoint
 
     raw = RawDir(Path(raw_dir))
     out_dir = Path(out_dir).resolve()

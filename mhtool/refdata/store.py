@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool.errors import InputError
-from mhtool.run.paths import reference_data_dir
+from mhtool.infra.paths import reference_data_dir
 
 BIRTHS_PROXY_LABEL = "proxy: ONS mid-year population aged 0"
 _SCHEMA = {

@@ -43,7 +43,7 @@ def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run
     import polars as pl
     from python_calamine import CalamineWorkbook
 
-    from mhtool.outputs import delivery
+    from mhtool.outputs.views import delivery
     from mhtool.refdata import store
 
     out, _ = default_run
@@ -76,7 +76,8 @@ def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run
 
 
 def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
-    from mhtool.outputs import check, delivery, deliverycheck
+    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs.views import delivery
 
     out, _ = default_run
     text = (out / delivery.FILE).read_text(encoding="utf-8").splitlines(keepends=True)

@@ -9,7 +9,7 @@ import pytest
 from fixtures.catalogues import write
 
 from mhtool.catalogue.load import load_catalogue
-from mhtool.outputs import delivery
+from mhtool.outputs.views import delivery
 from mhtool.refdata import store
 from mhtool.spine import build_spine
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from mhtool.errors import InputError
 from mhtool.outputs import write_outputs
-from mhtool.outputs.charts import fmt_value
-from mhtool.outputs.layout import SHEETS, TABLES
-from mhtool.outputs.planning import TEMPLATE_COLUMNS, format_value
+from mhtool.outputs.charts.write import fmt_value
+from mhtool.outputs.planning.write import TEMPLATE_COLUMNS, format_value
+from mhtool.outputs.views.layout import SHEETS, TABLES
 
 FORMULA_NAME = '=HYPERLINK("http://example.com","click")'
 

@@ -310,7 +310,7 @@ def test_england_only_money_cannot_sit_inside_a_local_total(tmp_path):
 
 def test_a_basis_for_another_age_group_is_warned_in_log_and_notes(tmp_path):
     from mhtool.catalogue.rules import basis_warnings
-    from mhtool.run.pipeline import figure_notes
+    from mhtool.job.pipeline import figure_notes
 
     cyp = MINI.replace('unit_kind = "people"', 'unit_kind = "people"\nage_group = "cyp"', 1)
     cat = load_catalogue(write(tmp_path, cyp))
@@ -328,7 +328,7 @@ def test_a_basis_for_another_age_group_is_warned_in_log_and_notes(tmp_path):
 
 
 def test_choices_and_pilot_notes_reach_the_notes_sheet(tmp_path):
-    from mhtool.run.pipeline import figure_notes
+    from mhtool.job.pipeline import figure_notes
 
     text = (
         MINI.replace(

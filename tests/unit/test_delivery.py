@@ -12,9 +12,10 @@ import pytest
 from fixtures.sample import sample_spine
 from PIL import Image
 
-from mhtool.outputs import charts, delivery
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.views import prepare, tables
+from mhtool.outputs.charts import write as charts
+from mhtool.outputs.views import delivery
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.tables import prepare, tables
 from mhtool.refdata import store
 
 SPINE = sample_spine()  # A01: a count of people; sub-ICBs 01A..01F under QA0..QA2
