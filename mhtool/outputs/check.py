@@ -994,9 +994,10 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     found = run_jobs(
         reportcheck.check_page,
         [
-            (p, rel, scopes.rows(prepared, reportcheck.scope_of(rel)), meta, out_dir)
+            (p, rel, rows, meta, out_dir, delivery.for_orgs(delivered, rows))
             for p in html_pages
             for rel in [p.relative_to(out_dir).as_posix()]
+            for rows in [scopes.rows(prepared, reportcheck.scope_of(rel))]
         ],
         workers=workers,
     )
