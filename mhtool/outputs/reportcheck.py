@@ -19,6 +19,7 @@ from mhtool.outputs import report, summary
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.meta import WorkbookMeta
 from mhtool.run.folder import REPORT, REPORT_FOLDERS, RunFolder
+from mhtool.run.manifest import regular
 
 TOLERANCE = 1e-6
 MAX_PER_PAGE = 10  # problem lines reported per page before summarising
@@ -162,7 +163,10 @@ def check_page(path: Path, rel: str, rows: pl.DataFrame, meta: WorkbookMeta | No
     if rows.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
     page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
+    try:
+        page.feed(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # unreadable or not UTF-8: one problem, go on
+        return [f"{rel}: cannot be read ({type(exc).__name__}); damaged since the run?"]
     page.close()
     problems = check_tables(rel, page, rows, meta) + check_links(path, rel, page.refs, out_dir)
     if len(problems) > MAX_PER_PAGE:
@@ -177,4 +181,8 @@ def pages(out_dir: Path) -> list[Path]:
     folder = RunFolder(Path(out_dir)).report
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*.html") if scope_of(p.relative_to(out_dir).as_posix()))
+    return sorted(
+        p
+        for p in folder.rglob("*.html")
+        if scope_of(p.relative_to(out_dir).as_posix()) and regular(p)
+    )
