@@ -220,7 +220,7 @@ def folder_problems(
     try:
         v = verify(folder)
     except InputError as exc:
-        return [f"{MANIFEST}: {exc.message}"]
+        return [f"{MANIFEST}: " + (f"field {exc.field!r}: " if exc.field else "") + exc.message]
     problems = [f"{rel}: listed in {MANIFEST} but missing" for rel in v.missing]
     problems += [f"{line}" for line in v.unreadable]
     problems += [
