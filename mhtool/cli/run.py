@@ -17,7 +17,7 @@ from mhtool.run.lock import EXIT_LOCKED, LockHeld
 from mhtool.run.log import quiet, terminal_level
 from mhtool.run.paths import default_output_dir
 from mhtool.run.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
-from mhtool.run.place import place_error
+from mhtool.run.place import disk_problem
 
 EXIT_CHECKS = 1
 
@@ -131,8 +131,8 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
     except ChecksFailed as exc:
         click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""), err=True)
         sys.exit(EXIT_CHECKS)
-    except OSError as exc:  # full, read-only or forbidden output place: bad input, not a bug
-        problem = place_error(exc, Path(cfg.out or default_output_dir()).resolve())
+    except Exception as exc:  # full, read-only or forbidden disk: bad input, not a bug
+        problem = disk_problem(exc, Path(cfg.out or default_output_dir()).resolve())
         if problem is None:
             raise
         raise problem from exc
