@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs import charts, planning, report
+from mhtool.outputs import charts, planning, report, selector
 from mhtool.outputs import places as place_views
 from mhtool.outputs import scope as scopes
 from mhtool.outputs.layout import org_label, short_name
@@ -145,7 +145,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     jobs = [(t, _task_rows(df, t), meta, out_dir, by_icb.get(t.chart_code)) for t in tasks]
     exported: list[str] = []
 
-    def export() -> None:  # the planning CSVs, written here while the workers write the rest
+    def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write
         exported.extend(
             planning.write(
                 df,
@@ -156,6 +156,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
                 places=places,
             )
         )
+        exported.append(selector.write_run(df, out_dir, meta, places))
 
     results = run_jobs(
         run_task,
@@ -175,6 +176,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     written += [(rel, 0) for rel in exported]
     order = {
         "england.xlsx": 0,
+        folder.SELECTOR: 0,
         "regions": 1,
         "systems": 2,
         "subicbs": 3,

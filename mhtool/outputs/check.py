@@ -84,6 +84,7 @@ class Report:
     manifest: bool = False  # whether the files were held to a manifest.json
     place_rows: int = 0  # spine rows at the place level (runs with --places)
     pages: int = 0  # HTML report pages checked (mhtool.outputs.reportcheck)
+    selector: bool = False  # selector.xlsx checked (mhtool.outputs.selector_check)
 
     @property
     def summary(self) -> str:
@@ -98,10 +99,11 @@ class Report:
             if self.pages
             else ""
         )
+        selector = "; selector.xlsx's data and formulas match it" if self.selector else ""
         return (
             f"OK: {self.workbooks} workbooks and {self.csvs} planning CSV files match the "
-            f"spine ({self.spine_rows:,} rows); every level sums to its parent; layout "
-            f"rules hold{report}{files}{places}."
+            f"spine ({self.spine_rows:,} rows){selector}; every level sums to its parent; "
+            f"layout rules hold{report}{files}{places}."
         )
 
 
@@ -933,6 +935,9 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         weights=[job[2].height for job in jobs],
     )
     problems += [line for lines in found for line in lines]
+    from mhtool.outputs.selector_check import check_selector
+
+    problems += check_selector(out_dir, prepared, meta, place_rows)
     planning_problems, csvs = check_planning(out_dir, spine, prepared, place_rows)
     problems += planning_problems
     html_pages = reportcheck.pages(out_dir)
@@ -949,5 +954,12 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
     return Report(
-        problems, len(books), csvs, rows, RunFolder(out_dir).holds_run(), places, len(html_pages)
+        problems,
+        len(books),
+        csvs,
+        rows,
+        RunFolder(out_dir).holds_run(),
+        places,
+        len(html_pages),
+        RunFolder(out_dir).selector.is_file(),
     )
