@@ -12,8 +12,8 @@ from fixtures.libreoffice import convert, needs_soffice
 from python_calamine import CalamineWorkbook
 
 from mhtool.cli import main
-from mhtool.outputs import selector
-from mhtool.run import folder
+from mhtool.infra import folder
+from mhtool.outputs.selector import write as selector
 
 SYSTEM = "QKS"
 

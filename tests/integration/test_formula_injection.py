@@ -13,10 +13,10 @@ from fixtures.hostile import SMALL, assert_refused, invoke
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from mhtool import csvsafe
-from mhtool.outputs import selector
+from mhtool.infra import folder
 from mhtool.outputs.check import read_meta, read_spine
-from mhtool.outputs.views import prepare
-from mhtool.run import folder
+from mhtool.outputs.selector import write as selector
+from mhtool.outputs.views.tables import prepare
 
 HOSTILE = """[catalogue]
 extends = "mhip_2019_24"

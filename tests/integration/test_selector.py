@@ -14,11 +14,11 @@ from fixtures.sample import SAMPLE_META, sample_places, sample_spine
 from python_calamine import CalamineWorkbook
 
 from mhtool import vocab
-from mhtool.outputs import selector
+from mhtool.infra import folder
 from mhtool.outputs.check import check_dir
-from mhtool.outputs.selector_check import check_selector
-from mhtool.outputs.views import prepare
-from mhtool.run import folder
+from mhtool.outputs.selector import write as selector
+from mhtool.outputs.selector.check import check_selector
+from mhtool.outputs.views.tables import prepare
 
 
 @pytest.fixture(scope="module")
