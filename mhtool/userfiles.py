@@ -114,8 +114,9 @@ def control_problem(text: str) -> str | None:
     return f"holds {name}: write it as one line of plain text"
 
 
-def _lines(fh, file: str) -> Iterator[str]:
-    """Decoded lines, a bad byte or an endless line reported with its row."""
+def lines(fh, file: str) -> Iterator[str]:
+    """Decoded lines of a file opened in binary, a bad byte or an endless line refused
+    with its row (InputError)."""
     decode = codecs.getincrementaldecoder("utf-8-sig")()
     n = 0
     while True:
@@ -147,7 +148,7 @@ def rows(
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror}", file=file) from None
     try:
-        reader = csv.reader(_lines(fh, file))
+        reader = csv.reader(lines(fh, file))
         header = _read(reader, file)
         if not header or not any(h.strip() for h in header):
             raise InputError(

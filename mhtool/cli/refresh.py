@@ -13,10 +13,11 @@ import click
 
 from mhtool import formats, schema, userfiles
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
-from mhtool.run.log import quiet, terminal_level
-from mhtool.run.pipeline import Options, RunConfig, progress_wanted
+from mhtool.infra.log import quiet, terminal_level
+from mhtool.infra.paths import is_name
+from mhtool.job.pipeline import Options, RunConfig, progress_wanted
 
-PATH_KEYS = {"catalogue", "values", "out", "reference_data", "raw"}
+PATH_KEYS = {"catalogue", "values", "refs", "out", "reference_data", "raw"}
 PLACE_KINDS = ("pcn", "la", "practice")  # any other `places` is a file of the user's own
 
 
@@ -29,7 +30,9 @@ def read_config(path: Path) -> dict:
     schema.validate(doc, "refresh", file=path)
     out = {}
     for key, value in doc.items():
-        if key in PATH_KEYS or (key == "places" and value not in PLACE_KINDS):
+        if key == "catalogue" and is_name(value):
+            pass  # a shipped catalogue's name, not a path
+        elif key in PATH_KEYS or (key == "places" and value not in PLACE_KINDS):
             value = (path.parent / value).resolve()
         out[key] = str(value) if key in ("geography", "places") else value
     return out

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from mhtool.run.log import quiet
-from mhtool.run.manifest import verify as verify_folder
+from mhtool.infra.log import quiet
+from mhtool.infra.manifest import verify as verify_folder
 
 
 @click.command("verify")

@@ -17,8 +17,8 @@ from fixtures.catalogues import V1, V1_EXTENDING
 from fixtures.hostile import SMALL, Case, invoke, refused_cleanly, tree
 
 from mhtool.cli import main
-from mhtool.run import replay
-from mhtool.run.manifest import sha256
+from mhtool.infra.manifest import sha256
+from mhtool.job import replay
 
 R = ("run", *SMALL, "--out", "{out}")
 VALUES = "ambition_id,year,value\nPMH-01,2023/24,66000\n"
@@ -299,7 +299,7 @@ def test_a_replay_checks_a_places_file_and_every_recorded_input(tmp_path):
 
 
 def test_a_relative_places_file_is_recorded_absolute(tmp_path, monkeypatch):
-    from mhtool.run.pipeline import RunConfig
+    from mhtool.job.pipeline import RunConfig
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.csv").write_text("x\n")
