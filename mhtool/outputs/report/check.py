@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import polars as pl
 
 from mhtool.infra.folder import REPORT, REPORT_FOLDERS, RunFolder
+from mhtool.infra.manifest import regular
 from mhtool.outputs.report import write as report
 from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import scope as scopes
@@ -177,7 +178,10 @@ def check_page(
     if rows.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
     page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
+    try:
+        page.feed(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # unreadable or not UTF-8: one problem, go on
+        return [f"{rel}: cannot be read ({type(exc).__name__}); damaged since the run?"]
     page.close()
     problems = check_tables(rel, page, rows, meta, delivery)
     problems += check_links(path, rel, page.refs, out_dir)
@@ -193,4 +197,8 @@ def pages(out_dir: Path) -> list[Path]:
     folder = RunFolder(Path(out_dir)).report
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*.html") if scope_of(p.relative_to(out_dir).as_posix()))
+    return sorted(
+        p
+        for p in folder.rglob("*.html")
+        if scope_of(p.relative_to(out_dir).as_posix()) and regular(p)
+    )
