@@ -35,6 +35,9 @@ class WorkbookMeta:
     notes: tuple[str, ...] = ()
     planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning)
     contact: str = ""  # who answers questions, for the Cover sheet (--contact)
+    # ambition ID -> the sources of its national figures (URLs, in the catalogue's order),
+    # shown beside each ask on the category sheets and in the report
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> WorkbookMeta:
@@ -46,6 +49,8 @@ class WorkbookMeta:
             given["notes"] = tuple(given["notes"] or ())
         if "bases" in given:
             given["bases"] = dict(given["bases"] or {})
+        if "sources" in given:
+            given["sources"] = {k: tuple(v) for k, v in dict(given["sources"] or {}).items()}
         return cls(**given)
 
     def as_dict(self) -> dict:
