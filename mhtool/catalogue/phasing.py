@@ -7,7 +7,9 @@ years (pure functions, no I/O, so a catalogue for any run of years works unchang
 1. Points are the declared values (provenance stated / inferred / user) plus at most one
    anchor: a figure for a year before the first catalogue year, either declared (`anchor`)
    or zero in the year before the first year for an `additional` count. An anchor only
-   steers interpolation and is never emitted.
+   steers interpolation and is never emitted: a count whose trajectory starts inside the
+   catalogue's years (a roll-out after pilots) may anchor there, and that year and those
+   before it stay missing.
 2. A year between two points: linear in years between the nearest point on each side.
    Provenance `interpolated` for fixed and targeted asks, or `phased` for flexible asks,
    where systems set their own pace so the line is indicative only.
@@ -40,7 +42,8 @@ _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 @dataclass(frozen=True)
 class YearValue:
     """One year's figure. `high` is set only for ranges, and then `value` is the lower bound.
-    `approximate` marks a figure the source gives only roughly ("just over GBP 3bn")."""
+    `approximate` marks a figure the source gives only roughly ("just over GBP 3bn");
+    `where` and `quote` say where in the source its words stand, and what they are."""
 
     year: str
     value: float | None
@@ -49,6 +52,8 @@ class YearValue:
     note: str = ""
     high: float | None = None
     approximate: bool = False
+    where: str = ""  # where in the source the words stand (section, table, line)
+    quote: str = ""  # the source's words as they stand there
 
 
 def year_start(label: str) -> int | None:
@@ -139,6 +144,16 @@ def phase(
                     "missing",
                     note=f"no figure after {before[-1].year}; "
                     "not carried forward (the source does not say the target is maintained)",
+                )
+            )
+        elif after and anchor and year_start(anchor.year) >= x:
+            out.append(
+                YearValue(
+                    year,
+                    None,
+                    "missing",
+                    note=f"no figure: the trajectory is counted from {anchor.year} "
+                    f"({fmt(anchor.value)}, {anchor.note or 'the anchor'})",
                 )
             )
         elif after:

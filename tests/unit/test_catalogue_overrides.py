@@ -149,7 +149,7 @@ def test_user_catalogue_extends_the_shipped_one(tmp_path):
 def test_cli_lists_the_catalogue():
     result = CliRunner().invoke(main, ["ambitions"])
     assert result.exit_code == 0, result.output
-    for text in ("CYP-01", "345,000", "115,000~", "74,000E~", "c.3,000,000,000"):
+    for text in ("CYP-01", "345,000", "172,500~", "25E^", "c.3,000,000,000"):
         assert text in result.output, text
     assert "Markers:" in result.output
     targeted = CliRunner().invoke(main, ["ambitions", "--category", "targeted"]).output

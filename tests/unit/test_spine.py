@@ -121,24 +121,25 @@ def test_parts_and_other_add_up_to_the_total_where_it_is_shown(spine):
 
 def test_no_england_only_money_inside_a_local_line(spine):
     local = spine.filter(pl.col("level") == "subicb")
-    for aid in ("FUN-01", "FUN-05", "FUN-06"):
+    for aid in ("FUN-01", "FUN-05"):
         assert local.filter(pl.col("ambition_id") == aid).is_empty(), aid
-    # FUN-07 is FUN-01 less every part: computable (and split) only where FUN-05 is known
-    assert set(local.filter(pl.col("ambition_id") == "FUN-07")["year"]) == {"2023/24"}
+    # FUN-06 went to every STP per head, and FUN-07 (FUN-01 less every part) is known in
+    # every year now that FUN-05 and FUN-06 are spread over their five years
+    years = set(spine["year"])
+    for aid in ("FUN-06", "FUN-07", "FUN-03"):
+        assert set(local.filter(pl.col("ambition_id") == aid)["year"]) == years, aid
+    suicide = local.filter(pl.col("ambition_id") == "FUN-06")
+    assert suicide["value"].sum() == 57_000_000 and set(suicide["basis_name"]) == {"all_population"}
 
 
-@pytest.mark.parametrize(
-    "aid, pilots", [("SMI-01", {"2019/20", "2020/21"}), ("FUN-03", {"2019/20", "2020/21"})]
-)
-def test_pilot_years_are_not_fair_shared(spine, aid, pilots):
-    rows = spine.filter(pl.col("ambition_id") == aid)
-    pilot = rows.filter(pl.col("year").is_in(sorted(pilots)))
-    assert set(pilot["level"]) == {"england"} and pilot.height == len(pilots)
-    assert set(pilot["split_method"]) == {vocab.NATIONAL_ONLY}
+def test_pilot_years_without_a_count_have_no_rows(spine):
+    """SMI-01's pilots have no published count: no row in 2019/20-2020/21 at any level;
+    the fair-share years are split to every sub-ICB."""
+    rows = spine.filter(pl.col("ambition_id") == "SMI-01")
+    assert not set(rows["year"]) & {"2019/20", "2020/21"}
     assert rows["basis"].n_unique() == 1  # one label per line, in every view
-    later = rows.filter(~pl.col("year").is_in(sorted(pilots)), pl.col("level") == "subicb")
-    assert set(later["year"]) == {"2021/22", "2022/23", "2023/24"}
-    assert later.group_by("year").len()["len"].to_list() == [106] * 3
+    later = rows.filter(pl.col("level") == "subicb")
+    assert later.group_by("year").len().sort("year")["len"].to_list() == [106] * 3
     assert set(later["split_method"]) == {vocab.BY_BASIS}
 
 
@@ -206,7 +207,7 @@ def test_no_share_is_nan_or_out_of_range(spine):
 
 
 def test_basis_names_come_from_the_structured_columns():
-    from mhtool.run.pipeline import used_bases
+    from mhtool.job.pipeline import used_bases
 
     rows = pl.DataFrame(
         {
@@ -276,3 +277,21 @@ def test_the_compact_spine_holds_the_same_values(spine):
     compact = build_spine(load_catalogue(), geography="2022", population_year=2020, compact=True)
     assert all(t in (pl.Categorical, pl.Float64) for t in compact.schema.values())
     assert spine.equals(plain_text(compact))
+
+
+def test_a_pilot_year_with_a_count_is_england_only(tmp_path):
+    """A year in national_years keeps its national figure for England alone; the other
+    years of the line are split to every sub-ICB."""
+    from fixtures.catalogues import MINI, write
+
+    text = MINI.replace(
+        'unit = "people"',
+        'unit = "people"\nnational_years = ["2019/20"]\nnational_years_note = "pilots"',
+    )
+    spine = build_spine(load_catalogue(write(tmp_path, text)), geography="2022")
+    pilot = spine.filter(pl.col("year") == "2019/20")
+    assert pilot.select("level", "value", "split_method").rows() == [
+        ("england", 10.0, vocab.NATIONAL_ONLY)
+    ]
+    later = spine.filter(pl.col("year") != "2019/20", pl.col("level") == "subicb")
+    assert later.height == 2 * 106 and set(later["split_method"]) == {vocab.BY_BASIS}
