@@ -364,7 +364,8 @@ def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
     """Every sheet prints A4 landscape, one page wide, with no header or footer
     (workbook.print_setup); every table sheet repeats its header row on each printed page
     (a sheet of several tables: each later one starts a page); a sheet left unprinted
-    (layout.UNPRINTED) prints its heading rows only."""
+    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only."""
+    own_workbook = scopes.Scope.from_path(rel) is not None
 
     st, xml = read or read_structure(path)
     titles = set(st.print_titles)
@@ -380,7 +381,7 @@ def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
             problems.append(f"{rel} {name}: prints a header or footer")
         area = st.print_areas.get(name)
         heading_only = re.fullmatch(rf"\$A\$1:\$[A-Z]+\${HEADER_ROW + 1}", area or "")
-        if name in UNPRINTED and not heading_only:
+        if name in UNPRINTED and own_workbook and not heading_only:
             problems.append(
                 f"{rel} {name}: its print area is {area or 'the whole sheet'}; expected its "
                 f"heading rows only (to row {HEADER_ROW + 1})"
