@@ -28,6 +28,7 @@ SOURCE_DESCRIPTIONS = {
     "smi_register": "QOF serious mental illness (MH) register, practices rolled up",
     "gp_registered": "NHS Digital patients registered at a GP practice, by sex and single age",
     "csv": "a user's own CSV of org_code,weight",
+    "blend": "other bases mixed: each part's shares weighted by the amount it serves",
 }
 
 
@@ -140,10 +141,19 @@ def read_weights_csv(path: Path, expected: set[str]) -> pl.DataFrame:
 
 
 def weights(
-    name: str, spec: Mapping, *, geography: str, population_year: int, where: str = "bases"
+    name: str,
+    spec: Mapping,
+    *,
+    geography: str,
+    population_year: int,
+    where: str = "bases",
+    bases: Mapping[str, Mapping] | None = None,
 ) -> Weights:
-    """The weight of every sub-ICB of ``geography`` under the basis ``name``."""
+    """The weight of every sub-ICB of ``geography`` under the basis ``name``; a blend's
+    parts are looked up in ``bases`` (the catalogue's)."""
     source = spec.get("source")
+    if source == "blend":
+        return _blend(name, spec, bases or {}, geography, population_year, where)
     if source not in _SOURCES:
         raise InputError(
             f"basis {name!r} has unknown source {source!r}; choose one of {sorted(_SOURCES)}",
@@ -166,6 +176,50 @@ def weights(
             f"basis {name!r} has negative, missing or all-zero weights", file=where, field=name
         )
     return {code: float(got[code]) for code in sorted(expected)}
+
+
+def blend_parts(name: str, spec: Mapping, bases: Mapping[str, Mapping], where: str):
+    """(part name, its spec, its amount) of a blend, each part a known non-blend basis."""
+    out = []
+    for part, amount in dict(spec.get("parts", {})).items():
+        if part not in bases or bases[part].get("source") == "blend":
+            raise InputError(
+                f"blend part {part!r} must be a basis that is not a blend",
+                file=where,
+                row=f"basis {name}",
+                field=f"parts.{part}",
+            )
+        out.append((part, bases[part], float(amount)))
+    if not out:
+        raise InputError("a blend needs parts", file=where, row=f"basis {name}", field="parts")
+    return out
+
+
+def mix(parts: list[tuple[Mapping[str, float], float]]) -> dict[str, float]:
+    """Weights that give each part its amount, shared as that part's own weights share it:
+    sum over parts of amount x weight / the part's total. Codes missing from a part weigh
+    0 there."""
+    codes = sorted({c for w, _ in parts for c in w})
+    out = dict.fromkeys(codes, 0.0)
+    for w, amount in parts:
+        total = sum(w.values())
+        for code, value in w.items():
+            out[code] += amount * value / total
+    return out
+
+
+def _blend(name, spec, bases, geography, population_year, where) -> Weights:
+    return mix(
+        [
+            (
+                weights(
+                    part, pspec, geography=geography, population_year=population_year, where=where
+                ),
+                amount,
+            )
+            for part, pspec, amount in blend_parts(name, spec, bases, where)
+        ]
+    )
 
 
 # ---------------------------------------------------------------- bases beside delivery
@@ -289,11 +343,29 @@ def _actual(source: str, measure: str, year: str, label: str, geography: str) ->
     return Published(f"{source}_{measure}_{year.replace('/', '_')}", label, values)
 
 
+#: The allocation year of NHS England's core target the comparison uses.
+CORE_TARGET_YEAR = "2022/23"
+
+
+def _core_target(geography: str) -> Published:
+    df = store.need_weighted(CORE_TARGET_YEAR, geography)
+    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+    values: dict[str, float] = {}
+    for code, wp in df.select("subicb_code", "core_wp").iter_rows():
+        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(wp)
+    return Published(
+        f"nhse_core_target_{CORE_TARGET_YEAR.replace('/', '_')}",
+        f"NHS England core allocation target (overall weighted population), "
+        f"{CORE_TARGET_YEAR}: the 'fair share' NHS England gives systems' money",
+        values,
+    )
+
+
 def published_distributions(geography: str) -> list[Published]:
     """Every published distribution the shipped reference data holds for `geography`:
-    the QOF SMI register always, and actual delivery (Talking Therapies, SMI health checks)
-    where an actuals table is shipped."""
-    out = [_qof_register(geography)]
+    the QOF SMI register and NHS England's core allocation target always, and actual
+    delivery (Talking Therapies, SMI health checks) where an actuals table is shipped."""
+    out = [_qof_register(geography), _core_target(geography)]
     if hasattr(store, "actuals"):
         for source, measure, year, label in ACTUAL_MEASURES:
             try:
@@ -335,6 +407,7 @@ def compare_bases(
                 geography=geography,
                 population_year=population_year,
                 where=where,
+                bases=specs,
             )
         except InputError as exc:
             if only is not None:

@@ -64,6 +64,7 @@ def bases_command(catalogue_path, geography, population_year, show, compare):
             geography=geography,
             population_year=population_year,
             where=str(catalogue.path),
+            bases=catalogue.bases,
         )
         total = sum(w.values())
         click.echo("subicb_code,weight,share")
@@ -76,7 +77,8 @@ def bases_command(catalogue_path, geography, population_year, show, compare):
             used.setdefault(amb.basis, []).append(amb.id)
     for name, spec in sorted(catalogue.bases.items()):
         params = ", ".join(
-            f"{k}={v}"
+            f"{k}="
+            + (" + ".join(f"{n} {a:,}" for n, a in v.items()) if isinstance(v, dict) else str(v))
             for k, v in sorted(spec.items())
             if k not in ("source", "label") and not k.startswith("_")
         )

@@ -36,11 +36,15 @@ def test_icb_shares_are_the_spines_shares():
 def test_every_basis_beside_the_register():
     cat = load_catalogue()
     published = bases.published_distributions("2022")
-    assert published[0].name == "qof_smi_register_2020_21"
+    names = [p.name for p in published]
+    assert names[:2] == ["qof_smi_register_2020_21", "nhse_core_target_2022_23"]
     table = bases.compare_bases(cat.bases, published, geography="2022", population_year=2020)
     mad = {name: row[0].mean_abs_points for name, row in table.rows}
     assert mad["smi_register"] == pytest.approx(0.0, abs=1e-9)  # the register itself
     assert 0 < mad["mh_need"] < mad["population_18_plus"] < mad["population_65_plus"]
+    core = {name: row[1].mean_abs_points for name, row in table.rows}
+    assert core["core_need"] == pytest.approx(0.0, abs=1e-9)  # NHS England's own target
+    assert core["all_population"] < core["mh_need"]
     assert [name for name, _ in table.skipped] == ["women_15_44"]  # no 2022 GP lists
     one = bases.compare_bases(
         cat.bases, published, geography="2022", population_year=2020, only="births_proxy"
