@@ -109,8 +109,8 @@ def _explain(error) -> tuple[list, str]:
         return path + extra[:1], f"unknown {word}; allowed: {', '.join(allowed)}"
     if kind == "required":
         missing = [k for k in error.validator_value if k not in value]
-        what = error.schema.get("properties", {}).get(missing[0], {}).get("x-message")
-        return path + missing[:1], what or "is required"
+        spec = error.schema.get("properties", {}).get(missing[0], {})
+        return path + missing[:1], _required(missing[0], spec)
     if hint:
         return path, hint
     name = path[-1] if path and isinstance(path[-1], str) else "value"
@@ -133,6 +133,22 @@ def _explain(error) -> tuple[list, str]:
     if kind in ("maximum", "exclusiveMaximum"):
         return path, f"{value!r} is above the largest allowed value {error.validator_value}"
     return path, error.message
+
+
+def _required(name: str, spec: dict) -> str:
+    """Why a missing field is needed and, for a closed set, what it may be, with an
+    example line to copy."""
+    if spec.get("x-message") and "enum" not in spec:
+        return spec["x-message"]
+    words = ["is required"]
+    if spec.get("x-required"):
+        words.append(f" ({spec['x-required']})")
+    if "enum" in spec:
+        words.append(f"; allowed: {', '.join(map(str, spec['enum']))}")
+    example = (spec.get("examples") or spec.get("enum") or [None])[0]
+    if isinstance(example, str):
+        words.append(f'; e.g. {name} = "{example}"')
+    return "".join(words)
 
 
 def read_csv_rows(path: Path, schema_name: str) -> Iterator[tuple[int, dict]]:

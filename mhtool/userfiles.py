@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import math
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +75,31 @@ def read_text(path: Path) -> str:
         raise InputError(NOT_UTF8, file=str(path), row=row) from None
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file (catalogue, refresh settings, planning rules) as tables, or an
+    InputError naming the file: not UTF-8, not TOML, or nested too deeply to parse (a
+    file nested thousands of levels exhausts the parser's stack; no settings file is)."""
+    text = read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError(TOO_DEEP, file=str(path)) from None
+
+
+def parse_json(text: str, file) -> object:
+    """JSON text (a manifest, a lock record) parsed, or an InputError naming the file:
+    not JSON, or nested too deeply to parse."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(TOO_DEEP, file=str(file)) from None
+    except ValueError as exc:
+        raise InputError(f"not valid JSON: {exc}", file=str(file)) from None
+
+
+TOO_DEEP = "nested too deeply to be read (thousands of levels): not a file mhtool reads"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -87,8 +114,9 @@ def control_problem(text: str) -> str | None:
     return f"holds {name}: write it as one line of plain text"
 
 
-def _lines(fh, file: str) -> Iterator[str]:
-    """Decoded lines, a bad byte or an endless line reported with its row."""
+def lines(fh, file: str) -> Iterator[str]:
+    """Decoded lines of a file opened in binary, a bad byte or an endless line refused
+    with its row (InputError)."""
     decode = codecs.getincrementaldecoder("utf-8-sig")()
     n = 0
     while True:
@@ -120,7 +148,7 @@ def rows(
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror}", file=file) from None
     try:
-        reader = csv.reader(_lines(fh, file))
+        reader = csv.reader(lines(fh, file))
         header = _read(reader, file)
         if not header or not any(h.strip() for h in header):
             raise InputError(

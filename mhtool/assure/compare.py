@@ -5,20 +5,25 @@ The run folder gives everything compared with: the spine (fair shares), its geog
 (manifest.json) and `planning/profile.json` (which planning reference is which ambition,
 and how each is measured through the year). Steps:
 
-1. check each row: its organisation (an ICB or sub-ICB of the run's geography, or a
-   provider, which must name its ICB in `icb_code`), codes of another geography vintage,
-   duplicates (same org × reference × measure type × year × source), a Percentage without
-   its Numerator and Denominator;
-2. keep one plan version per ICB: `--source` if given, else the latest (the source text
-   with the latest ISO date, else the one read last);
-3. map each planning reference to its ambition (confirmed references only); others are
-   reported as not compared, never dropped;
-4. turn each row's months into the figure the ambition is measured on (year end for
+1. check each row: its organisation (a region's own row, an ICB or sub-ICB of the run's
+   geography, or a provider, which must name its ICB in `icb_code`), codes of another
+   geography vintage;
+2. keep one version per ICB (and per region's own rows): `--source` if given, else the
+   latest source named like `*_plan` (`June24_plan` after `may24_plan`), else the latest
+   by the date in its name, else the one read last; actuals (`*actual*`) are kept too, as
+   delivery; a `variance` is never used;
+3. duplicates (same org × reference × measure type × year × source) are rejected;
+4. map each planning reference to its ambition (the run's confirmed references, and the
+   user's `--refs`); others are reported as not compared, never dropped;
+5. a rate or standard (a carried kind) is compared as its Percentage (on 0-100, as read);
+   any other Percentage needs its Numerator and Denominator and is recomputed;
+6. turn each row's months into the figure the ambition is measured on (year end for
    rolling, point-in-time and quarterly measures, the sum for in-year counts);
-5. sum providers and sub-ICB locations to their ICB (an ICB's own row, where given, is
-   its plan), ICBs to regions, regions to England; percentages are recomputed from the
-   summed numerators and denominators at every level, never averaged;
-6. compare: plan, fair share, gap, plan as % of fair share and a rating in words.
+7. sum providers and sub-ICB locations to their ICB (an ICB's own row, where given, is
+   its plan), ICBs to regions (a region's own row, where given, is its plan, and is
+   checked against the sum of its ICBs), regions to England; percentages are recomputed
+   from the summed numerators and denominators at every level, never averaged;
+8. compare plans, then actuals: figure, fair share, gap, % of fair share and a rating.
 """
 
 from __future__ import annotations
@@ -27,14 +32,17 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 
 from mhtool import vocab
-from mhtool.assure.read import Issue, PlanRow
+from mhtool.assure.read import ACTUAL, PLAN, VARIANCE, Issue, PlanRow, month_of
 from mhtool.errors import InputError
-from mhtool.outputs import planning_refs, profile
+from mhtool.planning import profile
+from mhtool.planning import refs as planning_refs
+from mhtool.planning.profile import MONTHS
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DEFAULT_THRESHOLDS = (95.0, 100.0)
@@ -114,6 +122,17 @@ class Run:
     spec: dict
     data_date: str = ""
 
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """ambition_id → its kind (a rate or standard is carried, never summed)."""
+        return dict(self.spine.select("ambition_id", "kind").unique("ambition_id").iter_rows())
+
+    @cached_property
+    def fair(self) -> dict[tuple[str, str, str], float]:
+        """(org_code, ambition_id, year) → the fair share."""
+        cols = ("org_code", "ambition_id", "year", "value")
+        return {(o, a, y): v for o, a, y, v in self.spine.select(*cols).iter_rows()}
+
     @property
     def orgs(self) -> pl.DataFrame:
         return self.spine.select(
@@ -123,7 +142,7 @@ class Run:
 
 def load_run(folder: Path) -> Run:
     """The run a plan is held to: its spine (and the settings its manifest records)."""
-    from mhtool.run.folder import RunFolder
+    from mhtool.infra.folder import RunFolder
     from mhtool.spine import read_spine
 
     folder = Path(folder)
@@ -158,6 +177,23 @@ def load_run(folder: Path) -> Run:
 # --- 1. rows against the run ---------------------------------------------------------------
 
 
+@dataclass
+class Use:
+    """A row that can be compared: its organisation's ICB (None for a region's own row),
+    region, ambition and the figure the ambition is measured on."""
+
+    row: PlanRow
+    icb: str | None
+    region: str
+    aid: str = ""
+    figure: float = 0.0
+
+    @property
+    def unit(self) -> str:
+        """The ICB, or for a region's own row the region: where a version is chosen."""
+        return self.icb or self.region
+
+
 def _other_vintages(run: Run) -> dict[str, str]:
     """Codes of ICBs and sub-ICB locations in other shipped geographies → that vintage."""
     from mhtool.refdata import store
@@ -178,41 +214,58 @@ def _other_vintages(run: Run) -> dict[str, str]:
     return out
 
 
-def _resolve_icb(r: PlanRow, run: Run, level: dict, parent: dict, old: dict) -> str | Issue:
-    """The ICB a row belongs to, or the Issue that stops it being used."""
+def _place(r: PlanRow, run: Run, level: dict, parent: dict, old: dict) -> Use | Issue:
+    """Where a row belongs (its ICB and region, or a region's own row), or the Issue that
+    stops it being used."""
     where = f"geography {run.geography}" if run.geography else "the run's geography"
 
-    def bad(field: str, problem: str) -> Issue:
-        return Issue(r.file, r.row, field, problem)
+    def bad(field: str, problem: str, cause: str) -> Issue:
+        return Issue(r.file, r.row, field, problem, cause=cause)
 
     for field_name, code in (("org_code", r.org_code), ("icb_code", r.icb_code)):
         if code and code in old:
             return bad(
                 field_name,
                 f"{code} is a code of the {old[code]} geography; the run uses {where}",
+                "code of another geography",
             )
     lv = level.get(r.org_code)
-    if lv in ("england", "region"):
-        return bad("org_code", f"{r.org_code} is {lv}-level; plans are read for ICBs and below")
+    if lv == "england":
+        return bad(
+            "org_code",
+            f"{r.org_code} is England: plans are read for regions, ICBs and below "
+            "(England is their sum)",
+            "England row",
+        )
+    if lv == "region":
+        if r.icb_code and r.icb_code != r.org_code:
+            return bad(
+                "icb_code", f"{r.org_code} is a region: its icb_code is itself", "wrong icb_code"
+            )
+        return Use(r, None, r.org_code)
     if lv in ("icb", "subicb"):
         icb = r.org_code if lv == "icb" else parent[r.org_code]
         if r.icb_code and r.icb_code != icb:
-            return bad("icb_code", f"{r.org_code} is in ICB {icb}, not {r.icb_code}")
-        return icb
+            return bad(
+                "icb_code", f"{r.org_code} is in ICB {icb}, not {r.icb_code}", "wrong icb_code"
+            )
+        return Use(r, icb, parent[icb])
     if not r.icb_code:
         return bad(
             "org_code",
             f"{r.org_code} is not an ICB or sub-ICB location of {where}; a provider row "
             "needs the icb_code of its ICB",
+            "unknown organisation",
         )
     if level.get(r.icb_code) != "icb":
-        return bad("icb_code", f"{r.icb_code} is not an ICB of {where}")
-    return r.icb_code
+        return bad("icb_code", f"{r.icb_code} is not an ICB of {where}", "unknown ICB")
+    return Use(r, r.icb_code, parent[r.icb_code])
 
 
-def _duplicates(rows: list[tuple[PlanRow, str]]) -> tuple[list, list[Issue]]:
+def _duplicates(uses: list[Use]) -> tuple[list[Use], list[Issue]]:
     seen: dict[tuple, list[PlanRow]] = defaultdict(list)
-    for r, _ in rows:
+    for u in uses:
+        r = u.row
         seen[(r.org_code, r.planning_ref, r.measure_type, r.fin_year, r.source)].append(r)
     issues, dup = [], set()
     for group in seen.values():
@@ -227,114 +280,121 @@ def _duplicates(rows: list[tuple[PlanRow, str]]) -> tuple[list, list[Issue]]:
                         "org_code",
                         f"duplicate: {g.org_code} {g.planning_ref} {g.measure_type} "
                         f"{g.fin_year} source {g.source!r} appears at {where}",
+                        cause="duplicate row",
                     )
                 )
-    return [(r, icb) for r, icb in rows if id(r) not in dup], issues
+    return [u for u in uses if id(u.row) not in dup], issues
 
 
-def _version_key(source: str, order: int) -> tuple:
+_MONTH_YEAR = re.compile(r"([a-z]{3,9})[\s_\-]*'?(\d{4}|\d{2})(?!\d)")
+_CALENDAR = {m: (i + 3) % 12 + 1 for i, m in enumerate(MONTHS)}  # Apr → 4 … Mar → 3
+
+
+def version_date(source: str) -> str:
+    """The date a version's name carries: an ISO date (`plan 2024-03-01`), or a month and
+    year (`June24_plan` → 2024-06); '' when it carries none."""
     m = _DATE.search(source)
-    return (m.group(0) if m else "", order)
+    if m:
+        return m.group(0)
+    for m in _MONTH_YEAR.finditer(source.lower()):
+        month = month_of(m.group(1))
+        if month:
+            year = int(m.group(2))
+            return f"{year + 2000 if year < 100 else year:04d}-{_CALENDAR[month]:02d}"
+    return ""
 
 
-def _versions(rows, wanted: str | None) -> tuple[list, list[Issue]]:
-    """One source per ICB: `wanted`, or the latest."""
+def _named_plan(source: str) -> bool:
+    return source.strip().lower().endswith("_plan")
+
+
+def _versions(uses: list[Use], wanted: str | None) -> tuple[list[Use], list[Issue]]:
+    """One plan version per ICB (and per region's own rows): `wanted`, else the latest
+    source named like `*_plan`, else the latest by the date in its name, else the one read
+    last. Actuals: the latest actual source, compared as delivery. Variances: never."""
     order: dict[str, int] = {}
-    for i, (r, _) in enumerate(rows):
-        order[r.source] = i
-    by_icb: dict[str, set[str]] = defaultdict(set)
-    for r, icb in rows:
-        by_icb[icb].add(r.source)
+    for i, u in enumerate(uses):
+        order[u.row.source] = i
+    by_unit: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for u in uses:
+        by_unit[(u.row.role, u.unit)].add(u.row.source)
+
+    def latest(sources: set[str]) -> str:
+        named = {s for s in sources if _named_plan(s)} or sources
+        return max(named, key=lambda x: (version_date(x), order[x]))
+
     chosen = {
-        icb: wanted if wanted is not None else max(s, key=lambda x: _version_key(x, order[x]))
-        for icb, s in by_icb.items()
+        key: wanted if wanted is not None and key[0] == PLAN else latest(s)
+        for key, s in by_unit.items()
     }
     keep, issues = [], []
-    for r, icb in rows:
-        if r.source == chosen[icb]:
-            keep.append((r, icb))
-        else:
-            why = (
-                f"--source {wanted!r} was asked for"
-                if wanted is not None
-                else f"the latest version for {icb} is {chosen[icb]!r}"
-            )
+    for u in uses:
+        r = u.row
+        if r.role == VARIANCE:
             issues.append(
-                Issue(r.file, r.row, "source", f"version {r.source!r} not used: {why}", "not used")
+                Issue(
+                    r.file,
+                    r.row,
+                    "source",
+                    f"{r.source!r} is a variance (actual minus plan), never a plan",
+                    "not used",
+                    "variance (never a plan)",
+                )
             )
-    return keep, issues
-
-
-def _percentages(rows) -> tuple[list, list[Issue]]:
-    """A Percentage needs its Numerator and Denominator (same org, reference, year,
-    source); it is then recomputed from them, so the submitted figure is not used."""
-    have: dict[tuple, set[str]] = defaultdict(set)
-    for r, _ in rows:
-        have[(r.org_code, r.planning_ref, r.fin_year, r.source)].add(r.measure_type)
-    keep, issues = [], []
-    for r, icb in rows:
-        if r.measure_type != "Percentage":
-            keep.append((r, icb))
             continue
-        types = have[(r.org_code, r.planning_ref, r.fin_year, r.source)]
-        if not {"Numerator", "Denominator"} <= types:
-            issues.append(
-                Issue(
-                    r.file,
-                    r.row,
-                    "measure_type",
-                    "a Percentage without its Numerator and Denominator rows cannot be "
-                    "summed or recomputed",
-                )
-            )
+        pick = chosen[(r.role, u.unit)]
+        if r.source == pick:
+            keep.append(u)
+            continue
+        if r.role == ACTUAL:
+            why = f"the latest actuals for {u.unit} are {pick!r}"
+        elif wanted is not None:
+            why = f"--source {wanted!r} was asked for"
         else:
-            issues.append(
-                Issue(
-                    r.file,
-                    r.row,
-                    "measure_type",
-                    "Percentage recomputed from the summed Numerator and Denominator",
-                    "note",
-                )
+            why = f"the latest plan version for {u.unit} is {pick!r}"
+        issues.append(
+            Issue(
+                r.file,
+                r.row,
+                "source",
+                f"version {r.source!r} not used: {why}",
+                "not used",
+                "another version",
             )
+        )
     return keep, issues
 
 
-def checked_rows(rows: list[PlanRow], run: Run, source: str | None = None):
-    """The rows that can be compared, as (row, ICB, ambition, year figure), and Issues."""
-    orgs = run.orgs
-    level = dict(orgs.select("org_code", "level").iter_rows())
-    parent = dict(orgs.select("org_code", "parent_code").iter_rows())
-    old = _other_vintages(run)
-    placed, issues = [], []
-    for r in rows:
-        icb = _resolve_icb(r, run, level, parent, old)
-        (issues.append(icb) if isinstance(icb, Issue) else placed.append((r, icb)))
-    placed, more = _duplicates(placed)
-    issues += more
-    placed, more = _versions(placed, source)
-    issues += more
-    placed, more = _percentages(placed)
-    issues += more
-    by_ref = {
-        ref["planning_ref"]: aid
+def refs_index(run: Run, user: list[dict] | None = None) -> dict[tuple[str, str], str]:
+    """(planning_ref, measure_type or '') → ambition: the run's confirmed references, then
+    the user's (`--refs`), which win."""
+    out = {
+        (ref["planning_ref"], ""): aid
         for aid, ref in run.spec.get("refs", {}).items()
         if ref.get("confirmed") and ref.get("planning_ref")
     }
+    for u in user or []:
+        out[(u["planning_ref"], u.get("measure_type", ""))] = u["ambition_id"]
+    return out
+
+
+def _mapped(uses: list[Use], run: Run, index: dict) -> tuple[list[Use], list[Issue]]:
+    """Each row's ambition, or the Issue saying its reference maps to none."""
     candidates = {
         ref["planning_ref"]: aid
         for aid, ref in run.spec.get("refs", {}).items()
         if ref.get("planning_ref") and not ref.get("confirmed")
     }
-    usable = []
-    for r, icb in placed:
-        aid = by_ref.get(r.planning_ref)
+    keep, issues = [], []
+    for u in uses:
+        r = u.row
+        aid = index.get((r.planning_ref, r.measure_type)) or index.get((r.planning_ref, ""))
         if aid is None:
             hint = (
                 f" (a candidate for {candidates[r.planning_ref]}, not confirmed)"
                 if r.planning_ref in candidates
                 else ""
-            )
+            ) + "; map it with --refs if you know the ambition it measures"
             issues.append(
                 Issue(
                     r.file,
@@ -343,38 +403,148 @@ def checked_rows(rows: list[PlanRow], run: Run, source: str | None = None):
                     f"{r.planning_ref} is mapped to no ambition in the run's planning "
                     f"references{hint}",
                     "not compared (unmapped)",
+                    "reference mapped to no ambition",
                 )
             )
             continue
-        rule = planning_refs.rule_of(run.spec, aid)
-        figure = r.value if r.months is None else profile.year_figure(rule, r.months)
-        if figure is None:
-            field = "value" if r.months is None else "Mar"
+        u.aid = aid
+        keep.append(u)
+    return keep, issues
+
+
+def _percentages(uses: list[Use], run: Run) -> tuple[list[Use], list[Issue]]:
+    """A rate or standard (a carried kind) is planned as its Percentage, compared as it
+    is. Any other Percentage needs its Numerator and Denominator (same org, reference,
+    year, source); it is then recomputed from them, so the submitted figure is not used."""
+    kinds = run.kinds
+    have: dict[tuple, set[str]] = defaultdict(set)
+    for u in uses:
+        r = u.row
+        have[(r.org_code, r.planning_ref, r.fin_year, r.source)].add(r.measure_type)
+    keep, issues = [], []
+    for u in uses:
+        r = u.row
+        carried = kinds.get(u.aid) in vocab.CARRIED_KINDS
+        if (r.measure_type == "Percentage") != carried:
+            if carried:
+                issues.append(
+                    Issue(
+                        r.file,
+                        r.row,
+                        "measure_type",
+                        f"{u.aid} is a rate every organisation carries: it is planned as a "
+                        "Percentage",
+                        "not compared",
+                        "rate not planned as a Percentage",
+                    )
+                )
+                continue
+            if (
+                not {"Numerator", "Denominator"}
+                <= have[(r.org_code, r.planning_ref, r.fin_year, r.source)]
+            ):
+                issues.append(
+                    Issue(
+                        r.file,
+                        r.row,
+                        "measure_type",
+                        "a Percentage without its Numerator and Denominator rows cannot be "
+                        "summed or recomputed",
+                        cause="Percentage without Numerator and Denominator",
+                    )
+                )
+            else:
+                issues.append(
+                    Issue(
+                        r.file,
+                        r.row,
+                        "measure_type",
+                        "Percentage recomputed from the summed Numerator and Denominator",
+                        "note",
+                        "Percentage recomputed",
+                    )
+                )
+            continue
+        if carried and u.icb is not None and r.org_code != u.icb:
             issues.append(
-                Issue(r.file, r.row, field, f"no figure for the year ({rule})", "not compared")
+                Issue(
+                    r.file,
+                    r.row,
+                    "org_code",
+                    f"a rate of {r.org_code} is not its ICB's: rates are compared for ICBs "
+                    "and regions only",
+                    "not compared",
+                    "rate below ICB level",
+                )
             )
             continue
-        usable.append((r, icb, aid, figure))
+        keep.append(u)
+    return keep, issues
+
+
+def checked_rows(
+    rows: list[PlanRow], run: Run, source: str | None = None, refs: list[dict] | None = None
+) -> tuple[list[Use], list[Issue]]:
+    """The rows that can be compared (plans and actuals), each with its ICB, ambition and
+    year figure, and the Issues of the others."""
+    orgs = run.orgs
+    level = dict(orgs.select("org_code", "level").iter_rows())
+    parent = dict(orgs.select("org_code", "parent_code").iter_rows())
+    old = _other_vintages(run)
+    placed, issues = [], []
+    for r in rows:
+        got = _place(r, run, level, parent, old)
+        (issues.append(got) if isinstance(got, Issue) else placed.append(got))
+    placed, more = _versions(placed, source)
+    issues += more
+    placed, more = _duplicates(placed)
+    issues += more
+    placed, more = _mapped(placed, run, refs_index(run, refs))
+    issues += more
+    placed, more = _percentages(placed, run)
+    issues += more
+    usable = []
+    for u in placed:
+        r = u.row
+        rule = planning_refs.rule_of(run.spec, u.aid)
+        figure = r.value if r.months is None else profile.year_figure(rule, r.months)
+        if figure is None:
+            fld = "value" if r.months is None else "Mar"
+            what = "actuals" if r.role == ACTUAL else "plan"
+            issues.append(
+                Issue(
+                    r.file,
+                    r.row,
+                    fld,
+                    f"no figure for the year ({rule})",
+                    "not compared",
+                    f"no year figure in the {what}",
+                )
+            )
+            continue
+        u.figure = figure
+        usable.append(u)
     return usable, issues
 
 
 # --- 5 and 6. sums and comparison ------------------------------------------------------------
 
 
-def _sum_to_icbs(usable) -> dict[tuple, dict]:
+def _sum_to_icbs(usable: list[Use]) -> dict[tuple, dict]:
     """(ambition, year, ICB) → {"plan", "den", "source", "ref"}: the ICB's own row where it
     has one, else the sum of its providers and sub-ICB locations."""
     own: dict[tuple, dict[str, float]] = defaultdict(dict)
     parts: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     info: dict[tuple, tuple[str, str]] = {}
-    for r, icb, aid, figure in usable:
-        key = (aid, r.fin_year, icb)
+    for u in usable:
+        r = u.row
+        key = (u.aid, r.fin_year, u.unit)
         kind = "plan" if r.measure_type in PLAN_TYPES else "den"
         info[key] = (r.source, r.planning_ref)
-        if r.org_code == icb:
-            own[key][kind] = own[key].get(kind, 0.0) + figure
+        if r.org_code == u.unit:
+            own[key][kind] = own[key].get(kind, 0.0) + u.figure
         else:
-            parts[key][kind] += figure
+            parts[key][kind] += u.figure
     out = {}
     for key in sorted(set(own) | set(parts)):
         got = own.get(key) or dict(parts[key])
@@ -383,6 +553,7 @@ def _sum_to_icbs(usable) -> dict[tuple, dict]:
 
 
 COLUMNS = [
+    "compared",
     "level",
     "region_code",
     "org_code",
@@ -400,12 +571,42 @@ COLUMNS = [
     "systems_planned",
     "source",
 ]
+COMPARED = {PLAN: "plan", ACTUAL: "actual delivery"}
 
 
-def compare(usable, run: Run, thresholds: Thresholds) -> pl.DataFrame:
-    """One row per organisation (ICB, region, England) × ambition × year planned, and for
-    a measure with a denominator one more for its percentage."""
-    icbs = _sum_to_icbs(usable)
+def compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[pl.DataFrame, list]:
+    """Plans, then actuals (compared as delivery), against fair shares: one row per
+    organisation (ICB, region, England) × ambition × year, and for a measure with a
+    denominator one more for its percentage; and the Issues found on the way (a region's
+    own row that differs from the sum of its ICBs)."""
+    rows, issues = [], []
+    for role_ in (PLAN, ACTUAL):
+        got, more = _compare([u for u in usable if u.row.role == role_], run, thresholds)
+        rows += [r | {"compared": COMPARED[role_]} for r in got]
+        issues += more
+    schema = {c: pl.String for c in COLUMNS} | {
+        c: pl.Float64 for c in ("plan", "fair_share", "gap", "pct_of_fair_share", "shortfall")
+    }
+    return pl.DataFrame(rows, schema=schema).select(COLUMNS), issues
+
+
+def _group() -> dict:
+    return {"plan": 0.0, "den": 0.0, "has_den": True, "n": 0, "sources": set(), "ref": ""}
+
+
+def _add(g: dict, got: dict, n: int) -> None:
+    g["plan"] += got.get("plan", 0.0)
+    g["has_den"] = g["has_den"] and (got["has_den"] if "has_den" in got else "den" in got)
+    g["den"] += got.get("den", 0.0)
+    g["n"] += n
+    g["sources"] |= got["sources"] if "sources" in got else {got["source"]}
+    g["ref"] = got["ref"]
+
+
+def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[dict], list]:
+    summed = [u for u in usable if run.kinds.get(u.aid) not in vocab.CARRIED_KINDS]
+    icbs = _sum_to_icbs([u for u in summed if u.icb is not None])
+    own_regions = _sum_to_icbs([u for u in summed if u.icb is None])
     orgs = run.orgs
     name = dict(orgs.select("org_code", "org_name").iter_rows())
     region_of = dict(
@@ -414,47 +615,34 @@ def compare(usable, run: Run, thresholds: Thresholds) -> pl.DataFrame:
     n_icbs: dict[str, int] = defaultdict(int)
     for reg in region_of.values():
         n_icbs[reg] += 1
-    fair = {
-        (r[0], r[1], r[2]): r[3]
-        for r in run.spine.select("org_code", "ambition_id", "year", "value").iter_rows()
-    }
     dens = run.spec.get("denominators", {})
     groups: dict[tuple, dict] = {}
+    icb_sums: dict[tuple, dict] = {}
     for (aid, year, icb), got in icbs.items():
-        for org, lv in (
-            (icb, "icb"),
-            (region_of.get(icb), "region"),
-            (vocab.ENGLAND_CODE, "england"),
-        ):
-            g = groups.setdefault(
-                (lv, org, aid, year),
-                {"plan": 0.0, "den": 0.0, "has_den": True, "n": 0, "sources": set(), "ref": ""},
-            )
-            g["plan"] += got.get("plan", 0.0)
-            g["has_den"] = g["has_den"] and "den" in got
-            g["den"] += got.get("den", 0.0)
-            g["n"] += 1
-            g["sources"].add(got["source"])
-            g["ref"] = got["ref"]
-    order = {lv: i for i, lv in enumerate(vocab.LEVELS)}
+        _add(groups.setdefault(("icb", icb, aid, year), _group()), got, 1)
+        _add(icb_sums.setdefault((aid, year, region_of[icb]), _group()), got, 1)
+    issues = []
+    for key in sorted(set(icb_sums) | set(own_regions)):
+        aid, year, reg = key
+        parts, own = icb_sums.get(key), own_regions.get(key)
+        g = groups.setdefault(("region", reg, aid, year), _group())
+        _add(g, own or parts, 0)
+        g["n"] = parts["n"] if parts else 0
+        g["own"] = own is not None
+        if own and parts:
+            issues += _region_check(usable, reg, aid, year, own, parts, n_icbs[reg])
+        _add(groups.setdefault(("england", vocab.ENGLAND_CODE, aid, year), _group()), g, g["n"])
     out = []
+    order = {lv: i for i, lv in enumerate(vocab.LEVELS)}
     for (lv, org, aid, year), g in sorted(
         groups.items(), key=lambda kv: (kv[0][2], kv[0][3], order[kv[0][0]], kv[0][1])
     ):
-        region = org if lv == "region" else region_of.get(org)
         total = len(region_of) if lv == "england" else (n_icbs[org] if lv == "region" else 1)
-        base = {
-            "level": lv,
-            "region_code": region if lv != "england" else None,
-            "org_code": org,
-            "org_name": name.get(org, org),
-            "ambition_id": aid,
-            "planning_ref": g["ref"],
-            "fin_year": year,
-            "systems_planned": f"{g['n']} of {total}",
-            "source": "; ".join(sorted(g["sources"])),
-        }
-        want = fair.get((org, aid, year))
+        planned = f"{g['n']} of {total}"
+        if g.get("own"):
+            planned = f"region's own row ({planned} systems)"
+        base = _base((lv, org, aid, year), g["ref"], planned, g["sources"], (name, region_of))
+        want = run.fair.get((org, aid, year))
         way = planning_refs.direction_of(run.spec, aid)
         out.append(base | _measures("Count", g["plan"], want, thresholds, way, whole=True))
         den_fair = dens.get(aid, {}).get(org)
@@ -464,10 +652,64 @@ def compare(usable, run: Run, thresholds: Thresholds) -> pl.DataFrame:
             out.append(
                 base | _measures("Percentage", plan_pct, fair_pct, thresholds, way, whole=False)
             )
-    schema = {c: pl.String for c in COLUMNS} | {
-        c: pl.Float64 for c in ("plan", "fair_share", "gap", "pct_of_fair_share", "shortfall")
+    ids = {id(u) for u in summed}
+    for u in (u for u in usable if id(u) not in ids):  # rates: each as planned, never summed
+        r, lv = u.row, ("icb" if u.icb else "region")
+        base = _base(
+            (lv, r.org_code, u.aid, r.fin_year),
+            r.planning_ref,
+            "1 of 1" if u.icb else "region's own row",
+            {r.source},
+            (name, region_of),
+        )
+        want = run.fair.get((r.org_code, u.aid, r.fin_year))
+        way = planning_refs.direction_of(run.spec, u.aid)
+        out.append(base | _measures("Percentage", u.figure, want, thresholds, way, whole=False))
+    return out, issues
+
+
+def _base(key: tuple, ref: str, planned: str, sources, where: tuple[dict, dict]) -> dict:
+    """The columns naming a result row; `where`: org → name, ICB → region."""
+    lv, org, aid, year = key
+    name, region_of = where
+    return {
+        "level": lv,
+        "region_code": None if lv == "england" else (org if lv == "region" else region_of.get(org)),
+        "org_code": org,
+        "org_name": name.get(org, org),
+        "ambition_id": aid,
+        "planning_ref": ref,
+        "fin_year": year,
+        "systems_planned": planned,
+        "source": "; ".join(sorted(sources)),
     }
-    return pl.DataFrame(out, schema=schema).select(COLUMNS)
+
+
+def _region_check(usable, reg, aid, year, own, parts, total) -> list[Issue]:
+    """A region's own row against the sum of its ICBs' plans (where both are given)."""
+    problems = []
+    for kind, label in (("plan", "figure"), ("den", "denominator")):
+        a, b = own.get(kind), parts.get(kind)
+        if a is None or b is None or abs(a - b) <= 1e-6 * max(1.0, abs(a)):
+            continue
+        row = next(
+            u.row
+            for u in usable
+            if u.icb is None and u.region == reg and u.aid == aid and u.row.fin_year == year
+        )
+        problems.append(
+            Issue(
+                row.file,
+                row.row,
+                "org_code",
+                f"the region's own {label} for {aid} {year} ({a:g}) differs from the sum of "
+                f"its {parts['n']} of {total} ICBs that planned ({b:g}) by {a - b:+g}; the "
+                "region's own row is compared",
+                "note",
+                "region row differs from the sum of its ICBs",
+            )
+        )
+    return problems
 
 
 def _measures(mtype, plan, fair, thresholds: Thresholds, direction: str, *, whole: bool) -> dict:

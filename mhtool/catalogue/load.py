@@ -17,16 +17,25 @@ A user catalogue may `extends = "<shipped name or path>"` under [catalogue]: its
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 
 from mhtool import schema, userfiles
 from mhtool.catalogue import rules
-from mhtool.catalogue.model import Ambition, Basis, Catalogue, Choice, YearValue
+from mhtool.catalogue.model import (
+    DEFAULT_GEOGRAPHY,
+    DEFAULT_POPULATION_YEAR,
+    Actual,
+    Ambition,
+    Basis,
+    Catalogue,
+    Choice,
+    YearValue,
+)
 from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
+from mhtool.catalogue.upgrade import upgrade
 from mhtool.errors import InputError
-from mhtool.run import paths
+from mhtool.infra import paths
 from mhtool.vocab import CATEGORIES, HIGHER_IS_BETTER, KINDS, MEASURES
 
 __all__ = [
@@ -129,8 +138,9 @@ def _check_blends(bases: dict[str, Basis], file: Path) -> None:
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load, check and phase a catalogue; default: the shipped MHIP 2019/20-2023/24 one."""
-    path = Path(path) if path else _shipped(DEFAULT_CATALOGUE)
+    """Load, check and phase a catalogue (a file, or a shipped catalogue's name); default:
+    the shipped MHIP 2019/20-2023/24 one."""
+    path = resolve(path)
     files = chain(path)
     bases_file = paths.reference_data_dir() / "bases.toml"
     digest = hashlib.sha256()
@@ -138,7 +148,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         digest.update(file.read_bytes())
     digest.update(bases_file.read_bytes() if bases_file.exists() else b"")
 
-    head, programmes, choices = {}, {}, {}
+    head, programmes, choices, actuals = {}, {}, {}, {}
     bases = load_bases(bases_file) if bases_file.exists() else {}
     raw: dict[str, tuple[dict, Path]] = {}
     for file, doc in files:
@@ -146,6 +156,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         programmes.update(doc.get("programmes", {}))
         bases.update(_bases(doc.get("bases", {}), file))
         choices.update({c["id"]: c for c in doc.get("choice", [])})
+        actuals.update({(a["ambition"], a["label"]): (a, file) for a in doc.get("actual", [])})
         seen = set()
         for amb in doc.get("ambition", []):
             if amb["id"] in seen:
@@ -175,6 +186,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     ctx = rules.Context(years, bases, programmes)
     ambitions = [_ambition(amb, file, ctx) for amb, file in raw.values()]
     rules.check_links(ambitions, {a: f for a, (_, f) in raw.items()})
+    rules.check_need_year(head.get("need_year", ""), ambitions, bases, path)
     for c in choices.values():
         for i, aid in enumerate(c["ambitions"]):
             if aid not in raw:
@@ -184,6 +196,21 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
                     row=f"choice {c['id']}",
                     field=f"ambitions[{i}]",
                 )
+    for i, (a, file) in enumerate(actuals.values()):
+        if a["ambition"] not in raw:
+            raise InputError(
+                f"unknown ambition {a['ambition']!r}",
+                file=str(file),
+                row=f"actual #{i + 1}",
+                field="ambition",
+            )
+        if a.get("period") == "12 months to quarter end" and not a.get("quarter"):
+            raise InputError(
+                "a figure for the 12 months to a quarter's end needs its quarter",
+                file=str(file),
+                row=f"actual #{i + 1}",
+                field="quarter",
+            )
     return Catalogue(
         name=head["name"],
         years=years,
@@ -197,6 +224,12 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
             Choice(c["id"], c["text"].strip(), tuple(c.get("ambitions", [])))
             for c in choices.values()
         ),
+        source=head.get("source", "").strip(),
+        geography=head.get("geography", DEFAULT_GEOGRAPHY),
+        population_year=head.get("population_year", DEFAULT_POPULATION_YEAR),
+        need_year=head.get("need_year", ""),
+        benchmark=head.get("benchmark", "").strip(),
+        actuals=tuple(Actual(**a) for a, _ in actuals.values()),
     )
 
 
@@ -204,11 +237,31 @@ def _shipped(name: str) -> Path:
     return paths.reference_data_dir() / "catalogues" / f"{name}.toml"
 
 
+def shipped() -> list[Path]:
+    """The shipped catalogues' files, by name."""
+    return sorted(_shipped("x").parent.glob("*.toml"))
+
+
+def resolve(value: str | Path | None) -> Path:
+    """The file of a catalogue given by path or by shipped name (a file of that name wins);
+    an unknown name is refused, naming the shipped ones."""
+    if not value:
+        return _shipped(DEFAULT_CATALOGUE)
+    path = Path(value)
+    if path.is_file() or not paths.is_name(value):
+        return path
+    if _shipped(str(value)).is_file():
+        return _shipped(str(value))
+    raise InputError(
+        f"no shipped catalogue {str(value)!r} (shipped: {', '.join(p.stem for p in shipped())}); "
+        "give a name, or the path of a catalogue file",
+        file=str(value),
+        field="catalogue",
+    )
+
+
 def _read_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(userfiles.read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    return userfiles.read_toml(path)
 
 
 def _locate(doc: dict):
@@ -223,8 +276,8 @@ def _locate(doc: dict):
             return row, schema.field_path(path[2:]) or "id"
         if head == "bases":
             return _locate_basis(path, 1)
-        if head == "choice" and len(path) > 1:
-            return f"choice #{path[1] + 1}", schema.field_path(path[2:])
+        if head in ("choice", "actual") and len(path) > 1:
+            return f"{head} #{path[1] + 1}", schema.field_path(path[2:])
         if head == "basis_overrides" and len(path) > 1:
             return f"ambition {path[1]}", "basis_overrides"
         return None, schema.field_path(path[1:] if head == "catalogue" else path)
@@ -257,7 +310,7 @@ def chain(path: Path) -> list[tuple[Path, dict]]:
         if path in seen:
             raise InputError("`extends` loops back to this file", file=str(path), field="extends")
         seen.add(path)
-        doc = _read_toml(path)
+        doc = upgrade(_read_toml(path), path)
         schema.validate(doc, "catalogue", file=path, locate=_locate(doc))
         _one_line_text(doc, path, _locate(doc))
         out.insert(0, (path, doc))
@@ -266,10 +319,9 @@ def chain(path: Path) -> list[tuple[Path, dict]]:
             break
         child, path = path, path.parent / parent if parent.endswith(".toml") else _shipped(parent)
         if not path.is_file():
-            shipped = sorted(p.stem for p in _shipped("x").parent.glob("*.toml"))
             raise InputError(
                 f"extends {parent!r}, which is neither a file beside it nor a shipped "
-                f"catalogue (shipped: {', '.join(shipped)})",
+                f"catalogue (shipped: {', '.join(p.stem for p in shipped())})",
                 file=str(child),
                 field="extends",
             )

@@ -14,6 +14,11 @@ from mhtool.catalogue.phasing import YearValue
 
 __all__ = ["Ambition", "Basis", "Catalogue", "Choice", "YearValue"]
 
+#: A catalogue that does not say which geography and population year it runs on gets the
+#: ones the MHIP catalogue was written for.
+DEFAULT_GEOGRAPHY = "2022"
+DEFAULT_POPULATION_YEAR = 2020
+
 
 @dataclass(frozen=True, eq=False)
 class Basis(Mapping):
@@ -100,6 +105,31 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Actual:
+    """Which published actual measures an ambition, and how (catalogue `[[actual]]`), or
+    why none does (`none`). The delivery view compares it with the ambition's fair shares."""
+
+    ambition: str
+    label: str
+    source: str = ""  # a shipped actuals table (store.ACTUAL_SOURCES); empty with `none`
+    measure: str = ""
+    denominator: str = ""  # a rate: measure / denominator x 100
+    period: str = ""  # "12 months to quarter end" or "financial year"
+    quarter: str = ""  # with "12 months to quarter end": the quarter standing for its year
+    none: str = ""  # why nothing measures the ambition
+    note: str = ""
+
+    @property
+    def how(self) -> str:
+        """How the actual is measured, in words (a column of delivery.csv)."""
+        if self.none:
+            return ""
+        when = f"12 months to the end of {self.quarter}" if self.quarter else self.period
+        what = f"{self.measure} / {self.denominator} x 100" if self.denominator else self.measure
+        return f"{what}, {when}"
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """A loaded catalogue: every ambition phased over `years`, the bases they may be split
     by, and the sha256 a run records, so a run's figures can be traced to these inputs."""
@@ -113,6 +143,14 @@ class Catalogue:
     title: str = ""
     programmes: dict[str, str] | None = None  # programme -> its name in the seed tables
     choices: tuple[Choice, ...] = ()
+    source: str = ""  # the planning round's document
+    # the round's data: the geography in force in its years and the years its bases use
+    # (a run's defaults; its flags override them)
+    geography: str = DEFAULT_GEOGRAPHY
+    population_year: int = DEFAULT_POPULATION_YEAR
+    need_year: str = ""
+    benchmark: str = ""  # what its fair shares are for a reader (the Cover says it)
+    actuals: tuple[Actual, ...] = ()  # what published delivery measures which ambition
 
     def get(self, ambition_id: str) -> Ambition:
         """The ambition with this ID (KeyError if the catalogue has none)."""

@@ -18,6 +18,7 @@ from mhtool.catalogue import rules
 from mhtool.catalogue.model import Ambition, Catalogue
 from mhtool.catalogue.phasing import YearValue, phase, remainder, year_start
 from mhtool.errors import InputError
+from mhtool.infra.log import LOG
 
 
 def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
@@ -32,8 +33,9 @@ def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:
                 f"{aid} {year} is given twice", file=str(csv_path), row=n, field="year"
             )
         new.setdefault(aid, {})[year] = YearValue(year, value, "user", str(csv_path), note)
-    if not new:
-        raise InputError("holds no figures: give one row per ambition and year", file=str(csv_path))
+    if not new:  # a header and no rows: a file that changes nothing changes nothing
+        LOG.warning("%s holds no figures (a header and no rows): no figure replaced", csv_path)
+        return catalogue
 
     ambitions = [
         _rephased(a, new[a.id], catalogue.years) if a.id in new else a for a in catalogue.ambitions

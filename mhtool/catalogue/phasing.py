@@ -42,7 +42,8 @@ _YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 @dataclass(frozen=True)
 class YearValue:
     """One year's figure. `high` is set only for ranges, and then `value` is the lower bound.
-    `approximate` marks a figure the source gives only roughly ("just over GBP 3bn")."""
+    `approximate` marks a figure the source gives only roughly ("just over GBP 3bn");
+    `where` and `quote` say where in the source its words stand, and what they are."""
 
     year: str
     value: float | None
@@ -51,6 +52,8 @@ class YearValue:
     note: str = ""
     high: float | None = None
     approximate: bool = False
+    where: str = ""  # where in the source the words stand (section, table, line)
+    quote: str = ""  # the source's words as they stand there
 
 
 def year_start(label: str) -> int | None:

@@ -31,6 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from mhtool import vocab
+from mhtool.catalogue import upgrade
 from mhtool.catalogue.model import Ambition, Catalogue
 from mhtool.catalogue.phasing import YearValue, exact, year_label, year_start
 from mhtool.errors import InputError
@@ -38,11 +39,7 @@ from mhtool.errors import InputError
 Bad = Callable[[str, str | None], InputError]
 
 #: Unit kinds each measure may be counted in, and the kinds a unit kind needs.
-UNIT_KINDS_BY_MEASURE = {
-    "activity": {"people", "percent", "days", "sites"},
-    "funding": {"gbp"},
-    "workforce": {"staff"},
-}
+UNIT_KINDS_BY_MEASURE = {m: set(kinds) for m, kinds in upgrade.UNIT_KINDS_BY_MEASURE.items()}
 CARRIED_UNIT_KINDS = {"percent", "days"}  # only rates and standards are in these
 #: Words that make a standard's unit about a country or a set of organisations, not one.
 NOT_ONE_ORGANISATION = re.compile(
@@ -253,6 +250,13 @@ def figure(item: dict, amb: dict, bad: Bad, where: str, step_) -> YearValue:
         raise bad("an inferred figure needs a note saying how it was derived", f"{where}.note")
     if item.get("approximate", False) and not note:
         raise bad("an approximate figure needs a note giving the source's words", f"{where}.note")
+    quote = item.get("quote", "").strip()
+    if prov == "stated" and quote and not quoted(item["value"], quote):
+        raise bad(
+            f"the quote does not contain the stated figure {item['value']:g} as the source "
+            f"writes numbers ({', '.join(number_words(item['value']))})",
+            f"{where}.quote",
+        )
     return YearValue(
         item["year"],
         float(item["value"]),
@@ -261,6 +265,24 @@ def figure(item: dict, amb: dict, bad: Bad, where: str, step_) -> YearValue:
         note,
         None if item.get("high") is None else float(item["high"]),
         item.get("approximate", False),
+        item.get("where", "").strip(),
+        quote,
+    )
+
+
+def number_words(value: float) -> list[str]:
+    """The ways a source writes a figure: 805000 as "805,000" or "805000", 51 as "51",
+    0 as "0" or "zero"."""
+    words = [f"{value:,.0f}", f"{value:.0f}"] if float(value).is_integer() else [f"{value:g}"]
+    return list(dict.fromkeys(words + (["zero"] if value == 0 else [])))
+
+
+def quoted(value: float, quote: str) -> bool:
+    """The source's words hold the figure as a number of its own (805,000 is not in
+    '1,805,000'; 51 is in '51%')."""
+    return any(
+        re.search(rf"(?<![\d.,]){re.escape(w)}(?![\d]|[.,]\d)", quote, re.IGNORECASE)
+        for w in number_words(value)
     )
 
 
@@ -319,6 +341,27 @@ def check_links(ambitions: list[Ambition], files: dict[str, Path]) -> None:
                 raise bad(f"measure {a.measure} differs from {target}'s {total.measure}", field)
             if field == "part_of":
                 _check_national_part(a, total, bad)
+
+
+def check_need_year(need_year: str, ambitions: list[Ambition], bases: dict, file) -> None:
+    """A catalogue that declares the need year its bases use splits no line by a
+    need-weighted population of another year (the round's data in one place)."""
+    if not need_year:
+        return
+    for a in ambitions:
+        basis = bases.get(a.basis) if a.basis else None
+        if basis is None or basis.source != "need_weighted":
+            continue
+        year = basis.params.get("allocation_year")
+        if year != need_year:
+            raise InputError(
+                f"split by {a.basis}, the need-weighted population of {year}, but the "
+                f"catalogue's need_year is {need_year}: declare a basis of {need_year} "
+                f"(a [bases.<name>] table) or change need_year",
+                file=str(file),
+                row=f"ambition {a.id}",
+                field="basis",
+            )
 
 
 def _check_national_part(part: Ambition, total: Ambition, bad: Bad) -> None:

@@ -16,7 +16,7 @@ import click
 
 from mhtool import __version__
 from mhtool.errors import InputError
-from mhtool.run.signals import Stopped, stop_signals_raise
+from mhtool.infra.signals import Stopped, stop_signals_raise
 
 #: Exit status for an unexpected failure: a bug, never a verdict on the inputs or outputs,
 #: so a scheduler can tell it apart from 1 (checks failed) and 2 (bad input).
@@ -103,7 +103,7 @@ _VERBOSITY = "mhtool_verbosity"
 def _set_verbosity(ctx: click.Context, param: click.Parameter, value) -> None:
     """-v and -q may sit before or after the command's name (`mhtool -v run`, `mhtool run
     -v`); the counts add up for the whole command line, and -q wins."""
-    from mhtool.run.log import set_verbosity
+    from mhtool.infra.log import set_verbosity
 
     seen = ctx.find_root().meta.setdefault(_VERBOSITY, {"v": 0, "q": False})
     if param.name == "verbose":

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from mhtool import csvsafe
-from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue
+from mhtool.catalogue.load import CATEGORIES, Ambition, apply_overrides, load_catalogue, shipped
 from mhtool.vocab import CARRIED_KINDS, MARKERS, PROVENANCE
 
 
@@ -36,7 +36,8 @@ LEGEND = (
     "--catalogue",
     "catalogue_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Catalogue TOML to read (default: the shipped MHIP 2019/20-2023/24 catalogue).",
+    help="A shipped catalogue's name (see `mhtool catalogues`) or a catalogue TOML file "
+    "(default: the shipped MHIP 2019/20-2023/24 catalogue).",
 )
 @click.option(
     "--overrides",
@@ -65,6 +66,7 @@ def ambitions(
     \b
     Examples:
       mhtool ambitions
+      mhtool ambitions --catalogue mtpf_2026_29
       mhtool ambitions --category targeted
       mhtool ambitions --format csv > ambitions.csv
       mhtool ambitions --catalogue my_plan.toml --overrides my_figures.csv
@@ -116,6 +118,29 @@ def ambitions(
     click.echo("\n" + LEGEND)
 
 
+@click.command("catalogues")
+def catalogues() -> None:
+    """List the shipped catalogues: each planning round's name (for --catalogue), its
+    years, the geography and data years its runs use by default, and its source.
+
+    \b
+    Example:
+      mhtool catalogues
+      mhtool run --catalogue mtpf_2026_29
+    """
+    for path in shipped():
+        cat = load_catalogue(path)
+        data = f"geography {cat.geography}, population {cat.population_year}"
+        if cat.need_year:
+            data += f", need {cat.need_year}"
+        click.echo(
+            f"{cat.name}\n  {cat.title}\n  years {cat.years[0]} to {cat.years[-1]}; {data}; "
+            f"{len(cat.ambitions)} ambitions\n  source: {cat.source or 'see the file header'}"
+            + (f"\n  {cat.benchmark}" if cat.benchmark else "")
+            + "\n"
+        )
+
+
 def _cell(a: Ambition, v) -> str:
     if v.value is None:
         return "- "
@@ -155,6 +180,8 @@ def _csv(rows: list[Ambition]) -> None:
             "note",
             "approximate",
             "england_only",
+            "where",
+            "quote",
         ]
     )
     for a in rows:
@@ -181,9 +208,11 @@ def _csv(rows: list[Ambition]) -> None:
                         v.note,
                         str(v.approximate).lower(),
                         str(a.national_in(v.year)).lower(),
+                        v.where,
+                        v.quote,
                     ]
                 )
             )
 
 
-COMMANDS = [ambitions]
+COMMANDS = [ambitions, catalogues]

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
-from mhtool.run.lock import EXIT_LOCKED, LockHeld
-from mhtool.run.log import quiet, terminal_level
-from mhtool.run.paths import default_output_dir
-from mhtool.run.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
-from mhtool.run.place import place_error
+from mhtool.infra.lock import EXIT_LOCKED, LockHeld
+from mhtool.infra.log import quiet, terminal_level
+from mhtool.infra.paths import default_output_dir
+from mhtool.infra.place import place_error
+from mhtool.job.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
 
 EXIT_CHECKS = 1
 
@@ -46,7 +46,9 @@ def run_options(defaults: bool):
         click.option(
             "--catalogue",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Ambitions catalogue (TOML). Default: the shipped MHIP 2019/20-2023/24.",
+            help="Ambitions catalogue: a shipped one's name (mhip_2019_24, mtpf_2026_29, "
+            "planning_2025_26; `mhtool catalogues` lists them) or a TOML file. Default: the "
+            "MHIP 2019/20-2023/24.",
         ),
         click.option(
             "--values",
@@ -55,16 +57,13 @@ def run_options(defaults: bool):
         ),
         click.option(
             "--geography",
-            default=default("geography"),
-            show_default=defaults,
-            help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026.",
+            help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026. Default: the "
+            "catalogue's (2022 for the MHIP, 2026 for the MTPF).",
         ),
         click.option(
             "--population-year",
-            default=default("population_year"),
-            show_default=defaults,
             type=int,
-            help="ONS mid-year estimate used by population bases.",
+            help="ONS mid-year estimate used by population bases. Default: the catalogue's (2020).",
         ),
         click.option(
             "--out",
@@ -89,6 +88,18 @@ def run_options(defaults: bool):
             default=default("planning_places"),
             help="Add the places' rows to the planning export (needs --places; default: "
             "without them).",
+        ),
+        click.option(
+            "--planning-proportions/--no-planning-proportions",
+            default=default("planning_proportions"),
+            help="Write the planning export's percentages as proportions (0.5) rather than "
+            "on NHS England's 0-100 scale (50), the default.",
+        ),
+        click.option(
+            "--refs",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="CSV of planning_ref,ambition_id[,measure_type]: references you know "
+            "measure an ambition; the planning export writes them to the template files.",
         ),
         click.option(
             "--places",
@@ -141,7 +152,7 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
 def settings_from(config: Path) -> dict:
     """Run settings from a TOML file (refresh's keys) or a run's manifest.json; for a
     manifest, whatever differs since that run is reported first."""
-    from mhtool.run import replay
+    from mhtool.job import replay
 
     if not replay.is_manifest(config):
         from mhtool.cli.refresh import read_config
@@ -152,7 +163,13 @@ def settings_from(config: Path) -> dict:
     differs = replay.what_differs(doc, settings)
     for line in differs:
         click.echo(f"mhtool: warning: differs from the recorded run: {line}", err=True)
-    if not differs:
+    if differs:
+        click.echo(
+            f"mhtool: warning: NOT a reproduction of the run recorded in {config}: "
+            f"{len(differs)} difference(s) above, so its outputs may differ",
+            err=True,
+        )
+    else:
         click.echo(f"mhtool: reproducing the run recorded in {config}", err=True)
     return settings
 
@@ -187,6 +204,7 @@ def run(ctx, config, **kw):
     Examples:
       mhtool run                                  # shipped defaults, into outputs/
       mhtool run --geography 2026 --out out2026   # the 36-ICB geography
+      mhtool run --catalogue mtpf_2026_29 --out mtpf   # the MTPF 2026/27-2028/29
       mhtool run --region Y63                     # one region's workbooks only
       mhtool run --places pcn                     # and every PCN's share, places/<ICB>.csv
       mhtool run --config refresh.toml            # settings from a file

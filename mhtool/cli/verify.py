@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mhtool.run.manifest import verify as verify_folder
+from mhtool.infra.manifest import verify as verify_folder
 
 
 @click.command("verify")

@@ -14,7 +14,7 @@ Every check is a function returning a list of problem lines (empty when all is w
   A3, no merged cells, no formulas, the title property set, the first sheet active at A1;
 - report: every HTML report page's Summary, Compare and Standards tables show the
   spine's figures cell by cell, and every link resolves to a file in the run
-  (mhtool.outputs.reportcheck);
+  (mhtool.outputs.report.check);
 - files: with a manifest.json, every output it lists exists and every workbook, CSV, PNG
   and Parquet file present is listed; apportionment.csv equals apportionment.parquet.
 
@@ -30,6 +30,7 @@ import math
 import posixpath
 import re
 import zipfile
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -39,9 +40,16 @@ from xlsxwriter.utility import xl_col_to_name
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
-from mhtool.outputs import planning, planning_refs, profile, reportcheck
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.layout import (
+from mhtool.infra import folder
+from mhtool.infra.folder import RunFolder
+from mhtool.infra.manifest import read_manifest
+from mhtool.infra.parallel import run_jobs
+from mhtool.outputs import deliverycheck
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.report import check as reportcheck
+from mhtool.outputs.views import delivery
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.layout import (
     DESCRIPTION_ROW,
     HEADER_ROW,
     REQUIRED,
@@ -50,12 +58,10 @@ from mhtool.outputs.layout import (
     TITLE_ROW,
     table_tops,
 )
-from mhtool.outputs.meta import WorkbookMeta
-from mhtool.outputs.views import Table, prepare, tables
-from mhtool.run import folder
-from mhtool.run.folder import RunFolder
-from mhtool.run.manifest import read_manifest
-from mhtool.run.parallel import run_jobs
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.tables import Table, prepare, tables
+from mhtool.planning import profile
+from mhtool.planning import refs as planning_refs
 
 SPINE_FILE = folder.SPINE_PARQUET
 MAX_PER_PART = 20  # problem lines reported per sheet or file before summarising
@@ -83,7 +89,7 @@ class Report:
     spine_rows: int
     manifest: bool = False  # whether the files were held to a manifest.json
     place_rows: int = 0  # spine rows at the place level (runs with --places)
-    pages: int = 0  # HTML report pages checked (mhtool.outputs.reportcheck)
+    pages: int = 0  # HTML report pages checked (mhtool.outputs.report.check)
 
     @property
     def summary(self) -> str:
@@ -157,7 +163,7 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
 def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     """places/<ICB>.csv holds exactly the spine's place rows of that ICB, and a spine with
     places has those files (sums are checked with the other levels in check_sums)."""
-    from mhtool.outputs.places import place_table
+    from mhtool.outputs.views.place_tables import place_table
 
     want = place_table(spine)
     where, practices = RunFolder(out_dir).places, Path(folder.PLACES_MAP).name
@@ -566,6 +572,32 @@ def check_year_figures(rel, keyed, spine_values, spec) -> list[str]:
     return problems
 
 
+def check_percentages(rel: str, body: list[list[str]], scale: str) -> list[str]:
+    """Every Percentage row beside its Numerator and Denominator holds their ratio, month
+    by month, on the scale profile.json records (0-100 or proportions), so a file on the
+    wrong scale is caught however it was made."""
+    width = len(planning.TEMPLATE_COLUMNS)
+    lines: dict[tuple, dict[str, tuple[int, list]]] = defaultdict(dict)
+    for n, row in enumerate(body, 2):
+        if len(row) == width:
+            lines[(row[1], row[2], row[5])][row[3]] = (n, _months_of(row, 7))
+    problems = []
+    for (org, ref, year), types in sorted(lines.items()):
+        if not {"Numerator", "Denominator", "Percentage"} <= set(types):
+            continue
+        n, pct = types["Percentage"]
+        num, den = types["Numerator"][1], types["Denominator"][1]
+        for m, (p, a, b) in enumerate(zip(pct, num, den, strict=True)):
+            want = None if a is None or not b else planning.ratio_text(a, b, scale)
+            if (p is None) != (want is None) or (p is not None and abs(p - want) > 1e-9):
+                problems.append(
+                    f"{rel} line {n}: {ref} {year} {org} {planning.MONTHS[m]}: Percentage "
+                    f"{p} where Numerator / Denominator on the {scale} scale gives {want}"
+                )
+                break
+    return problems
+
+
 def _template_keys(body, by_ref):
     width = len(planning.TEMPLATE_COLUMNS)
     for n, row in enumerate(body, 2):
@@ -649,6 +681,30 @@ def check_place_sums(what: str, got: list[list[str]], parent_rows, parent_of) ->
     return problems
 
 
+def _figures(spine: pl.DataFrame, places: pl.DataFrame | None) -> dict[tuple, float]:
+    """(org_code, ambition_id, year) → the apportioned figure, places' too."""
+    cols = ("org_code", "ambition_id", "year", "value")
+    out = {(o, a, y): v for o, a, y, v in spine.select(*cols).iter_rows()}
+    if places is not None:
+        out |= {(o, a, y): v for o, a, y, v in places.select(*cols).iter_rows()}
+    return out
+
+
+def _recorded_spec(record: dict) -> tuple[dict, str]:
+    """The planning spec profile.json records, and what is wrong with it ('' if nothing).
+    A run written before the scale was recorded held proportions."""
+    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
+    spec["subicb"] = bool(record.get("subicb"))
+    spec["places"] = bool(record.get("places"))
+    spec["percent_scale"] = scale = record.get("percent_scale", planning.OLD_SCALE)
+    if scale not in planning.PERCENT_SCALES:
+        return spec, (
+            f"{folder.PLANNING_PROFILE}: percent_scale {scale!r} is not one of "
+            f"{', '.join(planning.PERCENT_SCALES)}"
+        )
+    return spec, ""
+
+
 def check_planning(
     out_dir: Path,
     spine: pl.DataFrame,
@@ -668,9 +724,9 @@ def check_planning(
         record = json.loads(run.planning_profile.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{folder.PLANNING_PROFILE}: cannot be read ({exc})"], len(csvs)
-    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
-    spec["subicb"] = bool(record.get("subicb"))
-    spec["places"] = bool(record.get("places"))
+    spec, problem = _recorded_spec(record)
+    if problem:
+        return [problem], len(csvs)
     source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
     icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
     special = {run.planning_other.name, run.planning_money.name}
@@ -685,15 +741,7 @@ def check_planning(
     template, other, money = planning.build(
         prepared, spec, source, subicb=spec["subicb"], places=places
     )
-    values = {
-        (r[0], r[1], r[2]): r[3]
-        for r in spine.select("org_code", "ambition_id", "year", "value").iter_rows()
-    }
-    if places is not None:
-        values |= {
-            (r[0], r[1], r[2]): r[3]
-            for r in places.select("org_code", "ambition_id", "year", "value").iter_rows()
-        }
+    values = _figures(spine, places)
     by_ref = {
         r["planning_ref"]: a
         for a, r in spec["refs"].items()
@@ -710,6 +758,7 @@ def check_planning(
         got = files[code] = _read_csv(p)
         problems += _compare_rows(rel, got, planning.TEMPLATE_COLUMNS, template.get(code, []))
         problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
+        problems += check_percentages(rel, got[1:], spec["percent_scale"])
     if planning.ENGLAND in files and icb_codes <= set(files):
         problems += _england_sums(files)
     if places is not None:
@@ -871,15 +920,18 @@ def check_workbook(
     prepared: pl.DataFrame,
     meta: WorkbookMeta | None = None,
     places: pl.DataFrame | None = None,
+    actuals: pl.DataFrame | None = None,
 ) -> list[str]:
     """One workbook against the tables recomputed from the spine: layout, then values.
-    `places`: a system workbook's place rows (outputs.places.workbook_rows)."""
+    `places`: a system workbook's place rows (outputs.places.workbook_rows); `actuals`:
+    the delivery rows remade from the spine and actuals tables (outputs.deliverycheck)."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []
     if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
-    expected = tables(scopes.rows(prepared, scope), meta, places if scope.level == "icb" else None)
+    rows = scopes.rows(prepared, scope)
+    expected = tables(rows, meta, places if scope.level == "icb" else None, actuals)
     read = read_structure(path)
     return (
         check_layout(path, rel, expected, read)
@@ -897,12 +949,12 @@ def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
 def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = False) -> Report:
     """Every check on a run folder: its files against manifest.json, apportionment.csv
     against the Parquet spine, the spine's sums, then each workbook and planning CSV.
-    `progress` tells the workbooks checked so far (mhtool.run.progress), as a run does."""
+    `progress` tells the workbooks checked so far (mhtool.infra.progress), as a run does."""
     out_dir = Path(out_dir)
     spine = read_spine(out_dir)
     problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
     problems += check_places(out_dir, spine)
-    from mhtool.outputs.places import by_system
+    from mhtool.outputs.views.place_tables import by_system
 
     place_rows = spine.filter(pl.col("level") == vocab.PLACE)
     rows, places = spine.height, place_rows.height
@@ -915,6 +967,8 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
     )
     meta = read_meta(out_dir)
+    found, delivered = deliverycheck.check(out_dir, spine, meta)
+    problems += found
     jobs = [
         (
             p,
@@ -922,6 +976,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
             _rows_for(prepared, p.relative_to(out_dir).as_posix()),
             meta,
             by_icb.get(p.stem) if p.parent.name == scopes.FOLDERS["icb"] else None,
+            delivery.for_orgs(delivered, _rows_for(prepared, p.relative_to(out_dir).as_posix())),
         )
         for p in books
     ]

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
 from mhtool.cli import main
+from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
-from mhtool.outputs.planning import TEMPLATE_COLUMNS
-from mhtool.run.manifest import write_manifest
+from mhtool.outputs.planning.write import TEMPLATE_COLUMNS
 
 HEAD = TEMPLATE_COLUMNS  # plans come back in the layout the export writes
 YEAR = "2023/24"
@@ -132,8 +132,9 @@ def test_percentages_are_recomputed_from_sums_never_averaged(run, tmp_path):
     assert result.exit_code == 0, result.output
     pct = _get(_result(out), "QA0", "A03", "Percentage")
     assert float(pct["plan"]) == 25.0  # (10 + 90) / (100 + 300), not the mean of 10% and 30%
-    notes = [i for i in _issues(out) if i["action"] == "note"]
-    assert notes and "recomputed" in notes[0]["problem"]
+    notes = {i["cause"]: i["problem"] for i in _issues(out) if i["action"] == "note"}
+    assert "recomputed" in notes["Percentage recomputed"]
+    assert "proportions" in notes["percentage scale"]  # 0.1 read as 10%
 
 
 def test_latest_version_by_default_or_the_one_asked_for(run, spine, tmp_path):
@@ -160,14 +161,14 @@ def test_every_rejection_is_named_and_usable_rows_are_still_used(run, tmp_path):
         row("RXX", "E.S.1", "Count", rolling(5), icb="QHM"),  # an ICB of a real geography
         row("QA1", "E.S.1", "Count", rolling(5)),  # duplicate ...
         row("QA1", "E.S.1", "Count", rolling(6)),  # ... of this one
-        row("QA2", "E.S.4", "Percentage", rolling(50)),  # no numerator/denominator
+        row("QA2", "E.S.3", "Percentage", rolling(50)),  # no numerator/denominator
         row("QA2", "E.S.1", "Count", ["1", "x", *["1"] * 10]),  # text in a month
         row("QA2", "E.H.99", "Count", rolling(5)),  # no ambition
     ]
     out = tmp_path / "out"
     result = _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out])
     assert result.exit_code == 0, result.output
-    issues = {(int(i["row"]), i["field"]): i for i in _issues(out)}
+    issues = {(int(i["row"]), i["field"]): i for i in _issues(out) if i["row"]}
     assert "not an ICB or sub-ICB location" in issues[(3, "org_code")]["problem"]
     assert "not an ICB of" in issues[(4, "icb_code")]["problem"]
     assert "geography" in issues[(5, "icb_code")]["problem"]
@@ -177,10 +178,10 @@ def test_every_rejection_is_named_and_usable_rows_are_still_used(run, tmp_path):
     assert "is not a number" in issues[(9, "May")]["problem"]
     assert issues[(10, "planning_ref")]["action"] == "not compared (unmapped)"
     assert {r["org_code"] for r in _result(out) if r["level"] == "icb"} == {"QA0"}
-    assert "row rejected" in result.output
+    assert "row rejected" in result.output and "duplicate row [row rejected]" in result.output
 
 
-def test_nothing_usable_exits_2_and_keeps_earlier_output(run, tmp_path):
+def test_nothing_usable_exits_2_and_writes_every_issue(run, tmp_path):
     out = tmp_path / "out"
     good = _write(tmp_path / "good.csv", [row("QA0", "E.S.1", "Count", rolling(5))])
     assert _assure([good, "--against", run, "--out", out]).exit_code == 0
@@ -192,7 +193,9 @@ def test_nothing_usable_exits_2_and_keeps_earlier_output(run, tmp_path):
     assert result.exit_code == 2
     assert "required column missing" in result.output and "password-protected" in result.output
     assert "Traceback" not in result.output
-    assert (out / "assurance.csv").read_bytes() == before
+    # the issues are the whole output: no results (the earlier ones would be stale)
+    assert before and not (out / "assurance.csv").exists()
+    assert [i["file"] for i in _issues(out)] == [str(bad), str(locked)]
 
 
 def test_thresholds_can_be_set(run, spine, tmp_path):
@@ -251,3 +254,110 @@ def test_a_lower_is_better_ambition_is_rated_the_other_way(run, spine, tmp_path)
     _assure([_write(tmp_path / "p.csv", plans), "--against", run, "--out", out])
     assert _get(_result(out), "QA0", "A01")["rating"].startswith("red")
     assert _get(_result(out), "QA2", "A01")["rating"].startswith("green")
+
+
+# --- NHS England's own plan-monitoring layout (nhsengland/op_planning) -----------------------
+
+OP_HEAD = [
+    "icb_code",
+    "org_code",
+    "planning_ref",
+    "measure_type",
+    "dim_type",
+    "fin_year",
+    "ref_key",
+    "source",
+    *("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar"),
+    "full_key",
+]
+
+
+def op_row(icb, org, ref, mtype, source, months, year=YEAR):
+    """A row as op_planning's benchmarking table holds it (keys repeated at both ends)."""
+    return [icb, org, ref, mtype, "Month", year, ref + mtype, source, *months, ref + mtype + org]
+
+
+def test_nhs_englands_own_layout(run, spine, tmp_path):
+    fair_qa0, fair_qa2 = fair(spine, "QA0", "A01"), fair(spine, "QA2", "A01")
+    plans = [
+        op_row("QA0", "QA0", "E.S.1", "Count", "march24_plan", rolling(1)),
+        op_row("QA0", "QA0", "E.S.1", "Count", "June24_plan", rolling(fair_qa0)),
+        op_row("QA0", "QA0", "E.S.1", "Count", "may24_plan", rolling(2)),
+        op_row("QA0", "QA0", "E.S.1", "Count", "current_actuals", rolling(fair_qa0 // 2)),
+        op_row("QA0", "QA0", "E.S.1", "Count", "variance", rolling(-500)),
+        op_row("QA2", "QA2", "E.S.1", "Count", "June24_plan", rolling(fair_qa2)),
+        op_row("Y56", "Y56", "E.S.1", "Count", "June24_plan", rolling(fair_qa0 + fair_qa2 + 7)),
+        op_row("QA1", "QA1", "E.S.1", "Count", "June24_plan", [*["5"] * 11, "-5"]),
+        op_row("QA0", "QA0", "E.S.4", "Percentage", "June24_plan", rolling(25.8)),
+        op_row("QA1", "QA1", "E.S.4", "Percentage", "June24_plan", rolling(12.9)),
+        op_row("QA0", "QA0", "E.S.6", "Count", "June24_plan", rolling(3)),
+    ]
+    plans[-1][-1] = "E.S.6CountQA9"  # a full_key naming another organisation
+    out = tmp_path / "out"
+    result = _assure([_write(tmp_path / "p.csv", plans, OP_HEAD), "--against", run, "--out", out])
+    assert result.exit_code == 0, result.output
+    got = _result(out)
+    plan = _get(got, "QA0", "A01")
+    assert plan["compared"] == "plan" and plan["source"] == "June24_plan"  # the latest *_plan
+    assert float(plan["plan"]) == fair_qa0 and plan["rating"].startswith("green")
+    delivered = [r for r in got if r["compared"] == "actual delivery"]
+    assert {r["org_code"] for r in delivered} == {"QA0", "Y56", "ENG"}  # summed up
+    delivered = next(r for r in delivered if r["org_code"] == "QA0")
+    assert float(delivered["plan"]) == fair_qa0 // 2
+    assert delivered["rating"].startswith("red")
+    region = _get(got, "Y56", "A01")  # its own row, compared with its fair share
+    assert float(region["plan"]) == fair_qa0 + fair_qa2 + 7
+    assert float(region["fair_share"]) == fair(spine, "Y56", "A01")
+    rate = _get(got, "QA0", "A04", "Percentage")  # a rate, on the file's 0-100 scale
+    assert float(rate["plan"]) == 25.8 and float(rate["pct_of_fair_share"]) == 100
+    assert _get(got, "QA1", "A04", "Percentage")["rating"].startswith("red")
+    issues = _issues(out)
+    by_row = {(i["row"], i["cause"]): i for i in issues}
+    assert by_row[("6", "variance (never a plan)")]["action"] == "not used"
+    assert {i["row"] for i in issues if i["cause"] == "another version"} == {"2", "4"}
+    assert "-5 is negative" in by_row[("9", "negative count")]["problem"]
+    assert by_row[("9", "negative count")]["field"] == "Mar"
+    assert by_row[("12", "key does not match the row")]["field"] == "full_key"
+    assert "+7" in by_row[("8", "region row differs from the sum of its ICBs")]["problem"]
+    assert "0-100 scale" in by_row[("", "percentage scale")]["problem"]
+    # the screen counts every cause, none hidden
+    assert "1  variance (never a plan) [not used]" in result.output
+    assert "2  another version [not used]" in result.output
+
+
+def test_proportions_and_spelt_out_months_read_the_same(run, spine, tmp_path):
+    head = [
+        *OP_HEAD[:8],
+        *(
+            "April May June July August September October November December January February March"
+        ).split(),
+        "full_key",
+    ]
+    plans = [op_row("QA0", "QA0", "E.S.4", "Percentage", "June24_plan", rolling(0.258))]
+    out = tmp_path / "out"
+    result = _assure([_write(tmp_path / "p.csv", plans, head), "--against", run, "--out", out])
+    assert result.exit_code == 0, result.output
+    assert float(_get(_result(out), "QA0", "A04", "Percentage")["plan"]) == 25.8
+    assert any("proportions" in i["problem"] for i in _issues(out))
+
+
+def test_refs_file_maps_a_reference_and_is_checked(run, spine, tmp_path):
+    plans = _write(
+        tmp_path / "p.csv",
+        [op_row("QA0", "QA0", "E.H.15", "Count", "June24_plan", rolling(40))],
+        OP_HEAD,
+    )
+    out = tmp_path / "out"
+    refs = tmp_path / "refs.csv"
+    refs.write_text("planning_ref,ambition_id,measure_type\nE.H.15,A06,Count\n")
+    result = _assure([plans, "--against", run, "--out", out, "--refs", refs])
+    assert result.exit_code == 0, result.output
+    assert float(_get(_result(out), "QA0", "A06")["plan"]) == 40
+    for text, fld in (
+        ("planning_ref,ambition_id\nE.H.15,A06\nE.H.16,NOPE\n", "ambition_id"),
+        ("planning_ref,ambition_id\nEH15,A06\n", "planning_ref"),
+    ):
+        refs.write_text(text)
+        bad = _assure([plans, "--against", run, "--out", out, "--refs", refs])
+        assert bad.exit_code == 2 and "Traceback" not in bad.output
+        assert str(refs) in bad.output and f"'{fld}'" in bad.output

@@ -20,9 +20,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from fixtures.hostile import SMALL, Case, assert_refused, copy_run, invoke, leftovers, tree
+from fixtures.hostile import (
+    SMALL,
+    Case,
+    assert_refused,
+    copy_run,
+    fill,
+    invoke,
+    refused_cleanly,
+)
 
-from mhtool.run.paths import default_raw_dir, reference_data_dir
+from mhtool.infra.paths import default_raw_dir, reference_data_dir
 
 SUBICBS = pl.read_csv(reference_data_dir() / "geography" / "geography_2022.csv")[
     "subicb_code"
@@ -318,7 +326,6 @@ CASES = [
         values("PMH-01,2023/24\n"),
     ),
     Case("values-empty-file", V, ("v.csv", "row 1", "empty"), {"v.csv": ""}),
-    Case("values-header-only", V, ("v.csv", "holds no figures"), values("")),
     Case(
         "values-not-utf8",
         V,
@@ -794,26 +801,9 @@ def previous(tmp_path_factory) -> Path:
     return out
 
 
-def _fill(text: str, d: Path, out: Path) -> str:
-    return text.replace("{d}", str(d)).replace("{out}", str(out))
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_refused_cleanly(case: Case, previous: Path, tmp_path: Path, monkeypatch):
-    d, out = tmp_path, tmp_path / "out"
-    copy_run(previous if case.previous == "run" else reference_data_dir(), out, mode=0o755)
-    for name, data in case.files.items():
-        (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
-    if case.setup:
-        case.setup(d, out, monkeypatch)
-    before, beside = tree(out), sorted(p.name for p in d.iterdir())
-    result = invoke([_fill(a, d, out) for a in case.args], env=case.env)
-    monkeypatch.undo()
-    assert_refused(result, case.exit, tuple(_fill(s, d, out) for s in case.says))
-    assert tree(out) == before, "the previous run changed"
-    left = sorted(p.name for p in d.iterdir() if not p.name.endswith(".failed.log"))
-    assert left == beside, "a staging folder or lock was left behind"
-    assert leftovers(out) == (["out.lock"] if case.setup is _lock_is_folder else [])
+    refused_cleanly(case, previous, tmp_path, monkeypatch, lock_left=case.setup is _lock_is_folder)
 
 
 def test_the_matrix_is_broad():
@@ -902,7 +892,7 @@ def test_a_real_process_exits_2_without_a_traceback(tmp_path, args, says):
     import sys
 
     (tmp_path / "v.csv").write_text(VALUES_HEAD + 'PMH-01,2023/24,"1,5"\n')
-    argv = [_fill(a, tmp_path, tmp_path / "out") for a in args]
+    argv = [fill(a, tmp_path, tmp_path / "out") for a in args]
     cmd = [sys.executable, "-m", "mhtool", "run", *SMALL, "--out", str(tmp_path / "out"), *argv]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr

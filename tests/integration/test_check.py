@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from fixtures.sample import SAMPLE_META, sample_spine
 
 from mhtool.cli import main
-from mhtool.outputs import scope as scopes
+from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
 from mhtool.outputs.check import (
     check_dir,
@@ -21,8 +21,8 @@ from mhtool.outputs.check import (
     check_workbook,
     read_meta,
 )
-from mhtool.outputs.views import prepare, tables
-from mhtool.run.manifest import write_manifest
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.tables import prepare, tables
 from mhtool.spine import write_spine
 
 

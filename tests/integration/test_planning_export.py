@@ -12,9 +12,10 @@ import polars as pl
 import pytest
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
-from mhtool.outputs import planning, write_outputs
+from mhtool.outputs import write_outputs
 from mhtool.outputs.check import check_planning
-from mhtool.outputs.views import prepare
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.views.tables import prepare
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,15 @@ def test_percentage_comes_with_numerator_and_denominator(out, spine):
     pct = next(
         r for r in by_type["Percentage"] if r["org_code"] == "QA0" and r["fin_year"] == "2023/24"
     )
-    assert float(pct["Mar"]) == round(int(num["Mar"]) / int(den["Mar"]), 4)
+    # on NHS England's 0-100 scale (3.98 = 3.98%), as its own files hold percentages
+    assert float(pct["Mar"]) == round(100 * int(num["Mar"]) / int(den["Mar"]), 2)
+    rate = next(r for r in _rows(out / "planning/QA0.csv") if r["planning_ref"] == "E.S.4")
+    want_rate = spine.filter(
+        pl.col("org_code") == "QA0",
+        pl.col("ambition_id") == "A04",
+        pl.col("year") == rate["fin_year"],
+    ).item(0, "value")
+    assert rate["measure_type"] == "Percentage" and float(rate["Mar"]) == want_rate
     want = spine.filter(
         pl.col("org_code") == "QA0", pl.col("ambition_id") == "A03", pl.col("year") == "2023/24"
     ).item(0, "value")
@@ -107,6 +116,31 @@ def test_every_other_activity_line_is_kept_with_its_title_and_unit(out, spine):
 def test_profile_record_says_indicative(out):
     record = json.loads((out / "planning/profile.json").read_text())
     assert record["indicative"] is True and record["subicb"] is True
+    assert record["percent_scale"] == "0-100"
+
+
+def test_proportions_on_request_and_the_check_holds_the_scale(out, spine):
+    df = prepare(spine)
+    spec = json.loads((out / "planning/profile.json").read_text())
+    hundred = planning.build(df, spec, "s", subicb=True)[0]["QA0"]
+    spec["percent_scale"] = "proportion"
+    shares = planning.build(df, spec, "s", subicb=True)[0]["QA0"]
+    pairs = [(a, b) for a, b in zip(hundred, shares, strict=True) if a[3] == "Percentage"]
+    assert pairs and all(
+        float(b[-1]) == round(float(a[-1]) / 100, 4) for a, b in pairs if a[-1] != "NA"
+    )
+    path = out / "planning/QA0.csv"
+    text = path.read_text()
+    lines = text.splitlines()
+    n = next(i for i, r in enumerate(lines) if ",E.S.3,Percentage," in r and not r.endswith("NA"))
+    cells = lines[n].split(",")
+    cells[-1] = str(float(cells[-1]) / 100)  # a proportion in a 0-100 file
+    path.write_text("\n".join([*lines[:n], ",".join(cells), *lines[n + 1 :]]) + "\n")
+    try:
+        problems, _ = check_planning(out, spine, df)
+        assert any("on the 0-100 scale gives" in p for p in problems)
+    finally:
+        path.write_text(text)
 
 
 def test_the_check_passes_then_names_a_broken_month(out, spine, tmp_path):

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from mhtool.catalogue.load import BASIS_SOURCES, load_bases, load_catalogue
-from mhtool.run import paths
+from mhtool.infra import paths
 
 SHARED_MHIP = paths.PROJECT_ROOT.parent / "shared" / "mhip"
 SEED_PROGRAMMES = [

@@ -10,14 +10,14 @@ import pytest
 from fixtures.sample import SAMPLE_META, sample_spine
 
 from mhtool import vocab
-from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
-from mhtool.outputs.layout import TABLES, org_label
-from mhtool.outputs.meta import WorkbookMeta
-from mhtool.outputs.planning import measure_type
-from mhtool.outputs.scope import Scope
-from mhtool.outputs.views import prepare, shares_table, tables
+from mhtool.outputs.planning.write import measure_type
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.layout import TABLES, org_label
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.scope import Scope
+from mhtool.outputs.views.tables import prepare, shares_table, tables
 from mhtool.spine import ADDED_COLUMNS, basis_label, read_spine
 
 DESCRIPTION_MAX = 120
@@ -210,7 +210,7 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
 
 
 def test_bases_are_described_whatever_the_label():
-    from mhtool.outputs.notes import notes
+    from mhtool.outputs.views.notes import notes
 
     targeted = basis_label("mh_need", targets=["QOX", "QHM"])
     total = basis_label("mh_need", parts=["FUN-02", "FUN-07"])

@@ -7,7 +7,7 @@ import pytest
 
 from mhtool.catalogue.load import load_catalogue
 from mhtool.errors import InputError
-from mhtool.outputs import planning_refs
+from mhtool.planning import refs as planning_refs
 
 
 def _write(tmp_path, body: str):
@@ -26,7 +26,7 @@ def test_the_shipped_file_matches_the_shipped_catalogue():
 
 
 def test_a_catalogue_that_extends_uses_its_parents_file(tmp_path):
-    from mhtool.run.paths import reference_data_dir
+    from mhtool.infra.paths import reference_data_dir
 
     child = reference_data_dir() / "catalogues" / "mhip_2019_24_geo2026.toml"
     spec = planning_refs.for_catalogue(load_catalogue(child))
@@ -64,3 +64,26 @@ def test_the_catalogue_declares_which_way_each_ambition_is_met():
     assert direction_of(spec, "ACU-02") == "lower_is_better"  # length of stay, at most
     assert direction_of(spec, "IAPT-01") == "higher_is_better"
     assert set(spec["directions"].values()) == {"lower_is_better"}
+
+
+def test_a_users_refs_file_is_checked_row_by_row(tmp_path):
+    from mhtool.planning.refs import user_refs, with_user_refs
+
+    path = tmp_path / "refs.csv"
+    path.write_text("planning_ref,ambition_id,measure_type\nE.H.15,A01,\nIAPT roll-out,A03,\n")
+    got = user_refs(path, {"A01", "A03"}, known={"IAPT roll-out"})  # a name the TOML uses
+    assert [(r["planning_ref"], r["row"]) for r in got] == [("E.H.15", 2), ("IAPT roll-out", 3)]
+    spec = with_user_refs({"refs": {}}, got, "refs.csv")
+    assert (
+        spec["refs"]["A01"]["confirmed"] and "refs.csv (row 2)" in spec["refs"]["A01"]["ref_source"]
+    )
+    for body, row, fld in (
+        ("E.H.15,A01,\nE.H.15,A03,\n", 3, "planning_ref"),  # the same reference twice
+        ("E.H.15,A01,\nE.H.16,A01,\n", 3, "planning_ref"),  # one ambition, two references
+        ("E.H.15,A01,Mean\n", 2, "measure_type"),
+        ("E.H.15,A09,\n", 2, "ambition_id"),
+    ):
+        path.write_text("planning_ref,ambition_id,measure_type\n" + body)
+        with pytest.raises(InputError) as err:
+            user_refs(path, {"A01", "A03"})
+        assert (err.value.row, err.value.field) == (row, fld)

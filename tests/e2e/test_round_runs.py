@@ -1,0 +1,35 @@
+"""`mhtool run --catalogue NAME` for the planning rounds after the MHIP, on their shipped
+defaults, then `mhtool check` on what it wrote; the Cover says what the fair shares are."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from mhtool.cli import main
+
+
+@pytest.mark.parametrize(
+    "name, geography, icbs",
+    [("mtpf_2026_29", "2026", 36), ("planning_2025_26", "2024", 42)],
+)
+def test_round_runs_and_checks(tmp_path, name, geography, icbs):
+    out = tmp_path / name
+    r = CliRunner().invoke(main, ["run", "--catalogue", name, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    settings = json.loads((out / "manifest.json").read_text())["settings"]
+    assert (settings["catalogue_name"], settings["geography"]) == (name, geography)
+    assert len(list((out / "systems").glob("*.xlsx"))) == icbs
+    c = CliRunner().invoke(main, ["check", str(out)])
+    assert c.exit_code == 0, c.output
+    assert c.stdout.startswith(f"OK: {icbs + 8} workbooks")
+    wb = openpyxl.load_workbook(out / "england.xlsx", read_only=True)
+    cover = " ".join(str(v) for row in wb["Cover"].iter_rows(values_only=True) for v in row if v)
+    assert "What the figures are for" in cover and "no ICB-level targets" in cover
+    notes = " ".join(str(v) for row in wb["Notes"].iter_rows(values_only=True) for v in row if v)
+    assert "(choice categories): The categories are mhtool's reading" in notes
+    report = (out / "report" / "index.html").read_text()
+    assert "no ICB-level targets" in report
