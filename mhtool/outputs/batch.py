@@ -24,6 +24,7 @@ from mhtool.infra.parallel import run_jobs
 from mhtool.outputs.charts import write as charts
 from mhtool.outputs.planning import write as planning
 from mhtool.outputs.report import write as report
+from mhtool.outputs.selector import write as selector
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views import scope as scopes
@@ -112,7 +113,8 @@ def run_task(
         out.append((s.path, cells))
         if s.code == task.chart_code:
             pictures = [(c.png, c.alt) for c in own]
-            out.append((report.write_page(out_dir, rows, s.code, meta, pictures, task.pages), 0))
+            page = report.write_page(out_dir, rows, s.code, meta, pictures, task.pages, actuals)
+            out.append((page, 0))
     return out
 
 
@@ -162,7 +164,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         delivery.write_csv(delivered, out_dir)
         exported.append(delivery.FILE)
 
-    def export() -> None:  # the planning CSVs, written here while the workers write the rest
+    def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write
         exported.extend(
             planning.write(
                 df,
@@ -173,6 +175,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
                 places=places,
             )
         )
+        exported.append(selector.write_run(df, out_dir, meta, places))
 
     results = run_jobs(
         run_task,
@@ -192,6 +195,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     written += [(rel, 0) for rel in exported]
     order = {
         "england.xlsx": 0,
+        folder.SELECTOR: 0,
         "regions": 1,
         "systems": 2,
         "subicbs": 3,

@@ -40,8 +40,9 @@ def _rel(out, paths):
 def test_writes_every_file_named_by_code_in_a_stable_order(run):
     out, paths = run
     rel = _rel(out, paths)
-    assert rel[:6] == [
+    assert rel[:7] == [
         "england.xlsx",
+        "selector.xlsx",
         "regions/Y56.xlsx",
         "regions/Y57.xlsx",
         "systems/QA0.xlsx",
@@ -184,6 +185,7 @@ def test_system_filter_and_unknown_codes(spine, tmp_path):
         ),
     )
     assert rel == [
+        "selector.xlsx",  # in every run: every organisation, to pick from
         "systems/QA1.xlsx",
         "subicbs/01B.xlsx",
         "subicbs/01E.xlsx",
