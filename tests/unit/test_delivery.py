@@ -172,6 +172,8 @@ def test_the_delivery_sheet_puts_the_organisation_first_then_parts_then_above(ta
     headers = [c.header for c in sheet.columns][5:8]
     assert headers == ["Actual", "Fair share year", "Fair share"]
     assert "Delivery" not in [t.sheet for t in tables(rows, None, None, None)]
+    england = next(t for t in tables(prepare(SPINE), None, None, d) if t.sheet == "Delivery")
+    assert list(dict.fromkeys(england.frame["org_code"])) == ["ENG", "Y56", "Y57"]
 
 
 def test_the_chart_draws_counted_actuals_over_the_bars(tables_of):

@@ -242,8 +242,9 @@ def for_orgs(frame: pl.DataFrame | None, df: pl.DataFrame) -> pl.DataFrame | Non
 
 
 def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
-    """The Delivery sheet of a workbook: its own organisation first, then its parts, then
-    the levels above, each actual beside its fair shares (None without actuals)."""
+    """The Delivery sheet of a workbook: its own organisation first, then its parts one
+    level down, then the levels above, each actual beside its fair shares (None without
+    actuals)."""
     from mhtool.outputs.views.layout import short_name
     from mhtool.outputs.views.summary import home
     from mhtool.outputs.views.tables import ROW_FORMAT, Column, Table
@@ -252,6 +253,11 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
         return None
     level, code, _ = home(df)
     rank = pl.col("level").replace_strict(_RANK, return_dtype=pl.Int8)
+    # its parts one level down only (every organisation is in delivery.csv); the slice
+    # holds no organisation above it but its own parents
+    rows = rows.filter(
+        (pl.col("org_code") == code) | (pl.col("parent_code") == code) | (rank < _RANK[level])
+    )
     place = (
         pl.when(pl.col("org_code") == code)
         .then(0)
