@@ -30,6 +30,7 @@ _SCHEMA = {
     "population_mid2020": pl.Int64,
     "mh_wp": pl.Float64,
     "mat_wp": pl.Float64,
+    "core_wp": pl.Float64,
     "patients_2026": pl.Float64,
     "value": pl.Int64,  # actuals/*.csv: a count, empty where not published
 }
@@ -242,7 +243,7 @@ def practices(geography: str) -> pl.DataFrame:
 
 
 def practice_need(allocation_year: str) -> pl.DataFrame:
-    """practice_code, population, mh_wp, mat_wp of one allocation year's practices."""
+    """practice_code, population, mh_wp, mat_wp, core_wp of one allocation year's practices."""
     return _pick(
         table("places/practice_need.csv"),
         "practice need-weighted population",
