@@ -81,3 +81,16 @@ def test_england_published_beside_its_regions_and_the_difference_said(round_deli
     assert eng["actual_value"] == 670_419 and eng["actual_from"] == "published"
     assert eng["parts_sum"] == regions["actual_value"].sum()
     assert eng["parts_difference"] == 670_419 - regions["actual_value"].sum()
+
+
+def test_the_shipped_mtpf_catalogue_sets_each_icbs_courses_beside_its_fair_share():
+    cat = load_catalogue("mtpf_2026_29")
+    assert {a.ambition for a in cat.actuals} == {"NTT-01", "NTT-02", "NTT-03"}
+    spine = build_spine(cat, geography=cat.geography)
+    d = delivery.build(spine, delivery.specs(cat), cat.geography)
+    courses = d.filter((pl.col("level") == "icb") & (pl.col("ambition_id") == "NTT-01"))
+    assert courses.height == 36 and set(courses["year"]) == {"2024/25"}
+    assert set(courses["fair_share_year"]) == {"2026/27"}
+    assert courses["fair_share"].sum() == 805_000  # the ICBs' fair shares add up to England's
+    reliable = d.filter((pl.col("level") == "icb") & (pl.col("ambition_id") == "NTT-02"))
+    assert set(reliable["unit"]) == {"percent"} and set(reliable["fair_share"]) == {51.0}
