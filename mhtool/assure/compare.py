@@ -40,9 +40,12 @@ import polars as pl
 from mhtool import vocab
 from mhtool.assure.read import ACTUAL, PLAN, VARIANCE, Issue, PlanRow, month_of
 from mhtool.errors import InputError
+from mhtool.infra.folder import RunFolder
 from mhtool.planning import profile
 from mhtool.planning import refs as planning_refs
 from mhtool.planning.profile import MONTHS
+from mhtool.refdata import store
+from mhtool.spine import read_spine
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DEFAULT_THRESHOLDS = (95.0, 100.0)
@@ -142,9 +145,6 @@ class Run:
 
 def load_run(folder: Path) -> Run:
     """The run a plan is held to: its spine (and the settings its manifest records)."""
-    from mhtool.infra.folder import RunFolder
-    from mhtool.spine import read_spine
-
     folder = Path(folder)
     spine_path = RunFolder(folder).spine_parquet
     if not spine_path.is_file():
@@ -196,8 +196,6 @@ class Use:
 
 def _other_vintages(run: Run) -> dict[str, str]:
     """Codes of ICBs and sub-ICB locations in other shipped geographies → that vintage."""
-    from mhtool.refdata import store
-
     known = set(run.orgs.get_column("org_code").to_list())
     out: dict[str, str] = {}
     try:

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mhtool.errors import InputError
-from mhtool.outputs.planning.write import TEMPLATE_TYPES
 from mhtool.planning.profile import MONTHS
+from mhtool.planning.template import TEMPLATE_TYPES
 from mhtool.userfiles import lines, number
 
 REQUIRED = ("org_code", "planning_ref", "measure_type", "fin_year")

@@ -16,11 +16,20 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool import csvsafe
 from mhtool.assure.compare import COLUMNS
 from mhtool.assure.read import Issue
 from mhtool.fields import ROW_FORMAT
-from mhtool.outputs.planning.write import format_value
+from mhtool.infra.manifest import sha256
 from mhtool.outputs.views.tables import Column, Table
+from mhtool.outputs.workbook.write import (
+    Formats,
+    new_workbook,
+    notes_sheet,
+    simple_table,
+    write_table,
+)
+from mhtool.planning.template import format_value
 
 CSV_FILE = "assurance.csv"
 ISSUES_FILE = "assurance_issues.csv"
@@ -176,8 +185,6 @@ def write_record(folder: Path, *, run_dir: Path, plans: list[Path], options: dic
     result can be traced; its `"tool": "mhtool"` lets a later assure replace the folder."""
     import json
 
-    from mhtool.infra.manifest import sha256
-
     record = {
         "tool": "mhtool",
         "command": "mhtool assure",
@@ -192,8 +199,6 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     """As every CSV the project writes: no cell a spreadsheet would run (mhtool.csvsafe);
     plan files are input, and their text reaches the issues list."""
     import csv
-
-    from mhtool import csvsafe
 
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -242,14 +247,6 @@ def write_xlsx(
     result: pl.DataFrame, issues: list[Issue], path: Path, data_date: str, about: dict | None = None
 ) -> None:
     """assurance.xlsx on the shared workbook writer, dated by the data, not the clock."""
-
-    from mhtool.outputs.workbook.write import (
-        Formats,
-        new_workbook,
-        notes_sheet,
-        simple_table,
-        write_table,
-    )
 
     sheets = tables(result)
     chart_rows = _chart_frame(result)
@@ -307,8 +304,6 @@ def _describe(sheet: str) -> str:
 
 
 def _chart_sheet(wb, ws, frame: pl.DataFrame, f) -> None:
-    from mhtool.outputs.workbook.write import write_table
-
     table = Table(
         "Chart",
         "Plan against fair share by system",

@@ -15,15 +15,8 @@ import traceback
 import click
 
 from mhtool import __version__
-from mhtool.errors import InputError
+from mhtool.errors import ExitCode, InputError
 from mhtool.infra.signals import Stopped, stop_signals_raise
-
-#: Exit status for an unexpected failure: a bug, never a verdict on the inputs or outputs,
-#: so a scheduler can tell it apart from 1 (checks failed) and 2 (bad input).
-EXIT_BUG = 4
-#: Exit status when the reader of stdout went away (`mhtool ambitions | head`): 128 + SIGPIPE,
-#: what a shell shows for a tool the closed pipe stopped.
-EXIT_PIPE = 141
 
 
 def _stdout_gone() -> None:
@@ -60,13 +53,13 @@ class _Main(click.Group):
             if ctx.params.get("debug"):
                 traceback.print_exc()
             click.echo(f"mhtool: error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(ExitCode.BAD_INPUT)
         except Stopped as exc:
             click.echo(f"mhtool: {exc}", err=True)
             sys.exit(exc.status)
         except BrokenPipeError:
             _stdout_gone()
-            sys.exit(EXIT_PIPE)
+            sys.exit(ExitCode.BROKEN_PIPE)
         except (
             click.exceptions.Exit,
             click.ClickException,
@@ -82,7 +75,7 @@ class _Main(click.Group):
                 "above and the run's run.log",
                 err=True,
             )
-            sys.exit(EXIT_BUG)
+            sys.exit(ExitCode.BUG)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

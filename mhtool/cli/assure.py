@@ -142,7 +142,7 @@ def _issue_line(i, short: bool = False) -> str:
 def _summary(result, issues, usable, target: Path) -> None:
     import polars as pl
 
-    from mhtool.outputs.planning.write import format_value
+    from mhtool.planning.template import format_value
 
     eng = result.filter(pl.col("level").is_in(["england", "region"]))
     actual = sum(1 for u in usable if u.row.role == "actual")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mhtool.errors import ExitCode
 from mhtool.infra.manifest import verify as verify_folder
 
 
@@ -32,7 +33,7 @@ def verify(directory: Path) -> None:
             f"{len(v.changed)} changed, {len(v.missing)} missing, {len(v.added)} added",
             err=True,
         )
-        sys.exit(1)
+        sys.exit(ExitCode.CHECKS_FAILED)
     click.echo(f"mhtool verify: all {v.checked} files in {directory} match manifest.json")
 
 

@@ -28,7 +28,8 @@ from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import org_label, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare
 from mhtool.outputs.workbook.write import Chart, write_workbook
 
 
@@ -101,7 +102,7 @@ def run_task(
         own_places = None
         if s.level == "icb" and places is not None:
             own_places = place_views.system_rows(places, frame)
-        shown = tables(rows, meta, own_places)
+        shown = workbook_tables(rows, meta, own_places)
         cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool.infra.atomic import staged_folder
+from mhtool.infra.lock import run_lock
+from mhtool.infra.log import checkpoint
 from mhtool.refdata import geography, need, population, practice_tables, qof
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
@@ -265,10 +268,6 @@ def build(
     entries the build does not own (catalogues, bases.toml) are carried over. A build
     killed at any point leaves the old folder, which the next build recovers.
     """
-    from mhtool.infra.atomic import staged_folder
-    from mhtool.infra.lock import run_lock
-    from mhtool.infra.log import checkpoint
-
     raw = RawDir(Path(raw_dir))
     out_dir = Path(out_dir).resolve()
     with (

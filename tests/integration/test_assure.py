@@ -14,7 +14,7 @@ from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sampl
 from mhtool.cli import main
 from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
-from mhtool.outputs.planning.write import TEMPLATE_COLUMNS
+from mhtool.planning.template import TEMPLATE_COLUMNS
 
 HEAD = TEMPLATE_COLUMNS  # plans come back in the layout the export writes
 YEAR = "2023/24"

@@ -542,7 +542,7 @@ CASES = [
         "out-disk-full-writing-outputs",
         run(),
         ("field '--out'", "No space left on device", "previous run is untouched"),
-        setup=_oserror("mhtool.spine.write_spine", errno.ENOSPC),
+        setup=_oserror("mhtool.job.pipeline.write_spine", errno.ENOSPC),
     ),
     Case(
         "out-holds-a-manifest-that-is-not-json",

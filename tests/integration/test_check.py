@@ -13,16 +13,11 @@ from fixtures.sample import SAMPLE_META, sample_spine
 from mhtool.cli import main
 from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
-from mhtool.outputs.check import (
-    check_dir,
-    check_layout,
-    check_sums,
-    check_values,
-    check_workbook,
-    read_meta,
-)
+from mhtool.outputs.check import check_dir, check_sums, read_meta
 from mhtool.outputs.views import scope as scopes
-from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare
+from mhtool.outputs.workbook.check import check_layout, check_values, check_workbook
 from mhtool.spine import write_spine
 
 
@@ -56,7 +51,7 @@ def run(clean, tmp_path):
 
 def _expected(run, rel):
     spine = prepare(pl.read_parquet(run / "apportionment.parquet"))
-    return tables(scopes.rows(spine, scopes.Scope.from_path(rel)), read_meta(run))
+    return workbook_tables(scopes.rows(spine, scopes.Scope.from_path(rel)), read_meta(run))
 
 
 def test_clean_run_passes(clean):

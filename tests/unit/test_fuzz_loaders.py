@@ -303,8 +303,7 @@ BASE_CONFIG = {"geography": "2022", "population_year": 2020, "level": "icb", "ou
 @FUZZ
 @given(mutated(BASE_CONFIG))
 def test_refresh_config_loader(doc):
-    from mhtool.cli.refresh import read_config
-    from mhtool.job.pipeline import RunConfig
+    from mhtool.job.settings import RunConfig, read_config
 
     got = clean_or_input_error(read_config, _file("r.toml", toml(doc)))
     if isinstance(got, dict):
@@ -329,7 +328,7 @@ def test_planning_references_loader(doc):
 @FUZZ
 @given(st.binary(max_size=200))
 def test_toml_settings_on_bytes(data):
-    from mhtool.cli.refresh import read_config
+    from mhtool.job.settings import read_config
     from mhtool.planning import refs as planning_refs
 
     path = _file("r.toml", data)

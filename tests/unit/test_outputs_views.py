@@ -12,12 +12,13 @@ from fixtures.sample import SAMPLE_META, sample_spine
 from mhtool import vocab
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
-from mhtool.outputs.planning.write import measure_type
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import TABLES, org_label
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.scope import Scope
-from mhtool.outputs.views.tables import prepare, shares_table, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare, shares_table
+from mhtool.planning.template import measure_type
 from mhtool.spine import ADDED_COLUMNS, basis_label, read_spine
 
 DESCRIPTION_MAX = 120
@@ -132,7 +133,7 @@ def test_shares_of_england_never_take_a_targeted_share(labelled, tmp_path):
     assert table.frame.filter(pl.col("basis") == label, pl.col("org_code") == "01A").is_empty()
     # every workbook labels it the same, whichever slice it shows
     for scope in (Scope("icb", "QA0"), Scope("icb", "QA1"), Scope("england", "ENG")):
-        targeted = next(t for t in tables(scopes.rows(df, scope)) if t.sheet == "Targeted")
+        targeted = next(t for t in workbook_tables(scopes.rows(df, scope)) if t.sheet == "Targeted")
         assert label in set(targeted.frame.get_column("basis"))
 
 
@@ -238,7 +239,7 @@ def test_every_line_has_a_sheet_with_its_names(tmp_path):
         .otherwise(pl.col("measure"))
     )
     shown = set()
-    for t in tables(prepare(spine)):
+    for t in workbook_tables(prepare(spine)):
         if t.sheet not in ("Data", "Shares", "Notes"):
             shown |= set(t.frame.get_column("ambition_id"))
     assert shown == {f"A0{i}" for i in range(1, 9)}
@@ -251,6 +252,6 @@ def test_a_line_split_differently_by_year_keeps_one_row_per_organisation():
         .then(pl.lit(vocab.NATIONAL_ONLY))
         .otherwise(pl.col("split_method"))
     )
-    fixed = next(t for t in tables(prepare(spine)) if t.sheet == "Fixed")
+    fixed = next(t for t in workbook_tables(prepare(spine)) if t.sheet == "Fixed")
     rows = fixed.frame.filter(pl.col("ambition_id") == "A01")
     assert rows.height == rows.select("org_code").n_unique() > 1

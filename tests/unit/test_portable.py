@@ -44,7 +44,7 @@ def test_start_up_needs_no_posix_only_module():
     done = _python(
         BLOCK
         + """
-import mhtool.infra.lock, mhtool.infra.atomic, mhtool.job.pipeline, mhtool.infra.parallel
+import mhtool.infra.lock, mhtool.infra.atomic, mhtool.job.settings, mhtool.infra.parallel
 from mhtool.cli import main
 main(["--help"], prog_name="mhtool")
 """
