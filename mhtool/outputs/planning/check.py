@@ -17,8 +17,17 @@ from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
 from mhtool.outputs.planning import write as planning
 from mhtool.outputs.views.problems import MAX_PER_PART, TOLERANCE, capped, figure_text
-from mhtool.planning import profile, template
+from mhtool.planning import profile
 from mhtool.planning import refs as planning_refs
+from mhtool.planning.template import (
+    MONEY_COLUMNS,
+    NA,
+    OLD_SCALE,
+    OTHER_COLUMNS,
+    PERCENT_SCALES,
+    TEMPLATE_COLUMNS,
+    ratio_text,
+)
 
 # --- the planning export -------------------------------------------------------------------
 
@@ -45,7 +54,7 @@ def _compare_rows(rel: str, got: list[list[str]], columns: list[str], want: list
 
 
 def _months_of(row: list[str], first: int) -> list[float | None]:
-    return [None if t == template.NA else _float(t) for t in row[first : first + 12]]
+    return [None if t == NA else _float(t) for t in row[first : first + 12]]
 
 
 def check_year_figures(rel, keyed, spine_values, spec) -> list[str]:
@@ -76,7 +85,7 @@ def check_percentages(rel: str, body: list[list[str]], scale: str) -> list[str]:
     """Every Percentage row beside its Numerator and Denominator holds their ratio, month
     by month, on the scale profile.json records (0-100 or proportions), so a file on the
     wrong scale is caught however it was made."""
-    width = len(template.TEMPLATE_COLUMNS)
+    width = len(TEMPLATE_COLUMNS)
     lines: dict[tuple, dict[str, tuple[int, list]]] = defaultdict(dict)
     for n, row in enumerate(body, 2):
         if len(row) == width:
@@ -88,7 +97,7 @@ def check_percentages(rel: str, body: list[list[str]], scale: str) -> list[str]:
         n, pct = types["Percentage"]
         num, den = types["Numerator"][1], types["Denominator"][1]
         for m, (p, a, b) in enumerate(zip(pct, num, den, strict=True)):
-            want = None if a is None or not b else template.ratio_text(a, b, scale)
+            want = None if a is None or not b else ratio_text(a, b, scale)
             if (p is None) != (want is None) or (p is not None and abs(p - want) > 1e-9):
                 problems.append(
                     f"{rel} line {n}: {ref} {year} {org} {profile.MONTHS[m]}: Percentage "
@@ -99,14 +108,14 @@ def check_percentages(rel: str, body: list[list[str]], scale: str) -> list[str]:
 
 
 def _template_keys(body, by_ref):
-    width = len(template.TEMPLATE_COLUMNS)
+    width = len(TEMPLATE_COLUMNS)
     for n, row in enumerate(body, 2):
         if len(row) == width:
             yield n, _months_of(row, 7), row[1], by_ref.get(row[2]), row[5], row[3]
 
 
 def _other_keys(body):
-    width = len(template.OTHER_COLUMNS)
+    width = len(OTHER_COLUMNS)
     for n, row in enumerate(body, 2):
         if len(row) == width:
             yield n, _months_of(row, 11), row[1], row[2], row[9], row[7]
@@ -119,7 +128,7 @@ def _england_sums(files: dict[str, list[list[str]]]) -> list[str]:
     england: dict[tuple, list[float | None]] = {}
     for code, got in files.items():
         for row in got[1:]:
-            if len(row) != len(template.TEMPLATE_COLUMNS) or row[3] == "Percentage":
+            if len(row) != len(TEMPLATE_COLUMNS) or row[3] == "Percentage":
                 continue
             key, months = (row[2], row[3], row[5]), _months_of(row, 7)
             if code == planning.ENGLAND:
@@ -196,11 +205,11 @@ def _recorded_spec(record: dict) -> tuple[dict, str]:
     spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
     spec["subicb"] = bool(record.get("subicb"))
     spec["places"] = bool(record.get("places"))
-    spec["percent_scale"] = scale = record.get("percent_scale", template.OLD_SCALE)
-    if scale not in template.PERCENT_SCALES:
+    spec["percent_scale"] = scale = record.get("percent_scale", OLD_SCALE)
+    if scale not in PERCENT_SCALES:
         return spec, (
             f"{folder.PLANNING_PROFILE}: percent_scale {scale!r} is not one of "
-            f"{', '.join(template.PERCENT_SCALES)}"
+            f"{', '.join(PERCENT_SCALES)}"
         )
     return spec, ""
 
@@ -256,7 +265,7 @@ def check_planning(
             problems.append(f"{rel}: {code} is not an ICB in the spine")
             continue
         got = files[code] = _read_csv(p)
-        problems += _compare_rows(rel, got, template.TEMPLATE_COLUMNS, template.get(code, []))
+        problems += _compare_rows(rel, got, TEMPLATE_COLUMNS, template.get(code, []))
         problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
         problems += check_percentages(rel, got[1:], spec["percent_scale"])
     if planning.ENGLAND in files and icb_codes <= set(files):
@@ -268,8 +277,8 @@ def check_planning(
         for got in files.values():
             problems += check_place_sums("template", got, parent_template, parent_of)
     for name, columns, rows in (
-        (folder.PLANNING_OTHER, template.OTHER_COLUMNS, other),
-        (folder.PLANNING_MONEY, template.MONEY_COLUMNS, money),
+        (folder.PLANNING_OTHER, OTHER_COLUMNS, other),
+        (folder.PLANNING_MONEY, MONEY_COLUMNS, money),
     ):
         if not (out_dir / name).is_file():
             problems.append(f"{name}: missing")
