@@ -24,6 +24,7 @@ from mhtool.catalogue import rules
 from mhtool.catalogue.model import (
     DEFAULT_GEOGRAPHY,
     DEFAULT_POPULATION_YEAR,
+    Actual,
     Ambition,
     Basis,
     Catalogue,
@@ -133,7 +134,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         digest.update(file.read_bytes())
     digest.update(bases_file.read_bytes() if bases_file.exists() else b"")
 
-    head, programmes, choices = {}, {}, {}
+    head, programmes, choices, actuals = {}, {}, {}, {}
     bases = load_bases(bases_file) if bases_file.exists() else {}
     raw: dict[str, tuple[dict, Path]] = {}
     for file, doc in files:
@@ -141,6 +142,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         programmes.update(doc.get("programmes", {}))
         bases.update(_bases(doc.get("bases", {}), file))
         choices.update({c["id"]: c for c in doc.get("choice", [])})
+        actuals.update({(a["ambition"], a["label"]): (a, file) for a in doc.get("actual", [])})
         seen = set()
         for amb in doc.get("ambition", []):
             if amb["id"] in seen:
@@ -179,6 +181,21 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
                     row=f"choice {c['id']}",
                     field=f"ambitions[{i}]",
                 )
+    for i, (a, file) in enumerate(actuals.values()):
+        if a["ambition"] not in raw:
+            raise InputError(
+                f"unknown ambition {a['ambition']!r}",
+                file=str(file),
+                row=f"actual #{i + 1}",
+                field="ambition",
+            )
+        if a.get("period") == "12 months to quarter end" and not a.get("quarter"):
+            raise InputError(
+                "a figure for the 12 months to a quarter's end needs its quarter",
+                file=str(file),
+                row=f"actual #{i + 1}",
+                field="quarter",
+            )
     return Catalogue(
         name=head["name"],
         years=years,
@@ -197,6 +214,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         population_year=head.get("population_year", DEFAULT_POPULATION_YEAR),
         need_year=head.get("need_year", ""),
         benchmark=head.get("benchmark", "").strip(),
+        actuals=tuple(Actual(**a) for a, _ in actuals.values()),
     )
 
 
@@ -243,8 +261,8 @@ def _locate(doc: dict):
             return row, schema.field_path(path[2:]) or "id"
         if head == "bases":
             return _locate_basis(path, 1)
-        if head == "choice" and len(path) > 1:
-            return f"choice #{path[1] + 1}", schema.field_path(path[2:])
+        if head in ("choice", "actual") and len(path) > 1:
+            return f"{head} #{path[1] + 1}", schema.field_path(path[2:])
         if head == "basis_overrides" and len(path) > 1:
             return f"ambition {path[1]}", "basis_overrides"
         return None, schema.field_path(path[1:] if head == "catalogue" else path)

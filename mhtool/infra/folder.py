@@ -6,10 +6,10 @@ module asks a ``RunFolder`` for its paths. Names (stable):
 
 - ``MANIFEST`` ("manifest.json"), ``LOG`` ("run.log"), ``SPINE_CSV`` / ``SPINE_PARQUET``
   ("apportionment.csv" / ".parquet"), ``CHANGES_CSV`` / ``CHANGES_XLSX``,
-  ``ENGLAND_WORKBOOK`` ("england.xlsx"), ``WORKBOOK_FOLDERS`` (level -> folder),
-  ``WORKBOOK_META`` ("workbooks.json"), ``CHARTS``, ``PLANNING`` with ``PLANNING_OTHER``,
-  ``PLANNING_MONEY`` and ``PLANNING_PROFILE``, ``PLACES`` with ``PLACES_MAP``, ``REPORT``
-  with ``REPORT_FOLDERS`` (level -> folder).
+  ``ENGLAND_WORKBOOK`` ("england.xlsx"), ``SELECTOR`` ("selector.xlsx"),
+  ``WORKBOOK_FOLDERS`` (level -> folder), ``WORKBOOK_META`` ("workbooks.json"), ``CHARTS``,
+  ``PLANNING`` with ``PLANNING_OTHER``, ``PLANNING_MONEY`` and ``PLANNING_PROFILE``,
+  ``PLACES`` with ``PLACES_MAP``, ``REPORT`` with ``REPORT_FOLDERS`` (level -> folder).
 - ``workbook_file``, ``chart_file``, ``planning_file``, ``places_file``, ``report_page``:
   one organisation's file, relative to the folder.
 - ``RunFolder(root)``: those paths for one folder, plus its failed-run log beside it.
@@ -28,6 +28,7 @@ CHANGES_CSV = "changes.csv"
 CHANGES_XLSX = "changes.xlsx"
 CHANGES_PREFIX = "changes."  # a comparison's files, which a run without one lacks
 ENGLAND_WORKBOOK = "england.xlsx"
+SELECTOR = "selector.xlsx"  # every organisation in one workbook, picked from a list
 #: Level of organisation -> the folder holding its workbooks.
 WORKBOOK_FOLDERS = {"region": "regions", "icb": "systems", "subicb": "subicbs"}
 #: The settings the workbooks were worded with, which `mhtool check` reads back.
@@ -100,6 +101,10 @@ class RunFolder:
     @property
     def changes_xlsx(self) -> Path:
         return self.root / CHANGES_XLSX
+
+    @property
+    def selector(self) -> Path:
+        return self.root / SELECTOR
 
     @property
     def planning(self) -> Path:

@@ -49,6 +49,7 @@ from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out
 from mhtool.job.settings import Options, RunConfig
 from mhtool.outputs.check import check_dir
 from mhtool.outputs.planning import write as planning
+from mhtool.outputs.views import delivery
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.place_tables import shown_rows, write_places
 from mhtool.outputs.views.scope import plan
@@ -323,6 +324,7 @@ def _write_outputs(
         notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
         contact=cfg.contact,
         planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
+        actuals=delivery.specs(catalogue),
     )
     mhtool.outputs.write_outputs(
         spine,

@@ -38,8 +38,11 @@ from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
 from mhtool.infra.manifest import read_manifest
 from mhtool.infra.parallel import run_jobs
+from mhtool.outputs import deliverycheck
 from mhtool.outputs.planning.check import check_planning
 from mhtool.outputs.report import check as reportcheck
+from mhtool.outputs.selector.check import check_selector
+from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.place_tables import by_system, place_table
@@ -61,6 +64,7 @@ class Report:
     manifest: bool = False  # whether the files were held to a manifest.json
     place_rows: int = 0  # spine rows at the place level (runs with --places)
     pages: int = 0  # HTML report pages checked (mhtool.outputs.report.check)
+    selector: bool = False  # selector.xlsx checked (mhtool.outputs.selector.check)
 
     @property
     def summary(self) -> str:
@@ -75,10 +79,11 @@ class Report:
             if self.pages
             else ""
         )
+        selector = "; selector.xlsx's data and formulas match it" if self.selector else ""
         return (
             f"OK: {self.workbooks} workbooks and {self.csvs} planning CSV files match the "
-            f"spine ({self.spine_rows:,} rows); every level sums to its parent; layout "
-            f"rules hold{report}{files}{places}."
+            f"spine ({self.spine_rows:,} rows){selector}; every level sums to its parent; "
+            f"layout rules hold{report}{files}{places}."
         )
 
 
@@ -305,6 +310,8 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
     )
     meta = read_meta(out_dir)
+    found, delivered = deliverycheck.check(out_dir, spine, meta)
+    problems += found
     jobs = [
         (
             p,
@@ -312,6 +319,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
             _rows_for(prepared, p.relative_to(out_dir).as_posix()),
             meta,
             by_icb.get(p.stem) if p.parent.name == scopes.FOLDERS["icb"] else None,
+            delivery.for_orgs(delivered, _rows_for(prepared, p.relative_to(out_dir).as_posix())),
         )
         for p in books
     ]
@@ -323,6 +331,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         weights=[job[2].height for job in jobs],
     )
     problems += [line for lines in found for line in lines]
+    problems += check_selector(out_dir, prepared, meta, place_rows)
     planning_problems, csvs = check_planning(out_dir, spine, prepared, place_rows)
     problems += planning_problems
     html_pages = reportcheck.pages(out_dir)
@@ -339,5 +348,12 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     if not books and not csvs:
         problems.append(f"{out_dir}: no workbooks or planning CSV files to check")
     return Report(
-        problems, len(books), csvs, rows, RunFolder(out_dir).holds_run(), places, len(html_pages)
+        problems,
+        len(books),
+        csvs,
+        rows,
+        RunFolder(out_dir).holds_run(),
+        places,
+        len(html_pages),
+        RunFolder(out_dir).selector.is_file(),
     )

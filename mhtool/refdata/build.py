@@ -20,7 +20,7 @@ import polars as pl
 from mhtool.infra.atomic import staged_folder
 from mhtool.infra.lock import run_lock
 from mhtool.infra.log import checkpoint
-from mhtool.refdata import geography, need, population, practice_tables, qof
+from mhtool.refdata import geography, need, nhstt, phsmi, population, practice_tables, qof
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
 
@@ -30,6 +30,7 @@ OWNED = [
     "need",
     "registers",
     "places",
+    "actuals",
     "SOURCES.md",
     "sources.json",
 ]
@@ -85,8 +86,9 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
 
     mye, lsoas = population.ons_mye(raw, geo)
     pop20 = lsoas[2020].select("lsoa", pl.col("total").alias("population"))
+    crosswalks = {}
     for a, b in (("2021", "2022"), ("2022", "2026")):
-        cw = geography.crosswalk(geo, a, b, pop20)
+        cw = crosswalks[b] = geography.crosswalk(geo, a, b, pop20)
         moved = cw.filter(pl.col("from_subicb_code") != pl.col("to_subicb_code"))
         inputs = sorted(
             set(geography.VINTAGE_INPUTS[a] + geography.VINTAGE_INPUTS[b] + [population.MYE[2020]])
@@ -177,7 +179,34 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
         "practice-level tables for places: "
         + ", ".join(f"{t.path} {t.df.height} rows" for t in tables if t.path.startswith("places/"))
     )
+    cw_inputs = sorted(set(geography.VINTAGE_INPUTS["2026"]) | {population.MYE[2020]})
+    for name, source in (("phsmi", phsmi), ("nhstt", nhstt)):
+        df, inputs, notes = source.build(raw, geo, crosswalks["2026"])
+        tables.append(
+            Table(
+                f"actuals/{name}.csv",
+                df,
+                sorted(set(inputs) | set(cw_inputs)),
+                _actual_totals(df),
+                notes,
+            )
+        )
+        progress(f"actuals {name}: {df.height} rows")
     return tables
+
+
+def _actual_totals(df: pl.DataFrame) -> dict:
+    """Per geography, measure and period: rows, missing values and the sum of the rest at
+    the lowest level published (what a rebuild must give again)."""
+    low = df.filter(pl.col("level") == pl.col("level").last().over("geography", "measure"))
+    out = {}
+    for (g, m, y), d in sorted(low.group_by("geography", "measure", "period"), key=lambda x: x[0]):
+        out[f"{g} {m} {y} {d['level'][0]}"] = {
+            "rows": d.height,
+            "missing": int(d["value"].is_null().sum()),
+            "value": int(d["value"].sum()),
+        }
+    return out
 
 
 def _place_tables(raw: RawDir, geo) -> list[Table]:

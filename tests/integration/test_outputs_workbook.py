@@ -40,8 +40,9 @@ def _rel(out, paths):
 def test_writes_every_file_named_by_code_in_a_stable_order(run):
     out, paths = run
     rel = _rel(out, paths)
-    assert rel[:6] == [
+    assert rel[:7] == [
         "england.xlsx",
+        "selector.xlsx",
         "regions/Y56.xlsx",
         "regions/Y57.xlsx",
         "systems/QA0.xlsx",
@@ -80,8 +81,10 @@ def test_layout_follows_the_guidance(run):
     for path in [out / "england.xlsx", out / "systems/QA0.xlsx", out / "subicbs/01A.xlsx"]:
         wb = openpyxl.load_workbook(path)
         compare = ["Compare"] if path.name == "england.xlsx" else []
-        # a run without places has no Places sheet (see test_outputs_places)
-        assert wb.sheetnames == [s for s in SHEETS if s != "Places" and (s != "Compare" or compare)]
+        # a run without places has no Places sheet (see test_outputs_places), one whose
+        # catalogue maps no actuals no Delivery sheet (tests/unit/test_delivery.py)
+        shown = [s for s in SHEETS if s not in ("Places", "Delivery")]
+        assert wb.sheetnames == [s for s in shown if s != "Compare" or compare]
         assert wb.active.title == "Cover"
         assert wb.properties.title.startswith("Fair shares of national mental health ambitions")
         names = []
@@ -182,6 +185,7 @@ def test_system_filter_and_unknown_codes(spine, tmp_path):
         ),
     )
     assert rel == [
+        "selector.xlsx",  # in every run: every organisation, to pick from
         "systems/QA1.xlsx",
         "subicbs/01B.xlsx",
         "subicbs/01E.xlsx",

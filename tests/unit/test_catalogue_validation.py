@@ -381,3 +381,39 @@ def test_a_count_may_anchor_inside_the_years_before_its_first_figure(tmp_path):
     with pytest.raises(InputError) as err:
         load_catalogue(write(tmp_path, late, "late.toml"))
     assert err.value.field == "anchor.year" and "first figure" in err.value.message
+
+
+ACTUAL = """
+[[actual]]
+ambition = "A-01"
+label = "People counted"
+source = "phsmi"
+measure = "all_six_checks"
+period = "12 months to quarter end"
+quarter = "Q4"
+"""
+
+
+def test_actuals_say_what_measures_an_ambition_and_how(tmp_path):
+    none = '\n[[actual]]\nambition = "A-01"\nlabel = "Entering"\nnone = "not in the files"\n'
+    cat = load_catalogue(write(tmp_path, MINI + ACTUAL + none))
+    got = {a.label: a for a in cat.actuals}
+    assert got["People counted"].how == "all_six_checks, 12 months to the end of Q4"
+    assert got["Entering"].none == "not in the files" and got["Entering"].how == ""
+    assert load_catalogue(write(tmp_path, MINI, "old.toml")).actuals == ()  # older ones load
+
+
+@pytest.mark.parametrize(
+    "old,new,field,words",
+    [
+        ('ambition = "A-01"', 'ambition = "A-09"', "ambition", "unknown ambition"),
+        ('source = "phsmi"', 'source = "iapt"', "source", "phsmi, nhstt"),
+        ('quarter = "Q4"\n', "", "quarter", "needs its quarter"),
+        ('quarter = "Q4"\n', 'quarter = "Q4"\nnone = "both"\n', "", "or say in `none`"),
+        ('period = "12 months to quarter end"', 'period = "monthly"', "period", "financial year"),
+    ],
+)
+def test_a_broken_actual_is_named(tmp_path, old, new, field, words):
+    with pytest.raises(InputError, match=words) as err:
+        load_catalogue(write(tmp_path, MINI + ACTUAL.replace(old, new)))
+    assert str(err.value.row).startswith("actual #1") and (err.value.field or "") == field

@@ -179,12 +179,17 @@ def _fit(text: str, font, width: int) -> str:
     return text.rstrip() + "…"
 
 
-def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
+def render(df: pl.DataFrame, org_code: str, actuals: tuple = ()) -> tuple[bytes, str] | None:
     """PNG bytes and alt text of one organisation's trajectory chart, or None if it has no
-    count lines. `df` is the prepared spine (or a workbook's slice of it)."""
+    count lines. `df` is the prepared spine (or a workbook's slice of it); `actuals`: its
+    published delivery as (ambition_id, year, value, period) (outputs.views.delivery.marks),
+    drawn as a black rule with a diamond over that year's bar, never as a bar."""
     rows = chart_lines(df, org_code)
     if rows.is_empty():
         return None
+    done: dict[str, dict[str, tuple[float, str]]] = {}
+    for aid, year, value, period in actuals:
+        done.setdefault(aid, {})[year] = (value, period)
     name = rows.get_column("org_name")[0]
     years = sorted(rows.get_column("year").unique().to_list())
     panels = rows.partition_by(PLAN_ORDER, maintain_order=True)
@@ -194,7 +199,8 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         f"{org}: fair shares by financial year",
         f"One panel per ambition, in its own unit, each on a scale from zero. Bars: "
         f"{short_name(name, org_code, with_code=False)}'s fair share in each financial year "
-        f"{years[0]} to {years[-1]}; the last figure is written above its bar.",
+        f"{years[0]} to {years[-1]}; the last figure is written above its bar."
+        + (" Black rule and diamond: published actual delivery (Delivery sheet)." if done else ""),
         PANEL_HEIGHT,
     )
     for i, panel in enumerate(panels):
@@ -202,7 +208,8 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
         top_y = c.heading(i, panel.get_column("title")[0], unit_words(unit))
         by_year = dict(panel.select("year", "value").rows())
         values = [by_year.get(y) for y in years]
-        ticks = nice_ticks(max(v or 0 for v in values))
+        got = done.get(panel.get_column("ambition_id")[0], {})
+        ticks = nice_ticks(max([v or 0 for v in values] + [v for v, _ in got.values()]))
         x0, y0 = c.box(i)
         left, right = x0 + 54, x0 + c.panel_w - 18
         bottom = y0 + c.panel_h - 40
@@ -221,6 +228,11 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
                     [cx - slot * 0.35, bottom - v * scale, cx + slot * 0.35, bottom], fill=colour
                 )
             c.text((cx, bottom + 6), _short_year(year), font=_font(SMALL), fill=INK, anchor="mt")
+        for k, year in enumerate(years):
+            if year in got:
+                cx, y = left + slot * (k + 0.5), bottom - got[year][0] * scale
+                c.draw.line([(cx - slot * 0.45, y), (cx + slot * 0.45, y)], fill=INK, width=3)
+                c.draw.polygon([(cx, y - 6), (cx + 6, y), (cx, y + 6), (cx - 6, y)], fill=INK)
         k, v = next((k, v) for k, v in reversed(list(enumerate(values))) if v is not None)
         c.text(
             (left + slot * (k + 0.5), bottom - v * scale - 3),
@@ -236,6 +248,11 @@ def render(df: pl.DataFrame, org_code: str) -> tuple[bytes, str] | None:
             f"{p['title'][0]}: {fmt_value(p['value'][-1], p['unit'][0], p['unit_kind'][0])} "
             f"in {p['year'][-1]}"
             for p in panels
+        )
+        + "".join(
+            f"; published actual of {aid}: "
+            + ", ".join(f"{fmt_tick(v, 'people')} in {p}" for v, p in got.values())
+            for aid, got in done.items()
         )
         + "."
     )

@@ -19,6 +19,7 @@ SHEETS: dict[str, str] = {
     "Places": "The headline asks split to this system's places (runs with places) by year",
     "Standards": "Standards (rates and coverage) that apply here, and what each targeted "
     "ask means for this organisation",
+    "Delivery": "Published actual delivery beside the fair shares, this organisation first",
     "Charts": "Trajectories of each count ambition, and the headline asks compared",
     "Fixed": "Fixed ambitions: people and sites for each organisation by year",
     "Flexible": "Flexible ambitions: people and sites for each organisation by year",
@@ -40,6 +41,7 @@ TABLES: dict[str, str] = {
     "Compare": "compare",
     "Places": "places",
     "Standards": "standards",
+    "Delivery": "delivery",
     "Notes": "notes",
     "Fixed": "fixed_ambitions",
     "Flexible": "flexible_ambitions",

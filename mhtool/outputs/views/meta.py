@@ -37,6 +37,7 @@ class WorkbookMeta:
     notes: tuple[str, ...] = ()
     planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning.write)
     contact: str = ""  # who answers questions, for the Cover sheet (--contact)
+    actuals: tuple[dict, ...] = ()  # the catalogue's [[actual]] entries (outputs.views.delivery)
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> WorkbookMeta:
@@ -46,6 +47,8 @@ class WorkbookMeta:
         given = {k: v for k, v in data.items() if k in names}
         if "notes" in given:
             given["notes"] = tuple(given["notes"] or ())
+        if "actuals" in given:
+            given["actuals"] = tuple(dict(a) for a in given["actuals"] or ())
         if "bases" in given:
             given["bases"] = dict(given["bases"] or {})
         return cls(**given)

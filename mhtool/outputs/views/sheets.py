@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import notes, summary, tables
 from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views.layout import short_name
@@ -14,19 +15,24 @@ from mhtool.outputs.views.tables import Table
 
 
 def workbook_tables(
-    df: pl.DataFrame, meta: WorkbookMeta | None = None, places: pl.DataFrame | None = None
+    df: pl.DataFrame,
+    meta: WorkbookMeta | None = None,
+    places: pl.DataFrame | None = None,
+    delivery: pl.DataFrame | None = None,
 ) -> list[Table]:
     """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
     `meta` words the bases (the catalogue's labels); without it their names are shown.
     `places`: a system's place rows (mhtool.outputs.views.place_tables.workbook_rows), for
     its Places sheet and the block of places at the end of its Summary; none, no such
-    tables."""
+    tables. `delivery`: the run's delivery rows (mhtool.outputs.views.delivery), for the
+    Delivery sheet."""
     meta = meta or WorkbookMeta()
     out = [
         summary.summary_table(df, meta),
         summary.compare_table(df),
         summary.standards_table(df, meta),
     ]
+    out.append(delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)))
     if places is not None and not places.is_empty():
         level, code, name = summary.home(df)
         org = short_name(name, code, with_code=False)

@@ -367,17 +367,18 @@ def check_workbook(
     prepared: pl.DataFrame,
     meta: WorkbookMeta | None = None,
     places: pl.DataFrame | None = None,
+    actuals: pl.DataFrame | None = None,
 ) -> list[str]:
     """One workbook against the tables recomputed from the spine: layout, then values.
-    `places`: a system workbook's place rows (outputs.places.workbook_rows)."""
+    `places`: a system workbook's place rows (outputs.places.workbook_rows); `actuals`:
+    the delivery rows remade from the spine and actuals tables (outputs.deliverycheck)."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []
     if prepared.filter(pl.col("level") == scope.level, pl.col("org_code") == scope.code).is_empty():
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
-    expected = workbook_tables(
-        scopes.rows(prepared, scope), meta, places if scope.level == "icb" else None
-    )
+    rows = scopes.rows(prepared, scope)
+    expected = workbook_tables(rows, meta, places if scope.level == "icb" else None, actuals)
     read = read_structure(path)
     return (
         check_layout(path, rel, expected, read)
