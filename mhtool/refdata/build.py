@@ -20,7 +20,8 @@ import polars as pl
 from mhtool.infra.atomic import staged_folder
 from mhtool.infra.lock import run_lock
 from mhtool.infra.log import checkpoint
-from mhtool.refdata import geography, need, nhstt, phsmi, population, practice_tables, qof
+from mhtool.refdata import geography, need, population, practice_tables, qof
+from mhtool.refdata.actuals import nhstt, phsmi
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
 

@@ -243,12 +243,12 @@ def test_bases_lists_every_basis_and_shows_weights():
 
 
 def test_an_unexpected_failure_exits_4_not_1(tmp_path, monkeypatch):
-    import mhtool.spine
+    from mhtool.job import pipeline
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(mhtool.spine, "build_spine", boom)
+    monkeypatch.setattr(pipeline, "build_spine", boom)
     result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "out")])
     assert result.exit_code == 4, result.output
     assert not (tmp_path / "out").exists()

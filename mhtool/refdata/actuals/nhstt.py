@@ -17,7 +17,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.errors import InputError
-from mhtool.refdata import actuals
+from mhtool.refdata.actuals import move
 from mhtool.refdata.geography import Geographies
 from mhtool.refdata.raw import RawDir, reconcile
 
@@ -60,7 +60,7 @@ def read(raw: RawDir) -> pl.DataFrame:
         if c not in have:
             raise InputError(f"missing column (have: {', '.join(have)})", file=RAW, field=c)
     rows = lf.select(pl.len()).collect().item()
-    actuals.record(raw, RAW, rows)
+    move.record(raw, RAW, rows)
     df = (
         lf.select(COLUMNS)
         .filter(
@@ -110,7 +110,7 @@ def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple
     df = df.with_columns(
         pl.col("year").alias("period"),
         pl.lit("2022").alias("geography"),
-        pl.lit(actuals.AS_PUBLISHED).alias("route"),
+        pl.lit(move.AS_PUBLISHED).alias("route"),
     )
     t22 = geo.trees["2022"]
     known = {
@@ -146,7 +146,7 @@ def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple
         .group_by(pl.col("icb_code").alias("from_code"), pl.col("icb_code_26").alias("to_code"))
         .agg(pl.col("population_mid2020").sum().alias("weight"))
     )
-    moved, unmapped = actuals.onto(
+    moved, unmapped = move.onto(
         g22.filter(pl.col("level") == "icb").with_columns(pl.lit("2026").alias("geography")),
         flows,
         "mid-2020 population",
@@ -156,4 +156,4 @@ def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple
     notes.append(
         "geography 2026 ICBs from the 2022 ones through the LSOA crosswalk (merged ICBs summed)"
     )
-    return actuals.tidy([g22, above, moved]), [RAW], notes
+    return move.tidy([g22, above, moved]), [RAW], notes
