@@ -17,7 +17,7 @@ from mhtool.errors import ExitCode
 from mhtool.infra.lock import LockHeld
 from mhtool.infra.log import quiet, terminal_level
 from mhtool.infra.paths import default_output_dir
-from mhtool.infra.place import place_error
+from mhtool.infra.place import disk_problem
 from mhtool.job.settings import Options, RunConfig, progress_wanted, read_config
 
 
@@ -147,8 +147,8 @@ def execute_or_exit(cfg: RunConfig, opts: Options):
     except ChecksFailed as exc:
         click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""), err=True)
         sys.exit(ExitCode.CHECKS_FAILED)
-    except OSError as exc:  # full, read-only or forbidden output place: bad input, not a bug
-        problem = place_error(exc, Path(cfg.out or default_output_dir()).resolve())
+    except Exception as exc:  # full, read-only or forbidden disk: bad input, not a bug
+        problem = disk_problem(exc, Path(cfg.out or default_output_dir()).resolve())
         if problem is None:
             raise
         raise problem from exc

@@ -298,6 +298,17 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
     return notes
 
 
+def ambition_sources(catalogue, ambition_ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """Each ambition's sources in the catalogue's order: its own, then each year's figure's
+    (a user's figures name their file), without repeats."""
+    out = {}
+    for amb in catalogue.ambitions:
+        if amb.id in ambition_ids:
+            found = [amb.source, *(yv.source for yv in amb.values if yv.value is not None)]
+            out[amb.id] = tuple(dict.fromkeys(s.strip() for s in found if s and s.strip()))
+    return out
+
+
 def _where(yv) -> str:
     """Where a figure's words stand in its source, and the words, as a note says them."""
     if not yv.where:
@@ -323,6 +334,7 @@ def _write_outputs(
         bases={name: spec.label for name, spec in catalogue.bases.items() if name in used},
         notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
         contact=cfg.contact,
+        sources=ambition_sources(catalogue, set(spine["ambition_id"].unique().to_list())),
         planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
         actuals=delivery.specs(catalogue),
     )

@@ -26,6 +26,7 @@ each output's own checks sit beside its writer.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from mhtool import spine as spines  # its read_spine checks the columns
 from mhtool.errors import InputError
 from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
-from mhtool.infra.manifest import read_manifest
+from mhtool.infra.manifest import folder_problems, regular
 from mhtool.infra.parallel import run_jobs
 from mhtool.outputs import deliverycheck
 from mhtool.outputs.planning.check import check_planning
@@ -46,7 +47,7 @@ from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.place_tables import by_system, place_table
-from mhtool.outputs.views.problems import TOLERANCE, capped, figure_text
+from mhtool.outputs.views.problems import TOLERANCE, capped, figure_text, unreadable
 from mhtool.outputs.views.tables import prepare
 from mhtool.outputs.workbook.check import check_workbook
 
@@ -141,7 +142,11 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     places has those files (sums are checked with the other levels in check_sums)."""
     want = place_table(spine)
     where, practices = RunFolder(out_dir).places, Path(folder.PLACES_MAP).name
-    files = sorted(p for p in where.glob("*.csv") if p.name != practices) if where.is_dir() else []
+    files = (
+        sorted(p for p in where.glob("*.csv") if p.name != practices and regular(p))
+        if where.is_dir()
+        else []
+    )
     problems = []
     have = {p.stem for p in files}
     need = set(want["icb_code"].unique().to_list())
@@ -154,7 +159,11 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     for p in files:
         if p.stem not in need:
             continue
-        got = pl.read_csv(p, schema_overrides=dict(want.schema), infer_schema=False)
+        try:
+            got = pl.read_csv(p, schema_overrides=dict(want.schema), infer_schema=False)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            problems.append(f"{folder.places_file(p.stem)}: {unreadable(exc)}")
+            continue
         exp = want.filter(pl.col("icb_code") == p.stem)
         key = ["ambition_id", "year", "place_code"]
         exp = csvsafe.frame(exp)  # as the writer made them safe
@@ -183,35 +192,15 @@ UNLISTED_OK = (folder.MANIFEST, folder.LOG)  # and changes.*: see check_files
 
 
 def check_files(out_dir: Path) -> list[str]:
-    """With a manifest.json: every output it lists exists, and every workbook, CSV, PNG and
-    Parquet file present is listed (bar manifest.json, run.log and changes.*, which a
-    comparison adds). Without one there is nothing to hold the folder to."""
-    if not RunFolder(out_dir).holds_run():
+    """With a manifest.json: every output it lists exists as a regular file with the
+    sha256 recorded (a chart or CSV replaced since the run is found here), and every
+    workbook, CSV, PNG and Parquet file present is listed (bar manifest.json, run.log and
+    changes.*, which a comparison adds). Without one there is nothing to hold the folder to."""
+    if not os.path.lexists(RunFolder(out_dir).manifest):
         return []
-    try:
-        listed = read_manifest(out_dir).get("outputs")
-    except InputError as exc:
-        return [f"{MANIFEST_FILE}: {exc.message}"]
-    if not isinstance(listed, dict):
-        return [f"{MANIFEST_FILE}: has no 'outputs' list"]
-    problems = [
-        f"{rel}: listed in {MANIFEST_FILE} but missing"
-        for rel in sorted(listed)
-        if not (out_dir / rel).is_file()
-    ]
-    for p in sorted(out_dir.rglob("*")):
-        rel = p.relative_to(out_dir).as_posix()
-        if (
-            not p.is_file()
-            or p.suffix.lower() not in LISTED_SUFFIXES
-            or rel in listed
-            or rel in UNLISTED_OK
-            or rel.startswith(folder.CHANGES_PREFIX)
-            or any(part.startswith(".") for part in p.relative_to(out_dir).parts)
-        ):
-            continue
-        problems.append(f"{rel}: present but not listed in {MANIFEST_FILE}")
-    return capped(problems, "files")
+    return capped(
+        folder_problems(out_dir, LISTED_SUFFIXES, UNLISTED_OK, folder.CHANGES_PREFIX), "files"
+    )
 
 
 def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
@@ -288,7 +277,12 @@ def read_meta(out_dir: Path) -> WorkbookMeta:
 def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
     """Only the rows a workbook can show, so each worker is sent a small frame."""
     scope = scopes.Scope.from_path(rel)
-    return prepared if scope is None else scopes.rows(prepared, scope)
+    if scope is None:
+        return prepared
+    try:
+        return scopes.rows(prepared, scope)
+    except KeyError:  # a workbook of no organisation in the spine: check_workbook says so
+        return prepared.clear()
 
 
 def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = False) -> Report:
@@ -307,7 +301,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     books = sorted(
         p
         for p in out_dir.rglob("*.xlsx")
-        if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
+        if scopes.Scope.from_path(p.relative_to(out_dir).as_posix()) and regular(p)
     )
     meta = read_meta(out_dir)
     found, delivered = deliverycheck.check(out_dir, spine, meta)
@@ -338,9 +332,10 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     found = run_jobs(
         reportcheck.check_page,
         [
-            (p, rel, scopes.rows(prepared, reportcheck.scope_of(rel)), meta, out_dir)
+            (p, rel, rows, meta, out_dir, delivery.for_orgs(delivered, rows))
             for p in html_pages
             for rel in [p.relative_to(out_dir).as_posix()]
+            for rows in [scopes.rows(prepared, reportcheck.scope_of(rel))]
         ],
         workers=workers,
     )

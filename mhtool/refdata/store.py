@@ -30,6 +30,7 @@ _SCHEMA = {
     "population_mid2020": pl.Int64,
     "mh_wp": pl.Float64,
     "mat_wp": pl.Float64,
+    "core_wp": pl.Float64,
     "patients_2026": pl.Float64,
     "value": pl.Int64,  # actuals/*.csv: a count, empty where not published
 }
@@ -242,7 +243,7 @@ def practices(geography: str) -> pl.DataFrame:
 
 
 def practice_need(allocation_year: str) -> pl.DataFrame:
-    """practice_code, population, mh_wp, mat_wp of one allocation year's practices."""
+    """practice_code, population, mh_wp, mat_wp, core_wp of one allocation year's practices."""
     return _pick(
         table("places/practice_need.csv"),
         "practice need-weighted population",
@@ -267,6 +268,13 @@ def actuals(source: str, geography: str) -> pl.DataFrame:
     if source not in ACTUAL_SOURCES:
         raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
     return _pick(table(f"actuals/{source}.csv"), f"{source} actuals", geography=str(geography))
+
+
+def actual_geographies(source: str) -> list[str]:
+    """The geographies an actuals table is shipped on."""
+    if source not in ACTUAL_SOURCES:
+        raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
+    return sorted(table(f"actuals/{source}.csv")["geography"].unique().to_list())
 
 
 def sources() -> dict:

@@ -15,8 +15,9 @@ import polars as pl
 from mhtool import csvsafe
 from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
+from mhtool.infra.manifest import regular
 from mhtool.outputs.planning import write as planning
-from mhtool.outputs.views.problems import MAX_PER_PART, TOLERANCE, capped, figure_text
+from mhtool.outputs.views.problems import MAX_PER_PART, TOLERANCE, capped, figure_text, unreadable
 from mhtool.planning import profile
 from mhtool.planning import refs as planning_refs
 from mhtool.planning.template import (
@@ -35,6 +36,40 @@ from mhtool.planning.template import (
 def _read_csv(path: Path) -> list[list[str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.reader(fh))
+
+
+def _template_files(out_dir, csvs, icb_codes, template, by_ref, values, spec):
+    """Each ICB's (and England's) planning CSV against the template built from the spine:
+    (problems, {code: rows read})."""
+    problems: list[str] = []
+    files: dict[str, list[list[str]]] = {}
+    for p in csvs:
+        rel = p.relative_to(out_dir).as_posix()
+        code = planning.ENGLAND if p.stem == "england" else p.stem
+        if code != planning.ENGLAND and code not in icb_codes:
+            problems.append(f"{rel}: {code} is not an ICB in the spine")
+            continue
+        got = _read_csv_or_say(p, rel, problems)
+        if got is None:
+            continue
+        files[code] = got
+        problems += _compare_rows(rel, got, TEMPLATE_COLUMNS, template.get(code, []))
+        problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
+        problems += check_percentages(rel, got[1:], spec["percent_scale"])
+    return problems, files
+
+
+def _read_csv_or_say(path: Path, rel: str, problems: list[str]) -> list[list[str]] | None:
+    """The CSV's rows, or None with a problem line when it is missing, not a regular file
+    (never opened: a named pipe would block) or cannot be read (damaged)."""
+    if not regular(path):
+        problems.append(f"{rel}: missing")
+        return None
+    try:
+        return _read_csv(path)
+    except (OSError, ValueError, csv.Error) as exc:
+        problems.append(f"{rel}: {unreadable(exc)}")
+        return None
 
 
 def _compare_rows(rel: str, got: list[list[str]], columns: list[str], want: list[list[str]]):
@@ -226,7 +261,7 @@ def check_planning(
     export carries them), the place rows adding up to their parents'. Returns (problems,
     files checked)."""
     run = RunFolder(out_dir)
-    csvs = sorted(run.planning.glob("*.csv"))
+    csvs = sorted(p for p in run.planning.glob("*.csv") if regular(p))
     if not csvs:
         return [], 0
     try:
@@ -256,18 +291,15 @@ def check_planning(
         for a, r in spec["refs"].items()
         if r["confirmed"] and r["planning_ref"]
     }
-    problems: list[str] = []
-    files: dict[str, list[list[str]]] = {}
-    for p in (p for p in csvs if p.name not in special):
-        rel = p.relative_to(out_dir).as_posix()
-        code = planning.ENGLAND if p.stem == "england" else p.stem
-        if code != planning.ENGLAND and code not in icb_codes:
-            problems.append(f"{rel}: {code} is not an ICB in the spine")
-            continue
-        got = files[code] = _read_csv(p)
-        problems += _compare_rows(rel, got, TEMPLATE_COLUMNS, template.get(code, []))
-        problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
-        problems += check_percentages(rel, got[1:], spec["percent_scale"])
+    problems, files = _template_files(
+        out_dir,
+        [p for p in csvs if p.name not in special],
+        icb_codes,
+        template,
+        by_ref,
+        values,
+        spec,
+    )
     if planning.ENGLAND in files and icb_codes <= set(files):
         problems += _england_sums(files)
     if places is not None:
@@ -280,10 +312,9 @@ def check_planning(
         (folder.PLANNING_OTHER, OTHER_COLUMNS, other),
         (folder.PLANNING_MONEY, MONEY_COLUMNS, money),
     ):
-        if not (out_dir / name).is_file():
-            problems.append(f"{name}: missing")
+        got = _read_csv_or_say(out_dir / name, name, problems)
+        if got is None:
             continue
-        got = _read_csv(out_dir / name)
         problems += _compare_rows(name, got, columns, [r for r in rows if r[0] in files])
         if name == folder.PLANNING_OTHER:
             problems += check_year_figures(name, _other_keys(got[1:]), values, spec)

@@ -19,3 +19,9 @@ def capped(problems: list[str], what: str) -> list[str]:
             f"{what}: {len(problems) - MAX_PER_PART} more problems not shown"
         ]
     return problems
+
+
+def unreadable(exc: BaseException) -> str:
+    """A file that cannot be read as what it should be, in one problem line's words."""
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"cannot be read ({type(exc).__name__}: {why}); damaged since the run?"

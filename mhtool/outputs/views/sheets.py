@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhtool import vocab
+from mhtool.outputs.views import categories, notes, summary, tables
 from mhtool.outputs.views import delivery as delivery_view
-from mhtool.outputs.views import notes, summary, tables
 from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views.layout import short_name
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -37,7 +38,7 @@ def workbook_tables(
         level, code, name = summary.home(df)
         org = short_name(name, code, with_code=False)
         out += [place_views.summary_block(places, org), place_views.places_table(places)]
-    out += [tables.category_table(df, c, meta) for c in ("fixed", "flexible", "targeted")]
+    out += [categories.category_sheet(df, c, meta) for c in vocab.CATEGORIES]
     out += [
         tables.funding_table(df, meta),
         tables.workforce_table(df, meta),

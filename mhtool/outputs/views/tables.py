@@ -196,7 +196,7 @@ def _basis_words(frame: pl.DataFrame, meta: WorkbookMeta | None) -> pl.DataFrame
 def is_standard() -> pl.Expr:
     """Asks every organisation must meet at the national level (a rate, a coverage ask
     or a standard), never shared out. The one place that says which rows are standards:
-    they are on the Standards sheet, not the category sheets."""
+    each is one row of its category's sheet (mhtool.outputs.views.categories), never split."""
     return pl.col("kind").is_in(vocab.CARRIED_KINDS)
 
 
@@ -285,27 +285,6 @@ def _org_year_table(
         Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
     ]
     return Table(sheet, title, description, columns, frame)
-
-
-def category_table(
-    df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None
-) -> Table | None:
-    """Fixed / Flexible / Targeted: the category's activity counts (people, sites) for
-    each organisation, years across. Standards are on the Standards sheet, money and
-    staff on Funding and Workforce, so a column never mixes people with pounds or %."""
-    part = df.filter(
-        pl.col("category") == category, pl.col("measure") == "activity", ~is_standard()
-    )
-    name = category.capitalize()
-    return _org_year_table(
-        plan_order(part),
-        name,
-        f"{name} ambitions: people and sites by organisation and year",
-        f"This organisation first, then those above it; standards are on the Standards "
-        f"sheet [note {NOTE_ROUNDING}] [note {NOTE_SYMBOLS}].",
-        "Ambition",
-        meta,
-    )
 
 
 def funding_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
@@ -416,8 +395,8 @@ def data_table(df: pl.DataFrame) -> Table:
     return Table(
         "Data",
         "All figures in the planning-template layout",
-        f"One row per organisation, ambition and year, in the NHS planning-template "
-        f"layout [note {NOTE_MEASURE_TYPE}].",
+        f"One row per organisation, ambition and year, in the planning-template layout "
+        f"[note {NOTE_MEASURE_TYPE}]; only this heading prints.",
         columns,
         frame,
     )

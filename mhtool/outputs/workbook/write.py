@@ -27,6 +27,7 @@ from mhtool.outputs.views.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
+    UNPRINTED,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -242,13 +243,17 @@ def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> i
 
 
 def print_setup(ws) -> None:
-    """A4 landscape, one page wide, narrow margins, the sheet name and page numbers in
-    the footer: every sheet prints as a tidy annex."""
+    """A4 landscape, one page wide, narrow margins and no header or footer (the Analysis
+    Function guidance: a sheet's title is in A1): every sheet prints as a tidy annex."""
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    ws.set_footer("&L&A&RPage &P of &N")
+    ws.set_margins(left=0.4, right=0.4, top=0.4, bottom=0.4)
+
+
+def print_heading_only(ws, columns: int) -> None:
+    """Limit a sheet's default print area to its title, description and header row."""
+    ws.print_area(TITLE_ROW, 0, HEADER_ROW, columns - 1)
 
 
 LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffice cuts 14)
@@ -436,6 +441,8 @@ def write_workbook(
             cells += _charts(ws, charts, f)
         else:
             cells += write_tables(ws, by_sheet[sheet], f, freeze=False)
+            if sheet in UNPRINTED:
+                print_heading_only(ws, len(by_sheet[sheet][0].columns))
     wb.worksheets()[0].activate()
     wb.close()
     return cells
