@@ -164,6 +164,8 @@ def _with_verbosity(command: click.Command) -> None:
 
 def _register() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "docs":  # the reference generator (python -m), not a command
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for command in getattr(module, "COMMANDS", []):
             _with_verbosity(command)

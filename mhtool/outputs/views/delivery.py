@@ -24,7 +24,7 @@ from mhtool.outputs.views.tables import ROW_FORMAT, Column, Table
 from mhtool.refdata import store
 
 FILE = "delivery.csv"
-#: delivery.csv's columns, in order (README / docs/architecture.md say what each means)
+#: delivery.csv's columns, in order (docs/outputs.md and docs/architecture.md say what each means)
 COLUMNS = {
     "level": pl.String,
     "org_code": pl.String,
