@@ -32,9 +32,10 @@ from mhtool.catalogue.load import load_catalogue
 @click.option(
     "--compare",
     is_flag=True,
-    help="Set each basis's ICB shares beside published distributions (the QOF SMI "
-    "register; actual delivery where shipped): the mean absolute difference in "
-    "percentage points. With --show, that basis's shares ICB by ICB.",
+    help="Set each basis's ICB shares beside published distributions (the QOF SMI and "
+    "depression registers, NHS England's core allocation target, actual delivery where "
+    "shipped): the mean absolute difference in percentage points. With --show, that "
+    "basis's shares ICB by ICB.",
 )
 def bases_command(catalogue_path, geography, population_year, show, compare):
     """List the bases (weights) ambitions are split by, and which ambitions use each.
