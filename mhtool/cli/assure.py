@@ -64,6 +64,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     from mhtool.outputs.planning_refs import known_refs, user_refs
     from mhtool.run.atomic import staged_folder
     from mhtool.run.lock import lock_path, run_lock
+    from mhtool.run.manifest import sha256
     from mhtool.run.place import check_inputs_outside, check_not_in_run, check_out_place
 
     limits = cmp.Thresholds.parse(thresholds)
@@ -88,7 +89,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     issues += more
     options = {
         "source": source,
-        "refs": None if refs_file is None else str(refs_file),
+        "refs": None if refs_file is None else {str(refs_file): sha256(refs_file)},
         "thresholds": [limits.red, limits.green],
     }
     if not usable:
