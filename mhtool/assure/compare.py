@@ -40,8 +40,9 @@ import polars as pl
 from mhtool import vocab
 from mhtool.assure.read import ACTUAL, PLAN, VARIANCE, Issue, PlanRow, month_of
 from mhtool.errors import InputError
-from mhtool.outputs import planning_refs, profile
-from mhtool.outputs.profile import MONTHS
+from mhtool.planning import profile
+from mhtool.planning import refs as planning_refs
+from mhtool.planning.profile import MONTHS
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DEFAULT_THRESHOLDS = (95.0, 100.0)
@@ -146,7 +147,7 @@ class Run:
 
 def load_run(folder: Path) -> Run:
     """The run a plan is held to: its spine (and the settings its manifest records)."""
-    from mhtool.run.folder import RunFolder
+    from mhtool.infra.folder import RunFolder
     from mhtool.spine import read_spine
 
     folder = Path(folder)

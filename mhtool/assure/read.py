@@ -1,7 +1,7 @@
 """Read system plan submissions in the NHS operational planning long layout.
 
 A plan file is CSV or xlsx with the columns of `planning/<ICB>.csv` (see
-mhtool.outputs.planning), or of NHS England's own plan-monitoring files (`icb_code,
+mhtool.outputs.planning.write), or of NHS England's own plan-monitoring files (`icb_code,
 org_code, planning_ref, measure_type, dim_type, fin_year, ref_key, source, Apr … Mar,
 full_key`): `org_code, planning_ref, measure_type, fin_year` are required, with either
 monthly columns or a single `value` column (the year's figure); `icb_code`, `dim_type`,
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mhtool.errors import InputError
-from mhtool.outputs.planning import TEMPLATE_TYPES
-from mhtool.outputs.profile import MONTHS
+from mhtool.outputs.planning.write import TEMPLATE_TYPES
+from mhtool.planning.profile import MONTHS
 from mhtool.userfiles import lines, number
 
 REQUIRED = ("org_code", "planning_ref", "measure_type", "fin_year")

@@ -149,12 +149,7 @@ def smi(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, pl.DataFrame, dict
             subicb.append(_by_subicb(placed, year, own, geo))
             ledger[f"{year} geography {own}"] = route_summary(placed, "register")
         for geography in GEOGRAPHIES:
-            # the practice maps of that geography first, then own-year neighbours agreeing
-            steps = [r for r in routes(geography, maps, geo) if isinstance(r, Lookup)]
-            if "pcn" in df.columns:
-                steps.append(Peers("practices of the same own-year PCN agree", ("pcn",)))
-            steps.append(Peers("practices of the same own-year CCG agree", ("ccg_code",)))
-            placed = place(df, steps)
+            placed = place_year(df, geography, maps, geo)
             ledger[f"{year} geography {geography}"] = route_summary(placed, "register")
             if not placed["subicb_code"].is_null().any():
                 subicb.append(_by_subicb(placed, year, geography, geo))
@@ -173,6 +168,17 @@ def smi(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, pl.DataFrame, dict
     )
     table = pl.concat(tables).sort("qof_year", level_order, "org_code").select(cols)
     return table, pl.concat(subicb).sort("qof_year", "geography", "subicb_code"), ledger
+
+
+def place_year(df: pl.DataFrame, geography: str, maps: dict, geo: Geographies) -> pl.DataFrame:
+    """A QOF year's practices (read_year) placed in a geography's sub-ICBs: the practice
+    maps of that geography first, then own-year neighbours agreeing (`subicb_code`, `route`;
+    null where nothing placed the practice)."""
+    steps = [r for r in routes(geography, maps, geo) if isinstance(r, Lookup)]
+    if "pcn" in df.columns:
+        steps.append(Peers("practices of the same own-year PCN agree", ("pcn",)))
+    steps.append(Peers("practices of the same own-year CCG agree", ("ccg_code",)))
+    return place(df, steps)
 
 
 def _by_subicb(placed: pl.DataFrame, year: str, geography: str, geo: Geographies) -> pl.DataFrame:

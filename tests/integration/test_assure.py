@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
 from mhtool.cli import main
+from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
-from mhtool.outputs.planning import TEMPLATE_COLUMNS
-from mhtool.run.manifest import write_manifest
+from mhtool.outputs.planning.write import TEMPLATE_COLUMNS
 
 HEAD = TEMPLATE_COLUMNS  # plans come back in the layout the export writes
 YEAR = "2023/24"

@@ -18,7 +18,7 @@ from mhtool import schema
 from mhtool.catalogue.load import load_catalogue, resolve, shipped
 from mhtool.catalogue.rules import quoted
 from mhtool.errors import InputError
-from mhtool.run.paths import reference_data_dir
+from mhtool.infra.paths import reference_data_dir
 from mhtool.spine import build_spine
 
 ROUNDS = ("mtpf_2026_29", "planning_2025_26")
@@ -203,3 +203,14 @@ def test_every_count_sums_exactly_and_targeted_asks_are_not_split():
         assert (joined["value"] == joined["value_right"]).all(), level
     targeted = spine.filter(pl.col("category") == "targeted")
     assert set(targeted["level"]) == {"england"}
+
+
+def test_a_direction_with_no_number_is_asked_of_every_organisation():
+    cat = load_catalogue("planning_2025_26")
+    spine = build_spine(cat, geography=cat.geography, population_year=cat.population_year)
+    los = spine.filter(pl.col("ambition_id") == "LOS-01")
+    assert los.height == spine.filter(pl.col("ambition_id") == "MHIS-01").height > 42
+    assert los["value"].is_null().all() and set(los["provenance"]) == {"missing"}
+    cyp = spine.filter(pl.col("ambition_id") == "CYP-01")
+    for level in ("england", "region", "icb", "subicb"):
+        assert cyp.filter(pl.col("level") == level)["value"].sum() == 345000
