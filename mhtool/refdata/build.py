@@ -189,7 +189,7 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
     )
     cw_inputs = sorted(set(geography.VINTAGE_INPUTS["2026"]) | {population.MYE[2020]})
     for name, source in (("phsmi", phsmi), ("nhstt", nhstt)):
-        df, inputs, notes = source.build(raw, geo, crosswalks["2026"])
+        df, inputs, notes = source.build(raw, geo, crosswalks)
         tables.append(
             Table(
                 f"actuals/{name}.csv",

@@ -157,9 +157,11 @@ WHAT = {
     ),
     "actuals/nhstt.csv": (
         "NHS Talking Therapies annual counts (referrals received, finished courses, at "
-        "caseness, recovery, reliable recovery, improvement) for England, regions and ICBs "
-        "(ICBs from 2020/21, when they are published on ODS codes), on geographies 2022 and "
-        "2026. Same columns as `actuals/phsmi.csv`; an empty value was suppressed (`*`)."
+        "caseness, recovery, reliable recovery, improvement) for England, regions, ICBs (from "
+        "2020/21, when they are published on ODS codes) and sub-ICBs (2019/20 to 2021/22, from "
+        "the CCG rows; 2019/20 and 2020/21 moved through their practices by list size), on "
+        "geographies 2022 and 2026. Same columns as `actuals/phsmi.csv`; an empty value was "
+        "suppressed (`*`)."
     ),
     "geography/crosswalk_2022_2026.csv": (
         "Every England LSOA 2011 from its July 2022 sub-ICB to its 2026 sub-ICB (through the "

@@ -280,6 +280,13 @@ def actuals(source: str, geography: str) -> pl.DataFrame:
     return _pick(table(f"actuals/{source}.csv"), f"{source} actuals", geography=str(geography))
 
 
+def actual_geographies(source: str) -> list[str]:
+    """The geographies an actuals table is shipped on."""
+    if source not in ACTUAL_SOURCES:
+        raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
+    return sorted(table(f"actuals/{source}.csv")["geography"].unique().to_list())
+
+
 def sources() -> dict:
     """sources.json of the reference data in use (inputs, totals, data date, sha256s)."""
     return _recorded(str(reference_data_dir()))
