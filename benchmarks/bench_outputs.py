@@ -39,8 +39,9 @@ sys.path[:0] = [str(ROOT.parent), str(ROOT)]
 
 import floor_xlsxwriter as floor  # noqa: E402 (after the path is set)
 
-from mhtool.outputs import batch, workbook  # noqa: E402
-from mhtool.outputs.meta import WorkbookMeta  # noqa: E402
+from mhtool.outputs import batch  # noqa: E402
+from mhtool.outputs.views.meta import WorkbookMeta  # noqa: E402
+from mhtool.outputs.workbook import write as workbook  # noqa: E402
 
 
 def _children_cpu() -> float:

@@ -29,8 +29,8 @@ from xlsxwriter.format import Format
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from mhtool.outputs import workbook  # noqa: E402 (after the path is set)
-from mhtool.outputs.fastsheet import FastSheet  # noqa: E402
+from mhtool.outputs.workbook import write as workbook  # noqa: E402 (after the path is set)
+from mhtool.outputs.workbook.fastsheet import FastSheet  # noqa: E402
 
 # Every XlsxWriter call mhtool's writer makes on a sheet (write_cells is mhtool's own:
 # the floor writes its cells one public call each).

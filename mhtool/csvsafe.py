@@ -7,7 +7,7 @@ injection). Following OWASP's guidance, such a text cell is written with a leadi
 quote, which spreadsheets show as text and which a reader can strip. A cell that is a
 plain number (`-5`, `-0.25`) is left alone: it is data, not a formula, and codes, years
 and figures never start with those characters otherwise. Workbooks need none of this:
-they write every text as a string (mhtool.outputs.workbook).
+they write every text as a string (mhtool.outputs.workbook.write).
 """
 
 from __future__ import annotations

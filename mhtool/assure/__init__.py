@@ -1,2 +1,2 @@
-"""Plan assurance: read system plans (read.py) and compare them with a run's fair shares
-(compare.py); mhtool.outputs.assurance writes the results, `mhtool assure` runs it."""
+"""Plan assurance: read system plans (read.py), compare them with a run's fair shares
+(compare.py) and write the results (write.py); `mhtool assure` runs it."""

@@ -24,6 +24,7 @@ from mhtool.catalogue import rules
 from mhtool.catalogue.model import (
     DEFAULT_GEOGRAPHY,
     DEFAULT_POPULATION_YEAR,
+    Actual,
     Ambition,
     Basis,
     Catalogue,
@@ -34,7 +35,7 @@ from mhtool.catalogue.overrides import apply_overrides, with_remainders
 from mhtool.catalogue.phasing import phase, years_problem
 from mhtool.catalogue.upgrade import upgrade
 from mhtool.errors import InputError
-from mhtool.run import paths
+from mhtool.infra import paths
 from mhtool.vocab import CATEGORIES, HIGHER_IS_BETTER, KINDS, MEASURES
 
 __all__ = [
@@ -119,6 +120,20 @@ def _bases(tables: dict, file: Path) -> dict[str, Basis]:
     return out
 
 
+def _check_blends(bases: dict[str, Basis], file: Path) -> None:
+    """A blend's parts are other bases, none a blend itself (so weights never loop)."""
+    for name, b in bases.items():
+        for part in b.params.get("parts", {}) if b.source == "blend" else {}:
+            if part not in bases or bases[part].source == "blend":
+                raise InputError(
+                    f"blend part {part!r} must be a basis that is not a blend; "
+                    f"known: {sorted(n for n, x in bases.items() if x.source != 'blend')}",
+                    file=str(file),
+                    row=f"basis {name}",
+                    field=f"parts.{part}",
+                )
+
+
 # ------------------------------------------------------------------ loading
 
 
@@ -133,7 +148,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         digest.update(file.read_bytes())
     digest.update(bases_file.read_bytes() if bases_file.exists() else b"")
 
-    head, programmes, choices = {}, {}, {}
+    head, programmes, choices, actuals = {}, {}, {}, {}
     bases = load_bases(bases_file) if bases_file.exists() else {}
     raw: dict[str, tuple[dict, Path]] = {}
     for file, doc in files:
@@ -141,6 +156,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         programmes.update(doc.get("programmes", {}))
         bases.update(_bases(doc.get("bases", {}), file))
         choices.update({c["id"]: c for c in doc.get("choice", [])})
+        actuals.update({(a["ambition"], a["label"]): (a, file) for a in doc.get("actual", [])})
         seen = set()
         for amb in doc.get("ambition", []):
             if amb["id"] in seen:
@@ -166,6 +182,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         raise InputError("the catalogue needs a name", file=str(path), field="name")
     years = tuple(head["years"])
 
+    _check_blends(bases, path)
     ctx = rules.Context(years, bases, programmes)
     ambitions = [_ambition(amb, file, ctx) for amb, file in raw.values()]
     rules.check_links(ambitions, {a: f for a, (_, f) in raw.items()})
@@ -179,6 +196,21 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
                     row=f"choice {c['id']}",
                     field=f"ambitions[{i}]",
                 )
+    for i, (a, file) in enumerate(actuals.values()):
+        if a["ambition"] not in raw:
+            raise InputError(
+                f"unknown ambition {a['ambition']!r}",
+                file=str(file),
+                row=f"actual #{i + 1}",
+                field="ambition",
+            )
+        if a.get("period") == "12 months to quarter end" and not a.get("quarter"):
+            raise InputError(
+                "a figure for the 12 months to a quarter's end needs its quarter",
+                file=str(file),
+                row=f"actual #{i + 1}",
+                field="quarter",
+            )
     return Catalogue(
         name=head["name"],
         years=years,
@@ -197,6 +229,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         population_year=head.get("population_year", DEFAULT_POPULATION_YEAR),
         need_year=head.get("need_year", ""),
         benchmark=head.get("benchmark", "").strip(),
+        actuals=tuple(Actual(**a) for a, _ in actuals.values()),
     )
 
 
@@ -243,8 +276,8 @@ def _locate(doc: dict):
             return row, schema.field_path(path[2:]) or "id"
         if head == "bases":
             return _locate_basis(path, 1)
-        if head == "choice" and len(path) > 1:
-            return f"choice #{path[1] + 1}", schema.field_path(path[2:])
+        if head in ("choice", "actual") and len(path) > 1:
+            return f"{head} #{path[1] + 1}", schema.field_path(path[2:])
         if head == "basis_overrides" and len(path) > 1:
             return f"ambition {path[1]}", "basis_overrides"
         return None, schema.field_path(path[1:] if head == "catalogue" else path)

@@ -105,6 +105,31 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Actual:
+    """Which published actual measures an ambition, and how (catalogue `[[actual]]`), or
+    why none does (`none`). The delivery view compares it with the ambition's fair shares."""
+
+    ambition: str
+    label: str
+    source: str = ""  # a shipped actuals table (store.ACTUAL_SOURCES); empty with `none`
+    measure: str = ""
+    denominator: str = ""  # a rate: measure / denominator x 100
+    period: str = ""  # "12 months to quarter end" or "financial year"
+    quarter: str = ""  # with "12 months to quarter end": the quarter standing for its year
+    none: str = ""  # why nothing measures the ambition
+    note: str = ""
+
+    @property
+    def how(self) -> str:
+        """How the actual is measured, in words (a column of delivery.csv)."""
+        if self.none:
+            return ""
+        when = f"12 months to the end of {self.quarter}" if self.quarter else self.period
+        what = f"{self.measure} / {self.denominator} x 100" if self.denominator else self.measure
+        return f"{what}, {when}"
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """A loaded catalogue: every ambition phased over `years`, the bases they may be split
     by, and the sha256 a run records, so a run's figures can be traced to these inputs."""
@@ -125,6 +150,7 @@ class Catalogue:
     population_year: int = DEFAULT_POPULATION_YEAR
     need_year: str = ""
     benchmark: str = ""  # what its fair shares are for a reader (the Cover says it)
+    actuals: tuple[Actual, ...] = ()  # what published delivery measures which ambition
 
     def get(self, ambition_id: str) -> Ambition:
         """The ambition with this ID (KeyError if the catalogue has none)."""

@@ -18,7 +18,7 @@ from mhtool.catalogue import rules
 from mhtool.catalogue.model import Ambition, Catalogue
 from mhtool.catalogue.phasing import YearValue, phase, remainder, year_start
 from mhtool.errors import InputError
-from mhtool.run.log import LOG
+from mhtool.infra.log import LOG
 
 
 def apply_overrides(catalogue: Catalogue, csv_path: str | Path) -> Catalogue:

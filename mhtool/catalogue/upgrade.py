@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mhtool import formats, vocab
-from mhtool.run.log import LOG
+from mhtool.infra.log import LOG
 
 #: Which unit kinds each measure may be counted in (the rule mhtool.catalogue.rules checks).
 UNIT_KINDS_BY_MEASURE = {

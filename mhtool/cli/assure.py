@@ -58,13 +58,14 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
          written, saying why), or bad options or --refs file (previous output kept)
     """
     from mhtool.assure import compare as cmp
+    from mhtool.assure import write as assurance
     from mhtool.assure.read import read_plans
     from mhtool.errors import InputError
-    from mhtool.outputs import assurance
-    from mhtool.outputs.planning_refs import known_refs, user_refs
-    from mhtool.run.atomic import staged_folder
-    from mhtool.run.lock import lock_path, run_lock
-    from mhtool.run.place import check_inputs_outside, check_not_in_run, check_out_place
+    from mhtool.infra.atomic import staged_folder
+    from mhtool.infra.lock import lock_path, run_lock
+    from mhtool.infra.manifest import sha256
+    from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
+    from mhtool.planning.refs import known_refs, user_refs
 
     limits = cmp.Thresholds.parse(thresholds)
     target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance").resolve()
@@ -88,7 +89,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     issues += more
     options = {
         "source": source,
-        "refs": None if refs_file is None else str(refs_file),
+        "refs": None if refs_file is None else {str(refs_file): sha256(refs_file)},
         "thresholds": [limits.red, limits.green],
     }
     if not usable:
@@ -142,7 +143,7 @@ def _issue_line(i, short: bool = False) -> str:
 def _summary(result, issues, usable, target: Path) -> None:
     import polars as pl
 
-    from mhtool.outputs.planning import format_value
+    from mhtool.outputs.planning.write import format_value
 
     eng = result.filter(pl.col("level").is_in(["england", "region"]))
     actual = sum(1 for u in usable if u.row.role == "actual")
@@ -174,7 +175,7 @@ def _causes(issues, target: Path, err: bool = False) -> None:
     full list is in assurance_issues.csv."""
     if not issues:
         return
-    from mhtool.outputs.assurance import ISSUES_FILE, by_cause
+    from mhtool.assure.write import ISSUES_FILE, by_cause
 
     click.echo(f"{len(issues)} issue(s), by cause (every one in {target / ISSUES_FILE}):", err=err)
     for (cause, action), group in by_cause(issues):

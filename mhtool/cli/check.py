@@ -17,8 +17,8 @@ def check(directory: Path) -> None:
     the same rows as the Parquet file; and, when manifest.json is there, that every file it
     lists exists and every workbook, CSV, chart and Parquet file present is listed. Prints
     one line per problem and exits 1, or prints a one-line summary and exits 0."""
+    from mhtool.infra.log import logging_to_terminal, quiet, terminal_level
     from mhtool.outputs.check import check_dir  # calamine, polars: loaded only when checking
-    from mhtool.run.log import logging_to_terminal, quiet, terminal_level
 
     with logging_to_terminal(terminal_level()):  # progress lines when not on a terminal
         report = check_dir(directory, progress=not quiet())

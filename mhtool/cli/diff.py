@@ -29,9 +29,9 @@ def diff(old_run: Path, new_run: Path, out: Path | None, top: int) -> None:
       mhtool diff outputs-2019 outputs-2020
       mhtool diff old new --out changes.csv
     """
-    from mhtool import compare as d
-    from mhtool.outputs import changes as shown
-    from mhtool.run.place import check_not_in_run, check_out_place, place_error
+    from mhtool.diff import changes as d
+    from mhtool.diff import write as shown
+    from mhtool.infra.place import check_not_in_run, check_out_place, place_error
 
     if out:  # refused before the comparison, which can take a while
         check_out_place(out, file=True)

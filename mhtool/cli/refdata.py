@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from mhtool.run.log import quiet
-from mhtool.run.paths import default_raw_dir, reference_data_dir, writable_reference_data
-from mhtool.run.place import check_out_place, place_error
+from mhtool.infra.log import quiet
+from mhtool.infra.paths import default_raw_dir, reference_data_dir, writable_reference_data
+from mhtool.infra.place import check_out_place, place_error
 
 
 @click.group("refdata")

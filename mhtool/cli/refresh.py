@@ -13,9 +13,9 @@ import click
 
 from mhtool import formats, schema, userfiles
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
-from mhtool.run.log import quiet, terminal_level
-from mhtool.run.paths import is_name
-from mhtool.run.pipeline import Options, RunConfig, progress_wanted
+from mhtool.infra.log import quiet, terminal_level
+from mhtool.infra.paths import is_name
+from mhtool.job.pipeline import Options, RunConfig, progress_wanted
 
 PATH_KEYS = {"catalogue", "values", "refs", "out", "reference_data", "raw"}
 PLACE_KINDS = ("pcn", "la", "practice")  # any other `places` is a file of the user's own

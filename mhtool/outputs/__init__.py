@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool.outputs.meta import WorkbookMeta
+from mhtool.outputs.views.meta import WorkbookMeta
 
 
 def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
@@ -32,7 +32,7 @@ def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
     an unknown code raises InputError listing the valid ones. `progress=None` shows a
     progress bar (on stderr) only when stderr is a terminal. `workers=None` picks the
     number of worker processes (1 for small runs). The planning export
-    (mhtool.outputs.planning) takes its references, rules and denominators, and whether to
+    (mhtool.outputs.planning.write) takes its references, rules and denominators, and whether to
     add sub-ICB rows, from `meta.planning` (none: no template lines). `places`: the
     run's place rows (a run with places), for each system workbook's Places sheet and
     the places block of its Summary; `spine` holds the levels above them only.

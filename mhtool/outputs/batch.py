@@ -5,7 +5,7 @@ the task renders that organisation's chart once and writes every file that uses 
 (its workbook and its sub-ICB workbooks). Tasks are independent, so with more than a
 handful they run in worker processes (spawned, not forked: polars' thread pool is not
 fork-safe); every file's bytes depend only on the spine and meta. The
-planning export (mhtool.outputs.planning), a few CSV files from the whole spine, is
+planning export (mhtool.outputs.planning.write), a few CSV files from the whole spine, is
 written in this process while the workers run (after the tasks when there are none).
 """
 
@@ -19,15 +19,19 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs import charts, planning, report
-from mhtool.outputs import places as place_views
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.layout import org_label, short_name
-from mhtool.outputs.meta import WorkbookMeta
-from mhtool.outputs.views import prepare, tables
-from mhtool.outputs.workbook import Chart, write_workbook
-from mhtool.run import folder
-from mhtool.run.parallel import run_jobs
+from mhtool.infra import folder
+from mhtool.infra.parallel import run_jobs
+from mhtool.outputs.charts import write as charts
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.report import write as report
+from mhtool.outputs.selector import write as selector
+from mhtool.outputs.views import delivery
+from mhtool.outputs.views import place_tables as place_views
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.layout import org_label, short_name
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.workbook.write import Chart, write_workbook
 
 
 @dataclass
@@ -78,14 +82,19 @@ def run_task(
     meta: WorkbookMeta,
     out_dir: Path,
     places: pl.DataFrame | None = None,
+    actuals: pl.DataFrame | None = None,
 ) -> list[tuple[str, int]]:
     """Write one task's files; returns (relative path, cells written) for each. `places`:
-    the task's system's place rows (outputs.places.system_parts), for its workbook."""
+    the task's system's place rows (outputs.places.system_parts), for its workbook;
+    `actuals`: the delivery rows of the task's organisations (outputs.views.delivery)."""
     out: list[tuple[str, int]] = []
     drawn: list[Chart] = []
     compare_file = task.chart_file.removesuffix(".png") + "_compare.png"
     for render, file in ((charts.render, task.chart_file), (charts.render_compare, compare_file)):
-        rendered = render(frame, task.chart_code)
+        marks = delivery.marks(actuals, task.chart_code) if render is charts.render else None
+        rendered = (
+            render(frame, task.chart_code, marks) if marks else render(frame, task.chart_code)
+        )
         if rendered is not None:
             drawn.append(Chart(rendered[0], rendered[1], file))
             (out_dir / file).parent.mkdir(parents=True, exist_ok=True)
@@ -99,12 +108,13 @@ def run_task(
         own_places = None
         if s.level == "icb" and places is not None:
             own_places = place_views.system_rows(places, frame)
-        shown = tables(rows, meta, own_places)
+        shown = tables(rows, meta, own_places, actuals)
         cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:
             pictures = [(c.png, c.alt) for c in own]
-            out.append((report.write_page(out_dir, rows, s.code, meta, pictures, task.pages), 0))
+            page = report.write_page(out_dir, rows, s.code, meta, pictures, task.pages, actuals)
+            out.append((page, 0))
     return out
 
 
@@ -142,10 +152,19 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         progress = sys.stderr.isatty()  # where the bar is drawn
     label = "Writing workbooks and charts" if progress else None
     by_icb = place_views.system_parts(places)
-    jobs = [(t, _task_rows(df, t), meta, out_dir, by_icb.get(t.chart_code)) for t in tasks]
+    delivered = delivery.build(spine, meta.actuals, meta.geography) if meta.actuals else None
+    jobs = []
+    for t in tasks:
+        rows = _task_rows(df, t)
+        jobs.append(
+            (t, rows, meta, out_dir, by_icb.get(t.chart_code), delivery.for_orgs(delivered, rows))
+        )
     exported: list[str] = []
+    if delivered is not None:
+        delivery.write_csv(delivered, out_dir)
+        exported.append(delivery.FILE)
 
-    def export() -> None:  # the planning CSVs, written here while the workers write the rest
+    def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write
         exported.extend(
             planning.write(
                 df,
@@ -156,6 +175,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
                 places=places,
             )
         )
+        exported.append(selector.write_run(df, out_dir, meta, places))
 
     results = run_jobs(
         run_task,
@@ -175,6 +195,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     written += [(rel, 0) for rel in exported]
     order = {
         "england.xlsx": 0,
+        folder.SELECTOR: 0,
         "regions": 1,
         "systems": 2,
         "subicbs": 3,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool.refdata import geography, need, places, population, qof
+from mhtool.refdata import geography, need, nhstt, phsmi, population, practice_tables, qof
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
 
@@ -27,6 +27,7 @@ OWNED = [
     "need",
     "registers",
     "places",
+    "actuals",
     "SOURCES.md",
     "sources.json",
 ]
@@ -82,8 +83,9 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
 
     mye, lsoas = population.ons_mye(raw, geo)
     pop20 = lsoas[2020].select("lsoa", pl.col("total").alias("population"))
+    crosswalks = {}
     for a, b in (("2021", "2022"), ("2022", "2026")):
-        cw = geography.crosswalk(geo, a, b, pop20)
+        cw = crosswalks[b] = geography.crosswalk(geo, a, b, pop20)
         moved = cw.filter(pl.col("from_subicb_code") != pl.col("to_subicb_code"))
         inputs = sorted(
             set(geography.VINTAGE_INPUTS[a] + geography.VINTAGE_INPUTS[b] + [population.MYE[2020]])
@@ -169,17 +171,55 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
         )
     )
     progress(f"QOF SMI registers: {smi.height} rows; by sub-ICB {smi_sub.height} rows")
+    dep, dep_ledger = qof.depression(raw, geo)
+    tables.append(
+        Table(
+            "registers/qof_dep_subicb.csv",
+            dep,
+            sorted({qof.YEARS[qof.DEP_YEAR][0], qof.YEARS[qof.DEP_YEAR][3]}) + [geography.ALLOC22],
+            _totals(dep, ["qof_year", "geography"], ["register"]),
+            routes=dep_ledger,
+        )
+    )
+    progress(f"QOF depression register by sub-ICB: {dep.height} rows")
     tables += _place_tables(raw, geo)
     progress(
         "practice-level tables for places: "
         + ", ".join(f"{t.path} {t.df.height} rows" for t in tables if t.path.startswith("places/"))
     )
+    cw_inputs = sorted(set(geography.VINTAGE_INPUTS["2026"]) | {population.MYE[2020]})
+    for name, source in (("phsmi", phsmi), ("nhstt", nhstt)):
+        df, inputs, notes = source.build(raw, geo, crosswalks)
+        tables.append(
+            Table(
+                f"actuals/{name}.csv",
+                df,
+                sorted(set(inputs) | set(cw_inputs)),
+                _actual_totals(df),
+                notes,
+            )
+        )
+        progress(f"actuals {name}: {df.height} rows")
     return tables
+
+
+def _actual_totals(df: pl.DataFrame) -> dict:
+    """Per geography, measure and period: rows, missing values and the sum of the rest at
+    the lowest level published (what a rebuild must give again)."""
+    low = df.filter(pl.col("level") == pl.col("level").last().over("geography", "measure"))
+    out = {}
+    for (g, m, y), d in sorted(low.group_by("geography", "measure", "period"), key=lambda x: x[0]):
+        out[f"{g} {m} {y} {d['level'][0]}"] = {
+            "rows": d.height,
+            "missing": int(d["value"].is_null().sum()),
+            "value": int(d["value"].sum()),
+        }
+    return out
 
 
 def _place_tables(raw: RawDir, geo) -> list[Table]:
     """The practice-level tables that split a system's figures to its places."""
-    pr = places.practices(raw, geo)
+    pr = practice_tables.practices(raw, geo)
     counts = {
         g: {
             "practices": d.height,
@@ -189,15 +229,15 @@ def _place_tables(raw: RawDir, geo) -> list[Table]:
         }
         for (g,), d in sorted(pr.group_by("geography"), key=lambda x: x[0])
     }
-    pn = places.practice_need(raw)
-    ps = places.practice_smi(raw)
-    pcn = places.pcn_registered(raw)
+    pn = practice_tables.practice_need(raw)
+    ps = practice_tables.practice_smi(raw)
+    pcn = practice_tables.pcn_registered(raw)
     ages = [c for c in pcn.columns if c.startswith("age_")]
     return [
         Table(
             "places/practices.csv",
             pr,
-            sorted({geography.ALLOC22, geography.PRAC_MAP26, places.NEED26}),
+            sorted({geography.ALLOC22, geography.PRAC_MAP26, practice_tables.NEED26}),
             counts,
         ),
         Table(
@@ -215,7 +255,7 @@ def _place_tables(raw: RawDir, geo) -> list[Table]:
         Table(
             "places/pcn_registered.csv",
             pcn,
-            [places.GP_REG],
+            [practice_tables.GP_REG],
             {
                 sex: {"patients": int(d.select(pl.sum_horizontal(ages)).to_series().sum())}
                 for (sex,), d in sorted(pcn.group_by("sex"), key=lambda x: x[0])
@@ -261,13 +301,13 @@ def build(
     """Build every table from ``raw_dir`` and swap them into ``out_dir`` all-or-nothing.
 
     The tables are written to a staging folder beside ``out_dir``, which replaces it whole
-    only after every table has validated (mhtool.run.atomic, as for a run's outputs);
+    only after every table has validated (mhtool.infra.atomic, as for a run's outputs);
     entries the build does not own (catalogues, bases.toml) are carried over. A build
     killed at any point leaves the old folder, which the next build recovers.
     """
-    from mhtool.run.atomic import staged_folder
-    from mhtool.run.lock import run_lock
-    from mhtool.run.log import checkpoint
+    from mhtool.infra.atomic import staged_folder
+    from mhtool.infra.lock import run_lock
+    from mhtool.infra.log import checkpoint
 
     raw = RawDir(Path(raw_dir))
     out_dir = Path(out_dir).resolve()

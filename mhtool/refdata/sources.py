@@ -110,6 +110,18 @@ RAW = {
         "region, extract 1 Aug 2026",
         "robg-test/icb-map",
     ),
+    "nhstt/measures_annual.parquet": (
+        "NHS England",
+        "NHS Talking Therapies for anxiety and depression, Annual reports 2017-18 to 2024-25 "
+        "(measures by England, region, STP/CCG, ICB, provider)",
+        "bennettoxford/nhstt",
+    ),
+    "phsmi/physical_health_checks_smi_raw_2018q3_2024q4.xlsx": (
+        "NHS England",
+        "Physical Health Checks for people with Severe Mental Illness, raw data by CCG / "
+        "sub-ICB location, Q3 2018/19 to Q4 2023/24",
+        "katpham12/NHS-SMI-Health-Check",
+    ),
 }
 
 WHAT = {
@@ -134,6 +146,22 @@ WHAT = {
     "geography/crosswalk_2021_2022.csv": (
         "Every England LSOA 2011 from its CCG21 to its July 2022 sub-ICB, aggregated; rows where "
         "from = to are LSOAs that stay. Exact (both ONS lookups are on LSOA 2011)."
+    ),
+    "actuals/phsmi.csv": (
+        "People with SMI who had all six physical health checks in the 12 months to a quarter's "
+        "end (`all_six_checks`) and the SMI register (`smi_register`), by sub-ICB, Q1 2019/20 "
+        "to Q4 2023/24, on geographies 2022 and 2026. Columns `geography, level, org_code, "
+        "year, period, measure, value, route`; an empty value was not published. Quarters of "
+        "2019/20 and 2020/21 are on CCG codes of their day, moved through their practices; "
+        "`route` says how each value got to its code, and `split` where it was shared out."
+    ),
+    "actuals/nhstt.csv": (
+        "NHS Talking Therapies annual counts (referrals received, finished courses, at "
+        "caseness, recovery, reliable recovery, improvement) for England, regions, ICBs (from "
+        "2020/21, when they are published on ODS codes) and sub-ICBs (2019/20 to 2021/22, from "
+        "the CCG rows; 2019/20 and 2020/21 moved through their practices by list size), on "
+        "geographies 2022 and 2026. Same columns as `actuals/phsmi.csv`; an empty value was "
+        "suppressed (`*`)."
     ),
     "geography/crosswalk_2022_2026.csv": (
         "Every England LSOA 2011 from its July 2022 sub-ICB to its 2026 sub-ICB (through the "
@@ -191,6 +219,13 @@ WHAT = {
         "QOF SMI register (group MH) and list size rolled up by CCG/STP/region through each "
         "year's own practice map, plus an England row. 2018/19 STPs carry their ONS code as "
         "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0."
+    ),
+    "registers/qof_dep_subicb.csv": (
+        "QOF depression register (group DEP: patients 18 and over with depression recorded "
+        "since April 2006) by sub-ICB, 2020/21, on geographies 2022 and 2026, placed as the "
+        "SMI register is. Recorded depression: the published distribution nearest the "
+        "prevalence of depression and anxiety IAPT ambitions were set by; `mhtool bases "
+        "--compare` sets the bases beside it. Not a basis."
     ),
     "registers/qof_smi_subicb.csv": (
         "SMI register by sub-ICB: 2020/21 on geography 2021 through its own 106-CCG map (exact); "

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from mhtool.errors import InputError
-from mhtool.run.paths import reference_data_dir
+from mhtool.infra.paths import reference_data_dir
 
 BIRTHS_PROXY_LABEL = "proxy: ONS mid-year population aged 0"
 _SCHEMA = {
@@ -30,8 +30,12 @@ _SCHEMA = {
     "population_mid2020": pl.Int64,
     "mh_wp": pl.Float64,
     "mat_wp": pl.Float64,
+    "core_wp": pl.Float64,
     "patients_2026": pl.Float64,
+    "value": pl.Int64,  # actuals/*.csv: a count, empty where not published
 }
+#: The shipped tables of actual delivery, by the name a catalogue's [[actual]] gives.
+ACTUAL_SOURCES = ("nhstt", "phsmi")
 
 
 @cache
@@ -46,6 +50,8 @@ def _table(rel: str, root: str) -> pl.DataFrame:
         overrides = {c: _SCHEMA.get(c, pl.String) for c in head}
         if rel in ("need/need_weighted.csv", "places/practice_need.csv"):
             overrides["population"] = pl.Float64
+        if rel.startswith("actuals/"):
+            overrides["year"] = pl.String  # a financial year, 2023/24
         if rel == "places/pcn_registered.csv":
             overrides |= {c: pl.Int64 for c in head if c.startswith("age_")}
         df = pl.read_csv(data, schema_overrides=overrides)
@@ -220,6 +226,16 @@ def smi_register(qof_year: str, geography: str) -> pl.DataFrame:
     )
 
 
+def depression_register(qof_year: str, geography: str) -> pl.DataFrame:
+    """The QOF depression register (group DEP) by sub-ICB for a QOF year."""
+    return _pick(
+        table("registers/qof_dep_subicb.csv"),
+        "depression register",
+        qof_year=qof_year,
+        geography=str(geography),
+    )
+
+
 def smi_rollup(qof_year: str) -> pl.DataFrame:
     """SMI register by CCG/STP/region/England through the year's own practice map."""
     return _pick(table("registers/qof_smi.csv"), "SMI roll-up", qof_year=qof_year)
@@ -237,7 +253,7 @@ def practices(geography: str) -> pl.DataFrame:
 
 
 def practice_need(allocation_year: str) -> pl.DataFrame:
-    """practice_code, population, mh_wp, mat_wp of one allocation year's practices."""
+    """practice_code, population, mh_wp, mat_wp, core_wp of one allocation year's practices."""
     return _pick(
         table("places/practice_need.csv"),
         "practice need-weighted population",
@@ -253,6 +269,22 @@ def practice_smi(qof_year: str) -> pl.DataFrame:
 def pcn_registered() -> pl.DataFrame:
     """pcn_code, sex, age_0 … age_95: GP-registered patients by PCN (Aug 2026)."""
     return table("places/pcn_registered.csv").drop("extract_date")
+
+
+def actuals(source: str, geography: str) -> pl.DataFrame:
+    """Published actual delivery of `source` (ACTUAL_SOURCES) on a geography's codes: level,
+    org_code, year, period, measure, value (missing where not published) and route (how the
+    published code got there; `split` where shared out by a weight)."""
+    if source not in ACTUAL_SOURCES:
+        raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
+    return _pick(table(f"actuals/{source}.csv"), f"{source} actuals", geography=str(geography))
+
+
+def actual_geographies(source: str) -> list[str]:
+    """The geographies an actuals table is shipped on."""
+    if source not in ACTUAL_SOURCES:
+        raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
+    return sorted(table(f"actuals/{source}.csv")["geography"].unique().to_list())
 
 
 def sources() -> dict:

@@ -13,7 +13,7 @@ import polars as pl
 from click.testing import CliRunner
 
 from mhtool.cli import main
-from mhtool.outputs.profile import MONTHS
+from mhtool.planning.profile import MONTHS
 
 REGION = "Y63"
 OP_COLUMNS = [

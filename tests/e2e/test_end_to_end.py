@@ -37,3 +37,78 @@ def test_check_passes_on_the_default_run(default_run):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("OK: 50 workbooks and 45 planning CSV files")
     assert "every file is listed in manifest.json" in result.output
+
+
+def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run):
+    import polars as pl
+    from python_calamine import CalamineWorkbook
+
+    from mhtool.outputs.views import delivery
+    from mhtool.refdata import store
+
+    out, _ = default_run
+    d = delivery.read_csv(out / delivery.FILE).filter(
+        (pl.col("level") == "icb")
+        & (pl.col("ambition_id") == "SMI-02")
+        & (pl.col("period") == "Q4 2023/24")
+        & (pl.col("unit") == "people")
+    )
+    spine = pl.read_csv(out / "apportionment.csv", infer_schema=False).filter(
+        (pl.col("ambition_id") == "SMI-02") & (pl.col("year") == "2023/24")
+    )
+    fair = {c: float(v) for c, v in spine.select("org_code", "value").iter_rows()}
+    checks = store.actuals("phsmi", "2022").filter(
+        (pl.col("period") == "Q4 2023/24") & (pl.col("measure") == "all_six_checks")
+    )
+    by_icb = dict(
+        checks.join(store.geography("2022"), left_on="org_code", right_on="subicb_code")
+        .group_by("icb_code")
+        .agg(pl.col("value").sum())
+        .iter_rows()
+    )
+    assert d.height == 42
+    for r in d.iter_rows(named=True):
+        assert r["actual_value"] == by_icb[r["org_code"]], r["org_code"]
+        assert r["fair_share"] == fair[r["org_code"]] and r["end_year"] == "2023/24"
+    assert sum(d["actual_value"]) == 361_210
+    for book in ("england.xlsx", "regions/Y59.xlsx", "systems/QKS.xlsx"):
+        assert "Delivery" in CalamineWorkbook.from_path(str(out / book)).sheet_names
+
+
+def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
+    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs.views import delivery
+
+    out, _ = default_run
+    text = (out / delivery.FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(text) if ",QKS," in line and "Q4 2023/24" in line)
+    text[row] = text[row].replace(",7979.0,", ",9979.0,", 1)
+    (tmp_path / delivery.FILE).write_text("".join(text), encoding="utf-8")
+    problems, _ = deliverycheck.check(tmp_path, check.read_spine(out), check.read_meta(out))
+    assert problems == [
+        f"delivery.csv: row {row + 1} (QKS SMI-02 Q4 2023/24) actual_value is 9979.0, "
+        "the spine and actuals give 7979.0"
+    ]
+
+
+def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run, tmp_path):
+    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs.report import check as reportcheck
+    from mhtool.outputs.views import delivery
+    from mhtool.outputs.views import scope as scopes
+    from mhtool.outputs.views.tables import prepare
+
+    out, _ = default_run
+    rel = "report/systems/QKS.html"
+    spine, meta = check.read_spine(out), check.read_meta(out)
+    _, remade = deliverycheck.check(out, spine, meta)
+    rows = scopes.rows(prepare(spine), reportcheck.scope_of(rel))
+    args = (rel, rows, meta, out, delivery.for_orgs(remade, rows))
+    assert reportcheck.check_page(out / rel, *args) == []
+    page = (out / rel).read_text(encoding="utf-8")
+    assert '<table id="delivery">' in page
+    edited = tmp_path / "QKS.html"
+    # the ICB's all-six-checks figure for Q4 2023/24, as the page shows it
+    edited.write_text(page.replace(">7,979</td>", ">8,979</td>", 1), encoding="utf-8")
+    shown = [p for p in reportcheck.check_page(edited, *args) if "goes to no file" not in p]
+    assert shown == [f"{rel}: delivery row 5 'Actual' shows '8,979'; the spine gives '7,979'"]

@@ -17,8 +17,8 @@ from fixtures.runs import snapshot as _snapshot
 from fixtures.runs import spine_only as _spine_only
 
 from mhtool.cli import main
-from mhtool.run import atomic
-from mhtool.run.lock import lock_path
+from mhtool.infra import atomic
+from mhtool.infra.lock import lock_path
 
 CLI = [sys.executable, "-c", "from mhtool.cli import main; main()"]
 

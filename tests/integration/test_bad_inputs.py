@@ -30,7 +30,7 @@ from fixtures.hostile import (
     refused_cleanly,
 )
 
-from mhtool.run.paths import default_raw_dir, reference_data_dir
+from mhtool.infra.paths import default_raw_dir, reference_data_dir
 
 SUBICBS = pl.read_csv(reference_data_dir() / "geography" / "geography_2022.csv")[
     "subicb_code"

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from fixtures.runs import spine_only
 
-from mhtool import compare as diff
 from mhtool.catalogue.load import apply_overrides, load_catalogue
 from mhtool.cli import main
-from mhtool.outputs import changes as shown
-from mhtool.run.paths import reference_data_dir
+from mhtool.diff import changes as diff
+from mhtool.diff import write as shown
+from mhtool.infra.paths import reference_data_dir
 from mhtool.spine import build_spine
 
 GEO2026 = "mhip_2019_24_geo2026"

@@ -17,8 +17,8 @@ from fixtures.catalogues import V1, V1_EXTENDING
 from fixtures.hostile import SMALL, Case, invoke, refused_cleanly, tree
 
 from mhtool.cli import main
-from mhtool.run import replay
-from mhtool.run.manifest import sha256
+from mhtool.infra.manifest import sha256
+from mhtool.job import replay
 
 R = ("run", *SMALL, "--out", "{out}")
 VALUES = "ambition_id,year,value\nPMH-01,2023/24,66000\n"
@@ -142,6 +142,47 @@ CASES = [
         ("manifest.json", "nested too deeply"),
         files={"manifest.json": "[" * 100000 + "]" * 100000},
     ),
+    # ---- a manifest fed back to `run --config` must be of the declared shape
+    *[
+        Case(
+            f"replay-{name}",
+            ("run", "--config", "{d}/m.json", "--out", "{out}"),
+            ("m.json", *says),
+            files={"m.json": text},
+        )
+        for name, text, says in [
+            (
+                "geography-a-list",
+                '{"tool": "mhtool", "outputs": {}, "settings": {"geography": [2022]}}',
+                ("field 'settings.geography'",),
+            ),
+            (
+                "population-year-text",
+                '{"tool": "mhtool", "outputs": {}, "settings": {"population_year": "x"}}',
+                ("field 'settings.population_year'", "mid-year"),
+            ),
+            (
+                "level-unknown",
+                '{"tool": "mhtool", "outputs": {}, "settings": {"level": "ward"}}',
+                ("field 'settings.level'", "icb, subicb"),
+            ),
+            (
+                "format-from-the-future",
+                '{"tool": "mhtool", "format": 7, "outputs": {}, "settings": {}}',
+                ("field 'format'", "newer than this mhtool"),
+            ),
+            (
+                "outputs-missing",
+                '{"tool": "mhtool", "settings": {}}',
+                ("field 'outputs'",),
+            ),
+            (
+                "inputs-not-hashes",
+                '{"tool": "mhtool", "outputs": {}, "settings": {}, "inputs": {"values": "x"}}',
+                ("field 'inputs.values'", "sha256"),
+            ),
+        ]
+    ],
     # ---- formats
     Case(
         "config-format-from-the-future",
@@ -258,7 +299,7 @@ def test_a_replay_checks_a_places_file_and_every_recorded_input(tmp_path):
 
 
 def test_a_relative_places_file_is_recorded_absolute(tmp_path, monkeypatch):
-    from mhtool.run.pipeline import RunConfig
+    from mhtool.job.pipeline import RunConfig
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.csv").write_text("x\n")

@@ -11,9 +11,9 @@ from fixtures.sample import SAMPLE_META, sample_places, sample_spine
 
 from mhtool.outputs import write_outputs
 from mhtool.outputs.check import check_workbook
-from mhtool.outputs.layout import HEADER_ROW, table_tops
-from mhtool.outputs.places import by_system
-from mhtool.outputs.views import is_headline, prepare
+from mhtool.outputs.views.layout import HEADER_ROW, table_tops
+from mhtool.outputs.views.place_tables import by_system
+from mhtool.outputs.views.tables import is_headline, prepare
 
 ICB = "QA0"
 
@@ -93,7 +93,7 @@ def test_summary_ends_with_the_places_side_by_side(run, spine):
 def test_check_holds_the_place_tables_to_the_spine(run, spine, tmp_path):
     out, places = run
     prepared = prepare(spine)
-    from mhtool.outputs import scope as scopes
+    from mhtool.outputs.views import scope as scopes
 
     rows = scopes.rows(prepared, scopes.Scope("icb", ICB))
     mine = by_system(places, prepared)[ICB]
@@ -118,4 +118,5 @@ def test_without_places_every_file_is_byte_identical(tmp_path, spine):
     files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
     changed = [f for f in files if (plain / f).read_bytes() != (other / f).read_bytes()]
-    assert [f.as_posix() for f in changed] == ["systems/QA1.xlsx"]
+    # the system's workbook gains its places, and selector.xlsx lists them
+    assert [f.as_posix() for f in changed] == ["selector.xlsx", "systems/QA1.xlsx"]

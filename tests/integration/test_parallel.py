@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mhtool.run.parallel import run_jobs
+from mhtool.infra.parallel import run_jobs
 
 
 @pytest.mark.parametrize("workers", [1, 2])

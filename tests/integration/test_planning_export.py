@@ -12,9 +12,10 @@ import polars as pl
 import pytest
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
-from mhtool.outputs import planning, write_outputs
+from mhtool.outputs import write_outputs
 from mhtool.outputs.check import check_planning
-from mhtool.outputs.views import prepare
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.views.tables import prepare
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,11 @@ from dataclasses import replace
 import pytest
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_places, sample_spine
 
-from mhtool.outputs import planning, write_outputs
+from mhtool.infra.folder import RunFolder
+from mhtool.outputs import write_outputs
 from mhtool.outputs.check import check_planning
-from mhtool.outputs.views import prepare
-from mhtool.run.folder import RunFolder
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.views.tables import prepare
 
 ICB = "QA0"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from mhtool.errors import InputError
+from mhtool.infra.paths import default_raw_dir, reference_data_dir
 from mhtool.refdata import geography, population, qof
 from mhtool.refdata.build import OWNED, build
 from mhtool.refdata.raw import RawDir
-from mhtool.run.paths import default_raw_dir, reference_data_dir
 
 RAW = default_raw_dir()
 pytestmark = [

@@ -18,9 +18,9 @@ from fixtures import refdata as tiny
 from fixtures.runs import kill_when_paused, snapshot
 
 from mhtool.cli import main
+from mhtool.infra import atomic
+from mhtool.infra.lock import lock_path
 from mhtool.refdata import build
-from mhtool.run import atomic
-from mhtool.run.lock import lock_path
 
 TESTS = Path(__file__).resolve().parents[1]
 CHILD = [

@@ -105,7 +105,7 @@ def test_unknown_combination_lists_available():
 def test_a_damaged_reference_table_is_a_clear_error(tmp_path, monkeypatch):
     import shutil
 
-    from mhtool.run.paths import reference_data_dir
+    from mhtool.infra.paths import reference_data_dir
 
     copy = tmp_path / "reference_data"
     shutil.copytree(reference_data_dir(), copy)

@@ -14,9 +14,9 @@ from fixtures.runs import snapshot
 from fixtures.runs import spine_only as _workbooks_off
 
 from mhtool.cli import main
-from mhtool.outputs import changes as shown
-from mhtool.run import pipeline
-from mhtool.run.paths import default_raw_dir
+from mhtool.diff import write as shown
+from mhtool.infra.paths import default_raw_dir
+from mhtool.job import pipeline
 
 
 def _refresh(*args: str):

@@ -14,7 +14,7 @@ import pytest
 from fixtures.sample import SAMPLE_META, sample_spine
 
 from mhtool.outputs import write_outputs
-from mhtool.outputs.report import fmt_cell
+from mhtool.outputs.report.write import fmt_cell
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

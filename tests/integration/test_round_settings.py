@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from fixtures.runs import spine_only as _workbooks_off
 
-from mhtool import compare as diff
 from mhtool.catalogue.load import load_catalogue
 from mhtool.cli import main
+from mhtool.diff import changes as diff
 from mhtool.errors import InputError
-from mhtool.run import pipeline
+from mhtool.job import pipeline
 from mhtool.spine import build_spine
 
 

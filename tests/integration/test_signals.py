@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fixtures.runs import spine_only
 
 from mhtool.cli import EXIT_PIPE, main
-from mhtool.run.lock import lock_path
+from mhtool.infra.lock import lock_path
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 CLI = [sys.executable, "-c", "from mhtool.cli import main; main()"]
@@ -84,7 +84,7 @@ def test_a_stopped_run_cleans_up_and_exits_with_the_signal_status(
 WORKERS = """
 import multiprocessing, sys, threading, time
 from mhtool.cli import main
-from mhtool.run.parallel import run_jobs
+from mhtool.infra.parallel import run_jobs
 
 def report():
     while len(multiprocessing.active_children()) < 2:

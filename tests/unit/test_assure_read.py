@@ -6,7 +6,7 @@ from __future__ import annotations
 import openpyxl
 
 from mhtool.assure.read import fin_year, read_plan
-from mhtool.outputs.profile import MONTHS
+from mhtool.planning.profile import MONTHS
 
 HEAD = "icb_code,org_code,planning_ref,measure_type,dim_type,fin_year,source," + ",".join(MONTHS)
 

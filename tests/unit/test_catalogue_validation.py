@@ -310,7 +310,7 @@ def test_england_only_money_cannot_sit_inside_a_local_total(tmp_path):
 
 def test_a_basis_for_another_age_group_is_warned_in_log_and_notes(tmp_path):
     from mhtool.catalogue.rules import basis_warnings
-    from mhtool.run.pipeline import figure_notes
+    from mhtool.job.pipeline import figure_notes
 
     cyp = MINI.replace('unit_kind = "people"', 'unit_kind = "people"\nage_group = "cyp"', 1)
     cat = load_catalogue(write(tmp_path, cyp))
@@ -328,7 +328,7 @@ def test_a_basis_for_another_age_group_is_warned_in_log_and_notes(tmp_path):
 
 
 def test_choices_and_pilot_notes_reach_the_notes_sheet(tmp_path):
-    from mhtool.run.pipeline import figure_notes
+    from mhtool.job.pipeline import figure_notes
 
     text = (
         MINI.replace(
@@ -381,3 +381,39 @@ def test_a_count_may_anchor_inside_the_years_before_its_first_figure(tmp_path):
     with pytest.raises(InputError) as err:
         load_catalogue(write(tmp_path, late, "late.toml"))
     assert err.value.field == "anchor.year" and "first figure" in err.value.message
+
+
+ACTUAL = """
+[[actual]]
+ambition = "A-01"
+label = "People counted"
+source = "phsmi"
+measure = "all_six_checks"
+period = "12 months to quarter end"
+quarter = "Q4"
+"""
+
+
+def test_actuals_say_what_measures_an_ambition_and_how(tmp_path):
+    none = '\n[[actual]]\nambition = "A-01"\nlabel = "Entering"\nnone = "not in the files"\n'
+    cat = load_catalogue(write(tmp_path, MINI + ACTUAL + none))
+    got = {a.label: a for a in cat.actuals}
+    assert got["People counted"].how == "all_six_checks, 12 months to the end of Q4"
+    assert got["Entering"].none == "not in the files" and got["Entering"].how == ""
+    assert load_catalogue(write(tmp_path, MINI, "old.toml")).actuals == ()  # older ones load
+
+
+@pytest.mark.parametrize(
+    "old,new,field,words",
+    [
+        ('ambition = "A-01"', 'ambition = "A-09"', "ambition", "unknown ambition"),
+        ('source = "phsmi"', 'source = "iapt"', "source", "phsmi, nhstt"),
+        ('quarter = "Q4"\n', "", "quarter", "needs its quarter"),
+        ('quarter = "Q4"\n', 'quarter = "Q4"\nnone = "both"\n', "", "or say in `none`"),
+        ('period = "12 months to quarter end"', 'period = "monthly"', "period", "financial year"),
+    ],
+)
+def test_a_broken_actual_is_named(tmp_path, old, new, field, words):
+    with pytest.raises(InputError, match=words) as err:
+        load_catalogue(write(tmp_path, MINI + ACTUAL.replace(old, new)))
+    assert str(err.value.row).startswith("actual #1") and (err.value.field or "") == field

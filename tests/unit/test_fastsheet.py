@@ -14,9 +14,9 @@ import xlsxwriter
 from fixtures.sample import SAMPLE_META, sample_spine
 from xlsxwriter.worksheet import Worksheet
 
-from mhtool.outputs import workbook
 from mhtool.outputs.batch import write_all
-from mhtool.outputs.fastsheet import FastSheet
+from mhtool.outputs.workbook import write as workbook
+from mhtool.outputs.workbook.fastsheet import FastSheet
 
 
 class Reference(Worksheet):

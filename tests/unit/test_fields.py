@@ -46,8 +46,8 @@ def test_the_views_add_only_declared_helper_columns():
     module relying on one reads a declared name."""
     from fixtures.sample import sample_spine
 
-    from mhtool.outputs import scope
-    from mhtool.outputs.views import prepare
+    from mhtool.outputs.views import scope
+    from mhtool.outputs.views.tables import prepare
 
     spine = sample_spine()
     prepared = prepare(spine)
@@ -73,7 +73,7 @@ def test_provenance_words_are_explained_from_the_vocabulary():
     import re
 
     from mhtool.cli.ambitions import LEGEND
-    from mhtool.outputs.notes import provenance_note
+    from mhtool.outputs.views.notes import provenance_note
 
     note = provenance_note()
     for word in vocab.SHOWN_PROVENANCES:

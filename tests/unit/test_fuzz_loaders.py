@@ -304,7 +304,7 @@ BASE_CONFIG = {"geography": "2022", "population_year": 2020, "level": "icb", "ou
 @given(mutated(BASE_CONFIG))
 def test_refresh_config_loader(doc):
     from mhtool.cli.refresh import read_config
-    from mhtool.run.pipeline import RunConfig
+    from mhtool.job.pipeline import RunConfig
 
     got = clean_or_input_error(read_config, _file("r.toml", toml(doc)))
     if isinstance(got, dict):
@@ -320,7 +320,7 @@ BASE_PLANNING = {
 @FUZZ
 @given(mutated(BASE_PLANNING))
 def test_planning_references_loader(doc):
-    from mhtool.outputs import planning_refs
+    from mhtool.planning import refs as planning_refs
 
     ids = {a.id for a in _shipped().ambitions}
     clean_or_input_error(planning_refs.load, _file("p.toml", toml(doc)), ids)
@@ -330,7 +330,7 @@ def test_planning_references_loader(doc):
 @given(st.binary(max_size=200))
 def test_toml_settings_on_bytes(data):
     from mhtool.cli.refresh import read_config
-    from mhtool.outputs import planning_refs
+    from mhtool.planning import refs as planning_refs
 
     path = _file("r.toml", data)
     clean_or_input_error(read_config, path)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from fixtures.runs import spine_only as _spine_only
 
 from mhtool.cli import main
-from mhtool.run.lock import lock_path, run_lock
+from mhtool.infra.lock import lock_path, run_lock
 
 
 def _dead_pid() -> int:

@@ -9,9 +9,9 @@ import pytest
 from fixtures.sample import sample_spine
 from PIL import Image
 
-from mhtool.outputs import charts
-from mhtool.outputs import scope as scopes
-from mhtool.outputs.views import prepare
+from mhtool.outputs.charts import write as charts
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.tables import prepare
 
 
 def test_trajectory_chart_is_wide_titled_and_repeatable():
@@ -46,7 +46,7 @@ def test_cached_text_draws_the_pixels_pillow_draws(anchor):
     """_Canvas.text takes Pillow's own steps (glyphs cached): the same pixels as draw.text."""
     from PIL import ImageDraw
 
-    from mhtool.outputs.charts import GREY, INK, _Canvas, _font
+    from mhtool.outputs.charts.write import GREY, INK, _Canvas, _font
 
     ours = _Canvas(1, "", "", 100)
     theirs = Image.new("RGB", ours.image.size, "white")

@@ -7,7 +7,7 @@ import json
 import pytest
 from fixtures.sample import SAMPLE_META
 
-from mhtool.outputs.meta import WorkbookMeta
+from mhtool.outputs.views.meta import WorkbookMeta
 
 
 def test_saved_and_read_back_the_same():

@@ -11,17 +11,17 @@ import pytest
 from fixtures.sample import SAMPLE_META, YEARS, sample_spine
 
 from mhtool import vocab
-from mhtool.outputs import scope as scopes
 from mhtool.outputs import write_outputs
-from mhtool.outputs.meta import WorkbookMeta
-from mhtool.outputs.summary import (
+from mhtool.outputs.views import scope as scopes
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.summary import (
     basis_words,
     compare_table,
     provenance_words,
     standards_table,
     summary_table,
 )
-from mhtool.outputs.views import prepare
+from mhtool.outputs.views.tables import prepare
 from mhtool.spine import basis_label
 
 
@@ -172,14 +172,14 @@ def test_a_range_shows_both_ends_never_its_lower_end_alone():
     )
     table = _standards_of(ranged)
     headers = [c.header for c in table.columns]
-    assert "Upper end of the range" in headers and "lower end" in headers[2]
+    assert "Upper end of the range" in headers and "lower end" in headers[3]
     row = table.frame.filter(pl.col("ambition_id") == "A04").row(0, named=True)
     assert row["value_high"] == row["value"] + 5
     assert f"{row['value']:g}–{row['value_high']:g}" in row["standard"]
 
 
 def test_headers_get_the_lines_their_words_need(books):
-    from mhtool.outputs.workbook import LINE_HEIGHT, _header_lines
+    from mhtool.outputs.workbook.write import LINE_HEIGHT, _header_lines
 
     assert _header_lines("Share of England, 2023/24", 13) == 3  # "Share of / England, / 2023/24"
     assert _header_lines("Programme", 14) == 1

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mhtool.cli import main
 from mhtool.errors import InputError
-from mhtool.run import paths
+from mhtool.infra import paths
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

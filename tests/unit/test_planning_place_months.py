@@ -8,7 +8,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhtool.outputs import planning, profile
+from mhtool.outputs.planning import write as planning
+from mhtool.planning import profile
 
 RULES = ("rolling_12m", "point_in_time", "quarterly", "in_year_cumulative")
 YEARS = ("2022/23", "2023/24")

@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhtool.outputs.profile import _step, months, year_figure
+from mhtool.planning.profile import _step, months, year_figure
 
 counts = st.integers(min_value=0, max_value=10**7)
 
@@ -53,7 +53,7 @@ def test_halves_round_up():
 
 
 def test_a_first_year_with_march_alone_says_why_and_a_range_gives_both_ends():
-    from mhtool.outputs.planning import line_note
+    from mhtool.outputs.planning.write import line_note
 
     first = months("rolling_12m", 120.0, None, whole=True)
     assert "first year with a figure" in line_note("rolling_12m", first, "2019/20")

@@ -7,7 +7,7 @@ import pytest
 
 from mhtool.catalogue.load import load_catalogue
 from mhtool.errors import InputError
-from mhtool.outputs import planning_refs
+from mhtool.planning import refs as planning_refs
 
 
 def _write(tmp_path, body: str):
@@ -26,7 +26,7 @@ def test_the_shipped_file_matches_the_shipped_catalogue():
 
 
 def test_a_catalogue_that_extends_uses_its_parents_file(tmp_path):
-    from mhtool.run.paths import reference_data_dir
+    from mhtool.infra.paths import reference_data_dir
 
     child = reference_data_dir() / "catalogues" / "mhip_2019_24_geo2026.toml"
     spec = planning_refs.for_catalogue(load_catalogue(child))
@@ -67,7 +67,7 @@ def test_the_catalogue_declares_which_way_each_ambition_is_met():
 
 
 def test_a_users_refs_file_is_checked_row_by_row(tmp_path):
-    from mhtool.outputs.planning_refs import user_refs, with_user_refs
+    from mhtool.planning.refs import user_refs, with_user_refs
 
     path = tmp_path / "refs.csv"
     path.write_text("planning_ref,ambition_id,measure_type\nE.H.15,A01,\nIAPT roll-out,A03,\n")

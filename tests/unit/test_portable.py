@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fixtures.runs import spine_only
 
 from mhtool.cli import main
-from mhtool.run import atomic, lock
+from mhtool.infra import atomic, lock
 
 TESTS = Path(__file__).resolve().parents[1]
 BLOCK = """
@@ -44,7 +44,7 @@ def test_start_up_needs_no_posix_only_module():
     done = _python(
         BLOCK
         + """
-import mhtool.run.lock, mhtool.run.atomic, mhtool.run.pipeline, mhtool.run.parallel
+import mhtool.infra.lock, mhtool.infra.atomic, mhtool.job.pipeline, mhtool.infra.parallel
 from mhtool.cli import main
 main(["--help"], prog_name="mhtool")
 """
@@ -94,7 +94,7 @@ def test_windows_lock_names_a_live_holder_and_is_released(tmp_path, monkeypatch)
                 sys.path.insert(0, {str(TESTS)!r})
                 from fixtures import fake_msvcrt
                 sys.modules["msvcrt"] = fake_msvcrt
-                from mhtool.run import lock
+                from mhtool.infra import lock
                 lock.windows = lambda: True
                 with lock.run_lock({str(out)!r}, "mhtool refresh"):
                     print("held", flush=True)

@@ -11,7 +11,7 @@ import click
 from click.testing import CliRunner
 
 from mhtool.cli import main
-from mhtool.run.progress import Progress
+from mhtool.infra.progress import Progress
 
 
 class Clock:

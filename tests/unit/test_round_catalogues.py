@@ -18,7 +18,7 @@ from mhtool import schema
 from mhtool.catalogue.load import load_catalogue, resolve, shipped
 from mhtool.catalogue.rules import quoted
 from mhtool.errors import InputError
-from mhtool.run.paths import reference_data_dir
+from mhtool.infra.paths import reference_data_dir
 from mhtool.spine import build_spine
 
 ROUNDS = ("mtpf_2026_29", "planning_2025_26")

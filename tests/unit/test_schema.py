@@ -10,7 +10,7 @@ from fixtures.catalogues import ONE_AMBITION as AMB
 from mhtool import schema, vocab
 from mhtool.catalogue.load import load_catalogue
 from mhtool.errors import InputError
-from mhtool.run import paths
+from mhtool.infra import paths
 
 
 def test_every_shipped_schema_is_a_valid_schema():
@@ -118,7 +118,7 @@ def test_csv_headers_are_checked_against_the_schema(tmp_path, header, field, wor
 
 
 def test_refresh_settings_schema_covers_every_run_setting():
-    from mhtool.run.pipeline import RunConfig
+    from mhtool.job.pipeline import RunConfig
 
     keys = [k for k in schema.schema("refresh")["properties"] if k != "format"]
     assert keys == RunConfig.keys()  # plus the file's format (mhtool/formats.py)

@@ -207,7 +207,7 @@ def test_no_share_is_nan_or_out_of_range(spine):
 
 
 def test_basis_names_come_from_the_structured_columns():
-    from mhtool.run.pipeline import used_bases
+    from mhtool.job.pipeline import used_bases
 
     rows = pl.DataFrame(
         {

@@ -1,0 +1,1 @@
+"""The charts: one PNG per organisation charted (write.py)."""

@@ -1,0 +1,1 @@
+"""The planning export in the NHS operational planning long layout: the writer (write.py)."""

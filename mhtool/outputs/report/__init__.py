@@ -1,0 +1,1 @@
+"""The offline HTML report: the writer (write.py) and its checker (check.py)."""

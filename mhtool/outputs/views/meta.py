@@ -1,0 +1,76 @@
+"""What a workbook says about the run that made it: a typed record, not a loose dict.
+
+The Cover sheet, the Notes sheet and the file properties all print these fields, and
+worker processes receive them, so they are declared once here (frozen, picklable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class WorkbookMeta:
+    """The run's facts every workbook carries, read as attributes.
+
+    ``bases`` maps each basis name used to its description (the Notes sheet); ``notes``
+    are the run's own notes (for example how each inferred figure was made), numbered on
+    after the fixed ones; ``planning`` is the planning export's references, rules and
+    denominators (None: no template lines). ``data_date`` (YYYY-MM-DD) is the release
+    date of the newest reference data, and also each workbook's created date, so the same
+    inputs give the same bytes whenever they are written. ``WorkbookMeta()`` says nothing
+    (tables then show basis names, not their descriptions).
+    """
+
+    tool_version: str = ""
+    catalogue_name: str = ""
+    catalogue_sha256: str = ""
+    catalogue_title: str = ""  # the planning round, in words
+    benchmark: str = ""  # the catalogue's words on what its fair shares are for
+    geography: str = ""
+    population_year: int | str = ""
+    reference_data: str = ""
+    data_date: str = ""
+    bases: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning.write)
+    contact: str = ""  # who answers questions, for the Cover sheet (--contact)
+    # ambition ID -> the sources of its national figures (URLs, in the catalogue's order),
+    # shown beside each ask on the category sheets and in the report
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    actuals: tuple[dict, ...] = ()  # the catalogue's [[actual]] entries (outputs.views.delivery)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping) -> WorkbookMeta:
+        """The facts saved as a plain mapping (``workbooks.json``) read back; keys that
+        are not fields are ignored, so a newer run's file still reads."""
+        names = {f.name for f in fields(cls)}
+        given = {k: v for k, v in data.items() if k in names}
+        if "notes" in given:
+            given["notes"] = tuple(given["notes"] or ())
+        if "actuals" in given:
+            given["actuals"] = tuple(dict(a) for a in given["actuals"] or ())
+        if "bases" in given:
+            given["bases"] = dict(given["bases"] or {})
+        if "sources" in given:
+            given["sources"] = {k: tuple(v) for k, v in dict(given["sources"] or {}).items()}
+        return cls(**given)
+
+    def as_dict(self) -> dict:
+        """The facts as a plain mapping, as ``workbooks.json`` saves them."""
+        return asdict(self)
+
+    def replaced(self, **changes) -> WorkbookMeta:
+        """The same facts with some replaced (a name that is not a field is refused)."""
+        return replace(self, **changes)
+
+    @property
+    def created(self) -> datetime:
+        """The workbook's created date: the data date, not the clock."""
+        return datetime.fromisoformat(str(self.data_date)[:10])
+
+    def with_notes(self, notes) -> WorkbookMeta:
+        """The same facts with other run notes."""
+        return replace(self, notes=tuple(notes))

@@ -1,0 +1,401 @@
+"""The sheets a planner reads first: Summary (the organisation's own figures by year),
+Compare (a region's ICBs side by side for the headline asks) and Standards (the rates and
+coverage asks every organisation must meet, and what each targeted ask means here).
+
+Each is a pure function of the prepared spine slice a workbook shows (see scope.rows), so
+`mhtool check` recomputes them as it does the other tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
+from mhtool.outputs.views.layout import LEVELS, NOT_APPLICABLE, short_name, unit_words
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.notes import figure_notes
+from mhtool.outputs.views.tables import (
+    NOTE_BASES,
+    NOTE_NATIONAL_ONLY,
+    NOTE_PROVENANCE,
+    NOTE_RATES,
+    Column,
+    Table,
+    basis_words,
+    is_headline,
+    is_standard,
+    plan_order,
+    years_of,
+)
+from mhtool.vocab import CARRIED_KINDS
+
+LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subicb": "place"}
+
+
+def home(df: pl.DataFrame) -> tuple[str, str, str]:
+    """(level, code, name) of the workbook's own organisation: the highest own level."""
+    own = df.filter(pl.col(OWN)) if OWN in df.columns else df
+    for level in LEVELS:
+        rows = own.filter(pl.col("level") == level)
+        if not rows.is_empty():
+            r = rows.row(0, named=True)
+            return level, r["org_code"], r["org_name"]
+    raise ValueError("no organisation in this slice of the spine")
+
+
+def provenance_words(pairs: list[tuple[str, str | None]]) -> str:
+    """How each year's figure was made, runs of years together:
+    '2019/20 inferred; 2020/21 to 2023/24 stated'."""
+    runs: list[list] = []
+    for year, prov in pairs:
+        if prov is None:
+            continue
+        if runs and runs[-1][2] == prov:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year, prov])
+    if len({r[2] for r in runs}) == 1:
+        return runs[0][2]
+    return "; ".join(f"{a} {p}" if a == b else f"{a} to {b} {p}" for a, b, p in runs)
+
+
+def _with_refs(rows: list[dict], meta: WorkbookMeta) -> list[dict]:
+    """Point each row's 'how it was made' at the note on its national figure, if any."""
+    keys = figure_notes(meta)
+    for r in rows:
+        if r["ambition_id"] in keys:
+            r["how"] = f"{r['how']} [note {keys[r['ambition_id']][0]}]"
+    return rows
+
+
+def _own_rows(df: pl.DataFrame, code: str) -> pl.DataFrame:
+    return df.filter(pl.col("org_code") == code)
+
+
+def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
+    """The workbook's own organisation: one row per count line (people, £, staff) in the
+    Plan's order, years across, then unit, how each figure was made, its share of England
+    (and of its region) and its basis in plain words."""
+    meta = meta or WorkbookMeta()
+    level, code, name = home(df)
+    part = plan_order(_own_rows(df, code).filter(~is_standard()))
+    part = part.filter(pl.col("value").is_not_null() | (level == "england"))
+    if part.is_empty():
+        return None
+    years = years_of(part)
+    latest = years[-1]
+    region_share = None
+    if level in ("icb", "subicb"):
+        region_code = part.get_column("region_code")[0]
+        region_share = (
+            df.filter(pl.col("org_code") == region_code)
+            .select("ambition_id", "year", pl.col("share").alias("_rs"))
+            .unique(["ambition_id", "year"])
+        )
+        part = part.join(region_share, on=["ambition_id", "year"], how="left")
+    rows = []
+    for amb in part.partition_by(PLAN_ORDER, maintain_order=False):
+        amb = amb.sort("year")
+        r = amb.row(0, named=True)
+        by_year = {y: (v, p) for y, v, p in amb.select("year", "value", "provenance").rows()}
+        last = amb.filter(pl.col("year") == latest)
+        share = last.get_column("share")[0] if last.height else None
+        row = {
+            PLAN_ORDER: r[PLAN_ORDER],
+            "programme": r["programme"],
+            "title": r["title"],
+            "unit": unit_words(r["unit"]),
+            "how": provenance_words([(y, by_year[y][1]) for y in years if y in by_year]),
+            "share": share,
+            "basis": r["basis"],
+            "basis_name": r["basis_name"],
+            LINE_SPLIT: r[LINE_SPLIT],
+            "basis_words": basis_words(r["basis"], r["basis_name"], r[LINE_SPLIT], meta),
+            "ambition_id": r["ambition_id"],
+            "org_code": code,
+            ROW_FORMAT: r[ROW_FORMAT],
+            **{f"v{y}": by_year.get(y, (None, None))[0] for y in years},
+        }
+        if region_share is not None:
+            rs = last.get_column("_rs")[0] if last.height else None
+            row["rshare"] = None if share is None or not rs else share / rs
+        rows.append(row)
+    frame = pl.DataFrame(_with_refs(rows, meta), infer_schema_length=None).sort(PLAN_ORDER)
+    for key in ("share", "rshare", *(f"v{y}" for y in years)):
+        if key in frame.columns:
+            frame = frame.with_columns(pl.col(key).cast(pl.Float64))
+    org = short_name(name, code, with_code=False)
+    columns = [
+        Column(header("programme"), "programme"),
+        Column(header("title"), "title"),
+        *[Column(y, "v" + y, "row") for y in years],
+        Column(header("unit"), "unit"),
+        Column(f"How each figure was made [note {NOTE_PROVENANCE}]", "how"),
+    ]
+    if level != "england":
+        columns.append(Column(f"Share of England, {latest}", "share", "share"))
+    if region_share is not None:
+        columns.append(Column(f"Share of the region, {latest}", "rshare", "share"))
+    columns += [
+        Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
+        Column(header("ambition_id"), "ambition_id"),
+    ]
+    whose = "England's" if level == "england" else f"{org}'s"
+    return Table(
+        "Summary",
+        f"Summary: {whose} figures by financial year",
+        f"{org}'s people, pounds and staff in the Plan's order, headline asks first; "
+        f"standards are on the category sheets.",
+        columns,
+        frame,
+        name="summary",
+    )
+
+
+def compare_table(df: pl.DataFrame) -> Table | None:
+    """A region (or England) and each organisation one level down, side by side for the
+    headline asks, in the last year each ask has a figure."""
+    level, code, name = home(df)
+    if level not in ("england", "region"):
+        return None
+    child = LEVELS[LEVELS.index(level) + 1]
+    part = plan_order(df.filter(is_headline(), pl.col("value").is_not_null()))
+    kids = (
+        part.filter(pl.col("level") == child, pl.col("parent_code") == code)
+        .select("org_code", "org_name")
+        .unique("org_code")
+        .sort("org_code")
+    )
+    if kids.is_empty():
+        return None
+    orgs = [(code, name), *kids.rows()]
+    rows = []
+    for amb in part.filter(pl.col("org_code").is_in([c for c, _ in orgs])).partition_by(PLAN_ORDER):
+        year = max(amb.get_column("year").to_list())
+        at = dict(amb.filter(pl.col("year") == year).select("org_code", "value").rows())
+        if all(at.get(c) is None for c, _ in orgs[1:]):
+            continue  # reported for England only (PMH-01, IAPT-03): nothing to set beside it
+        r = amb.row(0, named=True)
+        rows.append(
+            {
+                PLAN_ORDER: r[PLAN_ORDER],
+                "title": r["title"],
+                "year": year,
+                "unit": unit_words(r["unit"]),
+                "ambition_id": r["ambition_id"],
+                "org_code": code,
+                ROW_FORMAT: r[ROW_FORMAT],
+                **{f"o{c}": at.get(c) for c, _ in orgs},
+            }
+        )
+    if not rows:
+        return None
+    frame = pl.DataFrame(rows, infer_schema_length=None).sort(PLAN_ORDER)
+    frame = frame.with_columns(pl.col(f"o{c}").cast(pl.Float64) for c, _ in orgs)
+    kind = "ICBs" if child == "icb" else "regions"
+    return Table(
+        "Compare",
+        f"Headline asks: {short_name(name, code)} and its {kind} side by side",
+        f"Each {'ICB' if child == 'icb' else 'region'}'s fair share of the headline asks in "
+        f"the last year each has a figure; the {kind} add up to the first column.",
+        [
+            Column(header("title"), "title"),
+            Column("Year", "year"),
+            Column(header("unit"), "unit"),
+            *[Column(short_name(n, c), f"o{c}", "row") for c, n in orgs],
+            Column(header("ambition_id"), "ambition_id"),
+        ],
+        frame,
+        name="compare",
+    )
+
+
+# --- standards ---------------------------------------------------------------------------
+
+_WHOLE_AREA = re.compile(
+    r"^percent (?:coverage )?of (?:england|the country|country)(?: covered)?$", re.I
+)
+_SYSTEMS = re.compile(r"^percent of (?:stp/ics|ccg/icb|ccgs?\b)", re.I)
+
+
+def _level_text(value: float | None, line: dict, org: str, high: float | None = None) -> str:
+    """'100% of Kent and Medway's population covered', 'in place in Kent and Medway',
+    '95%', '32 days (average length of stay, at most)', '20–25%' for a range. Money and
+    percentages are told by the line's unit kind; its unit text only gives the words."""
+    if value is None:
+        return "no national figure"
+    unit, unit_kind = (line["unit"] or "").strip(), line["unit_kind"]
+    number = f"{value:,.1f}".removesuffix(".0")
+    if unit_kind == "gbp":
+        rest = re.sub(r"^(GBP|£)\s*", "", unit)
+        return f"£{value:,.0f}" + (f" {rest}" if rest else "")
+    if high is not None and high != value:
+        number += "–" + f"{high:,.1f}".removesuffix(".0")
+    if _WHOLE_AREA.match(unit):
+        return f"{number}% of {org}'s population covered"
+    if _SYSTEMS.match(unit):
+        if value >= 100:
+            return f"in place in {org}"
+        return f"{number}% of systems nationally (whether {org} is one is agreed locally)"
+    if unit_kind == "percent":
+        rest = re.sub(r"(?i)^(percent\b|%)", "", unit).strip()
+        return f"{number}%" + (f" {rest}" if rest else "")
+    return f"{number} {unit}".strip()
+
+
+def _standard_row(amb: pl.DataFrame, org: str) -> dict:
+    amb = amb.sort("year")
+    r = amb.row(0, named=True)
+    known = amb.filter(pl.col("national_value").is_not_null())
+    high = None
+    if known.is_empty():
+        value, year = None, amb.get_column("year")[-1]
+    else:
+        value, year = known.select("national_value", "year").row(-1)
+        high = known.get_column("value_high")[-1] if "value_high" in known.columns else None
+        # The first year the final level applies, when later years only keep it.
+        for y, v in known.select("year", "national_value").rows():
+            if v == value:
+                year = y
+                break
+    places = 1 if r[ROW_FORMAT] in ("percent", "rate") else 0  # as the Level column shows it
+    trajectory = ", ".join(
+        f"{y} {v:,.{places}f}" for y, v in known.select("year", "national_value").rows()
+    )
+    return {
+        PLAN_ORDER: r[PLAN_ORDER],
+        "programme": r["programme"],
+        "standard": f"{r['title']}: {_level_text(value, r, org, high)} by {year}",
+        "value": value,
+        "value_high": high if high is not None and high != value else None,
+        "unit": unit_words(r["unit"]),
+        "year": year,
+        "trajectory": trajectory if known.height > 1 else None,
+        "category": r["category"],
+        "how": provenance_words(amb.select("year", "provenance").rows()),
+        "ambition_id": r["ambition_id"],
+        "org_code": r["org_code"],
+        ROW_FORMAT: r[ROW_FORMAT],  # fixed decimals per unit (views.number_format)
+    }
+
+
+def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> dict:
+    """What a targeted (count or sites) ask means for this organisation. `named`: the
+    ICBs the ask is shared among, as far as this slice of the spine shows them."""
+    amb = amb.sort("year")
+    r = amb.row(-1, named=True)
+    if r["level"] != "england":
+        meaning = (
+            f"named: {org} is one of the systems it is shared among"
+            if r["value"]
+            else f"not named: it is shared among other systems, so {org} has none"
+        )
+    elif named:
+        meaning = f"shared among the {len(named)} systems named ({', '.join(named)})"
+    elif r["category"] != "targeted":
+        meaning = (
+            f"reported for England only and not shared out, so {org} has no figure for it; "
+            f"never add it to the other lines [note {NOTE_NATIONAL_ONLY}]"
+        )
+    else:
+        meaning = (
+            "held nationally: the Plan names no systems, so nothing is shared out"
+            + ("" if level == "england" else f" and {org} may or may not be an area chosen")
+            + f" [note {NOTE_NATIONAL_ONLY}]"
+        )
+    national = r["national_value"]
+    rate = r["kind"] in CARRIED_KINDS  # a targeted rate: its range and format are kept
+    high = r.get("value_high") if rate else None
+    return {
+        PLAN_ORDER: r[PLAN_ORDER],
+        "programme": r["programme"],
+        "standard": f"{r['title']}: {_level_text(national, r, 'England', high)} nationally "
+        f"by {r['year']}; {meaning}",
+        "value": national,
+        "value_high": high if high is not None and high != national else None,
+        "unit": unit_words(r["unit"]),
+        "year": r["year"],
+        "trajectory": None,
+        "category": r["category"],
+        "how": provenance_words(amb.select("year", "provenance").rows()),
+        "ambition_id": r["ambition_id"],
+        "org_code": r["org_code"],
+        ROW_FORMAT: r[ROW_FORMAT] if rate else "money" if r["measure"] == "funding" else "count",
+    }
+
+
+def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
+    """Standards that apply to this organisation (every rate and coverage ask, worded for
+    one organisation) and the targeted asks it is not given a number for."""
+    level, code, name = home(df)
+    org = short_name(name, code, with_code=False)
+    df = plan_order(df)
+    standards = df.filter(is_standard(), pl.col("org_code") == code)
+    own = df.filter(pl.col("org_code") == code, pl.col("category") == "targeted", ~is_standard())
+    # Lines held for England alone that this organisation has no row for: targeted asks
+    # naming no systems, and other lines reported nationally only (say, another framing
+    # of the national investment commitment), so a reader sees they exist and why.
+    mine = df.filter(pl.col("org_code") == code).get_column("ambition_id").unique().to_list()
+    # (a targeted rate held nationally, such as MHST coverage, is among them: below
+    # England it has no row of its own to be listed by)
+    national = df.filter(
+        pl.col("level") == "england",
+        ~is_standard() | ((pl.col("category") == "targeted") & ~pl.col("ambition_id").is_in(mine)),
+        (pl.col("category") == "targeted") | ~pl.col("ambition_id").is_in(mine),
+        ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
+        ~pl.col("ambition_id").is_in(mine) | (level == "england"),
+    )
+    rows = [_standard_row(a, org) for a in standards.partition_by(PLAN_ORDER)]
+    named = (
+        df.filter(pl.col("level") == "icb", pl.col("value").fill_null(0) > 0)
+        .group_by("ambition_id")
+        .agg(pl.col("org_code").unique().sort())
+    )
+    named_icbs = dict(named.rows())
+    rows += [
+        _targeted_row(a, org, level, named_icbs.get(a.get_column("ambition_id")[0], []))
+        for a in [*own.partition_by(PLAN_ORDER), *national.partition_by(PLAN_ORDER)]
+        if not a.is_empty()
+    ]
+    if not rows:
+        return None
+    frame = pl.DataFrame(_with_refs(rows, meta or WorkbookMeta()), infer_schema_length=None).sort(
+        PLAN_ORDER
+    )
+    frame = frame.with_columns(pl.col(["value", "value_high"]).cast(pl.Float64))
+    # A range (CYP-06: a fifth to a quarter of the country) shows both ends as figures,
+    # never its lower end alone; the column is there only where a range is.
+    ranged = frame.get_column("value_high").is_not_null().any()
+    level_columns = [
+        Column(
+            "Level (national; a range: its lower end)" if ranged else "Level (national)",
+            "value",
+            "row",
+        ),
+        *(
+            [Column("Upper end of the range", "value_high", "row", missing=NOT_APPLICABLE)]
+            if ranged
+            else []
+        ),
+    ]
+    return Table(
+        "Standards",
+        f"Index of the standards and targeted asks that apply to {org}, by category",
+        f"Rates every {LEVEL_WORDS[level]} meets [note {NOTE_RATES}] and what each targeted "
+        f"ask means here; each is in full on its category's sheet.",
+        [
+            Column(header("programme"), "programme"),
+            Column(header("category"), "category"),
+            Column(f"What {org} is asked for", "standard"),
+            *level_columns,
+            Column(header("unit"), "unit"),
+            Column("By", "year"),
+            Column("National trajectory", "trajectory"),
+            Column(f"How the figure was made [note {NOTE_PROVENANCE}]", "how"),
+            Column(header("ambition_id"), "ambition_id"),
+        ],
+        frame,
+        name="standards",
+    )

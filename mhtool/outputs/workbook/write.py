@@ -1,0 +1,450 @@
+"""Write one workbook: Cover, Contents, the table sheets (Summary first), Charts, Notes, Data.
+
+Follows the Analysis Function guidance on releasing statistics in spreadsheets: a title
+in A1 and a description in A2 on every sheet, one Excel table per sheet from A3, no merged
+cells, no blank rows or columns in a table, numbers as numbers, the document title set
+and the first sheet active. Input text is always written with write_string (never as a
+formula or URL), and the created date comes from the data date, so identical inputs give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from mhtool.fields import ROW_FORMAT
+from mhtool.outputs.views import notes as note_text
+from mhtool.outputs.views.layout import (
+    DESCRIPTION_ROW,
+    HEADER_ROW,
+    NUMBER_FORMATS,
+    SHEETS,
+    TABLES,
+    TITLE_ROW,
+    UNPRINTED,
+    table_tops,
+)
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.tables import Table
+from mhtool.outputs.workbook.fastsheet import FastSheet
+
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "in_memory": True,
+}
+TABLE_STYLE = "Table Style Light 9"
+SHEET_CLASS = FastSheet  # XlsxWriter's Worksheet writes the same bytes, slower
+
+
+@dataclass
+class Chart:
+    """A rendered chart: PNG bytes, its alt text, and the file it was also saved as."""
+
+    png: bytes
+    alt: str
+    file: str  # where the PNG was also written, relative to the run folder
+
+
+def new_workbook(path: Path) -> xlsxwriter.Workbook:
+    """An empty workbook at `path` with our options, whose sheets take a column of cells
+    at once (write_table needs that)."""
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.worksheet_class = SHEET_CLASS
+    return wb
+
+
+class Formats:
+    """The cell formats of one workbook, made once (XlsxWriter formats belong to a workbook)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.heading = wb.add_format({"bold": True, "font_size": 12})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        # Text right after a right-aligned figure, indented so the two do not run together
+        # ('2,167women per year').
+        self.wrap_after_figure = wb.add_format(
+            {"text_wrap": True, "valign": "top", "align": "left", "indent": 1}
+        )
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        # A figure column's header sits over its right-aligned figures.
+        self.header_figure = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "align": "right"}
+        )
+        self.header_after_figure = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "align": "left", "indent": 1}
+        )
+        self.link = wb.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"})
+        self.numbers = {
+            k: wb.add_format({"num_format": v, "valign": "top"}) for k, v in NUMBER_FORMATS.items()
+        }
+        self.right = wb.add_format({"align": "right", "valign": "top"})
+        self.top = wb.add_format({"valign": "top"})
+
+
+def _heading(ws, title: str, description: str, f: Formats) -> None:
+    ws.write_string(TITLE_ROW, 0, title, f.title)
+    ws.write_string(DESCRIPTION_ROW, 0, description)
+
+
+WIDE_TEXT = 46  # characters: a title or sentence column, wrapped
+NARROW_TEXT = 24  # any other text column, wrapped
+NUMBER_WIDTH = 12
+
+
+def _widths(table: Table) -> list[float]:
+    """Column widths in characters: text wraps within a capped width (titles and
+    sentences wider), numbers fit a figure; headers wrap over two or three lines."""
+    out = []
+    for col in table.columns:
+        if col.width:
+            width = col.width - 2
+        elif col.fmt == "text":
+            longest = table.frame.get_column(col.key).cast(pl.String).str.len_chars().max()
+            longest = max(int(longest or 0), len(col.placeholder))
+            cap = WIDE_TEXT if longest > 60 else NARROW_TEXT
+            width = max(min(longest, cap), min(len(col.header), 14), 6)
+        else:
+            width = max(NUMBER_WIDTH, min(len(col.header) // 2 + 1, 18))
+        out.append(width + 2)
+    return out
+
+
+def _lines(text: str, width: float) -> int:
+    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
+
+
+def _header_lines(text: str, width: float) -> int:
+    """Lines a bold header takes, wrapped at word breaks as spreadsheet programs do (a
+    character count alone under-counts: 'Share of England, 2023/24' needs three lines in
+    a number column, and LibreOffice cuts off what the row height leaves out)."""
+    room = max(1.0, width * 1.1)
+    lines = 0
+    for part in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in part.split():
+            need = len(word) if not used else used + 1 + len(word)
+            if used and need > room:
+                lines += 1
+                used = len(word)
+            else:
+                used = need
+            while used > room:  # a word longer than the column breaks within itself
+                lines += 1
+                used -= room
+    return max(1, lines)
+
+
+def _after_figure(table: Table, c: int) -> bool:
+    """A text column right after a figure column: indented, so the two do not touch."""
+    return table.columns[c].fmt == "text" and c > 0 and table.columns[c - 1].fmt != "text"
+
+
+def _header_format(table: Table, c: int, f: Formats):
+    """Figure headers right-aligned over their figures; text headers left, indented after a
+    figure column as the column's text is."""
+    if table.columns[c].fmt != "text":
+        return f.header_figure
+    return f.header_after_figure if _after_figure(table, c) else f.header
+
+
+def write_table(
+    ws, table: Table, f: Formats, freeze: bool = True, top: int = TITLE_ROW, widths=None
+) -> int:
+    """Write a Table as an Excel table with its title at row `top` (A1: the sheet's own),
+    its description below and its header row below that (A3 for the sheet's first table),
+    column by column (the fast path through XlsxWriter), text wrapped with row heights to
+    match; the first table's header row is repeated on printed pages. Returns the number
+    of cells written. A column's fmt 'row' takes each row's number format from the frame's
+    `_fmt` column, 'row:<column>' from that column. `freeze` keeps the header in view
+    (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
+    not to need it. `widths`: the sheet's column widths when it stacks several tables
+    (default: this table's own, see _widths)."""
+    first_table, alone = top == TITLE_ROW, widths is None
+    if first_table:
+        _heading(ws, table.title, table.description, f)
+    else:
+        ws.write_string(top, 0, table.title, f.heading)
+        ws.write_string(top + 1, 0, table.description)
+    head = top + HEADER_ROW - TITLE_ROW
+    frame, first = table.frame, head + 1
+    widths = widths or _widths(table)
+    lines = [1] * frame.height
+    for c, col in enumerate(table.columns):
+        values = frame.get_column(col.key).to_list()
+        missing = col.placeholder
+        if col.fmt == "text":
+            fmt = f.wrap_after_figure if _after_figure(table, c) else f.wrap
+            texts = [missing if v is None or v == "" else str(v) for v in values]
+            ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
+            fitted = {t: _lines(t, widths[c] - 2) for t in set(texts)}
+            lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
+            continue
+        if col.fmt == "row" or col.fmt.startswith("row:"):
+            key = col.fmt.partition(":")[2] or ROW_FORMAT
+            fmts = [f.numbers[k] for k in frame.get_column(key).to_list()]
+        else:
+            fmts = [f.numbers[col.fmt]] * len(values)
+        ws.write_cells(first, c, values, fmts, (missing, f.right))
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    header_lines = max(
+        _header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
+    )
+    ws.set_row(head, max(15, LINE_HEIGHT * header_lines + 2))
+    for r, n in enumerate(lines, first):
+        if n > 1:
+            ws.set_row(r, LINE_HEIGHT * n + 2)
+    ws.add_table(
+        head,
+        0,
+        head + max(frame.height, 1),
+        len(table.columns) - 1,
+        {
+            "name": table.name or TABLES[table.sheet],
+            "style": TABLE_STYLE,
+            "autofilter": False,
+            "columns": [
+                {"header": col.header, "header_format": _header_format(table, c, f)}
+                for c, col in enumerate(table.columns)
+            ],
+        },
+    )
+    if first_table and alone:  # a sheet of one table (see write_tables)
+        ws.repeat_rows(HEADER_ROW)
+    if first_table and freeze:
+        ws.freeze_panes(HEADER_ROW + 1, 0)
+    return frame.height * len(table.columns) + len(table.columns) + 2
+
+
+def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> int:
+    """A sheet's tables, one below another (layout.table_tops), their columns as wide as
+    the widest of them needs; a single table is written exactly as write_table writes it.
+    Each later table starts a printed page of its own, and no header row is repeated on
+    printed pages (one repeated header would stand over the other table's columns)."""
+    if len(stacked) == 1:
+        return write_table(ws, stacked[0], f, freeze)
+    each = [_widths(t) for t in stacked]
+    widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
+    tops = table_tops([t.frame.height for t in stacked])
+    ws.set_h_pagebreaks(tops[1:])
+    return sum(
+        write_table(ws, t, f, freeze, top, widths[: len(t.columns)])
+        for t, top in zip(stacked, tops, strict=True)
+    )
+
+
+def print_setup(ws) -> None:
+    """A4 landscape, one page wide, narrow margins and no header or footer (the Analysis
+    Function guidance: a sheet's title is in A1): every sheet prints as a tidy annex."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.4, bottom=0.4)
+
+
+def print_heading_only(ws, columns: int) -> None:
+    """Limit a sheet's default print area to its title, description and header row."""
+    ws.print_area(TITLE_ROW, 0, HEADER_ROW, columns - 1)
+
+
+LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffice cuts 14)
+COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
+
+
+def wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
+    """Wrapped text with a row height to match: not every spreadsheet program grows a row
+    to fit wrapped text on opening (LibreOffice does not), so long notes would be cut off."""
+    ws.write_string(row, col, text, fmt)
+    lines = sum(max(1, math.ceil(len(part) / (width * 0.9))) for part in text.split("\n"))
+    if lines > 1:
+        ws.set_row(row, LINE_HEIGHT * lines + 2)
+
+
+def _cover(ws, title: str, meta: WorkbookMeta, f: Formats, org: str) -> int:
+    ws.set_column(0, 0, COVER_WIDTH)
+    ws.write_string(TITLE_ROW, 0, title, f.title)
+    ws.write_string(
+        DESCRIPTION_ROW,
+        0,
+        "Fair shares of the national mental health ambitions "
+        "for NHS regions, integrated care boards (ICBs) and sub-ICB locations.",
+    )
+    r = DESCRIPTION_ROW + 1
+    for heading, text in note_text.cover(title, meta, org):
+        ws.write_string(r, 0, heading, f.heading)
+        wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
+        r += 2
+    return r
+
+
+def simple_table(  # noqa: PLR0913 (the run's and changes.xlsx's prose tables differ)
+    ws,
+    sheet: str,
+    title: str,
+    description: str,
+    headers: list[str],
+    rows: list[list[str]],
+    f: Formats,
+    *,
+    links: bool = False,
+    name: str | None = None,
+    freeze: bool = True,
+) -> int:
+    """A small all-text table (Contents, Notes) with wrapped text; `links` makes column A
+    internal links; `name` is the Excel table's name (default: layout.TABLES[sheet])."""
+    _heading(ws, title, description, f)
+    for r, row in enumerate(rows, HEADER_ROW + 1):
+        for c, text in enumerate(row):
+            if links and c == 0:
+                ws.write_url(r, 0, f"internal:'{text}'!A1", f.link, string=text)
+            elif c:
+                wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
+            else:
+                ws.write_string(r, c, text, f.top)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, len(headers) - 1, TEXT_WIDTH)
+    ws.add_table(
+        HEADER_ROW,
+        0,
+        HEADER_ROW + len(rows),
+        len(headers) - 1,
+        {
+            "name": name or TABLES[sheet],
+            "style": TABLE_STYLE,
+            "autofilter": False,
+            "columns": [{"header": h, "header_format": f.header} for h in headers],
+        },
+    )
+    ws.repeat_rows(HEADER_ROW)
+    if freeze:
+        ws.freeze_panes(HEADER_ROW + 1, 0)
+    return len(rows) * len(headers) + 2
+
+
+CHART_SCALE = 0.7  # 1,280 px charts shown 896 px wide: one fits an A4 landscape page
+CHART_HEIGHT = 600  # px at most as shown, so a tall chart still fits its page whole
+ROW_PX = 20  # a 15 pt row
+
+
+def notes_sheet(wb, notes: list[str], f: Formats, *, landscape: bool = False) -> None:
+    """The Notes sheet of a side workbook (changes, assurance): its notes numbered in order,
+    as the other sheets refer to them."""
+    ws = wb.add_worksheet("Notes")
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)  # the note text beside its number on one page width
+    if landscape:
+        ws.set_landscape()
+    simple_table(
+        ws,
+        "Notes",
+        "Notes",
+        "This worksheet contains one table. Notes are referred to in the other sheets as [note N].",
+        ["Note number", "Note text"],
+        [[f"note {i}", t] for i, t in enumerate(notes, 1)],
+        f,
+    )
+
+
+def _png_height(png: bytes) -> int:
+    return int.from_bytes(png[20:24], "big")  # the IHDR chunk: width, then height
+
+
+def _charts(ws, charts: list[Chart], f: Formats) -> int:
+    """Each chart below a line naming its file and its description (the same as the
+    image's alternative text), each on a printed page of its own, never split."""
+    files = " and ".join(c.file for c in charts)
+    _heading(ws, "Charts", f"Charts, also saved as {files}; each is described above it.", f)
+    ws.set_column(0, 0, TEXT_WIDTH)
+    row, breaks = HEADER_ROW, []
+    for chart in charts:
+        if row > HEADER_ROW:
+            breaks.append(row)
+        wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
+        scale = min(CHART_SCALE, CHART_HEIGHT / max(1, _png_height(chart.png)))
+        ws.insert_image(
+            row + 1,
+            0,
+            Path(chart.file).name,
+            {
+                "image_data": io.BytesIO(chart.png),
+                "description": chart.alt,
+                "object_position": 3,
+                "x_scale": scale,
+                "y_scale": scale,
+            },
+        )
+        row += math.ceil(_png_height(chart.png) * scale / ROW_PX) + 2
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    return 3 * len(charts)
+
+
+def write_workbook(
+    path: Path,
+    title: str,
+    tables: list[Table],
+    meta: WorkbookMeta,
+    charts: list[Chart] | None = None,
+    org: str = "England",
+) -> int:
+    """Write one workbook (`org`: its organisation's name, for the Cover's words);
+    returns the number of cells written."""
+    by_sheet: dict[str, list[Table]] = {}
+    for t in tables:
+        by_sheet.setdefault(t.sheet, []).append(t)
+    sheets = [
+        s
+        for s in SHEETS
+        if s in ("Cover", "Contents") or s in by_sheet or (s == "Charts" and bool(charts))
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = new_workbook(path)
+    wb.set_properties(
+        {
+            "title": title,
+            "subject": "Fair shares of national NHS mental health ambitions",
+            "author": "mhtool",
+            "keywords": "mental health, ICB, sub-ICB, fair shares",
+            "comments": f"mhtool {meta.tool_version}; "
+            f"catalogue {meta.catalogue_name} sha256 {meta.catalogue_sha256}; "
+            f"data date {meta.data_date}",
+            "created": meta.created,
+        }
+    )
+    f = Formats(wb)
+    cells = 0
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet)
+        print_setup(ws)
+        if sheet == "Cover":
+            cells += _cover(ws, title, meta, f, org)
+        elif sheet == "Contents":
+            cells += simple_table(
+                ws,
+                sheet,
+                "Contents",
+                "This worksheet contains one table. Select a sheet name to go to it.",
+                ["Sheet name", "Description"],
+                [[s, SHEETS[s]] for s in sheets],
+                f,
+                links=True,
+                freeze=False,
+            )
+        elif sheet == "Charts":
+            cells += _charts(ws, charts, f)
+        else:
+            cells += write_tables(ws, by_sheet[sheet], f, freeze=False)
+            if sheet in UNPRINTED:
+                print_heading_only(ws, len(by_sheet[sheet][0].columns))
+    wb.worksheets()[0].activate()
+    wb.close()
+    return cells
