@@ -500,7 +500,8 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
         "too many to pick from); their figures are in the run's places folder."
         if sel.places_left_out
         else "Places (in runs with places) are listed below their sub-ICB location (or their "
-        "ICB) with the headline asks shared to places; their parent's page has the rest."
+        "ICB) with the headline asks shared to places (the run's places folder has every "
+        "line); their parent's page has the rest."
     )
     return [
         f"How it works: pick an organisation in cell B{PICK_ROW + 1} of the {SELECTOR} sheet. "
@@ -569,11 +570,16 @@ def looked_up_columns(sel: Selector) -> list[Column]:
 def years_table(sel: Selector) -> Table:
     """The Years sheet as a table: its columns, and its fixed columns' rows (the looked-up
     cells are in `shown`)."""
+    places = (
+        " A place shows the headline asks only: places/<ICB code>.csv has its every line."
+        if sel.orgs.get_column("level").eq(vocab.LEVEL_NAMES[vocab.PLACE]).any()
+        else ""
+    )
     return Table(
         YEARS,
         "Figures by year",
         f"The organisation picked on the {SELECTOR} sheet: every line in the Plan's order. "
-        "[x]: no figure that year; [z]: not shared out to it, or not applicable.",
+        "[x]: no figure that year; [z]: not shared out to it, or not applicable." + places,
         years_columns(sel),
         years_static(sel),
         name="figures_by_year",
