@@ -506,7 +506,8 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
     return [
         f"How it works: pick an organisation in cell B{PICK_ROW + 1} of the {SELECTOR} sheet. "
         f"The Plan page below it and the {YEARS} sheet fill in for that organisation from the "
-        f"{ORGS}, {PLAN_DATA} and {DATA} sheets of this file, by INDEX and MATCH formulas: "
+        f"{ORGS}, {PLAN_DATA}, {DATA} and {LINES} sheets of this file, by INDEX and MATCH "
+        "formulas: "
         "no macros and no links to other files. A program that does not recalculate "
         "formulas shows England, whose figures are saved with the file. " + places,
         PROVENANCE,
@@ -520,8 +521,8 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
         "0.1. Rates and standards are not shared out: every organisation carries the "
         "national level.",
         "Symbols: [x] means not available (no figure for that year); [z] means not "
-        "applicable (a rate has no share, a line not shared out to this organisation, or "
-        "no ask of that category in a programme).",
+        "applicable (a line not shared out to this organisation, such as one reported for "
+        "England only, or no ask of that category in a programme).",
         f"Source: the run's apportionment of catalogue {meta.catalogue_name} "
         f"(SHA-256 {meta.catalogue_sha256}), mhtool {meta.tool_version}, {meta.geography} "
         f"boundaries, reference data of {meta.data_date}. {OGL}",
