@@ -39,6 +39,33 @@ def _stdout_gone() -> None:
         os.close(devnull)
 
 
+def _standard_streams() -> None:
+    """Started with stdin, stdout or stderr closed (`mhtool run 2>&-` from a careless
+    script), a process would hand that descriptor to the next file it opens, and an error
+    line would land in a workbook. So each closed one is pointed at the null device first,
+    and the text streams are made to show any byte a name holds instead of failing on it
+    (a folder named with a byte that is not UTF-8 is then named, as \\xff, in the error)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:  # a lower descriptor was free: it is the one now taken
+                os.dup2(opened, fd)
+                os.close(opened)
+    for name, fd, mode in (("stdout", 1, "w"), ("stderr", 2, "w")):
+        stream = getattr(sys, name)
+        if stream is None:
+            stream = open(fd, mode, encoding="utf-8", closefd=False)
+            setattr(sys, name, stream)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 class _Main(click.Group):
     """Turns any InputError into one clear line on stderr and exit status 2, a stop signal
     into clean-up and exit 128 + its number (130 Ctrl-C, 143 SIGTERM), a closed stdout
@@ -46,6 +73,7 @@ class _Main(click.Group):
     `--debug` adds the traceback to bad-input errors too, for a bug report."""
 
     def main(self, *args, **kwargs):
+        _standard_streams()
         with stop_signals_raise():
             try:
                 return super().main(*args, **kwargs)

@@ -16,7 +16,7 @@ import click
 from mhtool.infra.lock import EXIT_LOCKED, LockHeld
 from mhtool.infra.log import quiet, terminal_level
 from mhtool.infra.paths import default_output_dir
-from mhtool.infra.place import place_error
+from mhtool.infra.place import disk_problem
 from mhtool.job.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
 
 EXIT_CHECKS = 1
@@ -142,8 +142,8 @@ def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
     except ChecksFailed as exc:
         click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""), err=True)
         sys.exit(EXIT_CHECKS)
-    except OSError as exc:  # full, read-only or forbidden output place: bad input, not a bug
-        problem = place_error(exc, Path(cfg.out or default_output_dir()).resolve())
+    except Exception as exc:  # full, read-only or forbidden disk: bad input, not a bug
+        problem = disk_problem(exc, Path(cfg.out or default_output_dir()).resolve())
         if problem is None:
             raise
         raise problem from exc

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mhtool.infra.log import quiet
 from mhtool.infra.manifest import verify as verify_folder
 
 
@@ -19,21 +20,23 @@ def verify(directory: Path) -> None:
     \b
     Exit codes:
       0  every file is as the run wrote it
-      1  something changed, went missing or was added
-      2  DIRECTORY holds no readable manifest.json
+      1  something changed, went missing, was added or cannot be read
+      2  DIRECTORY holds no readable manifest.json (missing, damaged or of the
+         wrong shape)
     """
     v = verify_folder(directory)
-    for kind, files in (("changed", v.changed), ("missing", v.missing), ("added", v.added)):
-        for f in files:
-            click.echo(f"{kind}: {f}")
+    for line in v.lines():
+        click.echo(line)
     if not v.ok:
         click.echo(
             f"mhtool verify: {directory} differs from its manifest: "
-            f"{len(v.changed)} changed, {len(v.missing)} missing, {len(v.added)} added",
+            f"{len(v.changed)} changed, {len(v.missing)} missing, {len(v.added)} added, "
+            f"{len(v.unreadable)} unreadable",
             err=True,
         )
         sys.exit(1)
-    click.echo(f"mhtool verify: all {v.checked} files in {directory} match manifest.json")
+    if not quiet():
+        click.echo(f"mhtool verify: all {v.checked} files in {directory} match manifest.json")
 
 
 COMMANDS = [verify]

@@ -222,8 +222,11 @@ def run_lock(target: Path, command: str) -> Iterator[Path]:
                 "command": command,
             },
         )
+    except LockHeld:
+        os.close(fd)  # another host's lock file: theirs, left as it is
+        raise
     except BaseException:
-        os.close(fd)
+        _release(fd, path)  # ours (we hold its OS lock): a half-written record goes too
         raise
     try:
         yield path

@@ -97,7 +97,9 @@ def log_into(folder: Path, *, append: bool = False) -> Path:
     """Also write everything, from the start of the run, to folder/run.log (or, with
     `append`, go on writing the run.log already there)."""
     path = folder / LOG_FILE
-    fh = logging.FileHandler(path, mode="a" if append else "w", encoding="utf-8")
+    fh = logging.FileHandler(
+        path, mode="a" if append else "w", encoding="utf-8", errors="backslashreplace"
+    )
     fh.setFormatter(logging.Formatter(_FORMAT, "%Y-%m-%dT%H:%M:%S"))
     fh._mhtool_file = True  # type: ignore[attr-defined]
     for h in list(LOG.handlers):

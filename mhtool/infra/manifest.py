@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,16 +106,50 @@ def write_manifest(
 
 
 def read_manifest(folder: Path) -> dict:
-    """A run folder's manifest, or a clear InputError when it has none or it is damaged."""
+    """A run folder's manifest, or a clear InputError when it has none, it cannot be read,
+    or it is not of the declared shape (mhtool/schemas/manifest.schema.json)."""
+    from mhtool import schema, userfiles
+
     path = Path(folder) / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        raise InputError(f"no {MANIFEST}: not a folder an mhtool run wrote", file=str(folder))
+    if not regular(path):
+        raise InputError(f"is {kind_of(path)}, not a file", file=str(path))
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"no {MANIFEST}: not a folder an mhtool run wrote", file=str(folder)
-        ) from None
-    except ValueError as exc:
-        raise InputError(f"not valid JSON: {exc}", file=str(path)) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read: {exc}", file=str(path)) from None
+    doc = userfiles.parse_json(text, path)
+    schema.validate(doc, "manifest", file=path)
+    return doc
+
+
+def regular(path: Path) -> bool:
+    """A regular file, not followed through a link: the only kind a check opens (a named
+    pipe would block the reader for ever; a folder or device is not an output)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def kind_of(path: Path) -> str:
+    """What is at `path`, in words, for a problem line."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "missing"
+    for test, word in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return word
+    return "a file"
 
 
 @dataclass
@@ -124,20 +160,77 @@ class Verification:
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # "rel: why"
 
     @property
     def ok(self) -> bool:
-        return not (self.changed or self.missing or self.added)
+        return not (self.changed or self.missing or self.added or self.unreadable)
+
+    def lines(self) -> list[str]:
+        """One line per file that is not as the run wrote it."""
+        return (
+            [f"changed: {f}" for f in self.changed]
+            + [f"missing: {f}" for f in self.missing]
+            + [f"added: {f}" for f in self.added]
+            + [f"unreadable: {f}" for f in self.unreadable]
+        )
 
 
 def verify(folder: Path) -> Verification:
-    """Re-hash a run folder against its manifest."""
+    """Re-hash a run folder against its manifest. Only regular files are opened; a listed
+    file that is now a folder, a pipe or a link is reported, never read; a file that
+    cannot be read is reported and the rest are still hashed."""
     folder = Path(folder)
-    recorded: dict[str, str] = read_manifest(folder).get("outputs", {})
-    now = file_hashes(run_files(folder), folder)
-    return Verification(
-        checked=len(recorded),
-        changed=sorted(k for k in recorded.keys() & now.keys() if recorded[k] != now[k]),
-        missing=sorted(recorded.keys() - now.keys()),
-        added=sorted(now.keys() - recorded.keys()),
-    )
+    recorded: dict[str, str] = read_manifest(folder)["outputs"]
+    v = Verification(checked=len(recorded))
+    present = {
+        p.relative_to(folder).as_posix(): p
+        for p in folder.rglob("*")
+        if p.relative_to(folder).as_posix() not in UNHASHED
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not p.is_dir()
+    }
+    for rel, path in sorted(present.items()):
+        if rel not in recorded:
+            v.added.append(rel)
+        elif not regular(path):
+            v.unreadable.append(f"{rel}: is {kind_of(path)}, not a file")
+        else:
+            try:
+                if sha256(path) != recorded[rel]:
+                    v.changed.append(rel)
+            except OSError as exc:
+                v.unreadable.append(f"{rel}: cannot be read ({exc.strerror or exc})")
+    for rel in sorted(recorded.keys() - present.keys()):
+        path = folder / rel
+        if path.is_dir() and not path.is_symlink():
+            v.unreadable.append(f"{rel}: is a folder, not a file")
+        else:
+            v.missing.append(rel)
+    return v
+
+
+def folder_problems(
+    folder: Path, suffixes: tuple[str, ...], unlisted_ok: tuple[str, ...], extra_prefix: str
+) -> list[str]:
+    """`mhtool check`'s reading of a run folder against its manifest, one line per bad
+    file, all of them listed: listed files missing, not regular files, unreadable or
+    changed since the run (sha256), and output files (`suffixes`) present but not listed
+    (bar `unlisted_ok` and files starting `extra_prefix`, which a comparison adds)."""
+    try:
+        v = verify(folder)
+    except InputError as exc:
+        return [f"{MANIFEST}: " + (f"field {exc.field!r}: " if exc.field else "") + exc.message]
+    problems = [f"{rel}: listed in {MANIFEST} but missing" for rel in v.missing]
+    problems += [f"{line}" for line in v.unreadable]
+    problems += [
+        f"{rel}: changed since the run (its sha256 differs from {MANIFEST})" for rel in v.changed
+    ]
+    problems += [
+        f"{rel}: present but not listed in {MANIFEST}"
+        for rel in v.added
+        if rel.lower().endswith(suffixes)
+        and rel not in unlisted_ok
+        and not rel.startswith(extra_prefix)
+    ]
+    return problems

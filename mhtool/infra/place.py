@@ -9,6 +9,7 @@ must be free or a lock file, and an existing folder must be empty or hold an ear
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def check_out_place(
     """Raise InputError (exit 2) naming `out` when a run cannot safely write there: a
     folder (with `lock` beside it), or with `file` a single output file."""
     out = Path(out).resolve()
+    try:
+        str(out).encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8, kept by Python as a surrogate
+        shown = str(out).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise InputError(
+            f"the name is not UTF-8 text, which the writers of some outputs cannot name a "
+            f"file by; choose another {flag} (letters, digits, - and _ are safe)",
+            file=shown,
+            field=flag,
+        ) from None
     if os.name == "posix":
         for root in SYSTEM_ROOTS:
             if _under(out, root):
@@ -91,6 +102,41 @@ def place_error(exc: OSError, out: Path, flag: str = "--out") -> InputError | No
         file=str(where),
         field=flag,
     )
+
+
+#: Errors that say the disk, not the run, failed: full, over quota, read-only, forbidden.
+DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+_DISK_WORDS = ("No space left on device", "os error 28", "Read-only file system", "os error 30")
+
+
+def disk_problem(exc: BaseException, out: Path, flag: str = "--out") -> InputError | None:
+    """A failure anywhere in a run that was the disk's (full, read-only, forbidden), as
+    bad input naming the output folder: some writers (polars, XlsxWriter, Pillow) raise
+    it without a file name, or wrapped in their own exception. None for anything else."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError):
+            placed = place_error(exc, out, flag)
+            if placed is not None:
+                return placed
+            if exc.errno in DISK_ERRNOS or any(w in str(exc) for w in _DISK_WORDS):
+                why = exc.strerror or str(exc)
+                return InputError(
+                    f"cannot write the output: {why}; the previous run is untouched (free "
+                    f"some space or choose another {flag})",
+                    file=str(Path(exc.filename) if exc.filename else out),
+                    field=flag,
+                )
+        elif any(w in str(exc) for w in _DISK_WORDS[:2]):
+            return InputError(
+                f"cannot write the output: the disk is full ({exc}); the previous run is "
+                f"untouched (free some space or choose another {flag})",
+                file=str(out),
+                field=flag,
+            )
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def run_folder_at(path: Path, *, itself: bool = True) -> Path | None:

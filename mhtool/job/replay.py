@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mhtool import userfiles
+from mhtool import formats, schema, userfiles
 from mhtool.errors import InputError
 from mhtool.infra import paths
 from mhtool.infra.manifest import sha256
@@ -47,6 +47,8 @@ def read(path: Path) -> dict:
         raise InputError("not a manifest.json an mhtool run wrote", file=str(path))
     if not isinstance(doc.get("settings"), dict):
         raise InputError("has no settings to run again", file=str(path), field="settings")
+    formats.declared(doc, "manifest", file=path)
+    schema.validate(doc, "manifest", file=path)  # every setting of the type a run takes
     inputs = doc.get("inputs", {})
     if not isinstance(inputs, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and not CONTROL.search(k)

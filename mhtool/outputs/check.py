@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import posixpath
 import re
 import zipfile
@@ -42,7 +43,7 @@ from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
 from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
-from mhtool.infra.manifest import read_manifest
+from mhtool.infra.manifest import folder_problems, regular
 from mhtool.infra.parallel import run_jobs
 from mhtool.outputs import deliverycheck
 from mhtool.outputs.planning import write as planning
@@ -56,6 +57,7 @@ from mhtool.outputs.views.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
+    UNPRINTED,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -169,7 +171,11 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
 
     want = place_table(spine)
     where, practices = RunFolder(out_dir).places, Path(folder.PLACES_MAP).name
-    files = sorted(p for p in where.glob("*.csv") if p.name != practices) if where.is_dir() else []
+    files = (
+        sorted(p for p in where.glob("*.csv") if p.name != practices and regular(p))
+        if where.is_dir()
+        else []
+    )
     problems = []
     have = {p.stem for p in files}
     need = set(want["icb_code"].unique().to_list())
@@ -182,7 +188,11 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     for p in files:
         if p.stem not in need:
             continue
-        got = pl.read_csv(p, schema_overrides=dict(want.schema), infer_schema=False)
+        try:
+            got = pl.read_csv(p, schema_overrides=dict(want.schema), infer_schema=False)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            problems.append(f"{folder.places_file(p.stem)}: {unreadable(exc)}")
+            continue
         exp = want.filter(pl.col("icb_code") == p.stem)
         key = ["ambition_id", "year", "place_code"]
         exp = csvsafe.frame(exp)  # as the writer made them safe
@@ -231,6 +241,7 @@ class _Structure:
     active_tab: int
     title: str
     print_titles: list[str]  # sheets whose header rows repeat on printed pages
+    print_areas: dict[str, str]  # sheet → its print area ($A$1:$I$3), where one is set
 
 
 def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
@@ -244,6 +255,11 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
             for n in wb.findall("m:definedNames/m:definedName", _NS)
             if n.get("name") == "_xlnm.Print_Titles" and n.text
         ]
+        print_areas = {
+            n.text.rpartition("!")[0].strip("'"): n.text.rpartition("!")[2]
+            for n in wb.findall("m:definedNames/m:definedName", _NS)
+            if n.get("name") == "_xlnm.Print_Area" and n.text
+        }
         view = wb.find("m:bookViews/m:workbookView", _NS)
         active = int(view.get("activeTab", "0")) if view is not None else 0
         found: dict[str, list[tuple[str, str]]] = {}
@@ -260,7 +276,7 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
         if "docProps/core.xml" in z.namelist():
             node = ET.fromstring(z.read("docProps/core.xml")).find("dc:title", _NS)
             title = (node.text or "") if node is not None else ""
-    return _Structure(sheets, found, active, title, print_titles), xml
+    return _Structure(sheets, found, active, title, print_titles, print_areas), xml
 
 
 def check_layout(
@@ -350,12 +366,16 @@ def _check_stack(rel: str, name: str, found: list[tuple[str, str]], want) -> lis
 _PAGE_SETUP = re.compile(rb"<(?:\w+:)?pageSetup\b([^>]*)>")
 _BREAK = re.compile(rb"<(?:\w+:)?brk\b[^>]*\bid=\"(\d+)\"")
 _FIT = re.compile(rb"<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage=\"(?:1|true)\"")
+_HEADER_FOOTER = re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)\b[^/]*?>[^<]")
 
 
 def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
-    """Every sheet prints A4 landscape, one page wide (workbook.print_setup), and every
-    table sheet repeats its header row on each printed page (a sheet of several tables:
-    each later one starts a page)."""
+    """Every sheet prints A4 landscape, one page wide, with no header or footer
+    (workbook.print_setup); every table sheet repeats its header row on each printed page
+    (a sheet of several tables: each later one starts a page); a sheet left unprinted
+    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only."""
+    own_workbook = scopes.Scope.from_path(rel) is not None
+
     st, xml = read or read_structure(path)
     titles = set(st.print_titles)
     problems = []
@@ -366,6 +386,15 @@ def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
             problems.append(f"{rel} {name}: does not print A4 landscape")
         if not _FIT.search(xml[name]) or b'fitToHeight="0"' not in attrs:
             problems.append(f"{rel} {name}: does not print one page wide")
+        if _HEADER_FOOTER.search(xml[name]):
+            problems.append(f"{rel} {name}: prints a header or footer")
+        area = st.print_areas.get(name)
+        heading_only = re.fullmatch(rf"\$A\$1:\$[A-Z]+\${HEADER_ROW + 1}", area or "")
+        if name in UNPRINTED and own_workbook and not heading_only:
+            problems.append(
+                f"{rel} {name}: its print area is {area or 'the whole sheet'}; expected its "
+                f"heading rows only (to row {HEADER_ROW + 1})"
+            )
         stacked = st.tables.get(name, [])
         if len(stacked) > 1:  # workbook.write_tables: each later table on a page of its own
             breaks = {int(b) for b in _BREAK.findall(xml[name])}
@@ -528,6 +557,40 @@ def _check_table(
 def _read_csv(path: Path) -> list[list[str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.reader(fh))
+
+
+def _template_files(out_dir, csvs, icb_codes, template, by_ref, values, spec):
+    """Each ICB's (and England's) planning CSV against the template built from the spine:
+    (problems, {code: rows read})."""
+    problems: list[str] = []
+    files: dict[str, list[list[str]]] = {}
+    for p in csvs:
+        rel = p.relative_to(out_dir).as_posix()
+        code = planning.ENGLAND if p.stem == "england" else p.stem
+        if code != planning.ENGLAND and code not in icb_codes:
+            problems.append(f"{rel}: {code} is not an ICB in the spine")
+            continue
+        got = _read_csv_or_say(p, rel, problems)
+        if got is None:
+            continue
+        files[code] = got
+        problems += _compare_rows(rel, got, planning.TEMPLATE_COLUMNS, template.get(code, []))
+        problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
+        problems += check_percentages(rel, got[1:], spec["percent_scale"])
+    return problems, files
+
+
+def _read_csv_or_say(path: Path, rel: str, problems: list[str]) -> list[list[str]] | None:
+    """The CSV's rows, or None with a problem line when it is missing, not a regular file
+    (never opened: a named pipe would block) or cannot be read (damaged)."""
+    if not regular(path):
+        problems.append(f"{rel}: missing")
+        return None
+    try:
+        return _read_csv(path)
+    except (OSError, ValueError, csv.Error) as exc:
+        problems.append(f"{rel}: {unreadable(exc)}")
+        return None
 
 
 def _compare_rows(rel: str, got: list[list[str]], columns: list[str], want: list[list[str]]):
@@ -719,7 +782,7 @@ def check_planning(
     export carries them), the place rows adding up to their parents'. Returns (problems,
     files checked)."""
     run = RunFolder(out_dir)
-    csvs = sorted(run.planning.glob("*.csv"))
+    csvs = sorted(p for p in run.planning.glob("*.csv") if regular(p))
     if not csvs:
         return [], 0
     try:
@@ -749,18 +812,15 @@ def check_planning(
         for a, r in spec["refs"].items()
         if r["confirmed"] and r["planning_ref"]
     }
-    problems: list[str] = []
-    files: dict[str, list[list[str]]] = {}
-    for p in (p for p in csvs if p.name not in special):
-        rel = p.relative_to(out_dir).as_posix()
-        code = planning.ENGLAND if p.stem == "england" else p.stem
-        if code != planning.ENGLAND and code not in icb_codes:
-            problems.append(f"{rel}: {code} is not an ICB in the spine")
-            continue
-        got = files[code] = _read_csv(p)
-        problems += _compare_rows(rel, got, planning.TEMPLATE_COLUMNS, template.get(code, []))
-        problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
-        problems += check_percentages(rel, got[1:], spec["percent_scale"])
+    problems, files = _template_files(
+        out_dir,
+        [p for p in csvs if p.name not in special],
+        icb_codes,
+        template,
+        by_ref,
+        values,
+        spec,
+    )
     if planning.ENGLAND in files and icb_codes <= set(files):
         problems += _england_sums(files)
     if places is not None:
@@ -773,10 +833,9 @@ def check_planning(
         (folder.PLANNING_OTHER, planning.OTHER_COLUMNS, other),
         (folder.PLANNING_MONEY, planning.MONEY_COLUMNS, money),
     ):
-        if not (out_dir / name).is_file():
-            problems.append(f"{name}: missing")
+        got = _read_csv_or_say(out_dir / name, name, problems)
+        if got is None:
             continue
-        got = _read_csv(out_dir / name)
         problems += _compare_rows(name, got, columns, [r for r in rows if r[0] in files])
         if name == folder.PLANNING_OTHER:
             problems += check_year_figures(name, _other_keys(got[1:]), values, spec)
@@ -802,35 +861,15 @@ UNLISTED_OK = (folder.MANIFEST, folder.LOG)  # and changes.*: see check_files
 
 
 def check_files(out_dir: Path) -> list[str]:
-    """With a manifest.json: every output it lists exists, and every workbook, CSV, PNG and
-    Parquet file present is listed (bar manifest.json, run.log and changes.*, which a
-    comparison adds). Without one there is nothing to hold the folder to."""
-    if not RunFolder(out_dir).holds_run():
+    """With a manifest.json: every output it lists exists as a regular file with the
+    sha256 recorded (a chart or CSV replaced since the run is found here), and every
+    workbook, CSV, PNG and Parquet file present is listed (bar manifest.json, run.log and
+    changes.*, which a comparison adds). Without one there is nothing to hold the folder to."""
+    if not os.path.lexists(RunFolder(out_dir).manifest):
         return []
-    try:
-        listed = read_manifest(out_dir).get("outputs")
-    except InputError as exc:
-        return [f"{MANIFEST_FILE}: {exc.message}"]
-    if not isinstance(listed, dict):
-        return [f"{MANIFEST_FILE}: has no 'outputs' list"]
-    problems = [
-        f"{rel}: listed in {MANIFEST_FILE} but missing"
-        for rel in sorted(listed)
-        if not (out_dir / rel).is_file()
-    ]
-    for p in sorted(out_dir.rglob("*")):
-        rel = p.relative_to(out_dir).as_posix()
-        if (
-            not p.is_file()
-            or p.suffix.lower() not in LISTED_SUFFIXES
-            or rel in listed
-            or rel in UNLISTED_OK
-            or rel.startswith(folder.CHANGES_PREFIX)
-            or any(part.startswith(".") for part in p.relative_to(out_dir).parts)
-        ):
-            continue
-        problems.append(f"{rel}: present but not listed in {MANIFEST_FILE}")
-    return _capped(problems, "files")
+    return _capped(
+        folder_problems(out_dir, LISTED_SUFFIXES, UNLISTED_OK, folder.CHANGES_PREFIX), "files"
+    )
 
 
 def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
@@ -876,6 +915,12 @@ def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
                 + (f" ({bad.height - 1:,} more rows differ in {name})" if bad.height > 1 else "")
             )
     return _capped(problems, CSV_FILE)
+
+
+def unreadable(exc: BaseException) -> str:
+    """A file that cannot be read as what it should be, in one problem line's words."""
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"cannot be read ({type(exc).__name__}: {why}); damaged since the run?"
 
 
 def _capped(problems: list[str], what: str) -> list[str]:
@@ -934,18 +979,26 @@ def check_workbook(
         return [f"{rel}: {scope.code} is not a {scope.level} in the spine"]
     rows = scopes.rows(prepared, scope)
     expected = tables(rows, meta, places if scope.level == "icb" else None, actuals)
-    read = read_structure(path)
-    return (
-        check_layout(path, rel, expected, read)
-        + check_print(path, rel, read)
-        + check_values(path, rel, expected, read[1])
-    )
+    try:
+        read = read_structure(path)
+        return (
+            check_layout(path, rel, expected, read)
+            + check_print(path, rel, read)
+            + check_values(path, rel, expected, read[1])
+        )
+    except Exception as exc:  # a damaged workbook is one problem; the check goes on
+        return [f"{rel}: {unreadable(exc)}"]
 
 
 def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
     """Only the rows a workbook can show, so each worker is sent a small frame."""
     scope = scopes.Scope.from_path(rel)
-    return prepared if scope is None else scopes.rows(prepared, scope)
+    if scope is None:
+        return prepared
+    try:
+        return scopes.rows(prepared, scope)
+    except KeyError:  # a workbook of no organisation in the spine: check_workbook says so
+        return prepared.clear()
 
 
 def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = False) -> Report:
@@ -966,7 +1019,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     books = sorted(
         p
         for p in out_dir.rglob("*.xlsx")
-        if scopes.Scope.from_path(p.relative_to(out_dir).as_posix())
+        if scopes.Scope.from_path(p.relative_to(out_dir).as_posix()) and regular(p)
     )
     meta = read_meta(out_dir)
     found, delivered = deliverycheck.check(out_dir, spine, meta)
@@ -999,9 +1052,10 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     found = run_jobs(
         reportcheck.check_page,
         [
-            (p, rel, scopes.rows(prepared, reportcheck.scope_of(rel)), meta, out_dir)
+            (p, rel, rows, meta, out_dir, delivery.for_orgs(delivered, rows))
             for p in html_pages
             for rel in [p.relative_to(out_dir).as_posix()]
+            for rows in [scopes.rows(prepared, reportcheck.scope_of(rel))]
         ],
         workers=workers,
     )

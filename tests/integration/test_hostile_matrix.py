@@ -142,6 +142,47 @@ CASES = [
         ("manifest.json", "nested too deeply"),
         files={"manifest.json": "[" * 100000 + "]" * 100000},
     ),
+    # ---- a manifest fed back to `run --config` must be of the declared shape
+    *[
+        Case(
+            f"replay-{name}",
+            ("run", "--config", "{d}/m.json", "--out", "{out}"),
+            ("m.json", *says),
+            files={"m.json": text},
+        )
+        for name, text, says in [
+            (
+                "geography-a-list",
+                '{"tool": "mhtool", "outputs": {}, "settings": {"geography": [2022]}}',
+                ("field 'settings.geography'",),
+            ),
+            (
+                "population-year-text",
+                '{"tool": "mhtool", "outputs": {}, "settings": {"population_year": "x"}}',
+                ("field 'settings.population_year'", "mid-year"),
+            ),
+            (
+                "level-unknown",
+                '{"tool": "mhtool", "outputs": {}, "settings": {"level": "ward"}}',
+                ("field 'settings.level'", "icb, subicb"),
+            ),
+            (
+                "format-from-the-future",
+                '{"tool": "mhtool", "format": 7, "outputs": {}, "settings": {}}',
+                ("field 'format'", "newer than this mhtool"),
+            ),
+            (
+                "outputs-missing",
+                '{"tool": "mhtool", "settings": {}}',
+                ("field 'outputs'",),
+            ),
+            (
+                "inputs-not-hashes",
+                '{"tool": "mhtool", "outputs": {}, "settings": {}, "inputs": {"values": "x"}}',
+                ("field 'inputs.values'", "sha256"),
+            ),
+        ]
+    ],
     # ---- formats
     Case(
         "config-format-from-the-future",

@@ -146,7 +146,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
         "Summary",
         f"Summary: {whose} figures by financial year",
         f"{org}'s people, pounds and staff in the Plan's order, headline asks first; "
-        f"standards are on the Standards sheet.",
+        f"standards are on the category sheets.",
         columns,
         frame,
         name="summary",
@@ -377,17 +377,17 @@ def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table
     ]
     return Table(
         "Standards",
-        f"Standards and targeted asks that apply to {org}",
-        f"Rates and coverage every {LEVEL_WORDS[level]} must meet, at the national level "
-        f"[note {NOTE_RATES}], and what each targeted ask means for {org}.",
+        f"Index of the standards and targeted asks that apply to {org}, by category",
+        f"Rates every {LEVEL_WORDS[level]} meets [note {NOTE_RATES}] and what each targeted "
+        f"ask means here; each is in full on its category's sheet.",
         [
             Column(header("programme"), "programme"),
+            Column(header("category"), "category"),
             Column(f"What {org} is asked for", "standard"),
             *level_columns,
             Column(header("unit"), "unit"),
             Column("By", "year"),
             Column("National trajectory", "trajectory"),
-            Column(header("category"), "category"),
             Column(f"How the figure was made [note {NOTE_PROVENANCE}]", "how"),
             Column(header("ambition_id"), "ambition_id"),
         ],
