@@ -9,6 +9,7 @@ get nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +28,7 @@ SOURCE_DESCRIPTIONS = {
     "smi_register": "QOF serious mental illness (MH) register, practices rolled up",
     "gp_registered": "NHS Digital patients registered at a GP practice, by sex and single age",
     "csv": "a user's own CSV of org_code,weight",
+    "blend": "other bases mixed: each part's shares weighted by the amount it serves",
 }
 
 
@@ -139,10 +141,19 @@ def read_weights_csv(path: Path, expected: set[str]) -> pl.DataFrame:
 
 
 def weights(
-    name: str, spec: Mapping, *, geography: str, population_year: int, where: str = "bases"
+    name: str,
+    spec: Mapping,
+    *,
+    geography: str,
+    population_year: int,
+    where: str = "bases",
+    bases: Mapping[str, Mapping] | None = None,
 ) -> Weights:
-    """The weight of every sub-ICB of ``geography`` under the basis ``name``."""
+    """The weight of every sub-ICB of ``geography`` under the basis ``name``; a blend's
+    parts are looked up in ``bases`` (the catalogue's)."""
     source = spec.get("source")
+    if source == "blend":
+        return _blend(name, spec, bases or {}, geography, population_year, where)
     if source not in _SOURCES:
         raise InputError(
             f"basis {name!r} has unknown source {source!r}; choose one of {sorted(_SOURCES)}",
@@ -165,3 +176,268 @@ def weights(
             f"basis {name!r} has negative, missing or all-zero weights", file=where, field=name
         )
     return {code: float(got[code]) for code in sorted(expected)}
+
+
+def blend_parts(name: str, spec: Mapping, bases: Mapping[str, Mapping], where: str):
+    """(part name, its spec, its amount) of a blend, each part a known non-blend basis."""
+    out = []
+    for part, amount in dict(spec.get("parts", {})).items():
+        if part not in bases or bases[part].get("source") == "blend":
+            raise InputError(
+                f"blend part {part!r} must be a basis that is not a blend",
+                file=where,
+                row=f"basis {name}",
+                field=f"parts.{part}",
+            )
+        out.append((part, bases[part], float(amount)))
+    if not out:
+        raise InputError("a blend needs parts", file=where, row=f"basis {name}", field="parts")
+    return out
+
+
+def mix(parts: list[tuple[Mapping[str, float], float]]) -> dict[str, float]:
+    """Weights that give each part its amount, shared as that part's own weights share it:
+    sum over parts of amount x weight / the part's total. Codes missing from a part weigh
+    0 there."""
+    codes = sorted({c for w, _ in parts for c in w})
+    out = dict.fromkeys(codes, 0.0)
+    for w, amount in parts:
+        total = sum(w.values())
+        for code, value in w.items():
+            out[code] += amount * value / total
+    return out
+
+
+def _blend(name, spec, bases, geography, population_year, where) -> Weights:
+    return mix(
+        [
+            (
+                weights(
+                    part, pspec, geography=geography, population_year=population_year, where=where
+                ),
+                amount,
+            )
+            for part, pspec, amount in blend_parts(name, spec, bases, where)
+        ]
+    )
+
+
+# ---------------------------------------------------------------- bases beside delivery
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published distribution across ICBs (a register or an actual delivery measure) that
+    a basis can be set beside: how far a basis is from need or delivery, in points."""
+
+    name: str
+    label: str
+    values: dict[str, float]  # ICB code -> published figure
+
+    def shares(self) -> dict[str, float]:
+        return _normalise(self.values)
+
+
+def _normalise(values: Mapping[str, float]) -> dict[str, float]:
+    total = sum(values.values())
+    return {code: v / total for code, v in sorted(values.items())} if total else {}
+
+
+def icb_shares(w: Weights, geography: str) -> dict[str, float]:
+    """A basis's share of England in each ICB of `geography` (its sub-ICB weights summed)."""
+    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+    sums: dict[str, float] = {}
+    for code, value in w.items():
+        sums[icb_of[code]] = sums.get(icb_of[code], 0.0) + value
+    return _normalise(sums)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A basis's ICB shares against a published distribution's: the mean absolute
+    difference over the ICBs both cover, in percentage points, and the ICB furthest off."""
+
+    basis: str
+    published: str
+    icbs: int
+    mean_abs_points: float
+    furthest: str
+    furthest_points: float  # basis share minus published share, in points
+
+
+def compare_shares(
+    basis: str, shares: Mapping[str, float], published: Published
+) -> Comparison | None:
+    """`shares` beside `published`, over the ICBs both have (renormalised on them, so a
+    measure missing for some ICBs compares like with like); None when none are shared."""
+    theirs = published.shares()
+    common = sorted(set(shares) & set(theirs))
+    if not common:
+        return None
+    ours = _normalise({c: shares[c] for c in common})
+    theirs = _normalise({c: theirs[c] for c in common})
+    diffs = {c: 100 * (ours[c] - theirs[c]) for c in common}
+    furthest = max(common, key=lambda c: (abs(diffs[c]), c))
+    return Comparison(
+        basis,
+        published.name,
+        len(common),
+        sum(abs(d) for d in diffs.values()) / len(common),
+        furthest,
+        diffs[furthest],
+    )
+
+
+#: The latest QOF year of the shipped SMI register.
+QOF_YEAR = "2020/21"
+
+
+def _qof_register(geography: str) -> Published:
+    year = QOF_YEAR
+    df = store.smi_register(year, geography)
+    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+    values: dict[str, float] = {}
+    for code, register in df.select("subicb_code", "register").iter_rows():
+        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(register)
+    return Published(
+        f"qof_smi_register_{year.replace('/', '_')}",
+        f"QOF serious mental illness register, {year} (patients on GP registers)",
+        values,
+    )
+
+
+#: Actual delivery measures worth setting a basis beside, when the reference data ships
+#: them (store.actuals): (source, measure, year, label).
+ACTUAL_MEASURES = (
+    (
+        "nhstt",
+        "finished_course_treatment",
+        "2022/23",
+        "NHS Talking Therapies: referrals that finished a course of treatment, 2022/23",
+    ),
+    (
+        "phsmi",
+        "all_six_checks",
+        "2022/23",
+        "SMI physical health checks: people with all six checks, last quarter of 2022/23",
+    ),
+)
+
+
+def _actual(source: str, measure: str, year: str, label: str, geography: str) -> Published:
+    df = store.actuals(source, geography).filter(
+        pl.col("measure") == measure, pl.col("year") == year, pl.col("value").is_not_null()
+    )
+    last = df["period"].sort()[-1] if df.height else None  # a year's last published period
+    df = df.filter(pl.col("period") == last)
+    if df.filter(pl.col("level") == "icb").height:
+        rows = df.filter(pl.col("level") == "icb").select("org_code", "value").iter_rows()
+        values = {code: float(v) for code, v in rows}
+    else:
+        icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+        values = {}
+        for code, v in (
+            df.filter(pl.col("level") == "subicb").select("org_code", "value").iter_rows()
+        ):
+            values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(v)
+    return Published(f"{source}_{measure}_{year.replace('/', '_')}", label, values)
+
+
+def _dep_register(geography: str) -> Published:
+    df = store.depression_register(QOF_YEAR, geography)
+    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+    values: dict[str, float] = {}
+    for code, register in df.select("subicb_code", "register").iter_rows():
+        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(register)
+    return Published(
+        f"qof_depression_register_{QOF_YEAR.replace('/', '_')}",
+        f"QOF depression register, {QOF_YEAR} (adults with depression recorded since 2006): "
+        "recorded depression, the nearest shipped measure to the prevalence IAPT was set by",
+        values,
+    )
+
+
+#: The allocation year of NHS England's core target the comparison uses.
+CORE_TARGET_YEAR = "2022/23"
+
+
+def _core_target(geography: str) -> Published:
+    df = store.need_weighted(CORE_TARGET_YEAR, geography)
+    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+    values: dict[str, float] = {}
+    for code, wp in df.select("subicb_code", "core_wp").iter_rows():
+        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(wp)
+    return Published(
+        f"nhse_core_target_{CORE_TARGET_YEAR.replace('/', '_')}",
+        f"NHS England core allocation target (overall weighted population), "
+        f"{CORE_TARGET_YEAR}: the 'fair share' NHS England gives systems' money",
+        values,
+    )
+
+
+def published_distributions(geography: str) -> list[Published]:
+    """Every published distribution the shipped reference data holds for `geography`:
+    the QOF SMI and depression registers, NHS England's core allocation target, and actual
+    delivery (Talking Therapies, SMI health checks) where an actuals table is shipped."""
+    out = [_qof_register(geography), _core_target(geography)]
+    try:
+        out.insert(1, _dep_register(geography))
+    except InputError:
+        pass  # not shipped for this geography (geography 2021)
+    if hasattr(store, "actuals"):
+        for source, measure, year, label in ACTUAL_MEASURES:
+            try:
+                found = _actual(source, measure, year, label, geography)
+            except InputError:
+                continue  # not shipped for this geography
+            if found.values:
+                out.append(found)
+    return out
+
+
+@dataclass(frozen=True)
+class BasesComparison:
+    """Every basis beside every published distribution: `rows` (basis, one Comparison or
+    None per distribution), `skipped` (basis, why it has no weights on the geography) and,
+    for one basis, `by_icb` (ICB, its share and each distribution's, in percent)."""
+
+    rows: list[tuple[str, list[Comparison | None]]]
+    skipped: list[tuple[str, str]]
+    by_icb: list[tuple[str, float, list[float | None]]]
+
+
+def compare_bases(
+    specs: Mapping[str, Mapping],
+    published: list[Published],
+    *,
+    geography: str,
+    population_year: int,
+    where: str = "bases",
+    only: str | None = None,
+) -> BasesComparison:
+    """Each basis of `specs` (or `only` that one) beside each distribution of `published`."""
+    rows, skipped, by_icb = [], [], []
+    for name in sorted(specs) if only is None else [only]:
+        try:
+            w = weights(
+                name,
+                specs[name],
+                geography=geography,
+                population_year=population_year,
+                where=where,
+                bases=specs,
+            )
+        except InputError as exc:
+            if only is not None:
+                raise
+            skipped.append((name, exc.message))
+            continue
+        shares = icb_shares(w, geography)
+        rows.append((name, [compare_shares(name, shares, p) for p in published]))
+        if only is not None:
+            theirs = [p.shares() for p in published]
+            by_icb = [
+                (code, 100 * s, [100 * t[code] if code in t else None for t in theirs])
+                for code, s in shares.items()
+            ]
+    return BasesComparison(rows, skipped, by_icb)

@@ -43,6 +43,7 @@ import numpy as np
 import polars as pl
 
 from mhtool import apportion, userfiles, vocab
+from mhtool.bases import blend_parts, mix
 from mhtool.errors import InputError
 from mhtool.refdata import store
 from mhtool.refdata.bands import parse_bands
@@ -345,12 +346,34 @@ def _ages(ages: str, top: int, where: str) -> tuple[int, int]:
 
 
 def practice_weights(
-    name: str, spec: Mapping, *, geography: str, population_year: int, users: list[str], where: str
+    name: str,
+    spec: Mapping,
+    *,
+    geography: str,
+    population_year: int,
+    users: list[str],
+    where: str,
+    bases: Mapping[str, Mapping] | None = None,
 ) -> tuple[dict[str, float], str]:
     """(practice -> weight, how) under basis `name`: the practice-level equivalent of the
-    basis (see the module docstring), or InputError naming the ambitions and basis."""
+    basis (see the module docstring), or InputError naming the ambitions and basis. A
+    blend mixes its parts' practice-level equivalents in its stated amounts."""
     practices = store.practices(geography)
     source = spec.get("source")
+    if source == "blend":
+        parts, hows = [], []
+        for part, pspec, amount in blend_parts(name, spec, bases or {}, where):
+            w, how = practice_weights(
+                part,
+                pspec,
+                geography=geography,
+                population_year=population_year,
+                users=users,
+                where=where,
+            )
+            parts.append((w, amount))
+            hows.append(f"{amount:,.0f} by {how}")
+        return mix(parts), "a blend: " + "; ".join(hows)
     if source == "need_weighted":
         year, column = str(spec["allocation_year"]), str(spec["column"])
         df = store.practice_need(year).select("practice_code", pl.col(column).alias("w"))

@@ -129,6 +129,7 @@ class _WeightCache:
                     geography=self.geography,
                     population_year=self.population_year,
                     where=str(self.catalogue.path),
+                    bases=self.catalogue.bases,
                 )
             except InputError as exc:
                 if exc.file and exc.file != str(self.catalogue.path):
@@ -201,6 +202,7 @@ class _Bases:
                     population_year=wc.population_year,
                     users=wc.users(name),
                     where=str(wc.catalogue.path),
+                    bases=wc.catalogue.bases,
                 )
             w, how = self._practice[name]
             self._place_cache[key] = pl_places.place_basis(

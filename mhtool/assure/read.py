@@ -504,7 +504,8 @@ def _keys(name: str, n: int, raw: list, col: dict, row: PlanRow) -> Issue | None
 
 def _percent_scale(name: str, rows: list[PlanRow]) -> tuple[list[PlanRow], list[Issue]]:
     """Percentages on 0-100: the file's scale is 0-100 if any plan or actual percentage is
-    above 1, else proportions (multiplied by 100); a value above 100 on 0-100 is refused."""
+    above 1, else proportions (multiplied by 100); a negative one is refused (some are
+    rightly above 100: activity against a baseline)."""
     pct = [r for r in rows if r.measure_type == "Percentage" and r.role != VARIANCE]
     values = [v for r in pct for v in r.figures() if v is not None]
     if not values:
@@ -523,15 +524,15 @@ def _percent_scale(name: str, rows: list[PlanRow]) -> tuple[list[PlanRow], list[
         if id(r) not in ids:
             keep.append(r)
             continue
-        bad = [v for v in r.figures() if v is not None and not 0 <= v <= 100]
+        bad = [v for v in r.figures() if v is not None and v < 0]
         if bad:
             issues.append(
                 Issue(
                     name,
                     r.row,
                     "measure_type",
-                    f"a Percentage of {bad[0]:g} is outside 0-100",
-                    cause="percentage out of range",
+                    f"a Percentage of {bad[0]:g} is negative",
+                    cause="negative percentage",
                 )
             )
             continue

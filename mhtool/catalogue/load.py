@@ -120,6 +120,20 @@ def _bases(tables: dict, file: Path) -> dict[str, Basis]:
     return out
 
 
+def _check_blends(bases: dict[str, Basis], file: Path) -> None:
+    """A blend's parts are other bases, none a blend itself (so weights never loop)."""
+    for name, b in bases.items():
+        for part in b.params.get("parts", {}) if b.source == "blend" else {}:
+            if part not in bases or bases[part].source == "blend":
+                raise InputError(
+                    f"blend part {part!r} must be a basis that is not a blend; "
+                    f"known: {sorted(n for n, x in bases.items() if x.source != 'blend')}",
+                    file=str(file),
+                    row=f"basis {name}",
+                    field=f"parts.{part}",
+                )
+
+
 # ------------------------------------------------------------------ loading
 
 
@@ -168,6 +182,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         raise InputError("the catalogue needs a name", file=str(path), field="name")
     years = tuple(head["years"])
 
+    _check_blends(bases, path)
     ctx = rules.Context(years, bases, programmes)
     ambitions = [_ambition(amb, file, ctx) for amb, file in raw.values()]
     rules.check_links(ambitions, {a: f for a, (_, f) in raw.items()})

@@ -31,29 +31,43 @@ from mhtool.vocab import GEOGRAPHIES
     metavar="BASIS",
     help="Print this basis's weight and share for every sub-ICB location.",
 )
-def bases_command(catalogue_path, geography, population_year, show):
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Set each basis's ICB shares beside published distributions (the QOF SMI and "
+    "depression registers, NHS England's core allocation target, actual delivery where "
+    "shipped): the mean absolute difference in percentage points. With --show, that "
+    "basis's shares ICB by ICB.",
+)
+def bases_command(catalogue_path, geography, population_year, show, compare):
     """List the bases (weights) ambitions are split by, and which ambitions use each.
 
     \b
     Examples:
       mhtool bases
       mhtool bases --show births_proxy --geography 2022
+      mhtool bases --compare
+      mhtool bases --compare --show mh_need
     """
     from mhtool import bases as bases_mod  # polars: loaded only when a command runs
 
     catalogue = load_catalogue(catalogue_path)
+    if show and show not in catalogue.bases:
+        raise click.BadParameter(
+            f"unknown basis {show!r}; choose one of {sorted(catalogue.bases)}",
+            param_hint="--show",
+        )
+    if compare:
+        _compare(catalogue, geography, population_year, show)
+        return
     if show:
-        if show not in catalogue.bases:
-            raise click.BadParameter(
-                f"unknown basis {show!r}; choose one of {sorted(catalogue.bases)}",
-                param_hint="--show",
-            )
         w = bases_mod.weights(
             show,
             catalogue.bases[show],
             geography=geography,
             population_year=population_year,
             where=str(catalogue.path),
+            bases=catalogue.bases,
         )
         total = sum(w.values())
         click.echo("subicb_code,weight,share")
@@ -66,7 +80,8 @@ def bases_command(catalogue_path, geography, population_year, show):
             used.setdefault(amb.basis, []).append(amb.id)
     for name, spec in sorted(catalogue.bases.items()):
         params = ", ".join(
-            f"{k}={v}"
+            f"{k}="
+            + (" + ".join(f"{n} {a:,}" for n, a in v.items()) if isinstance(v, dict) else str(v))
             for k, v in sorted(spec.items())
             if k not in ("source", "label") and not k.startswith("_")
         )
@@ -76,6 +91,44 @@ def bases_command(catalogue_path, geography, population_year, show):
             f"{'; ' + params if params else ''}\n"
             f"  used by: {', '.join(used.get(name, [])) or '-'}"
         )
+
+
+def _compare(catalogue, geography: str, population_year: int, show: str | None) -> None:
+    """Print the comparison mhtool.bases computes: one row per basis (or, with `show`,
+    per ICB), one column per published distribution."""
+    from mhtool import bases as bases_mod
+
+    published = bases_mod.published_distributions(geography)
+    table = bases_mod.compare_bases(
+        catalogue.bases,
+        published,
+        geography=geography,
+        population_year=population_year,
+        where=str(catalogue.path),
+        only=show,
+    )
+    for p in published:
+        click.echo(f"# {p.name}: {p.label}")
+    if show:
+        click.echo("icb_code,basis_share_pct," + ",".join(f"{p.name}_pct" for p in published))
+        for code, ours, theirs in table.by_icb:
+            cells = ",".join("" if t is None else f"{t:.3f}" for t in theirs)
+            click.echo(f"{code},{ours:.3f},{cells}")
+        return
+    click.echo(
+        "# mean absolute difference of ICB shares, percentage points (a basis far from both "
+        "need and delivery needs a reason)"
+    )
+    click.echo("basis," + ",".join(p.name for p in published) + ",used_by")
+    used: dict[str, list[str]] = {}
+    for amb in catalogue.ambitions:
+        if amb.basis:
+            used.setdefault(amb.basis, []).append(amb.id)
+    for name, row in table.rows:
+        cells = ",".join("" if r is None else f"{r.mean_abs_points:.3f}" for r in row)
+        click.echo(f"{name},{cells},{' '.join(used.get(name, [])) or '-'}")
+    for name, why in table.skipped:
+        click.echo(f"# {name}: not computed for geography {geography}: {why}")
 
 
 COMMANDS = [bases_command]

@@ -60,7 +60,7 @@ class RunConfig:
     planning_subicb: bool = False
     planning_places: bool = False  # the planning export carries the places too (--places)
     planning_proportions: bool = False  # percentages as proportions, not NHS England's 0-100
-    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning_refs.user_refs)
+    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning.refs.user_refs)
     region: str | None = None
     system: str | None = None
     contact: str | None = None
@@ -356,6 +356,17 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
     return notes
 
 
+def ambition_sources(catalogue, ambition_ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """Each ambition's sources in the catalogue's order: its own, then each year's figure's
+    (a user's figures name their file), without repeats."""
+    out = {}
+    for amb in catalogue.ambitions:
+        if amb.id in ambition_ids:
+            found = [amb.source, *(yv.source for yv in amb.values if yv.value is not None)]
+            out[amb.id] = tuple(dict.fromkeys(s.strip() for s in found if s and s.strip()))
+    return out
+
+
 def _where(yv) -> str:
     """Where a figure's words stand in its source, and the words, as a note says them."""
     if not yv.where:
@@ -385,6 +396,7 @@ def _write_outputs(
         bases={name: spec.label for name, spec in catalogue.bases.items() if name in used},
         notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
         contact=cfg.contact,
+        sources=ambition_sources(catalogue, set(spine["ambition_id"].unique().to_list())),
         planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
         actuals=delivery.specs(catalogue),
     )

@@ -113,7 +113,8 @@ def run_task(
         out.append((s.path, cells))
         if s.code == task.chart_code:
             pictures = [(c.png, c.alt) for c in own]
-            out.append((report.write_page(out_dir, rows, s.code, meta, pictures, task.pages), 0))
+            page = report.write_page(out_dir, rows, s.code, meta, pictures, task.pages, actuals)
+            out.append((page, 0))
     return out
 
 

@@ -57,6 +57,7 @@ from mhtool.outputs.views.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
+    UNPRINTED,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -240,6 +241,7 @@ class _Structure:
     active_tab: int
     title: str
     print_titles: list[str]  # sheets whose header rows repeat on printed pages
+    print_areas: dict[str, str]  # sheet → its print area ($A$1:$I$3), where one is set
 
 
 def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
@@ -253,6 +255,11 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
             for n in wb.findall("m:definedNames/m:definedName", _NS)
             if n.get("name") == "_xlnm.Print_Titles" and n.text
         ]
+        print_areas = {
+            n.text.rpartition("!")[0].strip("'"): n.text.rpartition("!")[2]
+            for n in wb.findall("m:definedNames/m:definedName", _NS)
+            if n.get("name") == "_xlnm.Print_Area" and n.text
+        }
         view = wb.find("m:bookViews/m:workbookView", _NS)
         active = int(view.get("activeTab", "0")) if view is not None else 0
         found: dict[str, list[tuple[str, str]]] = {}
@@ -269,7 +276,7 @@ def read_structure(path: Path) -> tuple[_Structure, dict[str, bytes]]:
         if "docProps/core.xml" in z.namelist():
             node = ET.fromstring(z.read("docProps/core.xml")).find("dc:title", _NS)
             title = (node.text or "") if node is not None else ""
-    return _Structure(sheets, found, active, title, print_titles), xml
+    return _Structure(sheets, found, active, title, print_titles, print_areas), xml
 
 
 def check_layout(
@@ -359,12 +366,16 @@ def _check_stack(rel: str, name: str, found: list[tuple[str, str]], want) -> lis
 _PAGE_SETUP = re.compile(rb"<(?:\w+:)?pageSetup\b([^>]*)>")
 _BREAK = re.compile(rb"<(?:\w+:)?brk\b[^>]*\bid=\"(\d+)\"")
 _FIT = re.compile(rb"<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage=\"(?:1|true)\"")
+_HEADER_FOOTER = re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)\b[^/]*?>[^<]")
 
 
 def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
-    """Every sheet prints A4 landscape, one page wide (workbook.print_setup), and every
-    table sheet repeats its header row on each printed page (a sheet of several tables:
-    each later one starts a page)."""
+    """Every sheet prints A4 landscape, one page wide, with no header or footer
+    (workbook.print_setup); every table sheet repeats its header row on each printed page
+    (a sheet of several tables: each later one starts a page); a sheet left unprinted
+    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only."""
+    own_workbook = scopes.Scope.from_path(rel) is not None
+
     st, xml = read or read_structure(path)
     titles = set(st.print_titles)
     problems = []
@@ -375,6 +386,15 @@ def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
             problems.append(f"{rel} {name}: does not print A4 landscape")
         if not _FIT.search(xml[name]) or b'fitToHeight="0"' not in attrs:
             problems.append(f"{rel} {name}: does not print one page wide")
+        if _HEADER_FOOTER.search(xml[name]):
+            problems.append(f"{rel} {name}: prints a header or footer")
+        area = st.print_areas.get(name)
+        heading_only = re.fullmatch(rf"\$A\$1:\$[A-Z]+\${HEADER_ROW + 1}", area or "")
+        if name in UNPRINTED and own_workbook and not heading_only:
+            problems.append(
+                f"{rel} {name}: its print area is {area or 'the whole sheet'}; expected its "
+                f"heading rows only (to row {HEADER_ROW + 1})"
+            )
         stacked = st.tables.get(name, [])
         if len(stacked) > 1:  # workbook.write_tables: each later table on a page of its own
             breaks = {int(b) for b in _BREAK.findall(xml[name])}
@@ -1032,9 +1052,10 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     found = run_jobs(
         reportcheck.check_page,
         [
-            (p, rel, scopes.rows(prepared, reportcheck.scope_of(rel)), meta, out_dir)
+            (p, rel, rows, meta, out_dir, delivery.for_orgs(delivered, rows))
             for p in html_pages
             for rel in [p.relative_to(out_dir).as_posix()]
+            for rows in [scopes.rows(prepared, reportcheck.scope_of(rel))]
         ],
         workers=workers,
     )

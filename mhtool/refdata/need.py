@@ -1,4 +1,5 @@
-"""NHS England need-weighted populations (MH and maternity) by sub-ICB, 2022/23–2026/27.
+"""NHS England need-weighted populations (MH, maternity and the overall core target) by
+sub-ICB, 2022/23–2026/27.
 
 The allocation files are per practice and, after 2022/23, carry no sub-ICB, so practices are
 placed through `practices.place` with routes suited to each target geography.
@@ -31,7 +32,10 @@ YEARS = {
     ),
 }
 GEOGRAPHIES = ("2022", "2026")
-WEIGHTS = ["population", "mh_wp", "mat_wp"]
+WEIGHTS = ["population", "mh_wp", "mat_wp", "core_wp"]
+# The overall weighted population of the core allocation target: `Final WP` until 2025/26,
+# `Core WP` in the 2026/27 file. Its share is each area's share of the target allocations.
+CORE_HEADER = {"2026/27": "Core WP"}
 # The last resort: a practice no map or peer places, decided by hand with its reason beside it.
 PLACEMENTS = pl.read_csv(
     Path(__file__).with_name("practice_placements.csv"),
@@ -72,7 +76,8 @@ def routes(geography: str, maps: dict[str, pl.DataFrame], geo: Geographies) -> l
 
 
 def read_year(raw: RawDir, year: str) -> pl.DataFrame:
-    """One allocation year's practices: practice, icb, lad, population, mh_wp, mat_wp."""
+    """One allocation year's practices: practice, icb, lad, population, mh_wp, mat_wp,
+    core_wp."""
     rel, pop, icb, lad, _ = YEARS[year]
     return read_csv(
         raw,
@@ -84,6 +89,7 @@ def read_year(raw: RawDir, year: str) -> pl.DataFrame:
             "population": pop,
             "mh_wp": "MH WP",
             "mat_wp": "Mat WP",
+            "core_wp": CORE_HEADER.get(year, "Final WP"),
         },
         floats=WEIGHTS,
         key=["practice"],
@@ -103,12 +109,12 @@ def need_weighted(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict]:
             w: raw.read[rel][f"blank_{w}"] for w in ("mh_wp", "mat_wp")
         }
         reconcile(df["population"].sum(), total, rel, pop, tol=1)
-        for w in ("mh_wp", "mat_wp"):
+        for w in ("mh_wp", "mat_wp", "core_wp"):
             reconcile(
                 df[w].sum(),
                 df["population"].sum(),
                 rel,
-                {"mh_wp": "MH WP", "mat_wp": "Mat WP"}[w],
+                {"mh_wp": "MH WP", "mat_wp": "Mat WP", "core_wp": "Final/Core WP"}[w],
                 tol=0.01,
             )
         for geography in GEOGRAPHIES:

@@ -125,7 +125,8 @@ def practices(raw: RawDir, geo: Geographies) -> pl.DataFrame:
 
 
 def practice_need(raw: RawDir) -> pl.DataFrame:
-    """allocation_year, practice_code, population, mh_wp, mat_wp: every year's own practices."""
+    """allocation_year, practice_code, population, mh_wp, mat_wp, core_wp: every year's own
+    practices."""
     frames = []
     for year in need.YEARS:
         df = need.read_year(raw, year)

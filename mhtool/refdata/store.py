@@ -30,6 +30,7 @@ _SCHEMA = {
     "population_mid2020": pl.Int64,
     "mh_wp": pl.Float64,
     "mat_wp": pl.Float64,
+    "core_wp": pl.Float64,
     "patients_2026": pl.Float64,
     "value": pl.Int64,  # actuals/*.csv: a count, empty where not published
 }
@@ -225,6 +226,16 @@ def smi_register(qof_year: str, geography: str) -> pl.DataFrame:
     )
 
 
+def depression_register(qof_year: str, geography: str) -> pl.DataFrame:
+    """The QOF depression register (group DEP) by sub-ICB for a QOF year."""
+    return _pick(
+        table("registers/qof_dep_subicb.csv"),
+        "depression register",
+        qof_year=qof_year,
+        geography=str(geography),
+    )
+
+
 def smi_rollup(qof_year: str) -> pl.DataFrame:
     """SMI register by CCG/STP/region/England through the year's own practice map."""
     return _pick(table("registers/qof_smi.csv"), "SMI roll-up", qof_year=qof_year)
@@ -242,7 +253,7 @@ def practices(geography: str) -> pl.DataFrame:
 
 
 def practice_need(allocation_year: str) -> pl.DataFrame:
-    """practice_code, population, mh_wp, mat_wp of one allocation year's practices."""
+    """practice_code, population, mh_wp, mat_wp, core_wp of one allocation year's practices."""
     return _pick(
         table("places/practice_need.csv"),
         "practice need-weighted population",
@@ -267,6 +278,13 @@ def actuals(source: str, geography: str) -> pl.DataFrame:
     if source not in ACTUAL_SOURCES:
         raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
     return _pick(table(f"actuals/{source}.csv"), f"{source} actuals", geography=str(geography))
+
+
+def actual_geographies(source: str) -> list[str]:
+    """The geographies an actuals table is shipped on."""
+    if source not in ACTUAL_SOURCES:
+        raise InputError(f"no actuals {source!r}; available: {', '.join(ACTUAL_SOURCES)}")
+    return sorted(table(f"actuals/{source}.csv")["geography"].unique().to_list())
 
 
 def sources() -> dict:

@@ -89,3 +89,26 @@ def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
         f"delivery.csv: row {row + 1} (QKS SMI-02 Q4 2023/24) actual_value is 9979.0, "
         "the spine and actuals give 7979.0"
     ]
+
+
+def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run, tmp_path):
+    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs.report import check as reportcheck
+    from mhtool.outputs.views import delivery
+    from mhtool.outputs.views import scope as scopes
+    from mhtool.outputs.views.tables import prepare
+
+    out, _ = default_run
+    rel = "report/systems/QKS.html"
+    spine, meta = check.read_spine(out), check.read_meta(out)
+    _, remade = deliverycheck.check(out, spine, meta)
+    rows = scopes.rows(prepare(spine), reportcheck.scope_of(rel))
+    args = (rel, rows, meta, out, delivery.for_orgs(remade, rows))
+    assert reportcheck.check_page(out / rel, *args) == []
+    page = (out / rel).read_text(encoding="utf-8")
+    assert '<table id="delivery">' in page
+    edited = tmp_path / "QKS.html"
+    # the ICB's all-six-checks figure for Q4 2023/24, as the page shows it
+    edited.write_text(page.replace(">7,979</td>", ">8,979</td>", 1), encoding="utf-8")
+    shown = [p for p in reportcheck.check_page(edited, *args) if "goes to no file" not in p]
+    assert shown == [f"{rel}: delivery row 5 'Actual' shows '8,979'; the spine gives '7,979'"]

@@ -317,3 +317,30 @@ def test_every_report_link_must_resolve_within_the_run(run):
     problems = check_dir(run).problems
     assert any(rel in p and f"the link {href} goes to no file" in p for p in problems), problems
     assert any(rel in p and "links outside the run" in p for p in problems), problems
+
+
+def test_a_changed_category_sheet_figure_or_source_is_named(run):
+    rel = "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    ws = wb["Flexible"]
+    header = [c.value for c in ws[3]]
+    year, source = header.index("2023/24") + 1, header.index("Source") + 1
+    original = ws.cell(4, year).value
+    ws.cell(4, year).value = original + 1
+    ws.cell(5, source).value = "https://example.org/somewhere-else"
+    wb.save(run / rel)
+    problems = _check(run, rel)
+    letter = openpyxl.utils.get_column_letter
+    assert any(p.startswith(f"{rel} Flexible!{letter(year)}4: found") for p in problems), problems
+    assert any(p.startswith(f"{rel} Flexible!{letter(source)}5: found") for p in problems)
+
+
+def test_a_print_footer_or_a_printed_data_sheet_is_named(run):
+    rel = "england.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    wb["Fixed"].oddFooter.right.text = "Page &P of &N"
+    wb["Data"].print_area = None
+    wb.save(run / rel)
+    problems = _check(run, rel)
+    assert f"{rel} Fixed: prints a header or footer" in problems
+    assert any(p.startswith(f"{rel} Data: its print area is the whole sheet") for p in problems)

@@ -111,14 +111,19 @@ def test_numbers_are_numbers_with_formats(run):
     ws = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Fixed"]
     header = [c.value for c in ws[3]]
     col = header.index("2023/24") + 1
-    share = header.index("Share of England, 2023/24") + 1
+    money_row = next(
+        r for r in range(4, ws.max_row + 1) if ws.cell(r, header.index("Unit") + 1).value == "£"
+    )
+    assert ws.cell(money_row, col).number_format == "£#,##0"  # a row's own format
     units = {
         ws.cell(r, header.index("Unit") + 1).value: ws.cell(r, col)
         for r in range(4, ws.max_row + 1)
     }
     assert isinstance(units["people"].value, (int, float))
     assert units["people"].number_format == "#,##0"
-    assert ws.cell(4, share).number_format == "0.000%"
+    summary = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Summary"]
+    share = [c.value for c in summary[3]].index("Share of England, 2023/24") + 1
+    assert summary.cell(4, share).number_format == "0.000%"
     money = openpyxl.load_workbook(out / "systems/QA0.xlsx")["Funding"]
     last_year = [c.value for c in money[3]].index("2023/24") + 1
     assert money.cell(4, last_year).number_format == "£#,##0"
@@ -131,8 +136,8 @@ def test_numbers_are_numbers_with_formats(run):
 
 def test_text_that_looks_like_a_formula_stays_text(run):
     out, _ = run
-    for path in [out / "england.xlsx", out / "subicbs/01A.xlsx"]:
-        ws = openpyxl.load_workbook(path)["Fixed"]
+    for path, sheet in [(out / "england.xlsx", "Funding"), (out / "subicbs/01A.xlsx", "Fixed")]:
+        ws = openpyxl.load_workbook(path)[sheet]
         cells = [
             c
             for row in ws.iter_rows()
@@ -208,8 +213,10 @@ def test_system_filter_and_unknown_codes(spine, tmp_path):
 def test_system_workbook_has_context_rows_but_data_is_its_own(run):
     out, _ = run
     wb = openpyxl.load_workbook(out / "systems/QA0.xlsx")
-    fixed_orgs = [r[0] for r in wb["Fixed"].iter_rows(min_row=4, values_only=True)]
-    codes = [o.split()[-1].strip("()") for o in fixed_orgs]
+    fixed = wb["Fixed"]
+    org = [c.value for c in fixed[3]].index("Organisation")
+    first = [r for r in fixed.iter_rows(min_row=4, values_only=True) if r[0] == "A01"]
+    codes = [r[org].split()[-1].strip("()") for r in first]
     assert list(dict.fromkeys(codes)) == ["QA0", "01A", "01D", "Y56", "ENG"]  # own first
     data_orgs = {r[0] for r in wb["Data"].iter_rows(min_row=4, values_only=True)}
     assert data_orgs == {"QA0", "01A", "01D"}
@@ -231,7 +238,7 @@ def test_planning_csv_layout(run, spine):
     assert {r["icb_code"] for r in qa0} == {"QA0"}
 
 
-def test_empty_categories_leave_their_sheets_out(spine, tmp_path):
+def test_empty_categories_keep_their_sheets_and_others_are_left_out(spine, tmp_path):
     part = spine.filter(pl.col("measure") != "workforce", pl.col("category") != "targeted")
     write_outputs(part, tmp_path, SAMPLE_META, system="QA0", progress=False)
     names = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx", read_only=True).sheetnames
@@ -243,6 +250,7 @@ def test_empty_categories_leave_their_sheets_out(spine, tmp_path):
         "Charts",
         "Fixed",
         "Flexible",
+        "Targeted",
         "Funding",
         "Shares",
         "Notes",

@@ -242,6 +242,31 @@ def test_bases_lists_every_basis_and_shows_weights():
     assert sum(float(x.split(",")[1]) for x in lines[1:]) == pytest.approx(601_913)
 
 
+def test_bases_compare_prints_each_basis_beside_the_register():
+    out = CliRunner().invoke(main, ["bases", "--compare"])
+    assert out.exit_code == 0, out.output
+    rows = {
+        line.split(",")[0]: line.split(",")
+        for line in out.output.splitlines()
+        if not line.startswith("#")
+    }
+    head = rows["basis"]
+    assert head[:2] == ["basis", "qof_smi_register_2020_21"]
+    assert float(rows["smi_register"][1]) == 0.0 and float(rows["mh_need"][1]) > 0
+    core = head.index("nhse_core_target_2022_23")
+    assert float(rows["core_need"][core]) == 0.0 and float(rows["mh_need"][core]) > 0
+    assert "SMI-02" in rows["smi_register"][-1] and "FUN-03" in rows["core_need"][-1]
+    assert "# women_15_44: not computed for geography 2022" in out.output
+    one = CliRunner().invoke(main, ["bases", "--compare", "--show", "mh_need"])
+    lines = [x for x in one.output.splitlines() if not x.startswith("#")]
+    assert lines[0].startswith("icb_code,basis_share_pct,qof_smi_register_2020_21_pct,")
+    assert len(lines) == 43 and sum(float(x.split(",")[1]) for x in lines[1:]) == (
+        pytest.approx(100.0, abs=0.05)
+    )
+    bad = CliRunner().invoke(main, ["bases", "--compare", "--show", "nope"])
+    assert bad.exit_code == 2 and "unknown basis 'nope'" in bad.output
+
+
 def test_an_unexpected_failure_exits_4_not_1(tmp_path, monkeypatch):
     import mhtool.spine
 

@@ -255,13 +255,28 @@ def test_every_line_declares_its_unit_kind(cat):
     assert kinds["CYP-04"] == "percent" and kinds["GAM-01"] == "sites"
 
 
-def test_cyp_money_is_split_on_a_cyp_basis(cat):
+def test_bases_follow_the_evidence(cat):
+    """Programme money by NHS England's core allocation target (its 'fair share' of money),
+    IAPT by adults 18+, nurses by programme; no line split by a basis for another group."""
     from mhtool.catalogue.rules import basis_warnings
 
-    assert cat.get("FUN-02").basis == cat.get("CYP-01").basis == "population_0_25"
+    money = {a.id for a in cat.ambitions if a.basis == "core_need"}
+    assert money == {"FUN-02", "FUN-03", "FUN-04", "FUN-07"}
+    assert cat.bases["core_need"].params == {"column": "core_wp", "allocation_year": "2022/23"}
+    assert "place-based target allocation" in cat.get("FUN-03").basis_note
+    assert cat.get("IAPT-01").basis == "population_18_plus"
+    assert "prevalence of depression and anxiety" in cat.get("IAPT-01").basis_note
+    assert cat.get("CYP-01").basis == "population_0_25"
     assert cat.bases["mh_need"].age_group == "adults"
     assert basis_warnings(cat) == []
     assert "2,110 in CYP" in cat.get("WF-01").basis_note
+
+
+def test_the_iapt_note_in_the_shipped_bases_says_how_ambitions_were_set():
+    text = (paths.reference_data_dir() / "bases.toml").read_text()
+    assert "prevalence of depression and anxiety" in text and "Adult Psychiatric Morbidity" in text
+    assert "common-mental-disorders/supporting-information/Glossary" in text
+    assert "IAPT and SMI community\n# care by mental health need" not in text
 
 
 def test_choices_are_stated_for_the_notes_sheet(cat):
@@ -270,6 +285,7 @@ def test_choices_are_stated_for_the_notes_sheet(cat):
     decided = {
         "cyp_baseline", "mhst_in_cyp", "ips_waves", "point_in_time", "programme_totals",
         "acute_fixed", "crisis_111", "nurses_total", "pmh04_phasing", "smi_coverage",
+        "iapt_basis", "workforce_basis", "money_basis",
     }  # fmt: skip
     assert decided <= ids
     for c in cat.choices:
@@ -342,6 +358,7 @@ def test_shipped_bases():
         "maternity_need",
         "smi_register",
         "women_15_44",
+        "core_need",
     ):
         b = bases[name]
         assert b.source in BASIS_SOURCES and b.label

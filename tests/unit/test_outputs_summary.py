@@ -172,7 +172,7 @@ def test_a_range_shows_both_ends_never_its_lower_end_alone():
     )
     table = _standards_of(ranged)
     headers = [c.header for c in table.columns]
-    assert "Upper end of the range" in headers and "lower end" in headers[2]
+    assert "Upper end of the range" in headers and "lower end" in headers[3]
     row = table.frame.filter(pl.col("ambition_id") == "A04").row(0, named=True)
     assert row["value_high"] == row["value"] + 5
     assert f"{row['value']:g}–{row['value_high']:g}" in row["standard"]

@@ -13,6 +13,7 @@ from mhtool import vocab
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
 from mhtool.outputs.planning.write import measure_type
+from mhtool.outputs.views import categories
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import TABLES, org_label
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -47,20 +48,71 @@ def _rows(ws):
     return [dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=4, values_only=True)]
 
 
-def test_category_sheets_hold_activity_only(england):
-    wb = openpyxl.load_workbook(england / "region/regions/Y56.xlsx")
-    for sheet in ("Fixed", "Flexible", "Targeted"):
-        rows = _rows(wb[sheet])
-        titles = {r["Ambition"] for r in rows}
-        assert rows and all(" activity " in t and " rate " not in t for t in titles), sheet
+def test_category_sheets_hold_every_ask_of_their_category(england):
+    """Fixed, Flexible and Targeted are always there, each with every ask of its category
+    whatever it counts (people, £, staff, standards), in its ambition's rows only."""
+    spine = sample_spine()
+    for rel, code in (("region/regions/Y56.xlsx", "Y56"), ("systems/QA0.xlsx", "QA0")):
+        wb = openpyxl.load_workbook(england / rel)
+        for category in vocab.CATEGORIES:
+            rows = _rows(wb[category.capitalize()])
+            want = spine.filter(pl.col("category") == category)
+            assert {r["Ambition ID"] for r in rows} == set(want.get_column("ambition_id")), rel
+            measures = set(want.get_column("measure"))
+            assert len(measures) > 1 or category == "targeted"  # not activity alone
+            first = {}
+            for r in rows:
+                first.setdefault(r["Ambition ID"], r)
+            for aid, r in first.items():
+                line = want.filter(pl.col("ambition_id") == aid)
+                if line.get_column("kind")[0] in vocab.CARRIED_KINDS:
+                    continue
+                if line.get_column("split_method")[0] == vocab.NATIONAL_ONLY:
+                    assert r["Organisation"] == "England (ENG)", (rel, aid)
+                    continue
+                own = line.filter(pl.col("org_code") == code, pl.col("year") == "2023/24")
+                name = org_label(own.get_column("org_name")[0], code)
+                assert r["Organisation"] == name, (rel, aid)  # its own organisation first
+                assert r["2023/24"] == pytest.approx(own.get_column("value")[0]), (rel, aid)
+                assert r["Source"] == f"https://example.org/source/{int(aid[1:])}; " + (
+                    categories.SEED_WORDS
+                )
 
-    def numbers(sheet, column):
-        return {int(r[column].split("number ")[1].split()[0]) for r in _rows(wb[sheet])}
 
-    assert numbers("Funding", "Funding line") == {2, 8}
-    assert numbers("Workforce", "Staff group") == {5}
-    contents = {r["Sheet name"]: r["Description"] for r in _rows(wb["Contents"])}
-    assert "people" in contents["Fixed"]
+def test_a_standard_is_one_level_and_a_targeted_ask_says_who_is_selected():
+    df = prepare(sample_spine())
+    rows = scopes.rows(df, Scope("icb", "QA0"))
+    flexible = categories.category_sheet(rows, "flexible", SAMPLE_META).frame
+    rate = flexible.filter(pl.col("ambition_id") == "A04")  # a flexible rate: a standard
+    assert rate.height == 1 and rate.get_column("org")[0] == categories.EVERY_ORG
+    national = df.filter(pl.col("ambition_id") == "A04", pl.col("level") == "england")
+    assert (
+        rate.get_column("v2023/24")[0]
+        == national.filter(pl.col("year") == "2023/24").get_column("national_value")[0]
+    )
+    assert "the system's to agree" in rate.get_column("asks")[0]
+    staff = flexible.filter(pl.col("ambition_id") == "A05")
+    assert staff.get_column("org_code").to_list()[0] == "QA0"  # the system first
+    assert staff.get_column("org_code").to_list()[-2:] == ["Y56", "ENG"]  # then above
+    parts = set(staff.get_column("org_code").to_list()[1:-2])
+    assert parts == set(rows.filter(pl.col("parent_code") == "QA0").get_column("org_code"))
+    assert "the phasing the system's to agree" in staff.get_column("asks")[0]
+    targeted = categories.category_sheet(rows, "targeted", SAMPLE_META).frame
+    held = targeted.filter(pl.col("ambition_id") == "A07")  # targeted, national only
+    assert held.height == 1 and held.get_column("org_code")[0] == "ENG"
+    words = held.get_column("asks")[0]
+    assert categories.NOT_SHARED in words and "QA0 may or may not be one" in words
+    england = categories.category_sheet(df, "targeted", SAMPLE_META).frame
+    assert "may or may not" not in england.filter(pl.col("ambition_id") == "A07")["asks"][0]
+
+
+def test_a_category_sheet_without_asks_is_still_there_and_says_so():
+    df = prepare(sample_spine().filter(pl.col("category") != "targeted"))
+    sheets = {t.sheet: t for t in tables(scopes.rows(df, Scope("icb", "QA0")), SAMPLE_META)}
+    assert {"Fixed", "Flexible", "Targeted"} <= set(sheets)
+    assert sheets["Targeted"].frame.get_column("title").to_list() == [
+        "The catalogue has no targeted ask"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -203,6 +255,11 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
         assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
+        assert not (ws.oddHeader.left.text or ws.oddHeader.center.text or ws.oddHeader.right.text)
+        assert not (ws.oddFooter.left.text or ws.oddFooter.center.text or ws.oddFooter.right.text)
+        # the Data sheet prints its heading only; every other sheet prints whole
+        want = "'Data'!$A$1:$I$3" if ws.title == "Data" else ""
+        assert ws.print_area == want, ws.title
         if ws.title in TABLES:
             assert ws.freeze_panes is None, ws.title  # narrow tables need no frozen panes
             assert ws.print_title_rows == "$3:$3", ws.title

@@ -18,6 +18,7 @@ import polars as pl
 from mhtool.infra.folder import REPORT, REPORT_FOLDERS, RunFolder
 from mhtool.infra.manifest import regular
 from mhtool.outputs.report import write as report
+from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views import summary
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -81,13 +82,16 @@ def scope_of(rel: str) -> scopes.Scope | None:
     return None
 
 
-def expected_tables(rows: pl.DataFrame, meta: WorkbookMeta | None) -> list[tuple[object, bool]]:
+def expected_tables(
+    rows: pl.DataFrame, meta: WorkbookMeta | None, delivery: pl.DataFrame | None = None
+) -> list[tuple[object, bool]]:
     """(Table, carries figures) for each table a page shows, as report.render_page makes
-    them."""
+    them (`delivery`: the delivery rows remade by mhtool check)."""
     made = [
         (summary.summary_table(rows, meta), True),
         (summary.compare_table(rows), False),
         (summary.standards_table(rows, meta), False),
+        (delivery_view.sheet_table(rows, delivery_view.for_orgs(delivery, rows)), False),
     ]
     return [(t, figures) for t, figures in made if t is not None]
 
@@ -118,10 +122,12 @@ def _same_text(got: str, want: str) -> bool:
     return " ".join(got.split()) == " ".join(want.split())
 
 
-def check_tables(rel: str, page: _Page, rows: pl.DataFrame, meta: WorkbookMeta | None) -> list[str]:
+def check_tables(
+    rel: str, page: _Page, rows: pl.DataFrame, meta: WorkbookMeta | None, delivery=None
+) -> list[str]:
     """Each table the page should show, cell by cell, against the spine."""
     problems = []
-    for table, figures in expected_tables(rows, meta):
+    for table, figures in expected_tables(rows, meta, delivery):
         tid = report.table_id(table)
         got = page.tables.get(tid)
         if got is None:
@@ -156,8 +162,16 @@ def _same_value(got: str | None, want: dict) -> bool:
         return False
 
 
-def check_page(path: Path, rel: str, rows: pl.DataFrame, meta: WorkbookMeta | None, out_dir: Path):
-    """One page: its tables against the spine rows of its organisation, then its links."""
+def check_page(
+    path: Path,
+    rel: str,
+    rows: pl.DataFrame,
+    meta: WorkbookMeta | None,
+    out_dir: Path,
+    delivery: pl.DataFrame | None = None,
+):
+    """One page: its tables against the spine rows of its organisation (and its delivery
+    rows, remade by mhtool check), then its links."""
     scope = scope_of(rel)
     if scope is None:
         return []
@@ -169,7 +183,8 @@ def check_page(path: Path, rel: str, rows: pl.DataFrame, meta: WorkbookMeta | No
     except (OSError, ValueError) as exc:  # unreadable or not UTF-8: one problem, go on
         return [f"{rel}: cannot be read ({type(exc).__name__}); damaged since the run?"]
     page.close()
-    problems = check_tables(rel, page, rows, meta) + check_links(path, rel, page.refs, out_dir)
+    problems = check_tables(rel, page, rows, meta, delivery)
+    problems += check_links(path, rel, page.refs, out_dir)
     if len(problems) > MAX_PER_PAGE:
         problems = problems[:MAX_PER_PAGE] + [
             f"{rel}: {len(problems) - MAX_PER_PAGE} more problems not shown"

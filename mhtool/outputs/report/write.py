@@ -22,6 +22,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.fields import ROW_FORMAT
 from mhtool.infra import folder
+from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import summary
 from mhtool.outputs.views.layout import NOT_AVAILABLE, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -214,8 +215,10 @@ def render_page(
     meta: WorkbookMeta,
     charts: list[tuple[bytes, str]],
     pages: frozenset[str],
+    delivery: pl.DataFrame | None = None,
 ) -> str:
-    """One organisation's page from its workbook's slice of the spine."""
+    """One organisation's page from its workbook's slice of the spine; `delivery`: its
+    delivery rows (mhtool.outputs.views.delivery), for the same Delivery table."""
     level, name, _ = _org(rows, code)
     org = short_name(name, code, with_code=False)
     title = f"{short_name(name, code)}: fair shares of the national mental health ambitions"
@@ -246,6 +249,12 @@ def render_page(
             f"<h2>{_e(standards.title)}</h2><p>{_e(standards.description)}</p>",
             _table(standards, figures=False),
         ]
+    delivered = delivery_view.sheet_table(rows, delivery)
+    if delivered is not None:
+        parts += [
+            f"<h2>{_e(delivered.title)}</h2><p>{_e(delivered.description)}</p>",
+            _table(delivered, figures=False),
+        ]
     parts += [
         _down(rows, level, code, pages),
         f"<footer>mhtool {_e(meta.tool_version)}; catalogue "
@@ -264,11 +273,12 @@ def write_page(
     meta: WorkbookMeta,
     charts: list[tuple[bytes, str]],
     pages: frozenset[str],
+    delivery: pl.DataFrame | None = None,
 ) -> str:
     """Write one page; returns its path relative to the run folder."""
     level = _org(rows, code)[0]
     rel = page_path(level, code)
     path = Path(out_dir) / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(rows, code, meta, charts, pages), encoding="utf-8")
+    path.write_text(render_page(rows, code, meta, charts, pages, delivery), encoding="utf-8")
     return rel

@@ -17,13 +17,15 @@ SHEETS: dict[str, str] = {
     "Summary": "This organisation's own people, pounds and staff by year, in the Plan's order",
     "Compare": "The headline asks for this organisation and each one below it, side by side",
     "Places": "The headline asks split to this system's places (runs with places) by year",
-    "Standards": "Standards (rates and coverage) that apply here, and what each targeted "
-    "ask means for this organisation",
+    "Standards": "An index of the standards and targeted asks, each with its category "
+    "(the asks themselves are on the Fixed, Flexible and Targeted sheets)",
     "Delivery": "Published actual delivery beside the fair shares, this organisation first",
     "Charts": "Trajectories of each count ambition, and the headline asks compared",
-    "Fixed": "Fixed ambitions: people and sites for each organisation by year",
-    "Flexible": "Flexible ambitions: people and sites for each organisation by year",
-    "Targeted": "Targeted ambitions: people and sites for each organisation by year",
+    "Fixed": "Fixed asks (national access or coverage with year-on-year trajectories): "
+    "people, money, staff and standards, this organisation first",
+    "Flexible": "Flexible asks (in place everywhere by the end point, phasing agreed "
+    "locally): their end points, indicative phasing and the money with them",
+    "Targeted": "Targeted asks (selected areas): the national figure and who is selected",
     "Funding": "Funding (£) by line and year, in the Plan's order",
     "Workforce": "Workforce (whole-time equivalent staff) by staff group and year",
     "Shares": "Each organisation's share of England under each basis used",
@@ -32,7 +34,12 @@ SHEETS: dict[str, str] = {
 }
 
 # Sheets that must be present; the others are left out when they would be empty.
-REQUIRED = ("Cover", "Contents", "Notes", "Data")
+REQUIRED = ("Cover", "Contents", "Fixed", "Flexible", "Targeted", "Notes", "Data")
+
+# Sheets whose default print area is their title, description and header row only: the
+# Data sheet is every figure again (hundreds of pages for England), for filtering and
+# loading, not for reading on paper.
+UNPRINTED = ("Data",)
 
 # Sheets holding one Excel table, and that table's name.
 TABLES: dict[str, str] = {

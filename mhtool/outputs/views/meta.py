@@ -37,6 +37,9 @@ class WorkbookMeta:
     notes: tuple[str, ...] = ()
     planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning.write)
     contact: str = ""  # who answers questions, for the Cover sheet (--contact)
+    # ambition ID -> the sources of its national figures (URLs, in the catalogue's order),
+    # shown beside each ask on the category sheets and in the report
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     actuals: tuple[dict, ...] = ()  # the catalogue's [[actual]] entries (outputs.views.delivery)
 
     @classmethod
@@ -51,6 +54,8 @@ class WorkbookMeta:
             given["actuals"] = tuple(dict(a) for a in given["actuals"] or ())
         if "bases" in given:
             given["bases"] = dict(given["bases"] or {})
+        if "sources" in given:
+            given["sources"] = {k: tuple(v) for k, v in dict(given["sources"] or {}).items()}
         return cls(**given)
 
     def as_dict(self) -> dict:

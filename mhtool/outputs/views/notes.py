@@ -177,7 +177,8 @@ def _national_only(tables: list[Table]) -> list[str]:
     for t in tables:
         if {"ambition_id", "org_code"} <= set(t.frame.columns):
             for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
-                levels.setdefault(a, set()).add(org)
+                if a is not None:  # a category sheet's "the catalogue has no ... ask" row
+                    levels.setdefault(a, set()).add(org)
     return sorted(
         (a for a, orgs in levels.items() if orgs == {"ENG"}),
         key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)],
@@ -254,10 +255,11 @@ PURPOSE = (
     "for {org}, to help plan and discuss local ambitions.",
     "Start with the Summary sheet: {whose} own people, pounds and staff by year, with how "
     "each figure was made and the basis of its share.",
-    "The Standards sheet lists the rates and coverage every organisation must meet, and "
-    "what each targeted ask means here.",
-    "The other sheets give the same figures by category, funding and workforce (own "
-    "organisation first), shares, charts and, on the Data sheet, every figure in one table.",
+    "The Fixed, Flexible and Targeted sheets list every ask of the Plan in its own three "
+    "categories: what each asks of {org}, its figures by year, how each was made and its "
+    "source; the Standards sheet is an index naming each standard's category.",
+    "The other sheets give the money and staff by line (own organisation first), shares, "
+    "charts and, on the Data sheet, every figure in one table.",
     "These are fair shares under a stated basis, not agreed targets or measures of "
     "performance; never add a total line to its parts.",
 )

@@ -29,6 +29,7 @@ from mhtool.outputs.views.tables import (
     plan_order,
     years_of,
 )
+from mhtool.vocab import CARRIED_KINDS
 
 LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subicb": "place"}
 
@@ -146,7 +147,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
         "Summary",
         f"Summary: {whose} figures by financial year",
         f"{org}'s people, pounds and staff in the Plan's order, headline asks first; "
-        f"standards are on the Standards sheet.",
+        f"standards are on the category sheets.",
         columns,
         frame,
         name="summary",
@@ -305,13 +306,15 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
             + f" [note {NOTE_NATIONAL_ONLY}]"
         )
     national = r["national_value"]
+    rate = r["kind"] in CARRIED_KINDS  # a targeted rate: its range and format are kept
+    high = r.get("value_high") if rate else None
     return {
         PLAN_ORDER: r[PLAN_ORDER],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(national, r, 'England')} nationally "
+        "standard": f"{r['title']}: {_level_text(national, r, 'England', high)} nationally "
         f"by {r['year']}; {meaning}",
         "value": national,
-        "value_high": None,
+        "value_high": high if high is not None and high != national else None,
         "unit": unit_words(r["unit"]),
         "year": r["year"],
         "trajectory": None,
@@ -319,7 +322,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
         "how": provenance_words(amb.select("year", "provenance").rows()),
         "ambition_id": r["ambition_id"],
         "org_code": r["org_code"],
-        ROW_FORMAT: "money" if r["measure"] == "funding" else "count",
+        ROW_FORMAT: r[ROW_FORMAT] if rate else "money" if r["measure"] == "funding" else "count",
     }
 
 
@@ -335,9 +338,11 @@ def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table
     # naming no systems, and other lines reported nationally only (say, another framing
     # of the national investment commitment), so a reader sees they exist and why.
     mine = df.filter(pl.col("org_code") == code).get_column("ambition_id").unique().to_list()
+    # (a targeted rate held nationally, such as MHST coverage, is among them: below
+    # England it has no row of its own to be listed by)
     national = df.filter(
         pl.col("level") == "england",
-        ~is_standard(),
+        ~is_standard() | ((pl.col("category") == "targeted") & ~pl.col("ambition_id").is_in(mine)),
         (pl.col("category") == "targeted") | ~pl.col("ambition_id").is_in(mine),
         ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
         ~pl.col("ambition_id").is_in(mine) | (level == "england"),
@@ -377,17 +382,17 @@ def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table
     ]
     return Table(
         "Standards",
-        f"Standards and targeted asks that apply to {org}",
-        f"Rates and coverage every {LEVEL_WORDS[level]} must meet, at the national level "
-        f"[note {NOTE_RATES}], and what each targeted ask means for {org}.",
+        f"Index of the standards and targeted asks that apply to {org}, by category",
+        f"Rates every {LEVEL_WORDS[level]} meets [note {NOTE_RATES}] and what each targeted "
+        f"ask means here; each is in full on its category's sheet.",
         [
             Column(header("programme"), "programme"),
+            Column(header("category"), "category"),
             Column(f"What {org} is asked for", "standard"),
             *level_columns,
             Column(header("unit"), "unit"),
             Column("By", "year"),
             Column("National trajectory", "trajectory"),
-            Column(header("category"), "category"),
             Column(f"How the figure was made [note {NOTE_PROVENANCE}]", "how"),
             Column(header("ambition_id"), "ambition_id"),
         ],

@@ -197,7 +197,7 @@ def _basis_words(frame: pl.DataFrame, meta: WorkbookMeta | None) -> pl.DataFrame
 def is_standard() -> pl.Expr:
     """Asks every organisation must meet at the national level (a rate, a coverage ask
     or a standard), never shared out. The one place that says which rows are standards:
-    they are on the Standards sheet, not the category sheets."""
+    each is one row of its category's sheet (mhtool.outputs.views.categories), never split."""
     return pl.col("kind").is_in(vocab.CARRIED_KINDS)
 
 
@@ -286,27 +286,6 @@ def _org_year_table(
         Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
     ]
     return Table(sheet, title, description, columns, frame)
-
-
-def category_table(
-    df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None
-) -> Table | None:
-    """Fixed / Flexible / Targeted: the category's activity counts (people, sites) for
-    each organisation, years across. Standards are on the Standards sheet, money and
-    staff on Funding and Workforce, so a column never mixes people with pounds or %."""
-    part = df.filter(
-        pl.col("category") == category, pl.col("measure") == "activity", ~is_standard()
-    )
-    name = category.capitalize()
-    return _org_year_table(
-        plan_order(part),
-        name,
-        f"{name} ambitions: people and sites by organisation and year",
-        f"This organisation first, then those above it; standards are on the Standards "
-        f"sheet [note {NOTE_ROUNDING}] [note {NOTE_SYMBOLS}].",
-        "Ambition",
-        meta,
-    )
 
 
 def funding_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
@@ -417,8 +396,8 @@ def data_table(df: pl.DataFrame) -> Table:
     return Table(
         "Data",
         "All figures in the planning-template layout",
-        f"One row per organisation, ambition and year, in the NHS planning-template "
-        f"layout [note {NOTE_MEASURE_TYPE}].",
+        f"One row per organisation, ambition and year, in the planning-template layout "
+        f"[note {NOTE_MEASURE_TYPE}]; only this heading prints.",
         columns,
         frame,
     )
@@ -436,8 +415,8 @@ def tables(
     its Places sheet and the block of places at the end of its Summary; none, no such
     tables. `delivery`: the run's delivery rows (mhtool.outputs.views.delivery), for the
     Delivery sheet."""
+    from mhtool.outputs.views import categories, notes, summary
     from mhtool.outputs.views import delivery as delivery_view
-    from mhtool.outputs.views import notes, summary
     from mhtool.outputs.views import place_tables as place_views
 
     meta = meta or WorkbookMeta()
@@ -451,7 +430,7 @@ def tables(
         level, code, name = summary.home(df)
         org = short_name(name, code, with_code=False)
         out += [place_views.summary_block(places, org), place_views.places_table(places)]
-    out += [category_table(df, c, meta) for c in ("fixed", "flexible", "targeted")]
+    out += [categories.category_sheet(df, c, meta) for c in vocab.CATEGORIES]
     out += [funding_table(df, meta), workforce_table(df, meta), shares_table(df, meta)]
     out.append(data_table(df))
     return notes.number([t for t in out if t is not None], meta)

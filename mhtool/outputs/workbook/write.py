@@ -27,6 +27,7 @@ from mhtool.outputs.views.layout import (
     SHEETS,
     TABLES,
     TITLE_ROW,
+    UNPRINTED,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -242,20 +243,24 @@ def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> i
 
 
 def print_setup(ws) -> None:
-    """A4 landscape, one page wide, narrow margins, the sheet name and page numbers in
-    the footer: every sheet prints as a tidy annex."""
+    """A4 landscape, one page wide, narrow margins and no header or footer (the Analysis
+    Function guidance: a sheet's title is in A1): every sheet prints as a tidy annex."""
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    ws.set_footer("&L&A&RPage &P of &N")
+    ws.set_margins(left=0.4, right=0.4, top=0.4, bottom=0.4)
+
+
+def print_heading_only(ws, columns: int) -> None:
+    """Limit a sheet's default print area to its title, description and header row."""
+    ws.print_area(TITLE_ROW, 0, HEADER_ROW, columns - 1)
 
 
 LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffice cuts 14)
 COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
 
 
-def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
+def wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
     """Wrapped text with a row height to match: not every spreadsheet program grows a row
     to fit wrapped text on opening (LibreOffice does not), so long notes would be cut off."""
     ws.write_string(row, col, text, fmt)
@@ -276,7 +281,7 @@ def _cover(ws, title: str, meta: WorkbookMeta, f: Formats, org: str) -> int:
     r = DESCRIPTION_ROW + 1
     for heading, text in note_text.cover(title, meta, org):
         ws.write_string(r, 0, heading, f.heading)
-        _wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
+        wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
         r += 2
     return r
 
@@ -302,7 +307,7 @@ def simple_table(  # noqa: PLR0913 (the run's and changes.xlsx's prose tables di
             if links and c == 0:
                 ws.write_url(r, 0, f"internal:'{text}'!A1", f.link, string=text)
             elif c:
-                _wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
+                wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
             else:
                 ws.write_string(r, c, text, f.top)
     ws.set_column(0, 0, 18)
@@ -334,6 +339,8 @@ def notes_sheet(wb, notes: list[str], f: Formats, *, landscape: bool = False) ->
     """The Notes sheet of a side workbook (changes, assurance): its notes numbered in order,
     as the other sheets refer to them."""
     ws = wb.add_worksheet("Notes")
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)  # the note text beside its number on one page width
     if landscape:
         ws.set_landscape()
     simple_table(
@@ -361,7 +368,7 @@ def _charts(ws, charts: list[Chart], f: Formats) -> int:
     for chart in charts:
         if row > HEADER_ROW:
             breaks.append(row)
-        _wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
+        wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
         scale = min(CHART_SCALE, CHART_HEIGHT / max(1, _png_height(chart.png)))
         ws.insert_image(
             row + 1,
@@ -436,6 +443,8 @@ def write_workbook(
             cells += _charts(ws, charts, f)
         else:
             cells += write_tables(ws, by_sheet[sheet], f, freeze=False)
+            if sheet in UNPRINTED:
+                print_heading_only(ws, len(by_sheet[sheet][0].columns))
     wb.worksheets()[0].activate()
     wb.close()
     return cells
