@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mhtool.catalogue.load import load_catalogue
+from mhtool.vocab import GEOGRAPHIES
 
 
 @click.command("bases")
@@ -18,6 +19,7 @@ from mhtool.catalogue.load import load_catalogue
 )
 @click.option(
     "--geography",
+    type=click.Choice(GEOGRAPHIES),
     default="2022",
     show_default=True,
     help="With --show, the geography vintage to compute weights for.",
