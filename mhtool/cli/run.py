@@ -19,6 +19,7 @@ from mhtool.infra.log import quiet, terminal_level
 from mhtool.infra.paths import default_output_dir
 from mhtool.infra.place import disk_problem
 from mhtool.job.settings import Options, RunConfig, progress_wanted, read_config
+from mhtool.vocab import GEOGRAPHIES
 
 
 def exit_codes(checks: bool) -> str:
@@ -60,7 +61,8 @@ def run_options(defaults: bool):
         ),
         click.option(
             "--geography",
-            help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026. Default: the "
+            type=click.Choice(GEOGRAPHIES),
+            help="Organisation hierarchy vintage. Default: the "
             "catalogue's (2022 for the MHIP, 2026 for the MTPF).",
         ),
         click.option(
@@ -172,7 +174,7 @@ def settings_from(config: Path) -> dict:
             f"{len(differs)} difference(s) above, so its outputs may differ",
             err=True,
         )
-    else:
+    elif not quiet():
         click.echo(f"mhtool: reproducing the run recorded in {config}", err=True)
     return settings
 

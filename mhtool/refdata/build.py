@@ -175,6 +175,17 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
         )
     )
     progress(f"QOF SMI registers: {smi.height} rows; by sub-ICB {smi_sub.height} rows")
+    dep, dep_ledger = qof.depression(raw, geo)
+    tables.append(
+        Table(
+            "registers/qof_dep_subicb.csv",
+            dep,
+            sorted({qof.YEARS[qof.DEP_YEAR][0], qof.YEARS[qof.DEP_YEAR][3]}) + [geography.ALLOC22],
+            _totals(dep, ["qof_year", "geography"], ["register"]),
+            routes=dep_ledger,
+        )
+    )
+    progress(f"QOF depression register by sub-ICB: {dep.height} rows")
     tables += _place_tables(raw, geo)
     progress(
         "practice-level tables for places: "
