@@ -344,3 +344,15 @@ def test_a_print_footer_or_a_printed_data_sheet_is_named(run):
     problems = _check(run, rel)
     assert f"{rel} Fixed: prints a header or footer" in problems
     assert any(p.startswith(f"{rel} Data: its print area is the whole sheet") for p in problems)
+
+
+def test_a_changed_plan_page_is_named(run):
+    rel = "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    ws = wb["Plan"]
+    assert ws["A1"].value == "What the Plan asks of QA0"
+    original = ws["B4"].value
+    ws["B4"].value = original.replace("2023/24", "2022/23", 1)
+    wb.save(run / rel)
+    problems = _check(run, rel)
+    assert any(p.startswith(f"{rel} Plan!B4: found") for p in problems), problems
