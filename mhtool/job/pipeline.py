@@ -60,7 +60,7 @@ class RunConfig:
     planning_subicb: bool = False
     planning_places: bool = False  # the planning export carries the places too (--places)
     planning_proportions: bool = False  # percentages as proportions, not NHS England's 0-100
-    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning_refs.user_refs)
+    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning.refs.user_refs)
     region: str | None = None
     system: str | None = None
     contact: str | None = None

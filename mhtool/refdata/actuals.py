@@ -86,6 +86,23 @@ def _piece(code: str, to: str, before: str, split: bool, share: float, weight: s
     return here if before == AS_PUBLISHED else f"{here} ({before})"
 
 
+def practice_flows(raw: RawDir, geo, qof_year: str, weight: str) -> tuple[pl.DataFrame, int]:
+    """CCG codes of a QOF year's practice map to geography 2022's sub-ICBs, weighted by the
+    practices' `weight` (`register`: SMI register, `list_size`: registered patients), and
+    the weight of practices no route places (left out)."""
+    from mhtool.refdata import qof
+    from mhtool.refdata.need import practice_maps
+
+    placed = qof.place_year(qof.read_year(raw, qof_year), "2022", practice_maps(raw), geo)
+    lost = int(placed.filter(pl.col("subicb_code").is_null())[weight].sum())
+    flows = (
+        placed.drop_nulls("subicb_code")
+        .group_by(pl.col("ccg_code").alias("from_code"), pl.col("subicb_code").alias("to_code"))
+        .agg(pl.col(weight).sum().alias("weight"))
+    )
+    return flows, lost
+
+
 def tidy(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """The actuals table: every frame in COLUMNS order, sorted the same way every build."""
     out = pl.concat([f.select(COLUMNS) for f in frames])

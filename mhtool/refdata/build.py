@@ -171,6 +171,17 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
         )
     )
     progress(f"QOF SMI registers: {smi.height} rows; by sub-ICB {smi_sub.height} rows")
+    dep, dep_ledger = qof.depression(raw, geo)
+    tables.append(
+        Table(
+            "registers/qof_dep_subicb.csv",
+            dep,
+            sorted({qof.YEARS[qof.DEP_YEAR][0], qof.YEARS[qof.DEP_YEAR][3]}) + [geography.ALLOC22],
+            _totals(dep, ["qof_year", "geography"], ["register"]),
+            routes=dep_ledger,
+        )
+    )
+    progress(f"QOF depression register by sub-ICB: {dep.height} rows")
     tables += _place_tables(raw, geo)
     progress(
         "practice-level tables for places: "
@@ -178,7 +189,7 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
     )
     cw_inputs = sorted(set(geography.VINTAGE_INPUTS["2026"]) | {population.MYE[2020]})
     for name, source in (("phsmi", phsmi), ("nhstt", nhstt)):
-        df, inputs, notes = source.build(raw, geo, crosswalks["2026"])
+        df, inputs, notes = source.build(raw, geo, crosswalks)
         tables.append(
             Table(
                 f"actuals/{name}.csv",

@@ -22,7 +22,6 @@ import polars as pl
 from mhtool.errors import InputError
 from mhtool.refdata import actuals, qof
 from mhtool.refdata.geography import Geographies
-from mhtool.refdata.need import practice_maps
 from mhtool.refdata.raw import RawDir, reconcile
 
 RAW = "phsmi/physical_health_checks_smi_raw_2018q3_2024q4.xlsx"
@@ -93,7 +92,7 @@ def read(raw: RawDir) -> pl.DataFrame:
     return df
 
 
-def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple:
+def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) -> tuple:
     """The checks table for geographies 2022 and 2026, its notes and routes for sources.json."""
     df = read(raw)
     for period, measure, total in CHECKED:
@@ -106,15 +105,8 @@ def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple
         pl.lit(actuals.AS_PUBLISHED).alias("route"),
     )
     notes, frames = [], []
-    maps = practice_maps(raw)
     for year, qof_year in CODE_MAPS.items():
-        placed = qof.place_year(qof.read_year(raw, qof_year), "2022", maps, geo)
-        lost = placed.filter(pl.col("subicb_code").is_null())["register"].sum()
-        flows = (
-            placed.drop_nulls("subicb_code")
-            .group_by(pl.col("ccg_code").alias("from_code"), pl.col("subicb_code").alias("to_code"))
-            .agg(pl.col("register").sum().alias("weight"))
-        )
+        flows, lost = actuals.practice_flows(raw, geo, qof_year, "register")
         moved, unmapped = actuals.onto(
             df.filter(pl.col("year") == year), flows, f"the QOF {qof_year} SMI register"
         )
@@ -122,13 +114,13 @@ def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple
         frames.append(moved)
         notes.append(
             f"{year} quarters: CCG codes moved to 2022 sub-ICBs through the QOF {qof_year} "
-            f"practice map ({lost} registered patients at practices with no 2022 sub-ICB)"
+            f"practice map ({lost} on the SMI register at practices with no 2022 sub-ICB)"
         )
     later = df.filter(pl.col("year") > max(CODE_MAPS))
     _refuse(sorted(set(later["org_code"]) - set(geo.trees["2022"]["subicb_code"])), "", "2022")
     frames.append(later)
     g22 = pl.concat(frames)
-    flows = crosswalk_22_26.select(
+    flows = crosswalks["2026"].select(
         pl.col("from_subicb_code").alias("from_code"),
         pl.col("to_subicb_code").alias("to_code"),
         pl.col("population_mid2020").alias("weight"),
@@ -142,6 +134,11 @@ def build(raw: RawDir, geo: Geographies, crosswalk_22_26: pl.DataFrame) -> tuple
         "(by mid-2020 population) say so in `route`"
     )
     notes.append("2018/19 quarters not shipped: six CCG codes of 2018 have no practice map")
+    notes.append(
+        "2021/22 onwards carried as published: 2022's sub-ICBs kept April 2021's CCG codes; "
+        "practices that changed sub-ICB in July 2022 (West Birmingham, Bassetlaw, Glossop, "
+        "Royston) are counted where the collection placed them"
+    )
     for g in (g22, g26):  # moving keeps every total (splits go in whole people)
         for (period, measure), d in df.group_by("period", "measure"):
             if d["value"].null_count() == 0:

@@ -157,9 +157,11 @@ WHAT = {
     ),
     "actuals/nhstt.csv": (
         "NHS Talking Therapies annual counts (referrals received, finished courses, at "
-        "caseness, recovery, reliable recovery, improvement) for England, regions and ICBs "
-        "(ICBs from 2020/21, when they are published on ODS codes), on geographies 2022 and "
-        "2026. Same columns as `actuals/phsmi.csv`; an empty value was suppressed (`*`)."
+        "caseness, recovery, reliable recovery, improvement) for England, regions, ICBs (from "
+        "2020/21, when they are published on ODS codes) and sub-ICBs (2019/20 to 2021/22, from "
+        "the CCG rows; 2019/20 and 2020/21 moved through their practices by list size), on "
+        "geographies 2022 and 2026. Same columns as `actuals/phsmi.csv`; an empty value was "
+        "suppressed (`*`)."
     ),
     "geography/crosswalk_2022_2026.csv": (
         "Every England LSOA 2011 from its July 2022 sub-ICB to its 2026 sub-ICB (through the "
@@ -217,6 +219,13 @@ WHAT = {
         "QOF SMI register (group MH) and list size rolled up by CCG/STP/region through each "
         "year's own practice map, plus an England row. 2018/19 STPs carry their ONS code as "
         "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0."
+    ),
+    "registers/qof_dep_subicb.csv": (
+        "QOF depression register (group DEP: patients 18 and over with depression recorded "
+        "since April 2006) by sub-ICB, 2020/21, on geographies 2022 and 2026, placed as the "
+        "SMI register is. Recorded depression: the published distribution nearest the "
+        "prevalence of depression and anxiety IAPT ambitions were set by; `mhtool bases "
+        "--compare` sets the bases beside it. Not a basis."
     ),
     "registers/qof_smi_subicb.csv": (
         "SMI register by sub-ICB: 2020/21 on geography 2021 through its own 106-CCG map (exact); "

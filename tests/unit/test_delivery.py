@@ -12,6 +12,7 @@ import pytest
 from fixtures.sample import sample_spine
 from PIL import Image
 
+from mhtool.errors import InputError
 from mhtool.outputs.charts import write as charts
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
@@ -53,6 +54,7 @@ CHECKS = _table(
 def tables_of(monkeypatch):
     def use(by_source: dict[str, pl.DataFrame]):
         monkeypatch.setattr(store, "actuals", lambda source, geography: by_source[source])
+        monkeypatch.setattr(store, "actual_geographies", lambda source: ["2022", "2026"])
 
     return use
 
@@ -199,3 +201,12 @@ def test_the_csv_reads_back_as_written(tables_of, tmp_path):
     back = delivery.read_csv(tmp_path / delivery.FILE)
     assert back.columns == list(delivery.COLUMNS) and back.height == d.height
     assert back["actual_value"].to_list() == d["actual_value"].to_list()
+
+
+def test_a_geography_with_no_actuals_says_so_and_a_wrong_measure_is_refused(tables_of):
+    tables_of({"phsmi": CHECKS})
+    d = delivery.build(SPINE, (_spec(),), "2024")
+    assert d.height == 1 and d["org_code"][0] == "ENG"
+    assert d["actual_from"][0] == "no phsmi actuals on geography 2024 (shipped on ['2022', '2026'])"
+    with pytest.raises(InputError, match="no denominator 'registr'.*have: checks, register"):
+        delivery.build(SPINE, (_spec(denominator="registr"),), "2022")

@@ -178,6 +178,44 @@ def test_shipped_talking_therapies_icbs(geography, icbs):
     )
 
 
+def test_actuals_shipped_on_2022_and_2026():
+    assert (
+        store.actual_geographies("phsmi") == store.actual_geographies("nhstt") == ["2022", "2026"]
+    )
+
+
 def test_unknown_actuals_source_named():
     with pytest.raises(InputError, match="available: nhstt, phsmi"):
         store.actuals("iapt", "2022")
+
+
+def test_shipped_talking_therapies_sub_icbs_add_up_to_their_icbs_within_a_percent():
+    # 2021/22: CCGs and STPs of April 2021 both moved to 2022's codes by the crosswalk
+    # (West Birmingham, Bassetlaw, Glossop and Royston changed ICB in July 2022)
+    df = store.actuals("nhstt", "2022").filter(
+        (pl.col("year") == "2021/22") & (pl.col("measure") == "finished_course_treatment")
+    )
+    subs = df.filter(pl.col("level") == "subicb").join(
+        store.geography("2022"), left_on="org_code", right_on="subicb_code"
+    )
+    assert subs.height == 106 and subs["route"].str.starts_with("split").any()
+    icbs = dict(df.filter(pl.col("level") == "icb").select("org_code", "value").iter_rows())
+    parts = dict(subs.group_by("icb_code").agg(pl.col("value").sum()).iter_rows())
+    assert set(icbs) == set(parts)
+    assert all(abs(icbs[c] - parts[c]) <= 0.01 * icbs[c] for c in icbs)
+    assert abs(sum(icbs.values()) - sum(parts.values())) <= 5 * 106  # counts rounded to 5
+
+
+def test_shipped_talking_therapies_older_ccgs_moved_through_practices():
+    df = store.actuals("nhstt", "2022").filter(
+        (pl.col("year") == "2019/20")
+        & (pl.col("measure") == "finished_course_treatment")
+        & (pl.col("level") == "subicb")
+    )
+    assert df.height == 106 and df["route"].str.starts_with("sum of: from").any()
+    england = store.actuals("nhstt", "2022").filter(
+        (pl.col("year") == "2019/20")
+        & (pl.col("measure") == "finished_course_treatment")
+        & (pl.col("level") == "england")
+    )["value"][0]
+    assert 0 < england - df["value"].sum() < 0.01 * england  # UNKNOWN, hubs, rounding

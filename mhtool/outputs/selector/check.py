@@ -68,6 +68,19 @@ def check_parts(path: Path, rel: str, sel: sel_.Selector, read) -> list[str]:
         for part in z.namelist():
             if "externalLink" in part or "vbaProject" in part or part.endswith(".bin"):
                 problems.append(f"{rel}: holds {part} (no macros or external links allowed)")
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+    areas = {
+        (n.text or "").split("!")[0].strip("'"): (n.text or "").split("!")[-1]
+        for n in book.iter(f"{_M}definedName")
+        if n.get("name") == "_xlnm.Print_Area"
+    }
+    for table in sel_.data_tables(sel):
+        want = sel_.print_area(table)
+        if areas.get(table.sheet) != want:
+            problems.append(
+                f"{rel} {table.sheet}: prints {areas.get(table.sheet) or 'all of it'}; "
+                f"expected {want or 'all of it'}"
+            )
     for name in names:
         if _MERGE.search(xml[name]):
             problems.append(f"{rel} {name}: has merged cells")

@@ -263,13 +263,26 @@ def org_table(sel: Selector) -> Table:
     )
 
 
+# The two long lookup sheets print their title and header only (a whole copy would run to
+# hundreds of pages); the Selector and Years sheets are the printed view of them.
+UNPRINTED = "Printed copies show this header only: clear the print area to print it all."
+UNPRINTED_SHEETS = (PLAN_DATA, DATA)
+
+
+def print_area(table: Table) -> str | None:
+    """A data sheet's print area as the file names it ($A$1:$G$3), None: the whole sheet."""
+    if table.sheet not in UNPRINTED_SHEETS:
+        return None
+    return f"$A$1:${xl_col_to_name(len(table.columns) - 1)}${HEADER_ROW + 1}"
+
+
 def plan_table(sel: Selector) -> Table:
     """The Plan data sheet: the Plan page's words for every organisation."""
     return Table(
         PLAN_DATA,
         "What the Plan asks of each organisation, in words",
         "One row per organisation and programme; the Selector sheet shows the rows of the "
-        "organisation picked. [z]: no ask of that category in that programme.",
+        "organisation picked. [z]: no ask of that category in that programme. " + UNPRINTED,
         [
             Column("Key (organisation code / programme number)", "key"),
             Column(header("programme"), "programme"),
@@ -297,7 +310,7 @@ def data_table(sel: Selector) -> Table:
         DATA,
         "Every organisation's figures by year",
         "One row per organisation and line, as the run's spine gives them; the Years sheet "
-        "shows the rows of the organisation picked. [x]: no figure that year.",
+        "shows the rows of the organisation picked. [x]: no figure that year. " + UNPRINTED,
         [Column("Key (organisation code / ambition ID)", "key"), *_figure_columns(sel)],
         sel.data,
         name="figures",
@@ -389,12 +402,14 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
         "too many to pick from); their figures are in the run's places folder."
         if sel.places_left_out
         else "Places (in runs with places) are listed below their sub-ICB location (or their "
-        "ICB) with the headline asks shared to places; their parent's page has the rest."
+        "ICB) with the headline asks shared to places (the run's places folder has every "
+        "line); their parent's page has the rest."
     )
     return [
         f"How it works: pick an organisation in cell B{PICK_ROW + 1} of the {SELECTOR} sheet. "
         f"The Plan page below it and the {YEARS} sheet fill in for that organisation from the "
-        f"{ORGS}, {PLAN_DATA} and {DATA} sheets of this file, by INDEX and MATCH formulas: "
+        f"{ORGS}, {PLAN_DATA}, {DATA} and {LINES} sheets of this file, by INDEX and MATCH "
+        "formulas: "
         "no macros and no links to other files. A program that does not recalculate "
         "formulas shows England, whose figures are saved with the file. " + places,
         PROVENANCE,
@@ -408,8 +423,8 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
         "0.1. Rates and standards are not shared out: every organisation carries the "
         "national level.",
         "Symbols: [x] means not available (no figure for that year); [z] means not "
-        "applicable (a rate has no share, a line not shared out to this organisation, or "
-        "no ask of that category in a programme).",
+        "applicable (a line not shared out to this organisation, such as one reported for "
+        "England only, or no ask of that category in a programme).",
         f"Source: the run's apportionment of catalogue {meta.catalogue_name} "
         f"(SHA-256 {meta.catalogue_sha256}), mhtool {meta.tool_version}, {meta.geography} "
         f"boundaries, reference data of {meta.data_date}. {OGL}",
@@ -458,11 +473,16 @@ def looked_up_columns(sel: Selector) -> list[Column]:
 def years_table(sel: Selector) -> Table:
     """The Years sheet as a table: its columns, and its fixed columns' rows (the looked-up
     cells are in `shown`)."""
+    places = (
+        " A place shows the headline asks only: places/<ICB code>.csv has its every line."
+        if sel.orgs.get_column("level").eq(vocab.LEVEL_NAMES[vocab.PLACE]).any()
+        else ""
+    )
     return Table(
         YEARS,
         "Figures by year",
         f"The organisation picked on the {SELECTOR} sheet: every line in the Plan's order. "
-        "[x]: no figure that year; [z]: not shared out to it, or not applicable.",
+        "[x]: no figure that year; [z]: not shared out to it, or not applicable." + places,
         years_columns(sel),
         years_static(sel),
         name="figures_by_year",
@@ -628,10 +648,10 @@ def _years_sheet(ws, sel: Selector, default: int, f) -> None:
             ws.write_string(r, c, line[k], f.wrap)
         ws.write_string(r, 4 + n_years, line["unit"], f.wrap_after_figure)
         fmts[r] = f.figures[line[ROW_FORMAT]]  # right-aligned: a figure or [x] / [z]
-        lines = max(
-            _lines(line["title"], widths[2] - 2),
-            _lines(line["unit"], widths[4 + n_years] - 2),
-            _lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 2),
+        lines = max(  # words break lines early: a few characters of room kept
+            _lines(line["title"], widths[2] - 4),
+            _lines(line["unit"], widths[4 + n_years] - 6),
+            _lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 6),
         )
         if lines > 1:
             ws.set_row(r, LINE_HEIGHT * lines + 2)
@@ -716,7 +736,10 @@ def write(path: Path, sel: Selector, meta: WorkbookMeta) -> Path:
     _years_sheet(ws, sel, default, f)
     notes_sheet(wb, notes(sel, meta), f)
     for table in data_tables(sel):
-        write_table(wb.add_worksheet(table.sheet), table, f)
+        ws = wb.add_worksheet(table.sheet)
+        write_table(ws, table, f)
+        if table.sheet in UNPRINTED_SHEETS:
+            ws.print_area(0, 0, HEADER_ROW, len(table.columns) - 1)
     for sheet in wb.worksheets():
         page_setup(sheet)
     wb.worksheets()[0].activate()

@@ -17,6 +17,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.catalogue.model import Actual
+from mhtool.errors import InputError
 
 FILE = "delivery.csv"
 #: delivery.csv's columns, in order (README / docs/architecture.md say what each means)
@@ -75,18 +76,28 @@ def build(spine: pl.DataFrame, actuals: tuple[dict, ...], geography: str) -> pl.
             continue
         first = lines.row(0, named=True)
         if spec.none:
-            top = lines.sort(pl.col("level").replace_strict(_RANK, return_dtype=pl.Int8)).row(
-                0, named=True
-            )
             rows.append(
-                _org(top)
+                _org(_top(lines))
                 | _line(first, spec, i)
                 | {"actual_from": f"not measured: {spec.none}", "end_year": end_year}
             )
             continue
-        table = store.actuals(spec.source, geography).filter(
-            pl.col("measure").is_in([spec.measure, spec.denominator])
-        )
+        shipped = store.actual_geographies(spec.source)
+        if str(geography) not in shipped:
+            why = f"no {spec.source} actuals on geography {geography} (shipped on {shipped})"
+            rows.append(_org(_top(lines)) | _line(first, spec, i) | {"actual_from": why})
+            continue
+        table = store.actuals(spec.source, geography)
+        for field in ("measure", "denominator"):
+            name = getattr(spec, field)
+            if name and name not in set(table["measure"]):
+                have = ", ".join(sorted(set(table["measure"])))
+                raise InputError(
+                    f"{spec.ambition}'s actual {spec.label!r}: no {field} {name!r} in the "
+                    f"{spec.source} actuals (they have: {have})",
+                    field=field,
+                )
+        table = table.filter(pl.col("measure").is_in([spec.measure, spec.denominator]))
         if spec.quarter:
             table = table.filter(pl.col("period") == pl.lit(spec.quarter + " ") + pl.col("year"))
         else:
@@ -95,6 +106,13 @@ def build(spine: pl.DataFrame, actuals: tuple[dict, ...], geography: str) -> pl.
     frame = pl.DataFrame(rows, schema=COLUMNS | {"_i": pl.Int64}, orient="row")
     rank = pl.col("level").replace_strict(_RANK, return_dtype=pl.Int8)
     return frame.sort(rank, "org_code", "_i", "year").drop("_i")
+
+
+def _top(lines: pl.DataFrame) -> dict:
+    """The highest organisation of an ambition's lines (England in a whole run)."""
+    return lines.sort(pl.col("level").replace_strict(_RANK, return_dtype=pl.Int8)).row(
+        0, named=True
+    )
 
 
 def _org(r: dict) -> dict:

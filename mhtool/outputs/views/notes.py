@@ -177,7 +177,8 @@ def _national_only(tables: list[Table]) -> list[str]:
     for t in tables:
         if {"ambition_id", "org_code"} <= set(t.frame.columns):
             for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
-                levels.setdefault(a, set()).add(org)
+                if a is not None:  # a category sheet's "the catalogue has no ... ask" row
+                    levels.setdefault(a, set()).add(org)
     return sorted(
         (a for a, orgs in levels.items() if orgs == {"ENG"}),
         key=lambda a: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", a)],
