@@ -3,10 +3,11 @@
 The Mental Health Implementation Plan ends with a table of programmes (rows) by fixed,
 flexible and targeted asks (columns); a regional lead puts that page in a board paper. This
 is that table for an organisation: each cell its asks of the category in that programme,
-one a line, each in words with the organisation's own figure ('Women accessing specialist
-community perinatal mental health services: 2,167 women per year in 2023/24 (3.3% of
-England)'). The workbooks' Plan sheet, the report pages and selector.xlsx all word it here,
-so the three say the same. Money and staff are on the Summary, Funding and Workforce sheets.
+one a line, each in words with the organisation's own figure ('PMH-02 Women accessing
+specialist…: 2,167 women per year in 2023/24 (3.3% of England)'): its ID and a short title,
+so the page prints on one A4 page at a size people read (the category sheets give every
+title whole). The workbooks' Plan sheet and the report pages word it here. Money and staff
+are on the Summary, Funding and Workforce sheets.
 
 Pure functions of the prepared spine, as every table is: `mhtool check` and the report
 check recompute the page and compare it cell by cell.
