@@ -63,6 +63,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     from mhtool.errors import InputError
     from mhtool.infra.atomic import staged_folder
     from mhtool.infra.lock import lock_path, run_lock
+    from mhtool.infra.log import quiet
     from mhtool.infra.manifest import sha256
     from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
     from mhtool.planning.refs import known_refs, user_refs
@@ -124,7 +125,8 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
                 "thresholds": f"red below {limits.red:g}%, green at or above {limits.green:g}%",
             },
         )
-    _summary(result, issues, usable, target)
+    if not quiet():
+        _summary(result, issues, usable, target)
 
 
 def _issue_line(i, short: bool = False) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mhtool.catalogue.load import load_catalogue
+from mhtool.vocab import GEOGRAPHIES
 
 
 @click.command("bases")
@@ -18,9 +19,10 @@ from mhtool.catalogue.load import load_catalogue
 )
 @click.option(
     "--geography",
+    type=click.Choice(GEOGRAPHIES),
     default="2022",
     show_default=True,
-    help="With --show, the geography vintage to compute weights for.",
+    help="With --show or --compare, the geography vintage to compute weights for.",
 )
 @click.option("--population-year", default=2020, show_default=True, type=int)
 @click.option(

@@ -27,7 +27,8 @@ def check(directory: Path) -> None:
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s) found in {directory}", err=True)
         sys.exit(1)
-    click.echo(f"{report.summary} ({directory})")
+    if not quiet():
+        click.echo(f"{report.summary} ({directory})")
 
 
 COMMANDS = [check]

@@ -18,6 +18,7 @@ from mhtool.infra.log import quiet, terminal_level
 from mhtool.infra.paths import default_output_dir
 from mhtool.infra.place import disk_problem
 from mhtool.job.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
+from mhtool.vocab import GEOGRAPHIES
 
 EXIT_CHECKS = 1
 
@@ -57,7 +58,8 @@ def run_options(defaults: bool):
         ),
         click.option(
             "--geography",
-            help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026. Default: the "
+            type=click.Choice(GEOGRAPHIES),
+            help="Organisation hierarchy vintage. Default: the "
             "catalogue's (2022 for the MHIP, 2026 for the MTPF).",
         ),
         click.option(
@@ -169,7 +171,7 @@ def settings_from(config: Path) -> dict:
             f"{len(differs)} difference(s) above, so its outputs may differ",
             err=True,
         )
-    else:
+    elif not quiet():
         click.echo(f"mhtool: reproducing the run recorded in {config}", err=True)
     return settings
 

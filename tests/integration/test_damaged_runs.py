@@ -403,11 +403,19 @@ def test_an_unreadable_file_is_reported_and_the_rest_still_checked(finished, tmp
     _clean(result, 1, (CSV, "Permission denied", CHART), "check")
 
 
-def test_an_intact_run_passes_and_quiet_means_silent(finished):
-    result = invoke(["verify", str(finished), "-q"])
-    assert result.exit_code == 0 and result.output == "", result.output
+def test_an_intact_run_passes_and_quiet_means_silent(finished, tmp_path):
+    for args in (
+        ["verify", str(finished), "-q"],
+        ["-q", "check", str(finished)],
+        ["diff", str(finished), str(finished), "--out", str(tmp_path / "c.csv"), "-q"],
+        ["run", "--config", str(finished / "manifest.json"), "--out", str(tmp_path / "r"), "-q"],
+    ):
+        result = invoke(args)
+        assert result.exit_code == 0 and result.output == "", (args, result.output)
     result = invoke(["verify", str(finished)])
     assert result.exit_code == 0 and "match manifest.json" in result.output
+    result = invoke(["check", str(finished)])
+    assert result.exit_code == 0 and result.stdout.startswith("OK:")
 
 
 def test_the_damage_matrix_is_broad():
