@@ -22,8 +22,6 @@ from xlsxwriter.utility import xl_col_to_name
 from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.infra import folder
-from mhtool.outputs.selector import words as selector_words
-from mhtool.outputs.selector.words import CATEGORY_COLUMNS, SEP
 from mhtool.outputs.views.layout import (
     HEADER_ROW,
     NOT_APPLICABLE,
@@ -34,9 +32,13 @@ from mhtool.outputs.views.layout import (
 )
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import OGL, PROVENANCE
+from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP
+from mhtool.outputs.views.planpage import plan_words as _plan_words
+from mhtool.outputs.views.summary import provenance_words
 from mhtool.outputs.views.tables import (
     Column,
     Table,
+    basis_words,
     is_headline,
     number_format,
 )
@@ -200,17 +202,47 @@ def build(
         *[pl.col("v" + y).cast(pl.Float64) for y in years],
         ROW_FORMAT,
     )
-    plan = selector_words.plan_words(by_line, lines, org_list, programmes)
+    plan = _plan_words(by_line, lines, org_list, programmes)
     return Selector(
-        org_list,
-        plan,
-        data,
-        selector_words.line_words(rows, lines, meta),
-        lines,
-        programmes,
-        years,
-        left_out,
+        org_list, plan, data, _line_words(rows, lines, meta), lines, programmes, years, left_out
     )
+
+
+def _line_words(rows: pl.DataFrame, lines: pl.DataFrame, meta: WorkbookMeta) -> pl.DataFrame:
+    """How each line's figures were made and its basis in words, per level: the spine
+    gives every organisation of a level the same (a place's basis is the practice-level
+    equivalent of its parent's)."""
+    first = (
+        rows.sort("year")
+        .group_by("level", "ambition_id", maintain_order=True)
+        .agg(
+            pl.col("year").filter(pl.col("org_code") == pl.col("org_code").first()),
+            pl.col("provenance").filter(pl.col("org_code") == pl.col("org_code").first()),
+            pl.col("basis").first(),
+            pl.col("basis_name").first(),
+        )
+        .join(lines.select("ambition_id", PLAN_ORDER, LINE_SPLIT), on="ambition_id")
+        .with_columns(
+            pl.col("level").replace_strict(vocab.LEVEL_ORDER, return_dtype=pl.Int64).alias("_l")
+        )
+        .sort("_l", PLAN_ORDER)
+    )
+    out = []
+    for level, amb, years, prov, basis, name, split in first.select(
+        "level", "ambition_id", "year", "provenance", "basis", "basis_name", LINE_SPLIT
+    ).iter_rows():
+        shown = vocab.LEVEL_NAMES.get(level, level)
+        out.append(
+            [
+                f"{shown}{SEP}{amb}",
+                shown,
+                amb,
+                provenance_words(list(zip(years, prov, strict=True))),
+                basis_words(basis, name, split, meta),
+            ]
+        )
+    schema = ["key", "level", "ambition_id", "how", "basis_words"]
+    return pl.DataFrame(out, schema={k: pl.String for k in schema}, orient="row")
 
 
 # --- the tables, as the writer writes them and the checker reads them --------------------
@@ -566,7 +598,7 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
     for r, p in enumerate(sel.programmes, head + 1):
         ws.write_string(r, 0, p, f.wrap)
         ws.set_row(r, LINE_HEIGHT * max(tallest.get(p, 1), _lines(p, PROGRAMME_WIDTH - 2)) + 2)
-    headers = [header("programme"), *(selector_words.CATEGORY_HEADERS[c] for c in CATEGORY_COLUMNS)]
+    headers = [header("programme"), *(CATEGORY_HEADERS[c] for c in CATEGORY_COLUMNS)]
     ws.set_row(head, LINE_HEIGHT * max(_header_lines(h, CATEGORY_WIDTH - 2) for h in headers) + 2)
     ws.add_table(
         head,

@@ -146,7 +146,12 @@ def ask_words(df: pl.DataFrame, amb: pl.DataFrame, code: str, org: str) -> str:
     if split == vocab.NATIONAL_ONLY or value is None:
         n_year, national = _end(amb.filter(pl.col("level") == "england"), "value")
         fmt = amb.get_column(ROW_FORMAT)[0]
-        figure = f"{figure_words(national, fmt, r['unit'])} in England by {n_year}"
+        figure = figure_words(national, fmt, r["unit"])
+        high = _end(amb.filter(pl.col("level") == "england"), "value_high")[1]
+        if high is not None and national is not None and high != national:  # a range
+            number = figure_words(national, fmt, None)
+            figure = figure.replace(number, f"{number}–{figure_words(high, fmt, None)}", 1)
+        figure += f" in England by {n_year}"
         if category == "targeted":
             who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
             return f"{figure}; {NOT_SHARED}{who} [note {NOTE_NATIONAL_ONLY}]"

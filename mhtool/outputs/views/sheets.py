@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from mhtool import vocab
-from mhtool.outputs.views import categories, notes, summary, tables
+from mhtool.outputs.views import categories, notes, planpage, summary, tables
 from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views.layout import short_name
@@ -29,9 +29,9 @@ def workbook_tables(
     Delivery sheet."""
     meta = meta or WorkbookMeta()
     out = [
+        planpage.plan_table(df, meta),
         summary.summary_table(df, meta),
         summary.compare_table(df),
-        summary.standards_table(df, meta),
     ]
     out.append(delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)))
     if places is not None and not places.is_empty():
