@@ -408,7 +408,9 @@ def _mapped(uses: list[Use], run: Run, index: dict) -> tuple[list[Use], list[Iss
                     f"{r.planning_ref} is mapped to no ambition in the run's planning "
                     f"references{hint}",
                     "not compared (unmapped)",
-                    "reference mapped to no ambition",
+                    "candidate reference, not confirmed (--refs maps it)"
+                    if r.planning_ref in candidates
+                    else "reference mapped to no ambition",
                 )
             )
             continue

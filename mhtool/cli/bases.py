@@ -22,7 +22,7 @@ from mhtool.vocab import GEOGRAPHIES
     type=click.Choice(GEOGRAPHIES),
     default="2022",
     show_default=True,
-    help="With --show, the geography vintage to compute weights for.",
+    help="With --show or --compare, the geography vintage to compute weights for.",
 )
 @click.option("--population-year", default=2020, show_default=True, type=int)
 @click.option(

@@ -245,8 +245,8 @@ def test_empty_categories_keep_their_sheets_and_others_are_left_out(spine, tmp_p
     assert names == [
         "Cover",
         "Contents",
+        "Plan",
         "Summary",
-        "Standards",
         "Charts",
         "Fixed",
         "Flexible",

@@ -206,3 +206,23 @@ def test_the_notes_the_export_writes_are_plain_ascii(out):
     # other character the export adds would show garbled ('20â€“25').
     notes = [r["note"] for r in _rows(out / "planning/other_lines.csv")]
     assert any(notes) and all(n.isascii() for n in notes)
+
+
+def test_a_run_written_before_the_scale_was_recorded_is_checked_as_proportions(spine, tmp_path):
+    refs = dict(SAMPLE_PLANNING["refs"])
+    refs["A03"] = refs["A03"] | {"numerator": "checks", "denominator": "register"}
+    spec = SAMPLE_PLANNING | {
+        "refs": refs,
+        "denominators": {"A03": sample_register(spine)},
+        "percent_scale": "proportion",
+    }
+    meta = replace(SAMPLE_META, planning=spec)
+    write_outputs(spine, tmp_path, meta, system=None, progress=False, workers=1)
+    record_path = tmp_path / "planning/profile.json"
+    record = json.loads(record_path.read_text())
+    assert record.pop("percent_scale") == "proportion"
+    record_path.write_text(json.dumps(record))  # as the earlier release wrote it
+    assert check_planning(tmp_path, spine, prepare(spine))[0] == []
+    record_path.write_text(json.dumps(record | {"percent_scale": "0-100"}))
+    problems = check_planning(tmp_path, spine, prepare(spine))[0]
+    assert any("on the 0-100 scale gives" in p for p in problems)

@@ -32,6 +32,8 @@ from mhtool.outputs.views.layout import (
 )
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import OGL, PROVENANCE
+from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP
+from mhtool.outputs.views.planpage import plan_words as _plan_words
 from mhtool.outputs.views.summary import provenance_words
 from mhtool.outputs.views.tables import (
     Column,
@@ -46,7 +48,6 @@ FILE = "selector.xlsx"
 # ~6,500: too many to pick from, and ~45,000 more data rows); their figures are in
 # places/<ICB>.csv. PCNs (~1,300) and local authority districts (~370) are listed.
 MAX_PLACES = 1500
-SEP = "/"  # joins an organisation code and a line in the data sheets' keys (no wildcard)
 
 SELECTOR, YEARS, NOTES = "Selector", "Years", "Notes"
 ORGS, PLAN_DATA, DATA, LINES = "Organisations", "Plan data", "Data", "Lines"
@@ -57,7 +58,6 @@ PICK_ROW, CODE_ROW, LEVEL_ROW = 3, 4, 5
 PLAN_TOP = 7  # the Plan page's title; its description below, its header row below that
 PICK = "$B$4"  # the pick cell (PICK_ROW, column B), as formulas refer to it
 CODE = "$B$5"
-CATEGORY_COLUMNS = tuple(vocab.CATEGORIES)  # fixed, flexible, targeted
 NOTE_HOW, NOTE_PROVENANCE, NOTE_BASES = 1, 2, 3  # the Notes sheet's first notes
 
 
@@ -139,60 +139,6 @@ def _org_order(rows: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("")),
         _k4=pl.when(level == vocab.PLACE).then(pl.col("org_code")).otherwise(pl.lit("")),
     ).sort(pl.col("_k1").fill_null(""), pl.col("_k2").fill_null(""), "_k3", "_k4")
-
-
-def _figure(value: float, fmt: str) -> str:
-    """A figure as its cells show it (layout.NUMBER_FORMATS)."""
-    if fmt == "money":
-        return f"£{value:,.0f}"
-    if fmt == "wte":
-        return f"{value:,.1f}"
-    if fmt in ("percent", "rate"):
-        return f"{value:,.1f}".removesuffix(".0")
-    return f"{value:,.0f}"
-
-
-def _amount(value: float, fmt: str, unit: str) -> str:
-    """'2,167 women per year', '£1,234 (additional vs 2018/19)', '95% of the area's ...'
-    (`unit` in words: layout.unit_words)."""
-    if fmt == "money":
-        return f"{_figure(value, fmt)} {unit.removeprefix('£').strip()}".strip()
-    if fmt == "percent" and unit.lower().startswith("percent"):
-        return f"{_figure(value, fmt)}% {unit[len('percent') :].strip()}".strip()
-    return f"{_figure(value, fmt)} {unit}".strip()
-
-
-def ask_words(line: dict, own: bool) -> str:
-    """One ask in words with this organisation's figure in the last year it has one:
-    `line` holds title, category, kind, unit, _fmt, the split, level and the last value,
-    year and share; `own` False: the organisation has no row for it (a targeted ask held
-    for England), so England's figure is told and that it is not shared out. What the
-    categories mean (phasing agreed locally, selected areas) is said once, in the Plan
-    page's headers."""
-    title, value, year = line["title"], line["value"], line["year"]
-    if value is None:
-        return f"{title}: no figure"
-    carried = line["kind"] in vocab.CARRIED_KINDS
-    amount = _amount(value, line[ROW_FORMAT], line["unit"])
-    when = "by" if carried or line["category"] == "flexible" else "in"
-    if not own:  # worded alike for every organisation, so stored once (shared strings)
-        return (
-            f"{title}: {amount} nationally {when} {year}; areas chosen nationally, not shared out"
-        )
-    text = f"{title}: {amount} {when} {year}"
-    if line["share"] is not None and not carried and line["level"] != "england":
-        text += f" ({line['share']:.1%} of England)"
-    if line[LINE_SPLIT] == vocab.NATIONAL_ONLY and line["level"] == "england":
-        text += "; not shared out"
-    return text
-
-
-CATEGORY_HEADERS = {
-    "fixed": "Fixed (national trajectories every area follows)",
-    "flexible": "Flexible (in place everywhere by the year shown; phasing agreed locally)",
-    "targeted": "Targeted (selected areas; where no source names them, chosen nationally: "
-    "this organisation may or may not be one)",
-}
 
 
 def build(
@@ -287,50 +233,6 @@ def _line_words(rows: pl.DataFrame, lines: pl.DataFrame, meta: WorkbookMeta) -> 
             ]
         )
     schema = ["key", "level", "ambition_id", "how", "basis_words"]
-    return pl.DataFrame(out, schema={k: pl.String for k in schema}, orient="row")
-
-
-def _plan_words(
-    by_line: pl.DataFrame, lines: pl.DataFrame, orgs: pl.DataFrame, programmes: list[str]
-) -> pl.DataFrame:
-    """The Plan page's words: per organisation and programme, each category's asks, one
-    per line of text, in the Plan's order. Above places an organisation also sees the
-    targeted asks held for England (a reader asks whether they are one of the areas); a
-    place lists its own asks. Other lines held for England only are on the Years sheet."""
-    info = {r["ambition_id"]: r for r in lines.iter_rows(named=True)}
-    england = {
-        r["ambition_id"]: r
-        for r in by_line.filter(pl.col("level") == "england")
-        .select("ambition_id", "value", "year", "share")
-        .iter_rows(named=True)
-    }
-    own: dict[str, dict[str, dict]] = {}
-    for r in by_line.select("org_code", "level", "ambition_id", "value", "year", "share").iter_rows(
-        named=True
-    ):
-        own.setdefault(r["org_code"], {})[r["ambition_id"]] = r
-    number = {p: i for i, p in enumerate(programmes, 1)}
-    out = []
-    for code, level in orgs.select("org_code", "level").iter_rows():
-        mine = own.get(code, {})
-        cells: dict[tuple[str, str], list[str]] = {}
-        for amb, line in info.items():
-            got = mine.get(amb)
-            if got is None and (
-                level == vocab.LEVEL_NAMES[vocab.PLACE]
-                or amb not in england
-                or line["category"] != "targeted"  # another framing of a national figure
-            ):
-                continue
-            text = ask_words({**line, **(got or england[amb])}, got is not None)
-            cells.setdefault((line["programme"], line["category"]), []).append(text)
-        for p in programmes:
-            texts = [cells.get((p, c)) for c in CATEGORY_COLUMNS]
-            if any(texts):
-                out.append(
-                    [f"{code}{SEP}{number[p]}", p] + ["\n".join(t) if t else None for t in texts]
-                )
-    schema = ["key", "programme", *CATEGORY_COLUMNS]
     return pl.DataFrame(out, schema={k: pl.String for k in schema}, orient="row")
 
 

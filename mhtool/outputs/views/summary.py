@@ -106,6 +106,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
             PLAN_ORDER: r[PLAN_ORDER],
             "programme": r["programme"],
             "title": r["title"],
+            "category": r["category"],
             "unit": unit_words(r["unit"]),
             "how": provenance_words([(y, by_year[y][1]) for y in years if y in by_year]),
             "share": share,
@@ -130,6 +131,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
     columns = [
         Column(header("programme"), "programme"),
         Column(header("title"), "title"),
+        Column(header("category"), "category"),
         *[Column(y, "v" + y, "row") for y in years],
         Column(header("unit"), "unit"),
         Column(f"How each figure was made [note {NOTE_PROVENANCE}]", "how"),

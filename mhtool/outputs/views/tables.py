@@ -415,15 +415,15 @@ def tables(
     its Places sheet and the block of places at the end of its Summary; none, no such
     tables. `delivery`: the run's delivery rows (mhtool.outputs.views.delivery), for the
     Delivery sheet."""
-    from mhtool.outputs.views import categories, notes, summary
+    from mhtool.outputs.views import categories, notes, planpage, summary
     from mhtool.outputs.views import delivery as delivery_view
     from mhtool.outputs.views import place_tables as place_views
 
     meta = meta or WorkbookMeta()
     out = [
+        planpage.plan_table(df, meta),
         summary.summary_table(df, meta),
         summary.compare_table(df),
-        summary.standards_table(df, meta),
     ]
     out.append(delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)))
     if places is not None and not places.is_empty():
