@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_cli.py --runs 30
 
 Prints figures only; nothing here asserts a time. Target: `mhtool --help` under 0.3 s on
-2 cores. It stays quick because command modules load polars, openpyxl, matplotlib and
+2 cores. It stays quick because command modules load polars, openpyxl, Pillow and
 XlsxWriter only when a command runs (tests/unit/test_portable.py checks that none loads
 with the command line).
 """

@@ -343,6 +343,20 @@ def _actual(source: str, measure: str, year: str, label: str, geography: str) ->
     return Published(f"{source}_{measure}_{year.replace('/', '_')}", label, values)
 
 
+def _dep_register(geography: str) -> Published:
+    df = store.depression_register(QOF_YEAR, geography)
+    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
+    values: dict[str, float] = {}
+    for code, register in df.select("subicb_code", "register").iter_rows():
+        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(register)
+    return Published(
+        f"qof_depression_register_{QOF_YEAR.replace('/', '_')}",
+        f"QOF depression register, {QOF_YEAR} (adults with depression recorded since 2006): "
+        "recorded depression, the nearest shipped measure to the prevalence IAPT was set by",
+        values,
+    )
+
+
 #: The allocation year of NHS England's core target the comparison uses.
 CORE_TARGET_YEAR = "2022/23"
 
@@ -363,9 +377,13 @@ def _core_target(geography: str) -> Published:
 
 def published_distributions(geography: str) -> list[Published]:
     """Every published distribution the shipped reference data holds for `geography`:
-    the QOF SMI register and NHS England's core allocation target always, and actual
+    the QOF SMI and depression registers, NHS England's core allocation target, and actual
     delivery (Talking Therapies, SMI health checks) where an actuals table is shipped."""
     out = [_qof_register(geography), _core_target(geography)]
+    try:
+        out.insert(1, _dep_register(geography))
+    except InputError:
+        pass  # not shipped for this geography (geography 2021)
     if hasattr(store, "actuals"):
         for source, measure, year, label in ACTUAL_MEASURES:
             try:

@@ -1,6 +1,22 @@
-"""One error type for every bad input, so the CLI can report it the same way and exit 2."""
+"""One error type for every bad input, so the CLI can report it the same way and exit 2,
+and the exit statuses every command gives."""
 
 from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Every exit status of mhtool (as pytest's ExitCode), so a scheduler can tell a
+    verdict on the outputs from bad input, a held lock and a bug."""
+
+    OK = 0
+    CHECKS_FAILED = 1  # the outputs (or a run folder's files) failed their checks
+    BAD_INPUT = 2  # an InputError: the file, row and field at fault are named
+    LOCKED = 3  # another run holds the output folder's lock
+    BUG = 4  # an unexpected failure, never a verdict on the inputs or outputs
+    SIGNAL = 128  # plus the stop signal's number: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as a shell shows
 
 
 class InputError(Exception):

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from mhtool import apportion, bases, csvsafe, fields, vocab
+from mhtool import places as pl_places
 from mhtool.catalogue.load import Ambition, Catalogue
 from mhtool.catalogue.rules import national_in
 from mhtool.errors import InputError
@@ -189,8 +190,6 @@ class _Bases:
 
     def place(self, name: str, targets: tuple[str, ...]):
         """The basis's practice-level equivalent on the run's places (mhtool.places)."""
-        from mhtool import places as pl_places
-
         key = (name, tuple(sorted(targets)))
         if key not in self._place_cache:
             wc = self.weight_of
@@ -272,8 +271,6 @@ def _split_frame(amb: Ambition, years: list, basis: apportion.Basis, place=None)
         for k, level in enumerate(tree.levels)
     ]
     if place is not None:
-        from mhtool import places as pl_places
-
         places, pb = place
         try:
             units = pl_places.split_places(places, pb, split, basis)

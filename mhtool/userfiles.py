@@ -11,7 +11,7 @@ Shape rule: one header row naming each column once; blank lines are skipped; a r
 more cells than the header is refused unless the extra cells are empty (spreadsheets add
 trailing commas); a missing cell is blank.
 
-Number rule (README, "Numbers in your files"): digits with an optional decimal point and
+Number rule (docs/inputs.md, "Numbers in your files"): digits with an optional decimal point and
 exponent (`1234`, `1234.5`, `.25`, `1e6`); commas only as thousands separators between
 groups of exactly three digits (`12,345`, `1,234,567.5`). Anything else is refused rather
 than guessed: `1,5` (a decimal comma, or a slip for 15?), `1.234.567`, `12 345`, `£5`,

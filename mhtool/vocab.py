@@ -6,6 +6,7 @@ workbooks, `mhtool check` and the docs. Stable names (import them, never respell
 
 - England: ``ENGLAND_CODE`` ("ENG"), ``ENGLAND_ONS`` ("E92000001"), ``ENGLAND_NAME``,
   ``ENGLAND`` (the three as an organisation row).
+- Geography vintages: ``GEOGRAPHIES``.
 - Levels: ``LEVELS`` (top first), ``LEVEL_ORDER`` (level -> rank), ``LEVEL_NAMES``
   (level -> the name shown to readers), ``PLACE`` (the optional level below sub-ICB) and
   ``PLACE_KINDS``.
@@ -34,6 +35,9 @@ ENGLAND_ONS = "E92000001"
 ENGLAND_NAME = "England"
 #: England as an organisation row (the spine's org_code / ons_code / org_name).
 ENGLAND = {"org_code": ENGLAND_CODE, "ons_code": ENGLAND_ONS, "org_name": ENGLAND_NAME}
+
+#: The organisation hierarchy vintages the reference data is built for (`--geography`).
+GEOGRAPHIES: tuple[str, ...] = ("2021", "2022", "2024", "2026")
 
 #: Organisation levels, top first: figures are split down this chain.
 LEVELS: tuple[str, ...] = ("england", "region", "icb", "subicb")

@@ -40,9 +40,12 @@ import polars as pl
 from mhtool import vocab
 from mhtool.assure.read import ACTUAL, PLAN, VARIANCE, Issue, PlanRow, month_of
 from mhtool.errors import InputError
+from mhtool.infra.folder import RunFolder
 from mhtool.planning import profile
 from mhtool.planning import refs as planning_refs
 from mhtool.planning.profile import MONTHS
+from mhtool.refdata import store
+from mhtool.spine import read_spine
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DEFAULT_THRESHOLDS = (95.0, 100.0)
@@ -128,6 +131,11 @@ class Run:
         return dict(self.spine.select("ambition_id", "kind").unique("ambition_id").iter_rows())
 
     @cached_property
+    def unit_kinds(self) -> dict[str, str]:
+        """ambition_id → what it is counted in (`percent` is planned as a Percentage)."""
+        return dict(self.spine.select("ambition_id", "unit_kind").unique("ambition_id").iter_rows())
+
+    @cached_property
     def fair(self) -> dict[tuple[str, str, str], float]:
         """(org_code, ambition_id, year) → the fair share."""
         cols = ("org_code", "ambition_id", "year", "value")
@@ -142,9 +150,6 @@ class Run:
 
 def load_run(folder: Path) -> Run:
     """The run a plan is held to: its spine (and the settings its manifest records)."""
-    from mhtool.infra.folder import RunFolder
-    from mhtool.spine import read_spine
-
     folder = Path(folder)
     spine_path = RunFolder(folder).spine_parquet
     if not spine_path.is_file():
@@ -196,8 +201,6 @@ class Use:
 
 def _other_vintages(run: Run) -> dict[str, str]:
     """Codes of ICBs and sub-ICB locations in other shipped geographies → that vintage."""
-    from mhtool.refdata import store
-
     known = set(run.orgs.get_column("org_code").to_list())
     out: dict[str, str] = {}
     try:
@@ -403,7 +406,9 @@ def _mapped(uses: list[Use], run: Run, index: dict) -> tuple[list[Use], list[Iss
                     f"{r.planning_ref} is mapped to no ambition in the run's planning "
                     f"references{hint}",
                     "not compared (unmapped)",
-                    "reference mapped to no ambition",
+                    "candidate reference, not confirmed (--refs maps it)"
+                    if r.planning_ref in candidates
+                    else "reference mapped to no ambition",
                 )
             )
             continue
@@ -413,9 +418,11 @@ def _mapped(uses: list[Use], run: Run, index: dict) -> tuple[list[Use], list[Iss
 
 
 def _percentages(uses: list[Use], run: Run) -> tuple[list[Use], list[Issue]]:
-    """A rate or standard (a carried kind) is planned as its Percentage, compared as it
-    is. Any other Percentage needs its Numerator and Denominator (same org, reference,
-    year, source); it is then recomputed from them, so the submitted figure is not used."""
+    """A rate or standard (a carried kind) is planned as it is, a Percentage where it is
+    in percent, else a Count (zero out-of-area placements), and compared for ICBs and
+    regions as given, never summed. Any other Percentage needs its Numerator and
+    Denominator (same org, reference, year, source); it is then recomputed from them, so
+    the submitted figure is not used."""
     kinds = run.kinds
     have: dict[tuple, set[str]] = defaultdict(set)
     for u in uses:
@@ -425,20 +432,21 @@ def _percentages(uses: list[Use], run: Run) -> tuple[list[Use], list[Issue]]:
     for u in uses:
         r = u.row
         carried = kinds.get(u.aid) in vocab.CARRIED_KINDS
-        if (r.measure_type == "Percentage") != carried:
-            if carried:
-                issues.append(
-                    Issue(
-                        r.file,
-                        r.row,
-                        "measure_type",
-                        f"{u.aid} is a rate every organisation carries: it is planned as a "
-                        "Percentage",
-                        "not compared",
-                        "rate not planned as a Percentage",
-                    )
+        want = "Percentage" if run.unit_kinds.get(u.aid) == "percent" else "Count"
+        if carried and r.measure_type != want:
+            issues.append(
+                Issue(
+                    r.file,
+                    r.row,
+                    "measure_type",
+                    f"{u.aid} is a {kinds[u.aid]} every organisation carries, in "
+                    f"{run.unit_kinds.get(u.aid)}: it is planned as a {want}",
+                    "not compared",
+                    "rate or standard not planned in its own unit",
                 )
-                continue
+            )
+            continue
+        if r.measure_type == "Percentage" and not carried:
             if (
                 not {"Numerator", "Denominator"}
                 <= have[(r.org_code, r.planning_ref, r.fin_year, r.source)]
@@ -471,10 +479,10 @@ def _percentages(uses: list[Use], run: Run) -> tuple[list[Use], list[Issue]]:
                     r.file,
                     r.row,
                     "org_code",
-                    f"a rate of {r.org_code} is not its ICB's: rates are compared for ICBs "
-                    "and regions only",
+                    f"{r.org_code} is below its ICB: a rate or standard is compared as an "
+                    "ICB or region gives it, never summed from its parts",
                     "not compared",
-                    "rate below ICB level",
+                    "rate or standard below ICB level",
                 )
             )
             continue
@@ -497,9 +505,9 @@ def checked_rows(
         (issues.append(got) if isinstance(got, Issue) else placed.append(got))
     placed, more = _versions(placed, source)
     issues += more
-    placed, more = _duplicates(placed)
-    issues += more
     placed, more = _mapped(placed, run, refs_index(run, refs))
+    issues += more
+    placed, more = _duplicates(placed)
     issues += more
     placed, more = _percentages(placed, run)
     issues += more
@@ -530,9 +538,10 @@ def checked_rows(
 # --- 5 and 6. sums and comparison ------------------------------------------------------------
 
 
-def _sum_to_icbs(usable: list[Use]) -> dict[tuple, dict]:
+def _sum_to_icbs(usable: list[Use], issues: list[Issue] | None = None) -> dict[tuple, dict]:
     """(ambition, year, ICB) → {"plan", "den", "source", "ref"}: the ICB's own row where it
-    has one, else the sum of its providers and sub-ICB locations."""
+    has one, else the sum of its providers and sub-ICB locations (each part then listed
+    in `issues` as not used)."""
     own: dict[tuple, dict[str, float]] = defaultdict(dict)
     parts: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     info: dict[tuple, tuple[str, str]] = {}
@@ -545,6 +554,21 @@ def _sum_to_icbs(usable: list[Use]) -> dict[tuple, dict]:
             own[key][kind] = own[key].get(kind, 0.0) + u.figure
         else:
             parts[key][kind] += u.figure
+    if issues is not None:
+        for u in usable:
+            r = u.row
+            if r.org_code != u.unit and (u.aid, r.fin_year, u.unit) in own:
+                issues.append(
+                    Issue(
+                        r.file,
+                        r.row,
+                        "org_code",
+                        f"{u.unit} gave its own row for {r.planning_ref} {r.fin_year}, which "
+                        f"is its plan; {r.org_code}'s row is not added to it",
+                        "not used",
+                        "part of an organisation that gave its own row",
+                    )
+                )
     out = {}
     for key in sorted(set(own) | set(parts)):
         got = own.get(key) or dict(parts[key])
@@ -605,7 +629,8 @@ def _add(g: dict, got: dict, n: int) -> None:
 
 def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[dict], list]:
     summed = [u for u in usable if run.kinds.get(u.aid) not in vocab.CARRIED_KINDS]
-    icbs = _sum_to_icbs([u for u in summed if u.icb is not None])
+    issues: list[Issue] = []
+    icbs = _sum_to_icbs([u for u in summed if u.icb is not None], issues)
     own_regions = _sum_to_icbs([u for u in summed if u.icb is None])
     orgs = run.orgs
     name = dict(orgs.select("org_code", "org_name").iter_rows())
@@ -621,7 +646,6 @@ def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[
     for (aid, year, icb), got in icbs.items():
         _add(groups.setdefault(("icb", icb, aid, year), _group()), got, 1)
         _add(icb_sums.setdefault((aid, year, region_of[icb]), _group()), got, 1)
-    issues = []
     for key in sorted(set(icb_sums) | set(own_regions)):
         aid, year, reg = key
         parts, own = icb_sums.get(key), own_regions.get(key)
@@ -664,7 +688,8 @@ def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[
         )
         want = run.fair.get((r.org_code, u.aid, r.fin_year))
         way = planning_refs.direction_of(run.spec, u.aid)
-        out.append(base | _measures("Percentage", u.figure, want, thresholds, way, whole=False))
+        whole = r.measure_type == "Count"
+        out.append(base | _measures(r.measure_type, u.figure, want, thresholds, way, whole=whole))
     return out, issues
 
 

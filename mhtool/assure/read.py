@@ -27,6 +27,7 @@ else proportions; the file's Issues say which, and every percentage is returned 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 import re
 import zipfile
@@ -35,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mhtool.errors import InputError
-from mhtool.outputs.planning.write import TEMPLATE_TYPES
 from mhtool.planning.profile import MONTHS
+from mhtool.planning.template import TEMPLATE_TYPES
 from mhtool.userfiles import lines, number
 
 REQUIRED = ("org_code", "planning_ref", "measure_type", "fin_year")
@@ -141,14 +142,22 @@ def _key(header: object) -> str:
 
 def month_of(header: object) -> str | None:
     """The month ('Apr' … 'Mar') a header names in any common spelling, or None."""
+    return month_year(header)[0]
+
+
+def month_year(header: object) -> tuple[str | None, int | None]:
+    """(month, calendar year or None) a header names: `Apr`, `April`, `Apr-24`, `April
+    2024`, or a date cell (a workbook's `Apr-24` header is often a date)."""
+    if isinstance(header, dt.date):
+        return MONTHS[(header.month - 4) % 12], header.year
     m = _MONTH.match(str(header or "").strip().lower())
     if not m:
-        return None
-    word = m.group(1)
+        return None, None
+    word, year = m.group(1), m.group(2)
     for i, name in enumerate(_MONTH_NAMES):
         if name.startswith(word) or (word == "sept" and name == "september"):
-            return MONTHS[i]
-    return None
+            return MONTHS[i], None if year is None else int(year) % 100 + 2000
+    return None, None
 
 
 def _number(cell: object) -> tuple[float | None, str]:
@@ -302,13 +311,16 @@ class _Header:
     def __init__(self, cells: list):
         self.col: dict[str, int] = {}
         self.months: dict[str, int] = {}
+        self.years: dict[str, tuple[int, str]] = {}  # month → (year its header names, header)
         self.ignored: list[str] = []
         self.twice: list[str] = []
         for i, c in enumerate(cells):
             k = _key(c)
             if not k:
                 continue
-            month = month_of(c)
+            month, year = month_year(c)
+            if year is not None:
+                self.years[month] = (year, str(c).strip())
             if k in (*REQUIRED, *OPTIONAL, VALUE):
                 self.twice += [k] if k in self.col else []
                 self.col[k] = i
@@ -454,7 +466,7 @@ def _row(name: str, n: int, raw: list, head: _Header) -> PlanRow | Issue:
         source=source,
         dim_type=_text(raw, col, "dim_type"),
     )
-    keys = _keys(name, n, raw, col, row)
+    keys = _keys(name, n, raw, col, row) or _header_years(name, n, head, year)
     if keys:
         return keys
     cells = [(m, head.months.get(m)) for m in MONTHS] if head.months else [(VALUE, col[VALUE])]
@@ -483,6 +495,23 @@ def _row(name: str, n: int, raw: list, head: _Header) -> PlanRow | Issue:
     return row
 
 
+def _header_years(name: str, n: int, head: _Header, year: str) -> Issue | None:
+    """Month headers that carry a year (`Apr-24` … `Mar-25`) must be the row's financial
+    year, or its months would be read as another year's."""
+    start = int(year[:4])
+    for month, (got, text) in head.years.items():
+        want = start + (1 if month in ("Jan", "Feb", "Mar") else 0)
+        if got != want:
+            return Issue(
+                name,
+                n,
+                "fin_year",
+                f"the month column {text!r} is {month} {got}, which is not in {year}",
+                cause="month headers of another year",
+            )
+    return None
+
+
 def _keys(name: str, n: int, raw: list, col: dict, row: PlanRow) -> Issue | None:
     """NHS England's files repeat a row's key: `ref_key` = planning_ref + measure_type,
     `full_key` = ref_key + org_code. Where given they must agree, or the row is not what
@@ -504,7 +533,8 @@ def _keys(name: str, n: int, raw: list, col: dict, row: PlanRow) -> Issue | None
 
 def _percent_scale(name: str, rows: list[PlanRow]) -> tuple[list[PlanRow], list[Issue]]:
     """Percentages on 0-100: the file's scale is 0-100 if any plan or actual percentage is
-    above 1, else proportions (multiplied by 100); a value above 100 on 0-100 is refused."""
+    above 1, else proportions (multiplied by 100); a negative one is refused (some are
+    rightly above 100: activity against a baseline)."""
     pct = [r for r in rows if r.measure_type == "Percentage" and r.role != VARIANCE]
     values = [v for r in pct for v in r.figures() if v is not None]
     if not values:
@@ -523,15 +553,15 @@ def _percent_scale(name: str, rows: list[PlanRow]) -> tuple[list[PlanRow], list[
         if id(r) not in ids:
             keep.append(r)
             continue
-        bad = [v for v in r.figures() if v is not None and not 0 <= v <= 100]
+        bad = [v for v in r.figures() if v is not None and v < 0]
         if bad:
             issues.append(
                 Issue(
                     name,
                     r.row,
                     "measure_type",
-                    f"a Percentage of {bad[0]:g} is outside 0-100",
-                    cause="percentage out of range",
+                    f"a Percentage of {bad[0]:g} is negative",
+                    cause="negative percentage",
                 )
             )
             continue

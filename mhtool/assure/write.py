@@ -16,11 +16,23 @@ from pathlib import Path
 
 import polars as pl
 
+from mhtool import csvsafe
 from mhtool.assure.compare import COLUMNS
 from mhtool.assure.read import Issue
 from mhtool.fields import ROW_FORMAT
-from mhtool.outputs.planning.write import format_value
+from mhtool.infra.manifest import sha256
 from mhtool.outputs.views.tables import Column, Table
+from mhtool.outputs.workbook.write import (
+    COVER_WIDTH,
+    Formats,
+    new_workbook,
+    notes_sheet,
+    print_setup,
+    simple_table,
+    wrapped,
+    write_table,
+)
+from mhtool.planning.template import format_value
 
 CSV_FILE = "assurance.csv"
 ISSUES_FILE = "assurance_issues.csv"
@@ -29,10 +41,13 @@ RECORD_FILE = "assurance.json"  # what was compared; marks the folder as mhtool'
 ISSUE_COLUMNS = ["file", "row", "field", "problem", "action", "cause"]
 
 NOTES = [
-    "Plan: the figure the ambition is measured on, from the plan's months (the March value "
-    "for rolling 12-month, point-in-time and quarterly measures; the sum of the months for "
-    "in-year counts). Providers and sub-ICB locations are summed to their ICB unless the "
-    "ICB gave its own row; ICBs are summed to regions and England.",
+    "Plan or actual: the figure the ambition is measured on, from the months of the plan "
+    "or, where 'Compared' says actual delivery, of the actuals: the March value for "
+    "rolling 12-month, point-in-time and quarterly measures, the sum of the months for "
+    "in-year counts. Providers and sub-ICB locations are summed to their ICB unless the "
+    "ICB gave its own row; ICBs are summed to regions (unless the region gave its own row, "
+    "which is then checked against its ICBs) and regions to England. A rate or standard is "
+    "compared as each ICB or region gives it, never summed.",
     "Fair share: the run's apportioned figure for the organisation, ambition and year.",
     "Gap: plan minus fair share. Shortfall: how far the plan misses the fair share: below "
     "it where more is better, above it where less is better (out-of-area placements, "
@@ -65,7 +80,7 @@ def _table(sheet: str, name: str, title: str, frame: pl.DataFrame) -> Table:
         Column("Planning reference", "planning_ref"),
         Column("Measure type", "measure_type"),
         Column("Financial year", "fin_year"),
-        Column("Plan [note 1]", "plan", "row"),
+        Column("Plan or actual [note 1]", "plan", "row"),
         Column("Fair share [note 2]", "fair_share", "row"),
         Column("Gap, plan minus fair share [note 3]", "gap", "row"),
         Column("Plan as % of fair share", "pct_of_fair_share", "rate"),
@@ -176,8 +191,6 @@ def write_record(folder: Path, *, run_dir: Path, plans: list[Path], options: dic
     result can be traced; its `"tool": "mhtool"` lets a later assure replace the folder."""
     import json
 
-    from mhtool.infra.manifest import sha256
-
     record = {
         "tool": "mhtool",
         "command": "mhtool assure",
@@ -192,8 +205,6 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     """As every CSV the project writes: no cell a spreadsheet would run (mhtool.csvsafe);
     plan files are input, and their text reaches the issues list."""
     import csv
-
-    from mhtool import csvsafe
 
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -243,14 +254,6 @@ def write_xlsx(
 ) -> None:
     """assurance.xlsx on the shared workbook writer, dated by the data, not the clock."""
 
-    from mhtool.outputs.workbook.write import (
-        Formats,
-        new_workbook,
-        notes_sheet,
-        simple_table,
-        write_table,
-    )
-
     sheets = tables(result)
     chart_rows = _chart_frame(result)
     wb = new_workbook(path)
@@ -262,15 +265,17 @@ def write_xlsx(
     f = Formats(wb)
     names = ["Cover", "Contents", *[t.sheet for t in sheets], "Chart", "Issues", "Notes"]
     ws = wb.add_worksheet("Cover")
-    ws.set_column(0, 0, 110)
+    print_setup(ws)
+    ws.set_column(0, 0, COVER_WIDTH)
     ws.write_string(0, 0, "Plans against fair shares", f.title)
     ws.write_string(1, 0, "What this workbook compares, and with what.")
     r = 2
     for heading, text in cover_lines(result, issues, {"data_date": data_date, **(about or {})}):
         ws.write_string(r, 0, heading, f.heading)
-        ws.write_string(r + 1, 0, text, f.wrap)
+        wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
         r += 2
     ws = wb.add_worksheet("Contents")
+    print_setup(ws)
     simple_table(
         ws,
         "Contents",
@@ -284,11 +289,12 @@ def write_xlsx(
     )
     for t in sheets:
         ws = wb.add_worksheet(t.sheet)
-        ws.set_landscape()
+        print_setup(ws)
         write_table(ws, t, f)
     ws = wb.add_worksheet("Chart")
     _chart_sheet(wb, ws, chart_rows, f)
     ws = wb.add_worksheet("Issues")
+    print_setup(ws)
     write_table(ws, _issues_table(issues), f)
     notes_sheet(wb, NOTES, f)
     wb.worksheets()[0].activate()
@@ -307,8 +313,6 @@ def _describe(sheet: str) -> str:
 
 
 def _chart_sheet(wb, ws, frame: pl.DataFrame, f) -> None:
-    from mhtool.outputs.workbook.write import write_table
-
     table = Table(
         "Chart",
         "Plan against fair share by system",
@@ -326,7 +330,7 @@ def _chart_sheet(wb, ws, frame: pl.DataFrame, f) -> None:
         frame,
         name="chart_data",
     )
-    ws.set_landscape()
+    print_setup(ws)
     write_table(ws, table, f)
     first = 3  # data rows start below the header at A3
     row = 0

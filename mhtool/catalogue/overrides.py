@@ -3,8 +3,8 @@
 Overridden figures get provenance `user`; years around them are re-filled by the phasing
 rule and remainder lines recomputed, so the user never has to restate a whole trajectory
 and parts plus remainder still equal the total. The CSV's columns are declared in
-mhtool/schemas/values.schema.json, numbers follow mhtool.userfiles's rule (README, "Numbers
-in your files"); the rules about each cell are here.
+mhtool/schemas/values.schema.json, numbers follow mhtool.userfiles's rule (docs/inputs.md,
+"Numbers in your files"); the rules about each cell are here.
 """
 
 from __future__ import annotations

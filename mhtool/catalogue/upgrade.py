@@ -28,9 +28,9 @@ UNIT_KINDS_BY_MEASURE = {
 def inferred_unit_kind(amb: dict) -> str | None:
     """The unit kind an ambition's measure, kind and unit imply, or None if they do not."""
     kind, measure, unit = amb.get("kind"), amb.get("measure"), amb.get("unit")
+    if not all(isinstance(x, str) for x in (kind, measure, unit)):
+        return None  # the schema names the field of the wrong type
     if kind not in vocab.KINDS or measure not in UNIT_KINDS_BY_MEASURE:
-        return None
-    if not isinstance(unit, str):
         return None
     allowed = UNIT_KINDS_BY_MEASURE[measure]
     guess = vocab.unit_kind(unit, kind, measure)

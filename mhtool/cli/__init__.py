@@ -15,15 +15,8 @@ import traceback
 import click
 
 from mhtool import __version__
-from mhtool.errors import InputError
+from mhtool.errors import ExitCode, InputError
 from mhtool.infra.signals import Stopped, stop_signals_raise
-
-#: Exit status for an unexpected failure: a bug, never a verdict on the inputs or outputs,
-#: so a scheduler can tell it apart from 1 (checks failed) and 2 (bad input).
-EXIT_BUG = 4
-#: Exit status when the reader of stdout went away (`mhtool ambitions | head`): 128 + SIGPIPE,
-#: what a shell shows for a tool the closed pipe stopped.
-EXIT_PIPE = 141
 
 
 def _stdout_gone() -> None:
@@ -88,13 +81,13 @@ class _Main(click.Group):
             if ctx.params.get("debug"):
                 traceback.print_exc()
             click.echo(f"mhtool: error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(ExitCode.BAD_INPUT)
         except Stopped as exc:
             click.echo(f"mhtool: {exc}", err=True)
             sys.exit(exc.status)
         except BrokenPipeError:
             _stdout_gone()
-            sys.exit(EXIT_PIPE)
+            sys.exit(ExitCode.BROKEN_PIPE)
         except (
             click.exceptions.Exit,
             click.ClickException,
@@ -110,7 +103,7 @@ class _Main(click.Group):
                 "above and the run's run.log",
                 err=True,
             )
-            sys.exit(EXIT_BUG)
+            sys.exit(ExitCode.BUG)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -169,11 +162,47 @@ def _with_verbosity(command: click.Command) -> None:
         _with_verbosity(sub)
 
 
+#: What each command's success and own failures mean, for the exit-code table its
+#: --help ends with (commands whose help already has one keep it). Every command also
+#: exits 2 on bad input or options, 4 on a bug, 130/143 when stopped, 141 when the reader
+#: of its output went away.
+EXIT_MEANINGS = {
+    "ambitions": "0  the catalogue was listed",
+    "bases": "0  the bases (or one basis's weights) were listed",
+    "catalogues": "0  the shipped catalogues were listed",
+    "population": "0  the population was listed",
+    "check": "0  every check passed\n1  problems were found (one line each on stdout)",
+    "diff": "0  the runs were compared (and --out written)",
+    "refdata build": "0  the tables were rebuilt and swapped in\n"
+    "3  another build holds the folder's lock (<out>.lock)",
+    "refdata summary": "0  the reference data was summarised",
+    "refdata": "0  success (see each subcommand)",
+}
+COMMON_EXITS = (
+    "2  bad input or options (a file or field named; earlier outputs kept)\n"
+    "4  an unexpected internal error (a bug: please report it)\n"
+    "130/143  stopped by Ctrl-C / SIGTERM; 141  the reader of the output went away"
+)
+
+
+def _with_exit_codes(command: click.Command, name: str) -> None:
+    """End a command's --help with its exit codes, where its own text has none."""
+    text = f"{command.help or ''}\n{command.epilog or ''}"
+    if "Exit codes" not in text and name in EXIT_MEANINGS:
+        lines = f"{EXIT_MEANINGS[name]}\n{COMMON_EXITS}".splitlines()
+        command.epilog = "\b\nExit codes:\n" + "\n".join("  " + line for line in lines)
+    for sub_name, sub in getattr(command, "commands", {}).items():
+        _with_exit_codes(sub, f"{name} {sub_name}")
+
+
 def _register() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "docs":  # the reference generator (python -m), not a command
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for command in getattr(module, "COMMANDS", []):
             _with_verbosity(command)
+            _with_exit_codes(command, command.name)
             main.add_command(command)
     main.params += _verbosity_options()
 

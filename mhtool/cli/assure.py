@@ -63,6 +63,8 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     from mhtool.errors import InputError
     from mhtool.infra.atomic import staged_folder
     from mhtool.infra.lock import lock_path, run_lock
+    from mhtool.infra.log import quiet
+    from mhtool.infra.manifest import sha256
     from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
     from mhtool.planning.refs import known_refs, user_refs
 
@@ -88,7 +90,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     issues += more
     options = {
         "source": source,
-        "refs": None if refs_file is None else str(refs_file),
+        "refs": None if refs_file is None else {str(refs_file): sha256(refs_file)},
         "thresholds": [limits.red, limits.green],
     }
     if not usable:
@@ -123,7 +125,8 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
                 "thresholds": f"red below {limits.red:g}%, green at or above {limits.green:g}%",
             },
         )
-    _summary(result, issues, usable, target)
+    if not quiet():
+        _summary(result, issues, usable, target)
 
 
 def _issue_line(i, short: bool = False) -> str:
@@ -142,7 +145,7 @@ def _issue_line(i, short: bool = False) -> str:
 def _summary(result, issues, usable, target: Path) -> None:
     import polars as pl
 
-    from mhtool.outputs.planning.write import format_value
+    from mhtool.planning.template import format_value
 
     eng = result.filter(pl.col("level").is_in(["england", "region"]))
     actual = sum(1 for u in usable if u.row.role == "actual")

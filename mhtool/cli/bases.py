@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mhtool.catalogue.load import load_catalogue
+from mhtool.vocab import GEOGRAPHIES
 
 
 @click.command("bases")
@@ -18,9 +19,10 @@ from mhtool.catalogue.load import load_catalogue
 )
 @click.option(
     "--geography",
+    type=click.Choice(GEOGRAPHIES),
     default="2022",
     show_default=True,
-    help="With --show, the geography vintage to compute weights for.",
+    help="With --show or --compare, the geography vintage to compute weights for.",
 )
 @click.option("--population-year", default=2020, show_default=True, type=int)
 @click.option(
@@ -32,9 +34,10 @@ from mhtool.catalogue.load import load_catalogue
 @click.option(
     "--compare",
     is_flag=True,
-    help="Set each basis's ICB shares beside published distributions (the QOF SMI "
-    "register; actual delivery where shipped): the mean absolute difference in "
-    "percentage points. With --show, that basis's shares ICB by ICB.",
+    help="Set each basis's ICB shares beside published distributions (the QOF SMI and "
+    "depression registers, NHS England's core allocation target, actual delivery where "
+    "shipped): the mean absolute difference in percentage points. With --show, that "
+    "basis's shares ICB by ICB.",
 )
 def bases_command(catalogue_path, geography, population_year, show, compare):
     """List the bases (weights) ambitions are split by, and which ambitions use each.

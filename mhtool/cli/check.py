@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from mhtool.errors import ExitCode
+
 
 @click.command("check")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -26,8 +28,9 @@ def check(directory: Path) -> None:
         click.echo(line)
     if report.problems:
         click.echo(f"{len(report.problems)} problem(s) found in {directory}", err=True)
-        sys.exit(1)
-    click.echo(f"{report.summary} ({directory})")
+        sys.exit(ExitCode.CHECKS_FAILED)
+    if not quiet():
+        click.echo(f"{report.summary} ({directory})")
 
 
 COMMANDS = [check]

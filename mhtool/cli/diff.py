@@ -31,20 +31,23 @@ def diff(old_run: Path, new_run: Path, out: Path | None, top: int) -> None:
     """
     from mhtool.diff import changes as d
     from mhtool.diff import write as shown
+    from mhtool.infra.log import quiet
     from mhtool.infra.place import check_not_in_run, check_out_place, place_error
 
     if out:  # refused before the comparison, which can take a while
         check_out_place(out, file=True)
         check_not_in_run(out)
     changes = d.compare(d.load_run(old_run), d.load_run(new_run))
-    for line in shown.summary_lines(changes, top=top):
-        click.echo(line)
+    if not (out and quiet()):  # the comparison is the answer, unless it went to --out
+        for line in shown.summary_lines(changes, top=top):
+            click.echo(line)
     if out:
         try:
             (shown.write_xlsx if out.suffix.lower() == ".xlsx" else shown.write_csv)(changes, out)
         except OSError as exc:  # the disk filled or forbids us: bad input, not a bug
             raise place_error(exc, out.resolve()) or exc from None
-        click.echo(f"wrote {changes.table.height:,} rows to {out}")
+        if not quiet():
+            click.echo(f"wrote {changes.table.height:,} rows to {out}")
 
 
 COMMANDS = [diff]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mhtool import csvsafe, vocab
+from mhtool.vocab import GEOGRAPHIES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -60,9 +61,10 @@ def population_table(year: int, geography: str, bands: str, level: str) -> pl.Da
 )
 @click.option(
     "--geography",
+    type=click.Choice(GEOGRAPHIES),
     default="2022",
     show_default=True,
-    help="Geography vintage: 2021, 2022, 2024 or 2026.",
+    help="Geography vintage.",
 )
 @click.option(
     "--bands",

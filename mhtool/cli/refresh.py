@@ -11,31 +11,9 @@ from pathlib import Path
 
 import click
 
-from mhtool import formats, schema, userfiles
 from mhtool.cli.run import execute_or_exit, exit_codes, run_options
 from mhtool.infra.log import quiet, terminal_level
-from mhtool.infra.paths import is_name
-from mhtool.job.pipeline import Options, RunConfig, progress_wanted
-
-PATH_KEYS = {"catalogue", "values", "refs", "out", "reference_data", "raw"}
-PLACE_KINDS = ("pcn", "la", "practice")  # any other `places` is a file of the user's own
-
-
-def read_config(path: Path) -> dict:
-    """The file's settings, checked against mhtool/schemas/refresh.schema.json, with paths
-    resolved against the file's folder."""
-    doc = userfiles.read_toml(path)
-    formats.declared(doc, "refresh", file=path)
-    doc.pop("format", None)  # which format the file is in, not a setting
-    schema.validate(doc, "refresh", file=path)
-    out = {}
-    for key, value in doc.items():
-        if key == "catalogue" and is_name(value):
-            pass  # a shipped catalogue's name, not a path
-        elif key in PATH_KEYS or (key == "places" and value not in PLACE_KINDS):
-            value = (path.parent / value).resolve()
-        out[key] = str(value) if key in ("geography", "places") else value
-    return out
+from mhtool.job.settings import Options, RunConfig, progress_wanted, read_config
 
 
 @click.command(epilog=exit_codes(checks=True))

@@ -13,23 +13,27 @@ from pathlib import Path
 
 import click
 
-from mhtool.infra.lock import EXIT_LOCKED, LockHeld
+from mhtool.errors import ExitCode
+from mhtool.infra.lock import LockHeld
 from mhtool.infra.log import quiet, terminal_level
 from mhtool.infra.paths import default_output_dir
 from mhtool.infra.place import disk_problem
-from mhtool.job.pipeline import ChecksFailed, Options, Result, RunConfig, execute, progress_wanted
-
-EXIT_CHECKS = 1
+from mhtool.job.settings import Options, RunConfig, progress_wanted, read_config
+from mhtool.vocab import GEOGRAPHIES
 
 
 def exit_codes(checks: bool) -> str:
     """The exit-code table of a command's help, so --help and the code agree."""
     lines = [
-        "0  success: the new run is in place",
-        *(["1  the outputs failed their checks (previous run kept)"] if checks else []),
-        "2  bad input or configuration (previous run kept)",
-        "3  another run holds the output folder's lock (<out>.lock)",
-        "4  an unexpected internal error (a bug; previous run kept)",
+        f"{ExitCode.OK:d}  success: the new run is in place",
+        *(
+            [f"{ExitCode.CHECKS_FAILED:d}  the outputs failed their checks (previous run kept)"]
+            if checks
+            else []
+        ),
+        f"{ExitCode.BAD_INPUT:d}  bad input or configuration (previous run kept)",
+        f"{ExitCode.LOCKED:d}  another run holds the output folder's lock (<out>.lock)",
+        f"{ExitCode.BUG:d}  an unexpected internal error (a bug; previous run kept)",
     ]
     return "\b\nExit codes:\n" + "\n".join("  " + line for line in lines)
 
@@ -57,7 +61,8 @@ def run_options(defaults: bool):
         ),
         click.option(
             "--geography",
-            help="Organisation hierarchy vintage: 2021, 2022, 2024 or 2026. Default: the "
+            type=click.Choice(GEOGRAPHIES),
+            help="Organisation hierarchy vintage. Default: the "
             "catalogue's (2022 for the MHIP, 2026 for the MTPF).",
         ),
         click.option(
@@ -132,16 +137,18 @@ def run_options(defaults: bool):
     return decorate
 
 
-def execute_or_exit(cfg: RunConfig, opts: Options) -> Result:
+def execute_or_exit(cfg: RunConfig, opts: Options):
     """Run the pipeline; turn its known failures into a message and their exit code."""
+    from mhtool.job.pipeline import ChecksFailed, execute  # start-up: `--help` needs none of it
+
     try:
         return execute(cfg, opts)
     except LockHeld as exc:
         click.echo(f"mhtool: error: {exc}", err=True)
-        sys.exit(EXIT_LOCKED)
+        sys.exit(ExitCode.LOCKED)
     except ChecksFailed as exc:
         click.echo(f"mhtool: error: {exc}" + (f"; log: {exc.log}" if exc.log else ""), err=True)
-        sys.exit(EXIT_CHECKS)
+        sys.exit(ExitCode.CHECKS_FAILED)
     except Exception as exc:  # full, read-only or forbidden disk: bad input, not a bug
         problem = disk_problem(exc, Path(cfg.out or default_output_dir()).resolve())
         if problem is None:
@@ -155,8 +162,6 @@ def settings_from(config: Path) -> dict:
     from mhtool.job import replay
 
     if not replay.is_manifest(config):
-        from mhtool.cli.refresh import read_config
-
         return read_config(config)
     doc = replay.read(config)
     settings = replay.settings(doc, RunConfig.keys(), config)
@@ -169,7 +174,7 @@ def settings_from(config: Path) -> dict:
             f"{len(differs)} difference(s) above, so its outputs may differ",
             err=True,
         )
-    else:
+    elif not quiet():
         click.echo(f"mhtool: reproducing the run recorded in {config}", err=True)
     return settings
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mhtool.errors import ExitCode
 from mhtool.infra.log import quiet
 from mhtool.infra.manifest import verify as verify_folder
 
@@ -34,7 +35,7 @@ def verify(directory: Path) -> None:
             f"{len(v.unreadable)} unreadable",
             err=True,
         )
-        sys.exit(1)
+        sys.exit(ExitCode.CHECKS_FAILED)
     if not quiet():
         click.echo(f"mhtool verify: all {v.checked} files in {directory} match manifest.json")
 

@@ -12,7 +12,8 @@ from mhtool.diff.changes import COLUMNS, Changes
 from mhtool.errors import InputError
 from mhtool.fields import LEVEL_NAME, ROW_FORMAT, header
 from mhtool.outputs.views.layout import NOT_APPLICABLE
-from mhtool.outputs.views.tables import number_format
+from mhtool.outputs.views.tables import Column, Table, number_format
+from mhtool.outputs.workbook.write import Formats, new_workbook, notes_sheet, write_table
 from mhtool.refdata import store
 
 
@@ -96,8 +97,6 @@ def _level_name() -> pl.Expr:
 
 def changes_tables(changes: Changes) -> list:
     """The changes workbook's tables (outputs.views.Table), ready for write_table."""
-    from mhtool.outputs.views.tables import Column, Table
-
     carried = changes.old.geography != changes.new.geography
     derived = {"change", "national_effect", "share_effect", "rounding_residual"} | (
         {"old_value"} if carried else set()
@@ -158,8 +157,6 @@ def write_xlsx(changes: Changes, path: Path) -> Path:
     a Notes sheet. The created date is the reference data's date, not the clock, so bytes
     repeat."""
     import datetime as dt
-
-    from mhtool.outputs.workbook.write import Formats, new_workbook, notes_sheet, write_table
 
     wb = new_workbook(path)
     try:

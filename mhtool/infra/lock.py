@@ -29,7 +29,6 @@ from pathlib import Path
 from mhtool.errors import InputError
 from mhtool.infra.log import LOG
 
-EXIT_LOCKED = 3
 #: Offset of the byte Windows locks: far beyond any holder record, so the record stays readable.
 WINDOWS_LOCK_OFFSET = 1 << 30
 

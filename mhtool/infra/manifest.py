@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mhtool import __version__
+from mhtool import __version__, schema, userfiles
 from mhtool.errors import InputError
 from mhtool.infra import folder
 from mhtool.infra.log import LOG_FILE
@@ -108,8 +108,6 @@ def write_manifest(
 def read_manifest(folder: Path) -> dict:
     """A run folder's manifest, or a clear InputError when it has none, it cannot be read,
     or it is not of the declared shape (mhtool/schemas/manifest.schema.json)."""
-    from mhtool import schema, userfiles
-
     path = Path(folder) / MANIFEST
     if not path.exists() and not path.is_symlink():
         raise InputError(f"no {MANIFEST}: not a folder an mhtool run wrote", file=str(folder))

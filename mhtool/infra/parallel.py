@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Any
 
+from mhtool.infra.progress import Progress
+
 PARALLEL_FROM = 6  # fewer jobs than this run in-process
 MAX_WORKERS = 4
 EXIT_ORPHANED = 70  # a worker's status when its parent went away
@@ -71,8 +73,6 @@ def run_jobs(
     (one per job, e.g. its rows) when the jobs differ in size. ``meanwhile`` is other
     work for this process while the workers run (done after the jobs when there are no
     workers); if it fails, the workers are stopped."""
-    from mhtool.infra.progress import Progress
-
     n = workers_for(workers, len(jobs))
     results: list[Any] = [None] * len(jobs)
     bar = Progress(label, len(jobs), weights=weights) if label else None

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 
 from mhtool.errors import InputError
+from mhtool.infra.folder import MANIFEST, SPINE_CSV
+from mhtool.infra.lock import LinkRefused
 
 #: Kernel and device filesystems: nothing there is a folder of files a planner can open.
 SYSTEM_ROOTS = ("/proc", "/sys", "/dev")
@@ -75,8 +77,6 @@ def check_out_place(
             field=flag,
         )
     if lock is not None and lock.is_symlink():
-        from mhtool.infra.lock import LinkRefused
-
         raise LinkRefused(lock)
     if lock is not None and lock.exists() and not lock.is_file():
         raise InputError(
@@ -143,8 +143,6 @@ def run_folder_at(path: Path, *, itself: bool = True) -> Path | None:
     """The mhtool run folder `path` is (with `itself`) or lies inside, or None. A run
     folder holds the manifest.json an mhtool run wrote and the spine it vouches for (a
     manifest copied on its own elsewhere does not make a run folder)."""
-    from mhtool.infra.folder import MANIFEST, SPINE_CSV
-
     path = Path(path).resolve()
     for p in ([path] if itself else []) + list(path.parents):
         manifest = p / MANIFEST

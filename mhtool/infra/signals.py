@@ -18,6 +18,8 @@ import signal
 import threading
 from collections.abc import Iterator
 
+from mhtool.errors import ExitCode
+
 NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
 
 
@@ -26,7 +28,7 @@ class Stopped(BaseException):
 
     def __init__(self, signum: int):
         self.signum = signum
-        self.status = 128 + signum
+        self.status = ExitCode.SIGNAL + signum
         super().__init__(f"stopped by {signal.Signals(signum).name}")
 
 
@@ -42,7 +44,7 @@ def stop_signals_raise() -> Iterator[None]:
 
     def handler(signum, frame):
         if stopping:  # a second signal while cleaning up: stop now
-            os._exit(128 + signum)
+            os._exit(ExitCode.SIGNAL + signum)
         stopping.append(signum)
         raise Stopped(signum)
 

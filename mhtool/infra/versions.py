@@ -1,7 +1,7 @@
 """Which Python and which library versions a run used, for its manifest.
 
-Byte-identical reruns depend on them (XlsxWriter writes the workbooks, matplotlib draws
-the charts), so a run records them and `mhtool run --config manifest.json` warns when the
+Byte-identical reruns depend on them (XlsxWriter writes the workbooks, Pillow draws the
+charts), so a run records them and `mhtool run --config manifest.json` warns when the
 installed ones differ from those recorded.
 """
 
@@ -13,7 +13,17 @@ import sys
 from importlib import metadata
 
 #: mhtool's own dependencies, for when it runs without installed metadata (a bare checkout).
-DIRECT = ("click", "polars", "xlsxwriter", "openpyxl", "matplotlib", "jsonschema")
+DIRECT = (
+    "click",
+    "polars",
+    "xlsxwriter",
+    "openpyxl",
+    "python-calamine",
+    "pillow",
+    "jsonschema",
+    "referencing",
+    "numpy",
+)
 
 
 def _name(requirement: str) -> str | None:

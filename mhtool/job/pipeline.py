@@ -9,14 +9,19 @@ swap leaves the previous run untouched.
 from __future__ import annotations
 
 import contextlib
-import logging
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 
+import mhtool.outputs
 from mhtool import __version__, formats, vocab
+from mhtool import places as place_maps
+from mhtool.catalogue.load import apply_overrides, chain, load_catalogue
+from mhtool.catalogue.rules import basis_warnings
+from mhtool.diff import changes as diff
+from mhtool.diff import write as change_files
 from mhtool.errors import InputError
 from mhtool.infra import folder
 from mhtool.infra.atomic import staged_folder
@@ -28,7 +33,6 @@ from mhtool.infra.log import (
     keep_failed_log,
     log_into,
     logging_to_terminal,
-    quiet,
     stage,
 )
 from mhtool.infra.manifest import file_hashes, sha256, write_manifest
@@ -42,66 +46,20 @@ from mhtool.infra.paths import (
     using_reference_data,
 )
 from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
+from mhtool.job.settings import Options, RunConfig
+from mhtool.outputs.check import check_dir
+from mhtool.outputs.planning import write as planning
+from mhtool.outputs.views import delivery
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.place_tables import shown_rows, write_places
+from mhtool.outputs.views.scope import plan
+from mhtool.planning import refs as planning_refs
+from mhtool.planning import template
+from mhtool.refdata import store
+from mhtool.refdata.build import build
+from mhtool.spine import build_spine, organisations, plain_text, write_spine
 
 SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that decides a run's outputs (plus where they go). Every field is a
-    refresh.toml key and a flag."""
-
-    catalogue: Path | None = None  # a file, or a shipped catalogue's name
-    values: Path | None = None
-    geography: str | None = None  # None: the catalogue's (with_catalogue)
-    population_year: int | None = None  # None: the catalogue's
-    out: Path | None = None
-    level: str = "icb"
-    planning_subicb: bool = False
-    planning_places: bool = False  # the planning export carries the places too (--places)
-    planning_proportions: bool = False  # percentages as proportions, not NHS England's 0-100
-    refs: Path | None = None  # a user's planning_ref,ambition_id CSV (planning_refs.user_refs)
-    region: str | None = None
-    system: str | None = None
-    contact: str | None = None
-    reference_data: Path | None = None
-    raw: Path | None = None
-    rebuild_reference_data: bool = False
-    places: str | None = None  # pcn, la, practice or a CSV file (mhtool.places)
-    unallocated: str = "place"  # a user's left-out practices: an unallocated place, or stop
-
-    @classmethod
-    def keys(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-    def with_catalogue(self, catalogue) -> RunConfig:
-        """The settings with the catalogue's geography and population year wherever none
-        was given: a planning round's data is the catalogue's, a flag still overrides."""
-        return replace(
-            self,
-            geography=str(self.geography or catalogue.geography),
-            population_year=self.population_year or catalogue.population_year,
-        )
-
-    def recorded(self) -> dict:
-        """The config as the manifest keeps it: no output path (where, not what), paths
-        inside the project made relative so a checkout anywhere records the same."""
-        out = {k: _shown(v) for k, v in asdict(self).items() if k != "out"}
-        if self.places and self.places not in vocab.PLACE_KINDS:  # a file of the user's own
-            out["places"] = shown(Path(self.places))
-        return out
-
-
-@dataclass
-class Options:
-    """How to run, not what: these never change the outputs' bytes."""
-
-    command: str = "mhtool run"
-    check: bool = False
-    compare: bool = False
-    keep_failed_log: bool = False
-    terminal_level: int = logging.WARNING
-    progress: bool = False
 
 
 @dataclass
@@ -122,10 +80,6 @@ class ChecksFailed(Exception):
     def __init__(self, problems: list[str], log: Path | None):
         self.problems, self.log = problems, log
         super().__init__(f"{len(problems)} check(s) failed; the previous run was left in place")
-
-
-def _shown(v):
-    return shown(v) if isinstance(v, Path) else v
 
 
 def execute(cfg: RunConfig, opts: Options) -> Result:
@@ -176,7 +130,6 @@ def _keep_log(exc: BaseException, log: Path, out: Path, opts: Options) -> None:
 @contextlib.contextmanager
 def _reference_data(cfg: RunConfig) -> Iterator[Path]:
     """Point the store at the chosen reference data (rebuilt first if asked) for the run."""
-    from mhtool.refdata import store
 
     folder = Path(cfg.reference_data or reference_data_dir()).resolve()
     store.clear_cache()
@@ -202,7 +155,6 @@ def _reference_data(cfg: RunConfig) -> Iterator[Path]:
 
 
 def _rebuild(raw: Path, folder: Path) -> None:
-    from mhtool.refdata.build import build
 
     if not raw.is_dir():
         raise InputError("raw data folder not found", file=str(raw), field="raw")
@@ -218,8 +170,6 @@ def _rebuild(raw: Path, folder: Path) -> None:
 
 
 def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
-    from mhtool.catalogue.load import apply_overrides, load_catalogue
-    from mhtool.spine import build_spine, plain_text, write_spine
 
     with stage("inputs"):
         catalogue = load_catalogue(cfg.catalogue)
@@ -228,8 +178,6 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             catalogue = apply_overrides(catalogue, cfg.values)
         _user_refs(cfg, catalogue)  # a bad --refs file stops the run before any work
         # fail fast, before any work, on an unknown vintage, region or system
-        from mhtool.outputs.views.scope import plan
-        from mhtool.spine import organisations
 
         plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
         places = None
@@ -240,12 +188,9 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
                 field="planning_places",
             )
         if cfg.places:
-            from mhtool import places as place_maps
-
             places = place_maps.load(cfg.places, cfg.geography, cfg.unallocated)
             for note in places.notes:
                 LOG.info("%s", note)
-    from mhtool.catalogue.rules import basis_warnings
 
     for warning in basis_warnings(catalogue):
         LOG.warning("basis: %s", warning)
@@ -261,8 +206,6 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         write_spine(spine, staging)
         if places is not None:
             import polars as pl
-
-            from mhtool.outputs.views.place_tables import shown_rows, write_places
 
             write_places(spine, staging, places.practices)
             place_rows = shown_rows(spine, every=cfg.planning_places)
@@ -322,7 +265,6 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
     are silent, any basis that models another age group than its line, and where each
     figure that is not simply stated came from (inferred, interpolated, phased,
     approximate, or a year reported for England only)."""
-    from mhtool.catalogue.rules import basis_warnings
 
     # every line starts with the ambition it concerns, so each workbook shows it in that
     # ambition's note wherever the ambition appears
@@ -377,10 +319,6 @@ def _where(yv) -> str:
 def _write_outputs(
     spine, staging: Path, cfg: RunConfig, catalogue, opts: Options, place_rows=None, places=None
 ) -> None:
-    import mhtool.outputs
-    from mhtool.outputs.views import delivery
-    from mhtool.outputs.views.meta import WorkbookMeta
-    from mhtool.refdata import store
 
     used = used_bases(spine)
     meta = WorkbookMeta(
@@ -416,7 +354,6 @@ def _user_refs(cfg: RunConfig, catalogue) -> list[dict] | None:
     """The user's `--refs` file, checked against the catalogue before any work."""
     if not cfg.refs:
         return None
-    from mhtool.planning import refs as planning_refs
 
     ids = {a.id for a in catalogue.ambitions}
     known = planning_refs.known_refs(planning_refs.for_catalogue(catalogue))
@@ -428,14 +365,12 @@ def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=Non
     the user's (`--refs`) confirmed, their denominators for the run's geography, the
     percentage scale, and whether to add sub-ICB rows and places (each place's
     denominator then added too)."""
-    from mhtool.outputs.planning import write as planning
-    from mhtool.planning import refs as planning_refs
 
     spec = planning_refs.for_catalogue(catalogue)
     if cfg.refs:
         spec = planning_refs.with_user_refs(spec, _user_refs(cfg, catalogue), Path(cfg.refs).name)
     spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
-    spec["percent_scale"] = planning.PROPORTION if cfg.planning_proportions else planning.HUNDRED
+    spec["percent_scale"] = template.PROPORTION if cfg.planning_proportions else template.HUNDRED
     spec["subicb"] = cfg.planning_subicb
     if cfg.planning_places and places is not None:
         spec["places"] = True
@@ -462,12 +397,10 @@ def input_paths(cfg: RunConfig) -> dict[str, Path | None]:
 def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
     """sha256 of every file the run read: catalogue chain, values, reference data and,
     when rebuilt, the raw files (as sources.json recorded them)."""
-    from mhtool.catalogue.load import chain
-    from mhtool.refdata import store
 
     ref = reference_data_dir()
     inputs = {"catalogue": catalogue.sha256}
-    inputs |= {f"catalogue_file/{_shown(p)}": sha256(p) for p, _ in chain(catalogue.path)}
+    inputs |= {f"catalogue_file/{shown(p)}": sha256(p) for p, _ in chain(catalogue.path)}
     if cfg.values:
         inputs["values"] = sha256(Path(cfg.values))
     if cfg.refs:
@@ -486,8 +419,6 @@ def _inputs(cfg: RunConfig, catalogue) -> dict[str, str]:
 
 def _compare(out: Path, staging: Path, spine, geography: str):
     """Compare the staged run with the one it will replace; write changes.csv/.xlsx."""
-    from mhtool.diff import changes as diff
-    from mhtool.diff import write as shown
 
     previous, staged = RunFolder(out), RunFolder(staging)
     if not (previous.holds_run() and previous.spine_parquet.is_file()):
@@ -500,22 +431,16 @@ def _compare(out: Path, staging: Path, spine, geography: str):
     except InputError as exc:  # an unexplainable comparison must not block the refresh
         LOG.warning("compare: cannot compare with the previous run, so no changes.csv: %s", exc)
         return None
-    shown.write_csv(changes, staged.changes_csv)
-    shown.write_xlsx(changes, staged.changes_xlsx)
-    for line in shown.summary_lines(changes):
+    change_files.write_csv(changes, staged.changes_csv)
+    change_files.write_xlsx(changes, staged.changes_xlsx)
+    for line in change_files.summary_lines(changes):
         LOG.info("compare: %s", line)
     return changes
 
 
 def _checks(staging: Path) -> list[str]:
-    from mhtool.outputs.check import check_dir
 
     report = check_dir(staging)
     if not report.problems:
         LOG.info("checks: %s", report.summary)
     return report.problems
-
-
-def progress_wanted() -> bool:
-    """Progress is told unless -q: on a terminal as a line, elsewhere as log lines."""
-    return not quiet()

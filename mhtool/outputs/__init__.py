@@ -37,7 +37,7 @@ def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
     run's place rows (a run with places), for each system workbook's Places sheet and
     the places block of its Summary; `spine` holds the levels above them only.
     """
-    from mhtool.outputs.batch import write_all
+    from mhtool.outputs.batch import write_all  # start-up: any outputs module runs this file
 
     paths, _cells = write_all(
         spine,

@@ -30,7 +30,8 @@ from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import org_label, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare
 from mhtool.outputs.workbook.write import Chart, write_workbook
 
 
@@ -108,7 +109,7 @@ def run_task(
         own_places = None
         if s.level == "icb" and places is not None:
             own_places = place_views.system_rows(places, frame)
-        shown = tables(rows, meta, own_places, actuals)
+        shown = workbook_tables(rows, meta, own_places, actuals)
         cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:

@@ -13,8 +13,10 @@ import re
 from pathlib import Path
 
 from mhtool import userfiles
+from mhtool.catalogue.load import chain
 from mhtool.errors import InputError
 from mhtool.infra.paths import reference_data_dir
+from mhtool.planning.template import TEMPLATE_TYPES
 from mhtool.vocab import CARRIED_KINDS, HIGHER_IS_BETTER
 
 #: How a measure is counted through a year; see the planning TOML's header.
@@ -135,8 +137,6 @@ def _texts(item: dict, bad) -> dict[str, str]:
 def for_catalogue(catalogue) -> dict:
     """The planning spec of a loaded catalogue: its own file, else the one of a catalogue
     it extends, else none."""
-    from mhtool.catalogue.load import chain
-
     names = [doc.get("catalogue", {}).get("name") for _, doc in reversed(chain(catalogue.path))]
     path = find([n for n in names if isinstance(n, str)])
     spec = empty() if path is None else load(path, {a.id for a in catalogue.ambitions})
@@ -194,7 +194,6 @@ def user_refs(path: Path, ambition_ids: set[str], known: set[str] = frozenset())
     a reference neither of `known` nor of the form of NHS England's references, a measure
     type outside the template, the same reference (and type) twice, or two references for
     one ambition and type."""
-    from mhtool.outputs.planning.write import TEMPLATE_TYPES
 
     file = str(path)
     out: list[dict] = []

@@ -17,7 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool.refdata import geography, need, nhstt, phsmi, population, practice_tables, qof
+from mhtool.infra.atomic import staged_folder
+from mhtool.infra.lock import run_lock
+from mhtool.infra.log import checkpoint
+from mhtool.refdata import geography, need, population, practice_tables, qof
+from mhtool.refdata.actuals import nhstt, phsmi
 from mhtool.refdata.raw import RawDir
 from mhtool.refdata.sources import render_sources_md
 
@@ -171,6 +175,17 @@ def build_tables(raw: RawDir, progress: Callable[[str], None] = lambda s: None) 
         )
     )
     progress(f"QOF SMI registers: {smi.height} rows; by sub-ICB {smi_sub.height} rows")
+    dep, dep_ledger = qof.depression(raw, geo)
+    tables.append(
+        Table(
+            "registers/qof_dep_subicb.csv",
+            dep,
+            sorted({qof.YEARS[qof.DEP_YEAR][0], qof.YEARS[qof.DEP_YEAR][3]}) + [geography.ALLOC22],
+            _totals(dep, ["qof_year", "geography"], ["register"]),
+            routes=dep_ledger,
+        )
+    )
+    progress(f"QOF depression register by sub-ICB: {dep.height} rows")
     tables += _place_tables(raw, geo)
     progress(
         "practice-level tables for places: "
@@ -294,10 +309,6 @@ def build(
     entries the build does not own (catalogues, bases.toml) are carried over. A build
     killed at any point leaves the old folder, which the next build recovers.
     """
-    from mhtool.infra.atomic import staged_folder
-    from mhtool.infra.lock import run_lock
-    from mhtool.infra.log import checkpoint
-
     raw = RawDir(Path(raw_dir))
     out_dir = Path(out_dir).resolve()
     with (

@@ -1,4 +1,5 @@
-"""QOF serious mental illness register (group MH) by CCG/STP/region and by sub-ICB.
+"""QOF serious mental illness register (group MH) by CCG/STP/region and by sub-ICB, and the
+depression register (group DEP, 2020/21) by sub-ICB.
 
 A register counts patients at practices, so it is rolled up through the practice map of the
 same year. Sub-ICB tables for later geographies place the practices through
@@ -71,8 +72,9 @@ OWN_GEOGRAPHY = {"2020/21": "2021"}  # the year whose own CCG map is a shipped v
 LEVELS = [("ccg", "stp"), ("stp", "region"), ("region", None)]
 
 
-def read_year(raw: RawDir, year: str) -> pl.DataFrame:
-    """One QOF year's SMI register and list size by practice, with its practice map."""
+def read_year(raw: RawDir, year: str, register: str = "MH") -> pl.DataFrame:
+    """One QOF year's register (SMI unless told) and list size by practice, with its
+    practice map. The SMI register is reconciled with its published England total."""
     prev, group, size, rel_map, cols, total = YEARS[year]
     mh = read_csv(
         raw,
@@ -81,9 +83,10 @@ def read_year(raw: RawDir, year: str) -> pl.DataFrame:
         counts=["register", "list_size"],
         blank_as_zero=["register"],
         key=["practice"],
-        where=pl.col("group") == "MH",
+        where=pl.col("group") == register,
     )
-    reconcile(mh["register"].sum(), total, prev, "REGISTER (group MH)", tol=0)
+    if register == "MH":
+        reconcile(mh["register"].sum(), total, prev, "REGISTER (group MH)", tol=0)
     m = read_csv(raw, rel_map, {"practice": "PRACTICE_CODE"} | cols, key=["practice"])
     out = mh.drop("__row").join(m.drop("__row"), on="practice", how="left")
     require_mapped(out, "ccg_code", rel_map, "practices", "practice")
@@ -181,7 +184,31 @@ def place_year(df: pl.DataFrame, geography: str, maps: dict, geo: Geographies) -
     return place(df, steps)
 
 
-def _by_subicb(placed: pl.DataFrame, year: str, geography: str, geo: Geographies) -> pl.DataFrame:
+#: The depression register shipped (group DEP: patients 18 and over with depression recorded
+#: since April 2006): recorded depression, the published distribution nearest the need
+#: IAPT ambitions were set by (`mhtool bases --compare`).
+DEP_YEAR = "2020/21"
+
+
+def depression(raw: RawDir, geo: Geographies) -> tuple[pl.DataFrame, dict]:
+    """The QOF depression register of DEP_YEAR by sub-ICB, on every geography whose
+    practice maps place all its practices (as the SMI register is placed)."""
+    maps = practice_maps(raw)
+    df = read_year(raw, DEP_YEAR, register="DEP")
+    frames, ledger = [], {}
+    for geography in GEOGRAPHIES:
+        placed = place_year(df, geography, maps, geo)
+        ledger[f"{DEP_YEAR} geography {geography}"] = route_summary(placed, "register")
+        if not placed["subicb_code"].is_null().any():
+            frames.append(
+                _by_subicb(placed, DEP_YEAR, geography, geo, total=int(df["register"].sum()))
+            )
+    return pl.concat(frames).sort("qof_year", "geography", "subicb_code"), ledger
+
+
+def _by_subicb(
+    placed: pl.DataFrame, year: str, geography: str, geo: Geographies, total: int | None = None
+) -> pl.DataFrame:
     known = geo.trees[geography].select("subicb_code", pl.lit(True).alias("known"))
     require_mapped(
         placed.join(known, on="subicb_code", how="left"),
@@ -193,7 +220,7 @@ def _by_subicb(placed: pl.DataFrame, year: str, geography: str, geo: Geographies
     out = placed.group_by("subicb_code").agg(pl.col("register").sum())
     reconcile(
         out["register"].sum(),
-        YEARS[year][5],
+        YEARS[year][5] if total is None else total,
         YEARS[year][0],
         f"REGISTER (geography {geography})",
         tol=0,

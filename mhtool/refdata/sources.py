@@ -220,6 +220,13 @@ WHAT = {
         "year's own practice map, plus an England row. 2018/19 STPs carry their ONS code as "
         "org_code (the 2018/19 reference file has no STP ODS code). Blank registers count as 0."
     ),
+    "registers/qof_dep_subicb.csv": (
+        "QOF depression register (group DEP: patients 18 and over with depression recorded "
+        "since April 2006) by sub-ICB, 2020/21, on geographies 2022 and 2026, placed as the "
+        "SMI register is. Recorded depression: the published distribution nearest the "
+        "prevalence of depression and anxiety IAPT ambitions were set by; `mhtool bases "
+        "--compare` sets the bases beside it. Not a basis."
+    ),
     "registers/qof_smi_subicb.csv": (
         "SMI register by sub-ICB: 2020/21 on geography 2021 through its own 106-CCG map (exact); "
         "on geographies 2022 and 2026 through that geography's practice map (LOC22 of the "

@@ -226,6 +226,16 @@ def smi_register(qof_year: str, geography: str) -> pl.DataFrame:
     )
 
 
+def depression_register(qof_year: str, geography: str) -> pl.DataFrame:
+    """The QOF depression register (group DEP) by sub-ICB for a QOF year."""
+    return _pick(
+        table("registers/qof_dep_subicb.csv"),
+        "depression register",
+        qof_year=qof_year,
+        geography=str(geography),
+    )
+
+
 def smi_rollup(qof_year: str) -> pl.DataFrame:
     """SMI register by CCG/STP/region/England through the year's own practice map."""
     return _pick(table("registers/qof_smi.csv"), "SMI roll-up", qof_year=qof_year)

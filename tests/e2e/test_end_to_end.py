@@ -112,3 +112,41 @@ def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run
     edited.write_text(page.replace(">7,979</td>", ">8,979</td>", 1), encoding="utf-8")
     shown = [p for p in reportcheck.check_page(edited, *args) if "goes to no file" not in p]
     assert shown == [f"{rel}: delivery row 5 'Actual' shows '8,979'; the spine gives '7,979'"]
+
+
+def _soffice_pages(book, tmp_path) -> list[str]:
+    """Each printed page's text, as LibreOffice prints the workbook to PDF."""
+    import shutil
+    import subprocess
+
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not soffice or not pdftotext:
+        pytest.skip("LibreOffice (soffice) and poppler (pdftotext) are needed to print")
+    subprocess.run(
+        [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo"]
+        + ["--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    text = subprocess.run(
+        [pdftotext, "-layout", str(tmp_path / f"{book.stem}.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
+    """england.xlsx at most 150 printed pages (its Data sheet prints its heading only), a
+    system's at most 30, its Plan page on one page of its own, no header or footer."""
+    out = default_run[0]
+    england = _soffice_pages(out / "england.xlsx", tmp_path)
+    assert 30 < len(england) <= 150
+    system = _soffice_pages(out / "systems/QKS.xlsx", tmp_path)
+    assert len(system) <= 30
+    plan = [i for i, page in enumerate(system) if "What the Plan asks of Kent and Medway" in page]
+    assert len(plan) == 1
+    assert "Summary: Kent and Medway's figures" in system[plan[0] + 1]  # the page after
+    assert all("Page " not in page.strip().splitlines()[-1] for page in system)  # no footer

@@ -33,3 +33,12 @@ def test_round_runs_and_checks(tmp_path, name, geography, icbs):
     assert "(choice categories): The categories are mhtool's reading" in notes
     report = (out / "report" / "index.html").read_text()
     assert "no ICB-level targets" in report
+    # a system's Standards sheet lists every ask of it, the targeted ones held nationally too
+    system = sorted((out / "systems").glob("*.xlsx"))[0]
+    rows = list(openpyxl.load_workbook(system, read_only=True)["Standards"].values)
+    asked = next(i for i, h in enumerate(rows[2]) if str(h).startswith("What "))
+    listed = {r[-1]: r[asked] for r in rows[3:] if r and r[-1]}
+    targeted = {"mtpf_2026_29": {"MHST-01", "MHED-01"}, "planning_2025_26": set()}[name]
+    directions = {"mtpf_2026_29": {"OAP-01"}, "planning_2025_26": {"LOS-01", "OAP-01"}}[name]
+    assert targeted | directions <= set(listed)
+    assert all("held nationally" in listed[a] for a in targeted)

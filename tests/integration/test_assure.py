@@ -14,7 +14,7 @@ from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sampl
 from mhtool.cli import main
 from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
-from mhtool.outputs.planning.write import TEMPLATE_COLUMNS
+from mhtool.planning.template import TEMPLATE_COLUMNS
 
 HEAD = TEMPLATE_COLUMNS  # plans come back in the layout the export writes
 YEAR = "2023/24"
@@ -293,6 +293,7 @@ def test_nhs_englands_own_layout(run, spine, tmp_path):
         op_row("QA0", "QA0", "E.S.6", "Count", "June24_plan", rolling(3)),
     ]
     plans[-1][-1] = "E.S.6CountQA9"  # a full_key naming another organisation
+    plans.append(op_row("QA0", "RXX", "E.S.1", "Count", "June24_plan", rolling(9)))  # a part
     out = tmp_path / "out"
     result = _assure([_write(tmp_path / "p.csv", plans, OP_HEAD), "--against", run, "--out", out])
     assert result.exit_code == 0, result.output
@@ -320,6 +321,7 @@ def test_nhs_englands_own_layout(run, spine, tmp_path):
     assert by_row[("12", "key does not match the row")]["field"] == "full_key"
     assert "+7" in by_row[("8", "region row differs from the sum of its ICBs")]["problem"]
     assert "0-100 scale" in by_row[("", "percentage scale")]["problem"]
+    assert by_row[("13", "part of an organisation that gave its own row")]["action"] == "not used"
     # the screen counts every cause, none hidden
     assert "1  variance (never a plan) [not used]" in result.output
     assert "2  another version [not used]" in result.output

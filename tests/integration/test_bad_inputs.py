@@ -542,7 +542,7 @@ CASES = [
         "out-disk-full-writing-outputs",
         run(),
         ("field '--out'", "No space left on device", "previous run is untouched"),
-        setup=_oserror("mhtool.spine.write_spine", errno.ENOSPC),
+        setup=_oserror("mhtool.job.pipeline.write_spine", errno.ENOSPC),
     ),
     Case(
         "out-holds-a-manifest-that-is-not-json",
@@ -814,7 +814,7 @@ def test_the_matrix_is_broad():
     assert {"values", "weights", "catalogue", "config", "out", "flag", "raw", "ref"} <= kinds
 
 
-#: Inputs that look odd but follow a documented rule (README, "Numbers in your files"):
+#: Inputs that look odd but follow a documented rule (docs/inputs.md, "Numbers in your files"):
 #: each must run, and give the figure the rule says.
 ACCEPTED = [
     ("thousands-separators", VALUES_HEAD + 'PMH-01,2023/24,"66,000"\n', 66000),

@@ -13,16 +13,11 @@ from fixtures.sample import SAMPLE_META, sample_spine
 from mhtool.cli import main
 from mhtool.infra.manifest import write_manifest
 from mhtool.outputs import write_outputs
-from mhtool.outputs.check import (
-    check_dir,
-    check_layout,
-    check_sums,
-    check_values,
-    check_workbook,
-    read_meta,
-)
+from mhtool.outputs.check import check_dir, check_sums, read_meta
 from mhtool.outputs.views import scope as scopes
-from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare
+from mhtool.outputs.workbook.check import check_layout, check_values, check_workbook
 from mhtool.spine import write_spine
 
 
@@ -56,7 +51,7 @@ def run(clean, tmp_path):
 
 def _expected(run, rel):
     spine = prepare(pl.read_parquet(run / "apportionment.parquet"))
-    return tables(scopes.rows(spine, scopes.Scope.from_path(rel)), read_meta(run))
+    return workbook_tables(scopes.rows(spine, scopes.Scope.from_path(rel)), read_meta(run))
 
 
 def test_clean_run_passes(clean):
@@ -285,13 +280,15 @@ def test_a_changed_report_figure_is_named(run):
 
     rel = "report/systems/QA0.html"
     text = (run / rel).read_text(encoding="utf-8")
-    cell = re.search(
-        r'data-ambition="(A\d+)" data-year="2023/24" data-value="([^"]+)">([^<]+)<', text
-    )
+    cell = re.compile(
+        r'data-ambition="(A\d+)" data-year="2023/24" (?:data-org="QA0" )?'
+        r'data-value="([^"]+)">([^<]+)<'
+    ).search(text, text.index('<table id="summary"'))
     aid, value, shown = cell.groups()
     _edit_page(run, rel, cell.group(0), cell.group(0).replace(f">{shown}<", ">1<"))
     problems = check_dir(run).problems
-    assert any(rel in p and "summary row" in p and "shows '1'" in p for p in problems), problems
+    # the same figure shows first on the category sheet's table of the page
+    assert any(rel in p and " row " in p and "shows '1'" in p for p in problems), problems
     _edit_page(run, rel, ">1<", f">{shown}<")
     _edit_page(run, rel, f'data-value="{value}"', f'data-value="{float(value) + 1}"')
     problems = check_dir(run).problems
@@ -344,3 +341,15 @@ def test_a_print_footer_or_a_printed_data_sheet_is_named(run):
     problems = _check(run, rel)
     assert f"{rel} Fixed: prints a header or footer" in problems
     assert any(p.startswith(f"{rel} Data: its print area is the whole sheet") for p in problems)
+
+
+def test_a_changed_plan_page_is_named(run):
+    rel = "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    ws = wb["Plan"]
+    assert ws["A1"].value == "What the Plan asks of QA0"
+    original = ws["B4"].value
+    ws["B4"].value = original.replace("2023/24", "2022/23", 1)
+    wb.save(run / rel)
+    problems = _check(run, rel)
+    assert any(p.startswith(f"{rel} Plan!B4: found") for p in problems), problems

@@ -1,4 +1,4 @@
-"""`mhtool check` and `mhtool verify` on damaged run folders (README, "Checking a run").
+"""`mhtool check` and `mhtool verify` on damaged run folders (docs/operations.md, "Exit codes").
 
 Each case damages a copy of a finished one-ICB run the way a shared drive, a person or a
 script might (cut off, a flipped byte, a file replaced by a folder, a named pipe or a link,
@@ -403,11 +403,19 @@ def test_an_unreadable_file_is_reported_and_the_rest_still_checked(finished, tmp
     _clean(result, 1, (CSV, "Permission denied", CHART), "check")
 
 
-def test_an_intact_run_passes_and_quiet_means_silent(finished):
-    result = invoke(["verify", str(finished), "-q"])
-    assert result.exit_code == 0 and result.output == "", result.output
+def test_an_intact_run_passes_and_quiet_means_silent(finished, tmp_path):
+    for args in (
+        ["verify", str(finished), "-q"],
+        ["-q", "check", str(finished)],
+        ["diff", str(finished), str(finished), "--out", str(tmp_path / "c.csv"), "-q"],
+        ["run", "--config", str(finished / "manifest.json"), "--out", str(tmp_path / "r"), "-q"],
+    ):
+        result = invoke(args)
+        assert result.exit_code == 0 and result.output == "", (args, result.output)
     result = invoke(["verify", str(finished)])
     assert result.exit_code == 0 and "match manifest.json" in result.output
+    result = invoke(["check", str(finished)])
+    assert result.exit_code == 0 and result.stdout.startswith("OK:")
 
 
 def test_the_damage_matrix_is_broad():

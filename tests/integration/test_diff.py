@@ -57,8 +57,20 @@ def test_new_population_estimates_move_shares_only(base):
     moved = t.filter(pl.col("change") != 0)
     assert moved.height > 100 and (moved["share_effect"] != 0).sum() > 100
     _adds_up_exactly(t)
-    # only population-based bases move; need and register bases are not population-year bound
-    assert set(moved["basis"]) <= {"births_proxy", "population_0_25", "population_0_17"}
+    # only population-based bases move (a blend with a population part too, and totals made
+    # of such lines); need and register bases are not population-year bound
+    bases = load_catalogue().bases
+
+    def by_population(name):
+        b = bases[name]
+        return b.source == "ons_population" or (
+            b.source == "blend" and any(by_population(p) for p in b.params["parts"])
+        )
+
+    split = {b for b in moved["basis"] if not b.startswith("sum of ")}
+    assert split and all(by_population(b) for b in split), split
+    assert {"births_proxy", "population_18_plus", "nurses_by_programme"} <= split
+    assert not split & {"mh_need", "core_need", "smi_register"}
     assert (t.filter(pl.col("level") == "england")["change"] == 0).all()
 
 

@@ -1,5 +1,5 @@
-"""Faults of the machine, not of the inputs (README, "Where a run may write"): a disk that
-fills up at any point of a run, a read-only disk, an output name that is not UTF-8, and a
+"""Faults of the machine, not of the inputs (docs/operations.md, "Where a run may write"): a
+disk that fills up at any point of a run, a read-only disk, an output name that is not UTF-8, and a
 process started with its standard streams closed. Each ends with its documented exit
 status, no traceback, the previous run byte for byte and nothing left behind.
 

@@ -299,7 +299,7 @@ def test_a_replay_checks_a_places_file_and_every_recorded_input(tmp_path):
 
 
 def test_a_relative_places_file_is_recorded_absolute(tmp_path, monkeypatch):
-    from mhtool.job.pipeline import RunConfig
+    from mhtool.job.settings import RunConfig
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.csv").write_text("x\n")

@@ -10,10 +10,10 @@ import pytest
 from fixtures.sample import SAMPLE_META, sample_places, sample_spine
 
 from mhtool.outputs import write_outputs
-from mhtool.outputs.check import check_workbook
 from mhtool.outputs.views.layout import HEADER_ROW, table_tops
 from mhtool.outputs.views.place_tables import by_system
 from mhtool.outputs.views.tables import is_headline, prepare
+from mhtool.outputs.workbook.check import check_workbook
 
 ICB = "QA0"
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from mhtool.errors import InputError
 from mhtool.outputs import write_outputs
 from mhtool.outputs.charts.write import fmt_value
-from mhtool.outputs.planning.write import TEMPLATE_COLUMNS, format_value
 from mhtool.outputs.views.layout import SHEETS, TABLES
+from mhtool.planning.template import TEMPLATE_COLUMNS, format_value
 
 FORMULA_NAME = '=HYPERLINK("http://example.com","click")'
 
@@ -245,8 +245,8 @@ def test_empty_categories_keep_their_sheets_and_others_are_left_out(spine, tmp_p
     assert names == [
         "Cover",
         "Contents",
+        "Plan",
         "Summary",
-        "Standards",
         "Charts",
         "Fixed",
         "Flexible",

@@ -13,9 +13,10 @@ import pytest
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
 from mhtool.outputs import write_outputs
-from mhtool.outputs.check import check_planning
 from mhtool.outputs.planning import write as planning
+from mhtool.outputs.planning.check import check_planning
 from mhtool.outputs.views.tables import prepare
+from mhtool.planning import profile, template
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +53,14 @@ def _rows(path):
 def test_template_files_have_exactly_the_layout(out):
     for path in (out / "planning").glob("Q*.csv"):
         with open(path, newline="") as fh:
-            assert next(csv.reader(fh)) == planning.TEMPLATE_COLUMNS
+            assert next(csv.reader(fh)) == template.TEMPLATE_COLUMNS
 
 
 def test_subicb_rows_on_request_and_whole_people_every_month(out):
     rows = _rows(out / "planning/QA0.csv")
     assert {r["org_code"] for r in rows} == {"QA0", "01A", "01D"}
     counts = [r for r in rows if r["measure_type"] in ("Count", "Numerator", "Denominator")]
-    months = [r[m] for r in counts for m in planning.MONTHS if r[m] != "NA"]
+    months = [r[m] for r in counts for m in profile.MONTHS if r[m] != "NA"]
     assert months and all(m.isdigit() for m in months)
 
 
@@ -90,7 +91,7 @@ def test_percentage_comes_with_numerator_and_denominator(out, spine):
     want = spine.filter(
         pl.col("org_code") == "QA0", pl.col("ambition_id") == "A03", pl.col("year") == "2023/24"
     ).item(0, "value")
-    assert sum(int(num[m]) for m in planning.MONTHS) == want  # in-year: the months add up
+    assert sum(int(num[m]) for m in profile.MONTHS) == want  # in-year: the months add up
 
 
 def test_money_and_staff_are_apart_in_their_own_units(out):
@@ -163,7 +164,7 @@ def test_the_check_passes_then_names_a_broken_month(out, spine, tmp_path):
 def test_months_before_march_are_given_or_the_row_says_why(out):
     other = _rows(out / "planning/other_lines.csv")
     assert list(other[0])[-1] == "note"
-    early = [m for m in planning.MONTHS[:-1]]
+    early = [m for m in profile.MONTHS[:-1]]
     for r in other:
         if r["Mar"] == "NA":
             assert r["note"] == ""
@@ -206,3 +207,23 @@ def test_the_notes_the_export_writes_are_plain_ascii(out):
     # other character the export adds would show garbled ('20â€“25').
     notes = [r["note"] for r in _rows(out / "planning/other_lines.csv")]
     assert any(notes) and all(n.isascii() for n in notes)
+
+
+def test_a_run_written_before_the_scale_was_recorded_is_checked_as_proportions(spine, tmp_path):
+    refs = dict(SAMPLE_PLANNING["refs"])
+    refs["A03"] = refs["A03"] | {"numerator": "checks", "denominator": "register"}
+    spec = SAMPLE_PLANNING | {
+        "refs": refs,
+        "denominators": {"A03": sample_register(spine)},
+        "percent_scale": "proportion",
+    }
+    meta = replace(SAMPLE_META, planning=spec)
+    write_outputs(spine, tmp_path, meta, system=None, progress=False, workers=1)
+    record_path = tmp_path / "planning/profile.json"
+    record = json.loads(record_path.read_text())
+    assert record.pop("percent_scale") == "proportion"
+    record_path.write_text(json.dumps(record))  # as the earlier release wrote it
+    assert check_planning(tmp_path, spine, prepare(spine))[0] == []
+    record_path.write_text(json.dumps(record | {"percent_scale": "0-100"}))
+    problems = check_planning(tmp_path, spine, prepare(spine))[0]
+    assert any("on the 0-100 scale gives" in p for p in problems)

@@ -12,9 +12,9 @@ from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_places, sample_
 
 from mhtool.infra.folder import RunFolder
 from mhtool.outputs import write_outputs
-from mhtool.outputs.check import check_planning
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.planning.check import check_planning
 from mhtool.outputs.views.tables import prepare
+from mhtool.planning import profile, template
 
 ICB = "QA0"
 
@@ -56,8 +56,8 @@ def test_place_rows_add_up_to_their_subicb_every_month(out, places):
     for r in mine:
         if r["measure_type"] == "Count":
             key = (parent[r["org_code"]], r["planning_ref"], "Count", r["fin_year"])
-            for m in planning.MONTHS:
-                if r[m] != planning.NA:
+            for m in profile.MONTHS:
+                if r[m] != template.NA:
                     sums[key, m] = sums.get((key, m), 0) + int(r[m])
     assert sums
     for (key, m), total in sums.items():

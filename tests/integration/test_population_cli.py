@@ -78,4 +78,4 @@ def test_parse_bands():
 
 def test_unknown_geography():
     r = run("--geography", "2030")
-    assert r.exit_code == 2 and "available" in r.output
+    assert r.exit_code == 2 and "'2030' is not one of '2021', '2022'" in r.output

@@ -38,6 +38,7 @@ class _Figures(HTMLParser):
         a = dict(attrs)
         if tag == "td" and "data-value" in a:
             self._open = [a["data-ambition"], a["data-year"], float(a["data-value"]), ""]
+            self._open.append(a.get("data-org"))
         if tag == "a":
             self.links.append(a.get("href"))
         if tag in ("img", "script", "link"):
@@ -62,7 +63,9 @@ def _parse(text: str) -> _Figures:
 def _assert_figures_are_the_spine(page: _Figures, spine: pl.DataFrame, code: str):
     own = spine.filter(pl.col("org_code") == code)
     assert page.cells
-    for ambition, year, value, shown in page.cells:
+    cells = [c for c in page.cells if c[4] in (None, code)]  # its own figures
+    assert len(cells) < len(page.cells)  # the category tables show others' too
+    for ambition, year, value, shown, _org in cells:
         row = own.filter(pl.col("ambition_id") == ambition, pl.col("year") == year)
         want = row.get_column("value").item()
         assert value == want, (ambition, year)
@@ -83,8 +86,11 @@ def test_pages_are_self_contained_and_linked(run):
         assert tag == "img" and src.startswith("data:image/png;base64,"), (tag, src[:40])
     for page in pages:
         text = (out / page).read_text(encoding="utf-8")
-        assert not re.search(r"(src|href)=\"(https?:)?//", text), page  # nothing fetched
+        assert not re.search(r"src=\"(https?:)?//", text), page  # nothing fetched
+        sources = {u for urls in SAMPLE_META.sources.values() for u in urls}
         for href in _parse(text).links:
+            if href in sources:  # a source a reader can follow: the only link out
+                continue
             assert (out / page).parent.joinpath(href).resolve().is_file(), (page, href)
     _assert_figures_are_the_spine(system, spine, "QA0")
 
@@ -120,3 +126,44 @@ def test_chromium_shows_the_spines_figures(run, tmp_path):
     dom = _parse(result.stdout)
     _assert_figures_are_the_spine(dom, spine, "QA0")
     assert len(dom.cells) == len(_parse(page.read_text(encoding="utf-8")).cells)
+
+
+def test_a_page_opens_with_the_plan_page_then_the_categories_and_links_its_files(run):
+    out = run[0]
+    page = (out / "report/systems/QA0.html").read_text(encoding="utf-8")
+    order = [
+        page.index('id="plan_page"'),
+        page.index('id="fixed"'),
+        page.index('id="flexible"'),
+        page.index('id="targeted"'),
+        page.index('id="summary"'),
+    ]
+    assert order == sorted(order)
+    assert "What the Plan asks of QA0" in page[: order[0]]
+    for own in ("../../systems/QA0.xlsx", "../../planning/QA0.csv", "../../charts/QA0.png"):
+        assert f'href="{own}"' in page[: order[0]], own
+    assert '<a href="https://example.org/source/1">https://example.org/source/1</a>' in page
+    index = (out / "report/index.html").read_text(encoding="utf-8")
+    first = index.index('id="plan_page"')
+    for link in ('href="regions/Y56.html"', 'href="systems/QA0.html"'):
+        assert index.index(link) < first, link  # regions and ICBs before anything else
+
+
+def test_a_link_out_is_allowed_only_to_a_source(run):
+    from mhtool.outputs.report.check import check_page
+    from mhtool.outputs.views import scope as scopes
+    from mhtool.outputs.views.tables import prepare
+
+    out, spine = run
+    rel = "report/systems/QA0.html"
+    rows = scopes.rows(prepare(spine), scopes.Scope("icb", "QA0"))
+    assert check_page(out / rel, rel, rows, SAMPLE_META, out) == []
+    text = (out / rel).read_text(encoding="utf-8")
+    try:
+        (out / rel).write_text(
+            text.replace('href="https://example.org/source/1"', 'href="https://example.com/x"', 1)
+        )
+        problems = check_page(out / rel, rel, rows, SAMPLE_META, out)
+    finally:
+        (out / rel).write_text(text, encoding="utf-8")
+    assert any("links outside the run (https://example.com/x)" in p for p in problems), problems

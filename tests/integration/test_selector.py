@@ -134,6 +134,17 @@ def test_check_names_a_missing_list(run, spine):
     assert any("no list to pick" in p for p in _check(run, spine))
 
 
+def test_long_lookup_sheets_print_their_header_only_and_check_says_when_not(run, spine):
+    path = run / folder.SELECTOR
+    wb = openpyxl.load_workbook(path)
+    assert wb[selector.DATA].print_area == "'Data'!$A$1:$F$3"
+    assert wb[selector.PLAN_DATA].print_area == "'Plan data'!$A$1:$E$3"
+    assert not wb[selector.YEARS].print_area
+    wb[selector.DATA].print_area = "A1:F99"
+    wb.save(path)
+    assert any("Data: prints $A$1:$F$99" in p for p in _check(run, spine))
+
+
 def test_check_dir_runs_the_selector_check(run, spine):
     spine.write_parquet(run / folder.SPINE_PARQUET)
     report = check_dir(run, workers=1)

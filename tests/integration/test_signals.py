@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 from fixtures.runs import spine_only
 
-from mhtool.cli import EXIT_PIPE, main
+from mhtool.cli import main
+from mhtool.errors import ExitCode
 from mhtool.infra.lock import lock_path
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
@@ -148,5 +149,5 @@ def test_a_closed_stdout_pipe_ends_quietly():
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read()
     proc.wait(timeout=60)
-    assert proc.returncode == EXIT_PIPE, err
+    assert proc.returncode == ExitCode.BROKEN_PIPE, err
     assert err == ""

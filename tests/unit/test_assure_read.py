@@ -171,3 +171,19 @@ def test_a_padded_workbook_is_streamed(tmp_path):
     tracemalloc.stop()
     assert [r.row for r in rows] == [2] and issues == []
     assert peak < 6_000_000  # the rows are never held whole (a list of them is ~12 MB)
+
+
+def test_month_headers_with_years_must_be_the_rows_year(tmp_path):
+    import datetime as dt
+
+    wb = openpyxl.Workbook()  # headers as date cells, as a template's Apr-24 often is
+    months = [dt.date(2024 + (m < 4), m, 1) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+    wb.active.append([*HEAD.split(",")[:7], *months])
+    wb.active.append(["QA0", "QA0", "E.S.1", "Count", "Month", "2024/25", "v1", *range(1, 13)])
+    wb.active.append(["QA1", "QA1", "E.S.1", "Count", "Month", "2023/24", "v1", *range(1, 13)])
+    wb.save(tmp_path / "plan.xlsx")
+    rows, issues = read_plan(tmp_path / "plan.xlsx")
+    assert [r.org_code for r in rows] == ["QA0"] and rows[0].months[-1] == 12
+    assert [(i.row, i.field, i.cause) for i in issues] == [
+        (3, "fin_year", "month headers of another year")
+    ]

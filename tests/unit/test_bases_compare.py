@@ -37,14 +37,29 @@ def test_every_basis_beside_the_register():
     cat = load_catalogue()
     published = bases.published_distributions("2022")
     names = [p.name for p in published]
-    assert names[:2] == ["qof_smi_register_2020_21", "nhse_core_target_2022_23"]
+    assert names[:3] == [
+        "qof_smi_register_2020_21",
+        "qof_depression_register_2020_21",
+        "nhse_core_target_2022_23",
+    ]
     table = bases.compare_bases(cat.bases, published, geography="2022", population_year=2020)
-    mad = {name: row[0].mean_abs_points for name, row in table.rows}
-    assert mad["smi_register"] == pytest.approx(0.0, abs=1e-9)  # the register itself
-    assert 0 < mad["mh_need"] < mad["population_18_plus"] < mad["population_65_plus"]
-    core = {name: row[1].mean_abs_points for name, row in table.rows}
+
+    def mad(i):
+        return {name: row[i].mean_abs_points for name, row in table.rows}
+
+    smi, dep, core = mad(0), mad(1), mad(2)
+    assert smi["smi_register"] == pytest.approx(0.0, abs=1e-9)  # the register itself
+    assert 0 < smi["mh_need"] < smi["population_18_plus"] < smi["population_65_plus"]
     assert core["core_need"] == pytest.approx(0.0, abs=1e-9)  # NHS England's own target
     assert core["all_population"] < core["mh_need"]
+    # the IAPT choice: adults 18+ are the nearest activity basis to recorded depression (the
+    # all-age core target, a money basis, is as near), far nearer than MH need
+    activity = {k: v for k, v in dep.items() if k != "core_need"}
+    assert min(activity, key=activity.get) == "population_18_plus"
+    assert load_catalogue().get("IAPT-01").basis == "population_18_plus"
+    assert dep["population_18_plus"] == pytest.approx(0.272, abs=0.0005)
+    assert dep["mh_need"] == pytest.approx(0.530, abs=0.0005)
+
     assert [name for name, _ in table.skipped] == ["women_15_44"]  # no 2022 GP lists
     one = bases.compare_bases(
         cat.bases, published, geography="2022", population_year=2020, only="births_proxy"
@@ -79,3 +94,12 @@ def test_an_actuals_table_plugs_in(monkeypatch):
     per_icb = geo.group_by("icb_code").len()
     assert checks.values == {c: 2.0 * n for c, n in per_icb.iter_rows()}
     assert set(published["nhstt_finished_course_treatment_2022_23"].values.values()) == {1.0}
+
+
+def test_the_depression_register_is_whole_on_each_geography():
+    """Every practice placed: the same England total (the file's 2020/21 group DEP) on the
+    2022 and 2026 sub-ICBs."""
+    for geography in ("2022", "2026"):
+        dep = store.depression_register("2020/21", geography)
+        assert dep["register"].sum() == 5_955_865, geography
+        assert dep.height == store.geography(geography).height

@@ -13,3 +13,4 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert ci in readme.splitlines()
     assert "ruff check ." in ci and "ruff format --check ." in ci and "pytest" in ci
+    assert "lint-imports" in ci  # the layer contract in pyproject.toml

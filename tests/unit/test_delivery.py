@@ -16,7 +16,8 @@ from mhtool.errors import InputError
 from mhtool.outputs.charts import write as charts
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
-from mhtool.outputs.views.tables import prepare, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare
 from mhtool.refdata import store
 
 SPINE = sample_spine()  # A01: a count of people; sub-ICBs 01A..01F under QA0..QA2
@@ -168,13 +169,15 @@ def test_the_delivery_sheet_puts_the_organisation_first_then_parts_then_above(ta
     tables_of({"phsmi": CHECKS})
     d = delivery.build(SPINE, (_spec(),), "2022")
     rows = scopes.rows(prepare(SPINE), scopes.Scope("icb", "QA0"))
-    sheet = next(t for t in tables(rows, None, None, d) if t.sheet == "Delivery")
+    sheet = next(t for t in workbook_tables(rows, None, None, d) if t.sheet == "Delivery")
     order = list(dict.fromkeys(sheet.frame["org_code"]))
     assert order == ["QA0", "01A", "01D", "Y56", "ENG"]
     headers = [c.header for c in sheet.columns][5:8]
     assert headers == ["Actual", "Fair share year", "Fair share"]
-    assert "Delivery" not in [t.sheet for t in tables(rows, None, None, None)]
-    england = next(t for t in tables(prepare(SPINE), None, None, d) if t.sheet == "Delivery")
+    assert "Delivery" not in [t.sheet for t in workbook_tables(rows, None, None, None)]
+    england = next(
+        t for t in workbook_tables(prepare(SPINE), None, None, d) if t.sheet == "Delivery"
+    )
     assert list(dict.fromkeys(england.frame["org_code"])) == ["ENG", "Y56", "Y57"]
 
 

@@ -68,7 +68,7 @@ def test_architecture_doc_has_the_helper_table():
 
 
 def test_provenance_words_are_explained_from_the_vocabulary():
-    """The Notes sheet, the `mhtool ambitions` legend and the README say the same words
+    """The Notes sheet, the `mhtool ambitions` legend and the docs say the same words
     the vocabulary holds, with its meanings and markers."""
     import re
 
@@ -81,7 +81,8 @@ def test_provenance_words_are_explained_from_the_vocabulary():
         assert f"'{word}' means {p.meaning}" in note
         assert f"{p.marker.strip() or '(none)'} {p.legend}" in LEGEND
     assert "'missing'" not in note  # a year with no figure has no row to carry it
-    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
-    assert LEGEND.splitlines()[0] in readme  # the README shows `mhtool ambitions` output
-    listed = re.search(r"`provenance` \(([a-z/]+)\)", readme)
+    inputs = (DOC.parent / "inputs.md").read_text(encoding="utf-8")
+    assert LEGEND.splitlines()[0] in inputs  # docs/inputs.md shows `mhtool ambitions` output
+    outputs = (DOC.parent / "outputs.md").read_text(encoding="utf-8")
+    listed = re.search(r"`provenance` \(([a-z/]+)\)", outputs)
     assert listed and tuple(listed.group(1).split("/")) == vocab.SHOWN_PROVENANCES

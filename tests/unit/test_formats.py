@@ -50,6 +50,8 @@ def test_an_old_extending_catalogue_runs_unchanged(tmp_path, caplog):
         ({"kind": "counts", "measure": "activity", "unit": "people"}, None),
         ({"measure": "activity", "unit": "people"}, None),
         ({"kind": "count", "measure": "activity", "unit": 5}, None),
+        ({"kind": ["count"], "measure": "activity", "unit": "people"}, None),
+        ({"kind": "count", "measure": {"a": 1}, "unit": "people"}, None),
     ],
 )
 def test_unit_kind_is_inferred_only_where_measure_kind_and_unit_settle_it(amb, want):

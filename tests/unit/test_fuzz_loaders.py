@@ -303,8 +303,7 @@ BASE_CONFIG = {"geography": "2022", "population_year": 2020, "level": "icb", "ou
 @FUZZ
 @given(mutated(BASE_CONFIG))
 def test_refresh_config_loader(doc):
-    from mhtool.cli.refresh import read_config
-    from mhtool.job.pipeline import RunConfig
+    from mhtool.job.settings import RunConfig, read_config
 
     got = clean_or_input_error(read_config, _file("r.toml", toml(doc)))
     if isinstance(got, dict):
@@ -329,7 +328,7 @@ def test_planning_references_loader(doc):
 @FUZZ
 @given(st.binary(max_size=200))
 def test_toml_settings_on_bytes(data):
-    from mhtool.cli.refresh import read_config
+    from mhtool.job.settings import read_config
     from mhtool.planning import refs as planning_refs
 
     path = _file("r.toml", data)
@@ -376,3 +375,112 @@ def test_plan_reader_on_bytes(suffix, data):
     from mhtool.assure.read import read_plan
 
     read_plan(_file(f"plan{suffix}", data))
+
+
+# ---------------------------------------------------------------- earlier formats, manifests, locks
+
+#: SMALL_CATALOGUE as catalogue format 1 wrote it: no ambition declares unit_kind.
+V1_CATALOGUE = {
+    **SMALL_CATALOGUE,
+    "ambition": [
+        {k: v for k, v in a.items() if k != "unit_kind"} for a in SMALL_CATALOGUE["ambition"]
+    ],
+}
+
+
+def test_the_fuzzed_format_1_catalogue_starts_valid():
+    from mhtool.catalogue.load import load_catalogue
+
+    cat = load_catalogue(_file("c.toml", toml(V1_CATALOGUE)))
+    assert [a.unit_kind for a in cat.ambitions] == ["people", "percent"]
+
+
+@FUZZ
+@given(mutated(V1_CATALOGUE))
+def test_format_1_catalogue_loader(doc):
+    """The unit_kind inference meets any shape of ambition: it infers or leaves the
+    field to the schema's error, never fails itself."""
+    from mhtool.catalogue.load import load_catalogue
+
+    clean_or_input_error(load_catalogue, _file("c.toml", toml(doc)))
+
+
+@cache
+def _manifest() -> dict:
+    """A manifest as a run writes one (every field), over one output file."""
+    return {
+        "tool": "mhtool",
+        "format": 2,
+        "version": "0.1.0",
+        "git_commit": None,
+        "catalogue_sha256": "a" * 64,
+        "environment": {"python": "3.11.7", "packages": {"xlsxwriter": "3.3.1"}},
+        "settings": {
+            "catalogue": None,
+            "catalogue_name": "mhip_2019_24",
+            "geography": "2022",
+            "population_year": 2020,
+            "level": "icb",
+            "values": "/nowhere/v.csv",
+            "places": "pcn",
+            "planning_subicb": False,
+            "unallocated": "place",
+        },
+        "inputs": {"values": "b" * 64, "reference_data/bases.toml": "c" * 64},
+        "input_paths": {"values": "/nowhere/v.csv"},
+        "outputs": {"apportionment.csv": "d" * 64},
+        "not_hashed": ["run.log"],
+    }
+
+
+def _run_folder(manifest: bytes) -> Path:
+    folder = _file("manifest.json", manifest).parent
+    (folder / "apportionment.csv").write_text("x\n")
+    return folder
+
+
+def _read_and_replay(folder: Path):
+    from mhtool.infra.manifest import verify
+    from mhtool.job import replay
+    from mhtool.job.pipeline import RunConfig
+
+    clean_or_input_error(verify, folder)
+    doc = clean_or_input_error(replay.read, folder / "manifest.json")
+    if isinstance(doc, dict):
+        settings = clean_or_input_error(replay.settings, doc, RunConfig.keys(), folder)
+        if isinstance(settings, dict):
+            replay.what_differs(doc, settings)
+
+
+@FUZZ
+@given(mutated(_manifest()))
+def test_manifest_readers(doc):
+    """verify, check's manifest reading and a replay: any manifest shape is read or
+    refused with the file named, never a traceback."""
+    _read_and_replay(_run_folder(json.dumps(doc).encode()))
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_manifest_readers_on_bytes(data):
+    _read_and_replay(_run_folder(data))
+
+
+@FUZZ
+@given(st.binary(max_size=200))
+def test_lock_record_on_bytes(data):
+    """A lock file left with any bytes in it is read as a holder record or as none, and
+    the next run takes the lock over it."""
+    from mhtool.infra.lock import lock_path, read_holder, run_lock
+
+    target = _file("x", b"").parent / "out"
+    path = lock_path(target)
+    path.write_bytes(data)
+    assert isinstance(read_holder(path), dict)
+    try:
+        with run_lock(target, "mhtool fuzz"):
+            assert read_holder(path)["command"] == "mhtool fuzz"
+    except Exception as exc:  # another host named in the record: the lock stays theirs
+        from mhtool.infra.lock import LockHeld
+
+        assert isinstance(exc, LockHeld), repr(exc)

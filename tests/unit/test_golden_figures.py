@@ -19,7 +19,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.catalogue.load import load_catalogue
-from mhtool.outputs.planning.write import format_value
+from mhtool.planning.template import format_value
 from mhtool.spine import build_spine
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "icb_2023_24_headline.csv"

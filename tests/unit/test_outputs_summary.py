@@ -44,13 +44,16 @@ def _rows(ws):
     ]
 
 
-def test_summary_is_the_systems_own_figures_years_right_after_the_title(books, spine):
+def test_summary_is_the_systems_own_figures_years_right_after_the_category(books, spine):
     header, rows = _rows(openpyxl.load_workbook(books / "systems/QA0.xlsx")["Summary"])
-    assert header[:2] == ["Programme", "Ambition"] and header[2 : 2 + len(YEARS)] == YEARS
+    assert header[:3] == ["Programme", "Ambition", "Category"]  # the Plan's category
+    assert header[3 : 3 + len(YEARS)] == YEARS
     own = spine.filter(pl.col("org_code") == "QA0", pl.col("kind") != "rate")
     ids = [r["Ambition ID"] for r in rows]
     assert sorted(ids) == sorted(own.get_column("ambition_id").unique().to_list())
     for r in rows:
+        line = own.filter(pl.col("ambition_id") == r["Ambition ID"])
+        assert r["Category"] == line.get_column("category")[0]
         for y in YEARS:
             want = own.filter(pl.col("ambition_id") == r["Ambition ID"], pl.col("year") == y)
             assert r[y] == want.get_column("value").item(), (r["Ambition ID"], y)

@@ -12,13 +12,14 @@ from fixtures.sample import SAMPLE_META, sample_spine
 from mhtool import vocab
 from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
-from mhtool.outputs.planning.write import measure_type
-from mhtool.outputs.views import categories
+from mhtool.outputs.views import categories, planpage
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import TABLES, org_label
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.scope import Scope
-from mhtool.outputs.views.tables import prepare, shares_table, tables
+from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.tables import prepare, shares_table
+from mhtool.planning.template import measure_type
 from mhtool.spine import ADDED_COLUMNS, basis_label, read_spine
 
 DESCRIPTION_MAX = 120
@@ -106,9 +107,37 @@ def test_a_standard_is_one_level_and_a_targeted_ask_says_who_is_selected():
     assert "may or may not" not in england.filter(pl.col("ambition_id") == "A07")["asks"][0]
 
 
+def test_the_plan_page_puts_each_ask_in_its_programme_and_category_with_its_figure():
+    df = prepare(sample_spine())
+    rows = scopes.rows(df, Scope("icb", "QA0"))
+    table = planpage.plan_table(rows, SAMPLE_META)
+    assert table.sheet == "Plan" and table.title == "What the Plan asks of QA0"
+    cells = {r["programme"]: r for r in table.frame.iter_rows(named=True)}
+    activity = df.filter(pl.col("measure") == "activity")
+    assert list(cells) == list(dict.fromkeys(activity.sort("_po")["programme"]))
+    for (aid, programme, category), line in activity.group_by(
+        "ambition_id", "programme", "category"
+    ):
+        cell = cells[programme][category] or ""
+        ask = next(a for a in cell.split("\n") if a.startswith(f"{aid} "))
+        own = line.filter(pl.col("org_code") == "QA0", pl.col("year") == "2023/24")
+        if line["split_method"][0] == vocab.NATIONAL_ONLY:
+            assert "nationally" in ask, ask
+        elif line["kind"][0] in vocab.CARRIED_KINDS:
+            assert f"{own['value'][0]:g}% by" in ask, ask
+        else:
+            assert f"{own['value'][0]:,.0f}" in ask and f"{own['share'][0]:.1%} of England" in ask
+    # money and staff are on their own sheets; a programme with no ask of a category: [z]
+    assert not any("A02 " in (r[c] or "") for r in cells.values() for c in vocab.CATEGORIES)
+    sheets = [t.sheet for t in workbook_tables(rows, SAMPLE_META)]
+    assert sheets[:2] == ["Plan", "Summary"]
+
+
 def test_a_category_sheet_without_asks_is_still_there_and_says_so():
     df = prepare(sample_spine().filter(pl.col("category") != "targeted"))
-    sheets = {t.sheet: t for t in tables(scopes.rows(df, Scope("icb", "QA0")), SAMPLE_META)}
+    sheets = {
+        t.sheet: t for t in workbook_tables(scopes.rows(df, Scope("icb", "QA0")), SAMPLE_META)
+    }
     assert {"Fixed", "Flexible", "Targeted"} <= set(sheets)
     assert sheets["Targeted"].frame.get_column("title").to_list() == [
         "The catalogue has no targeted ask"
@@ -184,7 +213,7 @@ def test_shares_of_england_never_take_a_targeted_share(labelled, tmp_path):
     assert table.frame.filter(pl.col("basis") == label, pl.col("org_code") == "01A").is_empty()
     # every workbook labels it the same, whichever slice it shows
     for scope in (Scope("icb", "QA0"), Scope("icb", "QA1"), Scope("england", "ENG")):
-        targeted = next(t for t in tables(scopes.rows(df, scope)) if t.sheet == "Targeted")
+        targeted = next(t for t in workbook_tables(scopes.rows(df, scope)) if t.sheet == "Targeted")
         assert label in set(targeted.frame.get_column("basis"))
 
 
@@ -295,8 +324,8 @@ def test_every_line_has_a_sheet_with_its_names(tmp_path):
         .otherwise(pl.col("measure"))
     )
     shown = set()
-    for t in tables(prepare(spine)):
-        if t.sheet not in ("Data", "Shares", "Notes"):
+    for t in workbook_tables(prepare(spine)):
+        if t.sheet not in ("Data", "Shares", "Notes", "Plan"):  # Plan: by programme
             shown |= set(t.frame.get_column("ambition_id"))
     assert shown == {f"A0{i}" for i in range(1, 9)}
 
@@ -308,6 +337,6 @@ def test_a_line_split_differently_by_year_keeps_one_row_per_organisation():
         .then(pl.lit(vocab.NATIONAL_ONLY))
         .otherwise(pl.col("split_method"))
     )
-    fixed = next(t for t in tables(prepare(spine)) if t.sheet == "Fixed")
+    fixed = next(t for t in workbook_tables(prepare(spine)) if t.sheet == "Fixed")
     rows = fixed.frame.filter(pl.col("ambition_id") == "A01")
     assert rows.height == rows.select("org_code").n_unique() > 1

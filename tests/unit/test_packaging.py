@@ -28,16 +28,33 @@ def test_every_package_folder_is_listed_for_the_wheel():
     assert setuptools["package-dir"]["mhtool.reference_data"] == "reference_data"
 
 
-def test_every_dependency_is_locked_at_one_version():
-    lock = (ROOT / "requirements.lock").read_text().splitlines()
-    pins = dict(
-        line.split("==", 1) for line in lock if line and not line.startswith("#") and "==" in line
-    )
-    names = {k.lower().replace("_", "-") for k in pins}
+def _locked() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock as name -> (version, sha256 hashes)."""
+    pins: dict[str, tuple[str, list[str]]] = {}
+    name = None
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        m = re.match(r"([A-Za-z0-9._-]+)==(\S+)", line)
+        if m:
+            name = m.group(1).lower().replace("_", "-")
+            pins[name] = (m.group(2), [])
+        elif name and (h := re.search(r"--hash=sha256:([0-9a-f]{64})", line)):
+            pins[name][1].append(h.group(1))
+    return pins
+
+
+def test_every_dependency_is_locked_at_one_version_with_hashes():
+    pins = _locked()
     for req in PYPROJECT["project"]["dependencies"]:
         name = re.match(r"[A-Za-z0-9._-]+", req).group(0).lower().replace("_", "-")
-        assert name in names, f"{name} is a dependency but not in requirements.lock"
-    assert all(re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", v) for v in pins.values())
+        assert name in pins, f"{name} is a dependency but not in requirements.lock"
+    assert all(re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", v) for v, _ in pins.values())
+    assert all(hashes for _, hashes in pins.values()), "pip --require-hashes needs every hash"
+
+
+def test_ci_installs_the_wheel_from_the_hashed_lock():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "--require-hashes -r requirements.lock" in ci
+    assert "--no-deps" in ci.split("--require-hashes", 1)[1]
 
 
 @pytest.fixture

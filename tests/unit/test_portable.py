@@ -44,7 +44,7 @@ def test_start_up_needs_no_posix_only_module():
     done = _python(
         BLOCK
         + """
-import mhtool.infra.lock, mhtool.infra.atomic, mhtool.job.pipeline, mhtool.infra.parallel
+import mhtool.infra.lock, mhtool.infra.atomic, mhtool.job.settings, mhtool.infra.parallel
 from mhtool.cli import main
 main(["--help"], prog_name="mhtool")
 """
@@ -64,7 +64,7 @@ import importlib, pkgutil, mhtool
 for m in pkgutil.walk_packages(mhtool.__path__, "mhtool."):
     if m.name != "mhtool.__main__":
         importlib.import_module(m.name)
-import matplotlib.pyplot, openpyxl, polars, xlsxwriter
+import PIL.ImageFont, openpyxl, polars, xlsxwriter
 print("ok")
 """
     )
@@ -178,13 +178,13 @@ def test_rename_fallback_renames_no_folder_with_an_open_file(tmp_path, monkeypat
 
 
 def test_the_command_line_loads_no_heavy_library_until_a_command_runs():
-    """`mhtool --help` must stay quick: polars, openpyxl, matplotlib and XlsxWriter load
+    """`mhtool --help` must stay quick: polars, openpyxl, Pillow and XlsxWriter load
     only inside the commands that use them."""
     done = _python(
         """
 import sys
 import mhtool.cli
-print(sorted(m for m in ("polars", "openpyxl", "matplotlib", "xlsxwriter", "numpy")
+print(sorted(m for m in ("polars", "openpyxl", "PIL", "xlsxwriter", "numpy")
              if m in sys.modules))
 """
     )

@@ -8,7 +8,8 @@ import pytest
 import xlsxwriter
 
 from mhtool.errors import InputError
-from mhtool.refdata import actuals, nhstt, phsmi, store
+from mhtool.refdata import store
+from mhtool.refdata.actuals import move, nhstt, phsmi
 from mhtool.refdata.raw import RawDir
 
 
@@ -19,7 +20,7 @@ def _rows(codes_values, period="Q4 2023/24"):
             "period": [period] * len(codes_values),
             "org_code": [c for c, _ in codes_values],
             "value": [v for _, v in codes_values],
-            "route": [actuals.AS_PUBLISHED] * len(codes_values),
+            "route": [move.AS_PUBLISHED] * len(codes_values),
         },
         schema_overrides={"value": pl.Int64},
     )
@@ -35,24 +36,24 @@ FLOWS = pl.DataFrame(
 
 
 def test_whole_split_adds_up_and_follows_weights():
-    assert actuals.whole_split(10, [1, 2]) == [3, 7]
-    assert actuals.whole_split(7, [1, 1, 1]) == [3, 2, 2]  # ties to the earlier
-    assert sum(actuals.whole_split(361_210, [0.3, 0.3, 0.4])) == 361_210
+    assert move.whole_split(10, [1, 2]) == [3, 7]
+    assert move.whole_split(7, [1, 1, 1]) == [3, 2, 2]  # ties to the earlier
+    assert sum(move.whole_split(361_210, [0.3, 0.3, 0.4])) == 361_210
 
 
 def test_merged_codes_summed_split_flagged_unknown_returned():
-    moved, unmapped = actuals.onto(
+    moved, unmapped = move.onto(
         _rows([("A", 4), ("B", 6), ("C", 10), ("D", 5), ("X", 1)]), FLOWS, "population"
     )
     got = {r["org_code"]: (r["value"], r["route"]) for r in moved.iter_rows(named=True)}
     assert got["AB"] == (10, "sum of: from A; from B")
     assert got["C1"][0] + got["C2"][0] == 10 and got["C2"] == (7, "split: 66.7% of C by population")
-    assert got["D"] == (5, actuals.AS_PUBLISHED)
+    assert got["D"] == (5, move.AS_PUBLISHED)
     assert unmapped == ["X"] and "X" not in got
 
 
 def test_missing_stays_missing_in_every_sum_and_split():
-    moved, _ = actuals.onto(_rows([("A", None), ("B", 6), ("C", None)]), FLOWS, "population")
+    moved, _ = move.onto(_rows([("A", None), ("B", 6), ("C", None)]), FLOWS, "population")
     got = dict(moved.select("org_code", "value").iter_rows())
     assert got == {"AB": None, "C1": None, "C2": None}  # never zero, never B's 6 alone
 

@@ -118,7 +118,7 @@ def test_csv_headers_are_checked_against_the_schema(tmp_path, header, field, wor
 
 
 def test_refresh_settings_schema_covers_every_run_setting():
-    from mhtool.job.pipeline import RunConfig
+    from mhtool.job.settings import RunConfig
 
     keys = [k for k in schema.schema("refresh")["properties"] if k != "format"]
     assert keys == RunConfig.keys()  # plus the file's format (mhtool/formats.py)
@@ -137,7 +137,7 @@ def test_refresh_settings_schema_covers_every_run_setting():
     ],
 )
 def test_refresh_settings_are_checked_by_the_schema(tmp_path, text, field, words):
-    from mhtool.cli.refresh import read_config
+    from mhtool.job.settings import read_config
 
     path = tmp_path / "refresh.toml"
     path.write_text(text)
@@ -147,7 +147,7 @@ def test_refresh_settings_are_checked_by_the_schema(tmp_path, text, field, words
 
 
 def test_refresh_settings_resolve_paths_and_place_files(tmp_path):
-    from mhtool.cli.refresh import read_config
+    from mhtool.job.settings import read_config
 
     path = tmp_path / "refresh.toml"
     path.write_text('out = "o"\nplaces = "mine.csv"\ngeography = 2026\n')

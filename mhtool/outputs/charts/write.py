@@ -8,18 +8,17 @@ ICB), rendered once and reused by its workbooks and its page of the HTML report.
   a bar for each organisation one level down (a region's ICBs), on a scale from zero.
 
 1,280 px wide with 13-20 px text (10-15 pt at 96 dpi), so they are legible at 100% zoom.
-Bars, rules and text are drawn with Pillow in matplotlib's DejaVu Sans (a chart of real
-matplotlib Axes costs seconds; this costs milliseconds). Byte-identical on rerun: fixed
-size, saved with no text chunks (no Software, no date).
+Bars, rules and text are drawn with Pillow in DejaVu Sans, shipped in mhtool/fonts/ (a
+plotting library's Axes cost seconds a chart; this costs milliseconds). Byte-identical on
+rerun: fixed size, saved with no text chunks (no Software, no date).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
-import os
 from functools import lru_cache
+from importlib import resources
 
 import polars as pl
 from PIL import Image, ImageDraw, ImageFont
@@ -91,11 +90,16 @@ def chart_lines(df: pl.DataFrame, org_code: str) -> pl.DataFrame:
 
 @lru_cache(maxsize=8)
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    # matplotlib's own fonts, found without importing matplotlib (a third of a second in
-    # every worker process): its data folder is mpl-data/ inside the package.
-    package = importlib.util.find_spec("matplotlib").submodule_search_locations[0]
+    # DejaVu Sans, shipped in mhtool/fonts/ with its licence (Bitstream Vera terms, the
+    # DejaVu changes public domain): the same files matplotlib carries, so the charts'
+    # bytes did not change when matplotlib stopped being a dependency
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return ImageFont.truetype(os.path.join(package, "mpl-data", "fonts", "ttf", name), size)
+    return ImageFont.truetype(io.BytesIO(_font_file(name)), size)
+
+
+@lru_cache(maxsize=2)
+def _font_file(name: str) -> bytes:
+    return resources.files("mhtool").joinpath("fonts", name).read_bytes()
 
 
 def nice_ticks(top: float, n: int = 4) -> list[float]:

@@ -42,66 +42,19 @@ from mhtool.fields import AMBITION_RANK, ORG_SORT
 from mhtool.infra import folder
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.planning import profile, refs
-from mhtool.planning.profile import MONTHS
-
-NA = "NA"
-TEMPLATE_COLUMNS = [
-    "icb_code",
-    "org_code",
-    "planning_ref",
-    "measure_type",
-    "dim_type",
-    "fin_year",
-    "source",
-    *MONTHS,
-]
-OTHER_COLUMNS = [
-    "icb_code",
-    "org_code",
-    "metric_code",
-    "title",
-    "unit",
-    "planning_ref",
-    "ref_status",
-    "measure_type",
-    "dim_type",
-    "fin_year",
-    "source",
-    *MONTHS,
-    "note",
-]
-MONEY_COLUMNS = [
-    "icb_code",
-    "org_code",
-    "metric_code",
-    "title",
-    "measure",
-    "unit",
-    "fin_year",
-    "source",
-    "value",
-]
-TEMPLATE_TYPES = ("Count", "Numerator", "Denominator", "Percentage")
-#: How the files hold a percentage: 0-100 as NHS England's own files do (48.76 = 48.76%),
-#: or proportions (0.4876) with `--planning-proportions`. profile.json records which; a
-#: run written before it was recorded held proportions (OLD_SCALE).
-HUNDRED, PROPORTION = "0-100", "proportion"
-PERCENT_SCALES = (HUNDRED, PROPORTION)
-OLD_SCALE = PROPORTION
-
-
-def percent_scale(spec: dict) -> str:
-    """The scale the export writes percentages on (0-100 unless asked otherwise)."""
-    return spec.get("percent_scale") or HUNDRED
-
-
-def ratio_text(num: float, den: float, scale: str) -> float:
-    """num / den as a Percentage on `scale`: 0-100 to 2 places, a proportion to 4 (the
-    same precision either way)."""
-    if scale == PROPORTION:
-        return round(num / den, profile.RATE_PLACES)
-    return round(100 * num / den, profile.RATE_PLACES - 2)
-
+from mhtool.planning.template import (
+    HUNDRED,
+    MONEY_COLUMNS,
+    NA,
+    OTHER_COLUMNS,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_TYPES,
+    format_value,
+    percent_scale,
+    ratio_text,
+)
+from mhtool.refdata import store
+from mhtool.spine import plain_text
 
 ENGLAND = vocab.ENGLAND_CODE
 RULE_TEXT = {
@@ -116,28 +69,6 @@ RULE_TEXT = {
     "whose level that year the catalogue gives (its anchor: an existing standard holds all "
     "year); other_lines.csv says so in its note column",
 }
-
-
-def measure_type() -> pl.Expr:
-    """Each row's measure type for the workbooks' Data sheet: 'Percentage' for a rate or
-    standard in percent, 'Count' for counts (people, sites, £, WTE), 'Value' for any other
-    rate."""
-    is_percent = pl.col("unit_kind") == "percent"
-    return (
-        pl.when(~pl.col("kind").is_in(vocab.CARRIED_KINDS))
-        .then(pl.lit("Count"))
-        .when(is_percent)
-        .then(pl.lit("Percentage"))
-        .otherwise(pl.lit("Value"))
-    )
-
-
-def format_value(x: float | None) -> str:
-    """Whole numbers without a decimal point, others with the fewest digits that round-trip
-    (WTE come out as 12.3), so the files are stable and paste cleanly."""
-    if x is None:
-        return ""
-    return str(int(x)) if float(x).is_integer() else repr(round(x, 10))
 
 
 def _month_text(x: float | None) -> str:
@@ -252,8 +183,6 @@ def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[
 def denominators(spec: dict, spine: pl.DataFrame, geography: str) -> dict[str, dict[str, float]]:
     """ambition_id → org_code → the denominator (the QOF SMI register), summed from
     sub-ICB locations up. Read from the shipped reference data for the run's geography."""
-    from mhtool.refdata import store
-
     out: dict[str, dict[str, float]] = {}
     orgs = spine.select("level", "org_code", "parent_code").unique("org_code")
     parent = {o: p for _, o, p in orgs.iter_rows()}
@@ -350,8 +279,6 @@ def place_denominators(
     proportion to its practices' own QOF SMI register of the same year, so places add up
     to their parent. `practices`: practice_code → place_code; `parents`: place → parent.
     A parent whose places' practices have no register figures leaves them without one."""
-    from mhtool.refdata import store
-
     out = {aid: dict(d) for aid, d in denominators.items()}
     for aid, ref in sorted(spec.get("refs", {}).items()):
         if not ref.get("denominator") or aid not in out:
@@ -584,8 +511,6 @@ def write(
     with_places = bool(spec.get("places")) and places is not None
     source = source_text(meta.catalogue_name, meta.data_date)
     if with_places:  # only the places of the ICBs written, as plain text (they may be compact)
-        from mhtool.spine import plain_text
-
         places = plain_text(places.filter(pl.col("icb_code").is_in(sorted(set(icbs)))))
     template, other, money = build(
         prepared, spec, source, subicb=subicb, places=places if with_places else None

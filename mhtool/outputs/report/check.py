@@ -15,12 +15,13 @@ from urllib.parse import unquote, urlsplit
 
 import polars as pl
 
+from mhtool import vocab
 from mhtool.infra.folder import REPORT, REPORT_FOLDERS, RunFolder
 from mhtool.infra.manifest import regular
 from mhtool.outputs.report import write as report
+from mhtool.outputs.views import categories, planpage, summary
 from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import scope as scopes
-from mhtool.outputs.views import summary
 from mhtool.outputs.views.meta import WorkbookMeta
 
 TOLERANCE = 1e-6
@@ -88,22 +89,33 @@ def expected_tables(
     """(Table, carries figures) for each table a page shows, as report.render_page makes
     them (`delivery`: the delivery rows remade by mhtool check)."""
     made = [
+        (planpage.plan_table(rows, meta), False),
+        *((categories.category_sheet(rows, c, meta), True) for c in vocab.CATEGORIES),
         (summary.summary_table(rows, meta), True),
         (summary.compare_table(rows), False),
-        (summary.standards_table(rows, meta), False),
         (delivery_view.sheet_table(rows, delivery_view.for_orgs(delivery, rows)), False),
     ]
     return [(t, figures) for t, figures in made if t is not None]
 
 
-def check_links(page: Path, rel: str, refs: list[tuple[str, str]], out_dir: Path) -> list[str]:
-    """Every link resolves to a file in the run; images are embedded; nothing remote."""
+def check_links(
+    page: Path,
+    rel: str,
+    refs: list[tuple[str, str]],
+    out_dir: Path,
+    sources: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Every link resolves to a file in the run; images are embedded; nothing is fetched.
+    The only links out are to the catalogue's sources (`sources`, a reader follows them;
+    the page loads nothing from them)."""
     problems = []
     for where, value in refs:
         parts = urlsplit(value)
         if where == "img.src":
             if not value.startswith("data:image/"):
                 problems.append(f"{rel}: an image is not embedded ({value[:60]})")
+            continue
+        if where == "a.href" and value in sources:
             continue
         if parts.scheme or parts.netloc:
             problems.append(f"{rel}: links outside the run ({value[:80]})")
@@ -184,7 +196,8 @@ def check_page(
         return [f"{rel}: cannot be read ({type(exc).__name__}); damaged since the run?"]
     page.close()
     problems = check_tables(rel, page, rows, meta, delivery)
-    problems += check_links(path, rel, page.refs, out_dir)
+    sources = frozenset(u for urls in (meta.sources if meta else {}).values() for u in urls)
+    problems += check_links(path, rel, page.refs, out_dir, sources)
     if len(problems) > MAX_PER_PAGE:
         problems = problems[:MAX_PER_PAGE] + [
             f"{rel}: {len(problems) - MAX_PER_PAGE} more problems not shown"

@@ -22,8 +22,8 @@ import polars as pl
 from mhtool import vocab
 from mhtool.fields import ROW_FORMAT
 from mhtool.infra import folder
+from mhtool.outputs.views import categories, planpage, summary
 from mhtool.outputs.views import delivery as delivery_view
-from mhtool.outputs.views import summary
 from mhtool.outputs.views.layout import NOT_AVAILABLE, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.tables import Table
@@ -41,6 +41,9 @@ th, td { border-bottom: 1px solid #b1b4b6; padding: 0.25rem 0.35rem; vertical-al
   text-align: left; }
 th { background: #f3f2f1; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+#plan_page td { white-space: pre-line; }
+td.source { overflow-wrap: anywhere; min-width: 12rem; }
+ul.index li { margin-bottom: 0.2rem; }
 td.num { white-space: nowrap; }
 td.how { font-size: 0.75rem; color: #505a5f; min-width: 6.5rem; max-width: 10rem; }
 td.title, td.standard { min-width: 11rem; max-width: 24rem; }
@@ -119,6 +122,8 @@ def shown_cells(table: Table, figures: bool = True) -> list[list[tuple[str, str,
             data = {}
             if figures and c.key.startswith("v") and v is not None:
                 data = {"data-ambition": r["ambition_id"], "data-year": c.key[1:]}
+                if r.get("org_code"):  # whose figure (the category tables show several)
+                    data["data-org"] = r["org_code"]
                 data["data-value"] = repr(v)
             cells.append(("num", _plain(fmt_cell(v, fmt)), data))
         out.append(cells)
@@ -128,6 +133,24 @@ def shown_cells(table: Table, figures: bool = True) -> list[list[tuple[str, str,
 def table_id(table: Table) -> str:
     """The id of a table's <table> element."""
     return table.name or table.sheet.lower()
+
+
+SOURCE_KEY = "source"  # the category tables' column of source URLs, shown as links
+_URL = re.compile(r"https?://[^\s;]+")
+
+
+def _linked(text: str) -> str:
+    """A cell's text with each web address in it a link (the sources a reader can
+    follow); the text shown is the same."""
+    out, at = [], 0
+    for m in _URL.finditer(text):
+        url = m.group(0)
+        out += [
+            html.escape(text[at : m.start()]),
+            f'<a href="{html.escape(url)}">{html.escape(url)}</a>',
+        ]
+        at = m.end()
+    return "".join(out) + html.escape(text[at:])
 
 
 def _table(table: Table, figures: bool = True) -> str:
@@ -141,7 +164,7 @@ def _table(table: Table, figures: bool = True) -> str:
         tds = "".join(
             f'<td class="{html.escape(cls)}"'
             + "".join(f' {k}="{html.escape(v)}"' for k, v in data.items())
-            + f">{html.escape(text)}</td>"
+            + f">{_linked(text) if cls == SOURCE_KEY else html.escape(text)}</td>"
             for cls, text, data in cells
         )
         rows.append("<tr>" + tds + "</tr>")
@@ -209,6 +232,48 @@ def _down(df: pl.DataFrame, level: str, code: str, pages: frozenset[str]) -> str
     return f"<h2>{heading}</h2><ul class=down>{''.join(items)}</ul>"
 
 
+def _files(level: str, code: str, chart: bool) -> str:
+    """Links to the organisation's own files in the run: its workbook, its planning file
+    (England's and each system's) and its chart."""
+    up = "../" if level == "england" else "../../"
+    files = [("workbook", folder.workbook_file(level, code))]
+    if level in ("england", "icb"):
+        files.append(("planning file", folder.planning_file(None if level == "england" else code)))
+    if chart:
+        files.append(("chart", folder.chart_file("england" if level == "england" else code)))
+    links = ", ".join(f'<a href="{_e(up + path)}">{_e(what)}</a>' for what, path in files)
+    return f'<p class="files">This page\'s files: {links}.</p>'
+
+
+def _index(rows: pl.DataFrame, level: str, pages: frozenset[str]) -> str:
+    """England's page: every region with its ICBs, linked, before anything else, so the
+    first screen shows where to go."""
+    if level != "england":
+        return ""
+    orgs = rows.select("org_code", "org_name", "level", "parent_code").unique("org_code")
+    items = []
+    for r_code, r_name in (
+        orgs.filter(pl.col("level") == "region")
+        .sort("org_code")
+        .select("org_code", "org_name")
+        .rows()
+    ):
+        icbs = orgs.filter(pl.col("level") == "icb", pl.col("parent_code") == r_code)
+        kids = ", ".join(
+            _link(level, "icb", c, n, pages)
+            for c, n in icbs.sort("org_code").select("org_code", "org_name").rows()
+        )
+        items.append(f"<li>{_link(level, 'region', r_code, r_name, pages)}: {kids}</li>")
+    return f"<h2>Regions and their integrated care boards</h2><ul class=index>{''.join(items)}</ul>"
+
+
+def _link(from_level: str, level: str, code: str, name: str, pages: frozenset[str]) -> str:
+    label = _e(short_name(name, code))
+    if code in pages and level in folder.REPORT_FOLDERS:
+        return f'<a href="{_e(_href(from_level, level, code))}">{label}</a>'
+    return label
+
+
 def render_page(
     rows: pl.DataFrame,
     code: str,
@@ -236,6 +301,11 @@ def render_page(
         f"{_e(meta.catalogue_name)}.</p>",
         f'<p class="lede">{_e(meta.benchmark)}</p>' if meta.benchmark else "",
     ]
+    parts += [_files(level, code, bool(charts)), _index(rows, level, pages)]
+    plan = planpage.plan_table(rows, meta)
+    parts += [f"<h2>{_e(plan.title)}</h2><p>{_e(plan.description)}</p>", _table(plan, False)]
+    for sheet in (categories.category_sheet(rows, c, meta) for c in vocab.CATEGORIES):
+        parts += [f"<h2>{_e(sheet.title)}</h2><p>{_e(sheet.description)}</p>", _table(sheet)]
     table = summary.summary_table(rows, meta)
     if table is not None:
         parts += [f"<h2>{_e(table.title)}</h2><p>{_e(table.description)}</p>", _table(table)]
@@ -243,12 +313,6 @@ def render_page(
     if compare is not None:
         parts += [f"<h2>{_e(compare.title)}</h2>", _table(compare, figures=False)]
     parts += ["<h2>Charts</h2>", *(_figure(png, alt) for png, alt in charts)]
-    standards = summary.standards_table(rows, meta)
-    if standards is not None:
-        parts += [
-            f"<h2>{_e(standards.title)}</h2><p>{_e(standards.description)}</p>",
-            _table(standards, figures=False),
-        ]
     delivered = delivery_view.sheet_table(rows, delivery)
     if delivered is not None:
         parts += [
@@ -256,7 +320,7 @@ def render_page(
             _table(delivered, figures=False),
         ]
     parts += [
-        _down(rows, level, code, pages),
+        "" if level == "england" else _down(rows, level, code, pages),
         f"<footer>mhtool {_e(meta.tool_version)}; catalogue "
         f"{_e(meta.catalogue_name)} (SHA-256 {_e(meta.catalogue_sha256)}); "
         f"geography {_e(meta.geography)}; data date {_e(meta.data_date)}. "

@@ -18,10 +18,10 @@ import polars as pl
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from mhtool.infra import folder
-from mhtool.outputs.check import _check_table, _same, check_print, read_structure
 from mhtool.outputs.selector import write as sel_
 from mhtool.outputs.views.layout import HEADER_ROW
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.workbook.check import _check_table, _same, check_print, read_structure
 
 _M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell[ >/]")
@@ -68,6 +68,19 @@ def check_parts(path: Path, rel: str, sel: sel_.Selector, read) -> list[str]:
         for part in z.namelist():
             if "externalLink" in part or "vbaProject" in part or part.endswith(".bin"):
                 problems.append(f"{rel}: holds {part} (no macros or external links allowed)")
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+    areas = {
+        (n.text or "").split("!")[0].strip("'"): (n.text or "").split("!")[-1]
+        for n in book.iter(f"{_M}definedName")
+        if n.get("name") == "_xlnm.Print_Area"
+    }
+    for table in sel_.data_tables(sel):
+        want = sel_.print_area(table)
+        if areas.get(table.sheet) != want:
+            problems.append(
+                f"{rel} {table.sheet}: prints {areas.get(table.sheet) or 'all of it'}; "
+                f"expected {want or 'all of it'}"
+            )
     for name in names:
         if _MERGE.search(xml[name]):
             problems.append(f"{rel} {name}: has merged cells")

@@ -32,6 +32,8 @@ from mhtool.outputs.views.layout import (
 )
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import OGL, PROVENANCE
+from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP
+from mhtool.outputs.views.planpage import plan_words as _plan_words
 from mhtool.outputs.views.summary import provenance_words
 from mhtool.outputs.views.tables import (
     Column,
@@ -40,13 +42,21 @@ from mhtool.outputs.views.tables import (
     is_headline,
     number_format,
 )
+from mhtool.outputs.workbook.write import (
+    LINE_HEIGHT,
+    Formats,
+    _header_lines,
+    _lines,
+    new_workbook,
+    notes_sheet,
+    write_table,
+)
 
 FILE = "selector.xlsx"
 # A run with more places than this leaves them out of the list (a GP-practice run has
 # ~6,500: too many to pick from, and ~45,000 more data rows); their figures are in
 # places/<ICB>.csv. PCNs (~1,300) and local authority districts (~370) are listed.
 MAX_PLACES = 1500
-SEP = "/"  # joins an organisation code and a line in the data sheets' keys (no wildcard)
 
 SELECTOR, YEARS, NOTES = "Selector", "Years", "Notes"
 ORGS, PLAN_DATA, DATA, LINES = "Organisations", "Plan data", "Data", "Lines"
@@ -57,7 +67,6 @@ PICK_ROW, CODE_ROW, LEVEL_ROW = 3, 4, 5
 PLAN_TOP = 7  # the Plan page's title; its description below, its header row below that
 PICK = "$B$4"  # the pick cell (PICK_ROW, column B), as formulas refer to it
 CODE = "$B$5"
-CATEGORY_COLUMNS = tuple(vocab.CATEGORIES)  # fixed, flexible, targeted
 NOTE_HOW, NOTE_PROVENANCE, NOTE_BASES = 1, 2, 3  # the Notes sheet's first notes
 
 
@@ -139,60 +148,6 @@ def _org_order(rows: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("")),
         _k4=pl.when(level == vocab.PLACE).then(pl.col("org_code")).otherwise(pl.lit("")),
     ).sort(pl.col("_k1").fill_null(""), pl.col("_k2").fill_null(""), "_k3", "_k4")
-
-
-def _figure(value: float, fmt: str) -> str:
-    """A figure as its cells show it (layout.NUMBER_FORMATS)."""
-    if fmt == "money":
-        return f"£{value:,.0f}"
-    if fmt == "wte":
-        return f"{value:,.1f}"
-    if fmt in ("percent", "rate"):
-        return f"{value:,.1f}".removesuffix(".0")
-    return f"{value:,.0f}"
-
-
-def _amount(value: float, fmt: str, unit: str) -> str:
-    """'2,167 women per year', '£1,234 (additional vs 2018/19)', '95% of the area's ...'
-    (`unit` in words: layout.unit_words)."""
-    if fmt == "money":
-        return f"{_figure(value, fmt)} {unit.removeprefix('£').strip()}".strip()
-    if fmt == "percent" and unit.lower().startswith("percent"):
-        return f"{_figure(value, fmt)}% {unit[len('percent') :].strip()}".strip()
-    return f"{_figure(value, fmt)} {unit}".strip()
-
-
-def ask_words(line: dict, own: bool) -> str:
-    """One ask in words with this organisation's figure in the last year it has one:
-    `line` holds title, category, kind, unit, _fmt, the split, level and the last value,
-    year and share; `own` False: the organisation has no row for it (a targeted ask held
-    for England), so England's figure is told and that it is not shared out. What the
-    categories mean (phasing agreed locally, selected areas) is said once, in the Plan
-    page's headers."""
-    title, value, year = line["title"], line["value"], line["year"]
-    if value is None:
-        return f"{title}: no figure"
-    carried = line["kind"] in vocab.CARRIED_KINDS
-    amount = _amount(value, line[ROW_FORMAT], line["unit"])
-    when = "by" if carried or line["category"] == "flexible" else "in"
-    if not own:  # worded alike for every organisation, so stored once (shared strings)
-        return (
-            f"{title}: {amount} nationally {when} {year}; areas chosen nationally, not shared out"
-        )
-    text = f"{title}: {amount} {when} {year}"
-    if line["share"] is not None and not carried and line["level"] != "england":
-        text += f" ({line['share']:.1%} of England)"
-    if line[LINE_SPLIT] == vocab.NATIONAL_ONLY and line["level"] == "england":
-        text += "; not shared out"
-    return text
-
-
-CATEGORY_HEADERS = {
-    "fixed": "Fixed (national trajectories every area follows)",
-    "flexible": "Flexible (in place everywhere by the year shown; phasing agreed locally)",
-    "targeted": "Targeted (selected areas; where no source names them, chosen nationally: "
-    "this organisation may or may not be one)",
-}
 
 
 def build(
@@ -290,50 +245,6 @@ def _line_words(rows: pl.DataFrame, lines: pl.DataFrame, meta: WorkbookMeta) -> 
     return pl.DataFrame(out, schema={k: pl.String for k in schema}, orient="row")
 
 
-def _plan_words(
-    by_line: pl.DataFrame, lines: pl.DataFrame, orgs: pl.DataFrame, programmes: list[str]
-) -> pl.DataFrame:
-    """The Plan page's words: per organisation and programme, each category's asks, one
-    per line of text, in the Plan's order. Above places an organisation also sees the
-    targeted asks held for England (a reader asks whether they are one of the areas); a
-    place lists its own asks. Other lines held for England only are on the Years sheet."""
-    info = {r["ambition_id"]: r for r in lines.iter_rows(named=True)}
-    england = {
-        r["ambition_id"]: r
-        for r in by_line.filter(pl.col("level") == "england")
-        .select("ambition_id", "value", "year", "share")
-        .iter_rows(named=True)
-    }
-    own: dict[str, dict[str, dict]] = {}
-    for r in by_line.select("org_code", "level", "ambition_id", "value", "year", "share").iter_rows(
-        named=True
-    ):
-        own.setdefault(r["org_code"], {})[r["ambition_id"]] = r
-    number = {p: i for i, p in enumerate(programmes, 1)}
-    out = []
-    for code, level in orgs.select("org_code", "level").iter_rows():
-        mine = own.get(code, {})
-        cells: dict[tuple[str, str], list[str]] = {}
-        for amb, line in info.items():
-            got = mine.get(amb)
-            if got is None and (
-                level == vocab.LEVEL_NAMES[vocab.PLACE]
-                or amb not in england
-                or line["category"] != "targeted"  # another framing of a national figure
-            ):
-                continue
-            text = ask_words({**line, **(got or england[amb])}, got is not None)
-            cells.setdefault((line["programme"], line["category"]), []).append(text)
-        for p in programmes:
-            texts = [cells.get((p, c)) for c in CATEGORY_COLUMNS]
-            if any(texts):
-                out.append(
-                    [f"{code}{SEP}{number[p]}", p] + ["\n".join(t) if t else None for t in texts]
-                )
-    schema = ["key", "programme", *CATEGORY_COLUMNS]
-    return pl.DataFrame(out, schema={k: pl.String for k in schema}, orient="row")
-
-
 # --- the tables, as the writer writes them and the checker reads them --------------------
 
 
@@ -361,13 +272,26 @@ def org_table(sel: Selector) -> Table:
     )
 
 
+# The two long lookup sheets print their title and header only (a whole copy would run to
+# hundreds of pages); the Selector and Years sheets are the printed view of them.
+UNPRINTED = "Printed copies show this header only: clear the print area to print it all."
+UNPRINTED_SHEETS = (PLAN_DATA, DATA)
+
+
+def print_area(table: Table) -> str | None:
+    """A data sheet's print area as the file names it ($A$1:$G$3), None: the whole sheet."""
+    if table.sheet not in UNPRINTED_SHEETS:
+        return None
+    return f"$A$1:${xl_col_to_name(len(table.columns) - 1)}${HEADER_ROW + 1}"
+
+
 def plan_table(sel: Selector) -> Table:
     """The Plan data sheet: the Plan page's words for every organisation."""
     return Table(
         PLAN_DATA,
         "What the Plan asks of each organisation, in words",
         "One row per organisation and programme; the Selector sheet shows the rows of the "
-        "organisation picked. [z]: no ask of that category in that programme.",
+        "organisation picked. [z]: no ask of that category in that programme. " + UNPRINTED,
         [
             Column("Key (organisation code / programme number)", "key"),
             Column(header("programme"), "programme"),
@@ -395,7 +319,7 @@ def data_table(sel: Selector) -> Table:
         DATA,
         "Every organisation's figures by year",
         "One row per organisation and line, as the run's spine gives them; the Years sheet "
-        "shows the rows of the organisation picked. [x]: no figure that year.",
+        "shows the rows of the organisation picked. [x]: no figure that year. " + UNPRINTED,
         [Column("Key (organisation code / ambition ID)", "key"), *_figure_columns(sel)],
         sel.data,
         name="figures",
@@ -487,12 +411,14 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
         "too many to pick from); their figures are in the run's places folder."
         if sel.places_left_out
         else "Places (in runs with places) are listed below their sub-ICB location (or their "
-        "ICB) with the headline asks shared to places; their parent's page has the rest."
+        "ICB) with the headline asks shared to places (the run's places folder has every "
+        "line); their parent's page has the rest."
     )
     return [
         f"How it works: pick an organisation in cell B{PICK_ROW + 1} of the {SELECTOR} sheet. "
         f"The Plan page below it and the {YEARS} sheet fill in for that organisation from the "
-        f"{ORGS}, {PLAN_DATA} and {DATA} sheets of this file, by INDEX and MATCH formulas: "
+        f"{ORGS}, {PLAN_DATA}, {DATA} and {LINES} sheets of this file, by INDEX and MATCH "
+        "formulas: "
         "no macros and no links to other files. A program that does not recalculate "
         "formulas shows England, whose figures are saved with the file. " + places,
         PROVENANCE,
@@ -506,8 +432,8 @@ def notes(sel: Selector, meta: WorkbookMeta) -> list[str]:
         "0.1. Rates and standards are not shared out: every organisation carries the "
         "national level.",
         "Symbols: [x] means not available (no figure for that year); [z] means not "
-        "applicable (a rate has no share, a line not shared out to this organisation, or "
-        "no ask of that category in a programme).",
+        "applicable (a line not shared out to this organisation, such as one reported for "
+        "England only, or no ask of that category in a programme).",
         f"Source: the run's apportionment of catalogue {meta.catalogue_name} "
         f"(SHA-256 {meta.catalogue_sha256}), mhtool {meta.tool_version}, {meta.geography} "
         f"boundaries, reference data of {meta.data_date}. {OGL}",
@@ -556,11 +482,16 @@ def looked_up_columns(sel: Selector) -> list[Column]:
 def years_table(sel: Selector) -> Table:
     """The Years sheet as a table: its columns, and its fixed columns' rows (the looked-up
     cells are in `shown`)."""
+    places = (
+        " A place shows the headline asks only: places/<ICB code>.csv has its every line."
+        if sel.orgs.get_column("level").eq(vocab.LEVEL_NAMES[vocab.PLACE]).any()
+        else ""
+    )
     return Table(
         YEARS,
         "Figures by year",
         f"The organisation picked on the {SELECTOR} sheet: every line in the Plan's order. "
-        "[x]: no figure that year; [z]: not shared out to it, or not applicable.",
+        "[x]: no figure that year; [z]: not shared out to it, or not applicable." + places,
         years_columns(sel),
         years_static(sel),
         name="figures_by_year",
@@ -618,8 +549,6 @@ PROGRAMME_WIDTH, CATEGORY_WIDTH = 22, 44
 
 
 def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
-    from mhtool.outputs.workbook.write import LINE_HEIGHT, _header_lines, _lines
-
     ws.set_column(0, 0, PROGRAMME_WIDTH)
     ws.set_column(1, len(CATEGORY_COLUMNS), CATEGORY_WIDTH)
     ws.write_string(0, 0, "Pick an organisation: what the Plan asks of it", f.title)
@@ -705,8 +634,6 @@ FIGURE_WIDTH = 13
 
 
 def _years_sheet(ws, sel: Selector, default: int, f) -> None:
-    from mhtool.outputs.workbook.write import LINE_HEIGHT, _header_lines, _lines
-
     columns = years_columns(sel)
     static = years_static(sel)
     ws.write_string(1, 0, years_table(sel).description)
@@ -726,10 +653,10 @@ def _years_sheet(ws, sel: Selector, default: int, f) -> None:
             ws.write_string(r, c, line[k], f.wrap)
         ws.write_string(r, 4 + n_years, line["unit"], f.wrap_after_figure)
         fmts[r] = f.figures[line[ROW_FORMAT]]  # right-aligned: a figure or [x] / [z]
-        lines = max(
-            _lines(line["title"], widths[2] - 2),
-            _lines(line["unit"], widths[4 + n_years] - 2),
-            _lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 2),
+        lines = max(  # words break lines early: a few characters of room kept
+            _lines(line["title"], widths[2] - 4),
+            _lines(line["unit"], widths[4 + n_years] - 6),
+            _lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 6),
         )
         if lines > 1:
             ws.set_row(r, LINE_HEIGHT * lines + 2)
@@ -785,8 +712,6 @@ def title(sel: Selector) -> str:
 def write(path: Path, sel: Selector, meta: WorkbookMeta) -> Path:
     """Write selector.xlsx at `path` (same inputs, same bytes: the created date is the
     data date)."""
-    from mhtool.outputs.workbook.write import Formats, new_workbook, notes_sheet, write_table
-
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = new_workbook(path)
     wb.set_properties(
@@ -814,7 +739,10 @@ def write(path: Path, sel: Selector, meta: WorkbookMeta) -> Path:
     _years_sheet(ws, sel, default, f)
     notes_sheet(wb, notes(sel, meta), f)
     for table in data_tables(sel):
-        write_table(wb.add_worksheet(table.sheet), table, f)
+        ws = wb.add_worksheet(table.sheet)
+        write_table(ws, table, f)
+        if table.sheet in UNPRINTED_SHEETS:
+            ws.print_area(0, 0, HEADER_ROW, len(table.columns) - 1)
     for sheet in wb.worksheets():
         page_setup(sheet)
     wb.worksheets()[0].activate()

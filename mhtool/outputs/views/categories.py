@@ -22,6 +22,8 @@ from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.views.layout import org_label, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.notes import figure_notes
+from mhtool.outputs.views.summary import _level_text, home, provenance_words
 from mhtool.outputs.views.tables import (
     BASIS_KEYS,
     NOTE_BASES,
@@ -83,75 +85,90 @@ def figure_words(value: float | None, fmt: str, unit: str | None) -> str:
     return f"{value:,.{places}f} {short_unit(unit)}".strip()
 
 
-def _end(amb: pl.DataFrame, column: str) -> tuple[str | None, float | None]:
-    """(year, figure) of the line's last year with a figure in `column`."""
-    known = amb.filter(pl.col(column).is_not_null()).sort("year")
-    if known.is_empty():
-        return None, None
-    year, value = known.select("year", column).row(-1)
-    return year, value
+# An ask's rows are read once as plain records (a line has a few dozen rows in a workbook's
+# slice): the words below are made from them in Python, not with a frame filter each.
+Recs = list[dict]
 
 
-def _level_words(amb: pl.DataFrame, org: str) -> str:
+def _end(recs: Recs, column: str, **match) -> tuple[str | None, float | None]:
+    """(year, figure) of the line's last year with a figure in `column`, among the
+    records whose fields equal `match` (say, level='england')."""
+    known = [
+        (r["year"], r[column])
+        for r in recs
+        if r.get(column) is not None and all(r[k] == v for k, v in match.items())
+    ]
+    return max(known) if known else (None, None)
+
+
+def _level_words(recs: Recs, org: str) -> str:
     """A standard's end point worded for one organisation (summary._level_text)."""
-    from mhtool.outputs.views.summary import _level_text
-
-    year, value = _end(amb, "national_value")
-    r = amb.row(0, named=True)
-    high = None
-    if value is not None and "value_high" in amb.columns:
-        high = amb.filter(pl.col("year") == year).get_column("value_high")[0]
-    return f"{_level_text(value, r, org, high)} by {year}" if year else "no national figure"
+    year, value = _end(recs, "national_value")
+    if year is None:
+        return "no national figure"
+    high = next((r.get("value_high") for r in recs if r["year"] == year), None)
+    return f"{_level_text(value, recs[0], org, high)} by {year}"
 
 
-def _money_for(df: pl.DataFrame, programme: str, code: str, org: str) -> str:
+def _money_for(money: dict[str, list[tuple]], programme: str, org: str) -> str:
     """The funding lines of a programme as one organisation's figures in their last year
-    (the money that comes with a flexible ask), or the words saying there are none."""
-    lines = df.filter(
-        pl.col("measure") == "funding",
-        pl.col("programme") == programme,
-        pl.col("org_code") == code,
-        pl.col("value").is_not_null(),
-    )
-    if lines.is_empty():
+    (the money that comes with a flexible ask), or the words saying there are none.
+    `money`: programme → (plan order, ambition, year, value, unit, category) of the
+    organisation's funding figures."""
+    found: dict[str, tuple] = {}
+    for order, aid, year, value, unit, category in sorted(money.get(programme, [])):
+        found[aid] = (order, year, value, unit, category)  # the last year wins
+    if not found:
         return "no money line of its own for this programme"
-    parts = []
-    for amb in lines.partition_by(PLAN_ORDER, maintain_order=True):
-        year, value = _end(amb, "value")
-        r = amb.row(0, named=True)
-        parts.append(
-            f"{r['ambition_id']} {figure_words(value, 'money', r['unit'])} for {org} in {year} "
-            f"({r['category']})"
-        )
+    parts = [
+        f"{aid} {figure_words(value, 'money', unit)} for {org} in {year} ({category})"
+        for aid, (_o, year, value, unit, category) in sorted(found.items(), key=lambda kv: kv[1])
+    ]
     return "money for this programme: " + "; ".join(parts)
 
 
-def ask_words(df: pl.DataFrame, amb: pl.DataFrame, code: str, org: str) -> str:
-    """What one ask (all its rows in the slice) asks of the organisation `code`, in words
-    with its own figures: '2,167 women per year by 2023/24, 3.284% of England'; a
-    standard's level; a flexible ask's end point with its phasing the system's to agree;
-    a targeted ask's national figure and who is selected."""
-    r = amb.row(0, named=True)
+def _money(df: pl.DataFrame, code: str) -> dict[str, list[tuple]]:
+    """The organisation's funding figures by programme, for _money_for."""
+    rows = df.filter(
+        pl.col("measure") == "funding", pl.col("org_code") == code, pl.col("value").is_not_null()
+    ).select("programme", PLAN_ORDER, "ambition_id", "year", "value", "unit", "category")
+    out: dict[str, list[tuple]] = {}
+    for programme, *rest in rows.rows():
+        out.setdefault(programme, []).append(tuple(rest))
+    return out
+
+
+def ask_words(recs: Recs, code: str, org: str, money: dict[str, list[tuple]]) -> str:
+    """What one ask (all its rows in the slice, as records) asks of the organisation
+    `code`, in words with its own figures: '2,167 women per year by 2023/24, 3.284% of
+    England'; a standard's level; a flexible ask's end point with its phasing the system's
+    to agree and its programme's money (`money`, from _money); a targeted ask's national
+    figure and who is selected."""
+    r = recs[0]
     category, split = r["category"], r[LINE_SPLIT]
     if r["kind"] in vocab.CARRIED_KINDS and split != vocab.NATIONAL_ONLY:
-        words = _level_words(amb, org)
+        words = _level_words(recs, org)
         if category == "flexible":
             return (
                 f"{words} (the end point); the phasing and approach the system's to agree; "
-                f"{_money_for(df, r['programme'], code, org)}"
+                f"{_money_for(money, r['programme'], org)}"
             )
         return f"{words}; every organisation meets it, never split [note {NOTE_RATES}]"
-    mine = amb.filter(pl.col("org_code") == code)
-    year, value = _end(mine, "value")
+    year, value = _end(recs, "value", org_code=code)
     if split == vocab.NATIONAL_ONLY or value is None:
-        n_year, national = _end(amb.filter(pl.col("level") == "england"), "value")
-        fmt = amb.get_column(ROW_FORMAT)[0]
-        figure = f"{figure_words(national, fmt, r['unit'])} in England by {n_year}"
+        n_year, national = _end(recs, "value", level="england")
+        fmt = r[ROW_FORMAT]
+        figure = figure_words(national, fmt, r["unit"])
+        high = _end(recs, "value_high", level="england")[1]
+        if high is not None and national is not None and high != national:  # a range
+            number = figure_words(national, fmt, None)
+            figure = figure.replace(number, f"{number}–{figure_words(high, fmt, None)}", 1)
+        figure += f" in England by {n_year}"
         if category == "targeted":
             who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
             return f"{figure}; {NOT_SHARED}{who} [note {NOTE_NATIONAL_ONLY}]"
         return f"{figure}; reported for England only, not shared out [note {NOTE_NATIONAL_ONLY}]"
-    share = mine.filter(pl.col("year") == year).get_column("share")[0]
+    share = next(x["share"] for x in recs if x["org_code"] == code and x["year"] == year)
     figure = f"{figure_words(value, r[ROW_FORMAT], r['unit'])} for {org} in {year}"
     if share is not None and code != vocab.ENGLAND_CODE:
         figure += f", {share:.3%} of England"
@@ -162,22 +179,20 @@ def ask_words(df: pl.DataFrame, amb: pl.DataFrame, code: str, org: str) -> str:
     return figure
 
 
-def _how(amb: pl.DataFrame, meta: WorkbookMeta) -> str:
+def _how(recs: Recs, meta: WorkbookMeta, notes: dict) -> str:
     """How the line's figures were made: England's figure year by year, then how it was
-    shared out (the basis in words), with the note on the national figure if any."""
-    from mhtool.outputs.views.notes import figure_notes
-    from mhtool.outputs.views.summary import provenance_words
-
-    national = amb.filter(pl.col("level") == "england").sort("year")
-    made = provenance_words(national.select("year", "provenance").rows())
-    r = amb.row(0, named=True)
+    shared out (the basis in words), with the note on the national figure if any
+    (`notes`: notes.figure_notes(meta))."""
+    national = sorted((x["year"], x["provenance"]) for x in recs if x["level"] == "england")
+    made = provenance_words(national)
+    r = recs[0]
     if r[LINE_SPLIT] == vocab.NATIONAL_ONLY:
         shared = "held nationally, not shared out"
     elif r["kind"] in vocab.CARRIED_KINDS:
         shared = "the national level, not split"
     else:
         shared = "shared by " + basis_words(r["basis"], r["basis_name"], r[LINE_SPLIT], meta)
-    note = figure_notes(meta).get(r["ambition_id"])
+    note = notes.get(r["ambition_id"])
     return f"England's figure {made}; {shared}" + (f" [note {note[0]}]" if note else "")
 
 
@@ -201,8 +216,6 @@ def _context_orgs(df: pl.DataFrame, level: str, code: str) -> list[tuple[str, st
 def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None) -> Table:
     """The Fixed, Flexible or Targeted sheet of a workbook (always present, even with no
     ask of the category: then one row saying so)."""
-    from mhtool.outputs.views.summary import home
-
     meta = meta or WorkbookMeta()
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
@@ -212,24 +225,50 @@ def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = 
     orgs = _context_orgs(df, level, code)
     names = dict(df.select("org_code", "org_name").unique("org_code").rows())
     rows: list[dict] = []
-    for amb in part.partition_by(PLAN_ORDER, maintain_order=True):
-        r = amb.row(0, named=True)
+    notes, money = figure_notes(meta), _money(df, code)
+    fields = [
+        "ambition_id",
+        "programme",
+        "title",
+        "category",
+        "kind",
+        "unit",
+        "unit_kind",
+        "level",
+        "org_code",
+        "year",
+        "value",
+        "national_value",
+        "share",
+        "provenance",
+        "basis",
+        "basis_name",
+        LINE_SPLIT,
+        ROW_FORMAT,
+        PLAN_ORDER,
+    ]
+    fields += ["value_high"] if "value_high" in part.columns else []
+    by_line: dict[int, Recs] = {}
+    for rec in part.select(fields).iter_rows(named=True):
+        by_line.setdefault(rec[PLAN_ORDER], []).append(rec)
+    for order in sorted(by_line):
+        recs = by_line[order]
+        r = recs[0]
         base = {
-            PLAN_ORDER: r[PLAN_ORDER],
+            PLAN_ORDER: order,
             "ambition_id": r["ambition_id"],
             "programme": r["programme"],
             "title": r["title"],
             "unit": unit_words(r["unit"]),
-            "how": _how(amb, meta),
+            "how": _how(recs, meta, notes),
             "source": sources_text(meta, r["ambition_id"]),
             ROW_FORMAT: r[ROW_FORMAT],
             **{k: r[k] for k in BASIS_KEYS},  # the Notes sheet's note on bases lists them
         }
-        asks = ask_words(df, amb, code, org)
+        asks = ask_words(recs, code, org, money)
         if r["kind"] in vocab.CARRIED_KINDS or r[LINE_SPLIT] == vocab.NATIONAL_ONLY:
             # one row: a standard's national level, or an ask held for England alone
-            national = amb.filter(pl.col("level") == "england")
-            by_year = dict(national.select("year", "national_value").rows())
+            by_year = {x["year"]: x["national_value"] for x in recs if x["level"] == "england"}
             standard = r["kind"] in vocab.CARRIED_KINDS and r[LINE_SPLIT] != vocab.NATIONAL_ONLY
             rows.append(
                 base
@@ -242,7 +281,7 @@ def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = 
                 }
             )
             continue
-        values = {(c, y): v for c, y, v in amb.select("org_code", "year", "value").rows()}
+        values = {(x["org_code"], x["year"]): x["value"] for x in recs}
         for k, (c, role, _lv) in enumerate(orgs):
             if not any((c, y) in values for y in years):
                 continue

@@ -15,12 +15,16 @@ from pathlib import Path
 
 import polars as pl
 
-from mhtool import vocab
+from mhtool import csvsafe, vocab
 from mhtool.catalogue.model import Actual
 from mhtool.errors import InputError
+from mhtool.outputs.views.layout import short_name
+from mhtool.outputs.views.summary import home
+from mhtool.outputs.views.tables import ROW_FORMAT, Column, Table
+from mhtool.refdata import store
 
 FILE = "delivery.csv"
-#: delivery.csv's columns, in order (README / docs/architecture.md say what each means)
+#: delivery.csv's columns, in order (docs/outputs.md and docs/architecture.md say what each means)
 COLUMNS = {
     "level": pl.String,
     "org_code": pl.String,
@@ -64,8 +68,6 @@ def build(spine: pl.DataFrame, actuals: tuple[dict, ...], geography: str) -> pl.
     """One row per organisation, actual and year it is set beside (the years of the round
     the actual is published for, else its latest year), and one row saying why for each
     ambition no published actual measures."""
-    from mhtool.refdata import store
-
     spine = spine.filter(pl.col("level").is_in(vocab.LEVELS))
     rows: list[dict] = []
     round_years = sorted(spine["year"].unique().to_list())
@@ -240,8 +242,6 @@ def _parts(o: dict, orgs: list, counted: dict, how: str) -> dict:
 
 def write_csv(frame: pl.DataFrame, out_dir: Path) -> Path:
     """delivery.csv in the run folder (text cells made safe for spreadsheets)."""
-    from mhtool import csvsafe
-
     path = Path(out_dir) / FILE
     csvsafe.frame(frame).write_csv(path, line_terminator="\n", null_value="")
     return path
@@ -263,10 +263,6 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
     """The Delivery sheet of a workbook: its own organisation first, then its parts one
     level down, then the levels above, each actual beside its fair shares (None without
     actuals)."""
-    from mhtool.outputs.views.layout import short_name
-    from mhtool.outputs.views.summary import home
-    from mhtool.outputs.views.tables import ROW_FORMAT, Column, Table
-
     if rows is None or rows.is_empty():
         return None
     level, code, _ = home(df)

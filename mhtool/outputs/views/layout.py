@@ -14,11 +14,11 @@ from mhtool import vocab
 SHEETS: dict[str, str] = {
     "Cover": "What this workbook is for, how to read it, sources, vintages and version",
     "Contents": "This list of sheets",
+    "Plan": "What the Plan asks of this organisation: its asks by programme in the Plan's "
+    "fixed, flexible and targeted categories, with its own figures (one printed page)",
     "Summary": "This organisation's own people, pounds and staff by year, in the Plan's order",
     "Compare": "The headline asks for this organisation and each one below it, side by side",
     "Places": "The headline asks split to this system's places (runs with places) by year",
-    "Standards": "An index of the standards and targeted asks, each with its category "
-    "(the asks themselves are on the Fixed, Flexible and Targeted sheets)",
     "Delivery": "Published actual delivery beside the fair shares, this organisation first",
     "Charts": "Trajectories of each count ambition, and the headline asks compared",
     "Fixed": "Fixed asks (national access or coverage with year-on-year trajectories): "
@@ -34,7 +34,7 @@ SHEETS: dict[str, str] = {
 }
 
 # Sheets that must be present; the others are left out when they would be empty.
-REQUIRED = ("Cover", "Contents", "Fixed", "Flexible", "Targeted", "Notes", "Data")
+REQUIRED = ("Cover", "Contents", "Plan", "Fixed", "Flexible", "Targeted", "Notes", "Data")
 
 # Sheets whose default print area is their title, description and header row only: the
 # Data sheet is every figure again (hundreds of pages for England), for filtering and
@@ -44,10 +44,10 @@ UNPRINTED = ("Data",)
 # Sheets holding one Excel table, and that table's name.
 TABLES: dict[str, str] = {
     "Contents": "contents",
+    "Plan": "plan_page",
     "Summary": "summary",
     "Compare": "compare",
     "Places": "places",
-    "Standards": "standards",
     "Delivery": "delivery",
     "Notes": "notes",
     "Fixed": "fixed_ambitions",

@@ -177,7 +177,7 @@ def _national_only(tables: list[Table]) -> list[str]:
     for t in tables:
         if {"ambition_id", "org_code"} <= set(t.frame.columns):
             for a, org in t.frame.select("ambition_id", "org_code").unique().iter_rows():
-                if a is not None:  # a category sheet's row saying it has no asks
+                if a is not None:  # a category sheet's "the catalogue has no ... ask" row
                     levels.setdefault(a, set()).add(org)
     return sorted(
         (a for a, orgs in levels.items() if orgs == {"ENG"}),
@@ -230,7 +230,7 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
         "One table: the notes the other sheets refer to as [note N], in the order they appear.",
         [
             Column("Note number", "number", width=12),
-            Column("Note text", "text", width=140),  # wide: long notes print on fewer pages
+            Column("Note text", "text", width=190),  # wide: long notes print on fewer pages
         ],
         _frame({"number": [f"note {n}" for _, n in rows], "text": [texts[k] for k, _ in rows]}),
         name="notes",
@@ -253,11 +253,12 @@ def _frame(data: dict) -> pl.DataFrame:
 PURPOSE = (
     "What this workbook is for: the fair share of each national mental health ambition "
     "for {org}, to help plan and discuss local ambitions.",
-    "Start with the Summary sheet: {whose} own people, pounds and staff by year, with how "
-    "each figure was made and the basis of its share.",
+    "Start with the Plan sheet: what the Plan asks of {org}, by programme, in its fixed, "
+    "flexible and targeted categories, on one printed page; then the Summary sheet: "
+    "{whose} own people, pounds and staff by year, with how each figure was made.",
     "The Fixed, Flexible and Targeted sheets list every ask of the Plan in its own three "
     "categories: what each asks of {org}, its figures by year, how each was made and its "
-    "source; the Standards sheet is an index naming each standard's category.",
+    "source.",
     "The other sheets give the money and staff by line (own organisation first), shares, "
     "charts and, on the Data sheet, every figure in one table.",
     "These are fair shares under a stated basis, not agreed targets or measures of "

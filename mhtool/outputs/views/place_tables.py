@@ -33,7 +33,7 @@ from mhtool.outputs.views.tables import (
     number_format,
     years_of,
 )
-from mhtool.spine import place_label_parts
+from mhtool.spine import place_label_parts, plain_text
 
 #: Columns of each places/<ICB>.csv, in order.
 COLUMNS = [
@@ -87,8 +87,6 @@ def _parents(frame, figure: pl.Expr):
 def write_places(spine: pl.DataFrame, out_dir: Path, practices: pl.DataFrame) -> list[Path]:
     """places/<ICB>.csv for every ICB with places, and places/practices.csv. One ICB at a
     time, so a compact spine (mhtool.spine.compact_text) is never copied whole."""
-    from mhtool.spine import plain_text
-
     icbs = (
         spine.lazy().filter(pl.col("level") == vocab.PLACE).select("icb_code").unique().collect()
     )["icb_code"]
@@ -158,8 +156,6 @@ def system_parts(place_rows: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
 def system_rows(part: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
     """The workbook_rows of one system's part (system_parts), as plain text; `prepared`
     needs only that system's rows."""
-    from mhtool.spine import plain_text
-
     return workbook_rows(plain_text(part), prepared)
 
 

@@ -29,6 +29,7 @@ from mhtool.outputs.views.tables import (
     plan_order,
     years_of,
 )
+from mhtool.vocab import CARRIED_KINDS
 
 LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subicb": "place"}
 
@@ -105,6 +106,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
             PLAN_ORDER: r[PLAN_ORDER],
             "programme": r["programme"],
             "title": r["title"],
+            "category": r["category"],
             "unit": unit_words(r["unit"]),
             "how": provenance_words([(y, by_year[y][1]) for y in years if y in by_year]),
             "share": share,
@@ -129,6 +131,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
     columns = [
         Column(header("programme"), "programme"),
         Column(header("title"), "title"),
+        Column(header("category"), "category"),
         *[Column(y, "v" + y, "row") for y in years],
         Column(header("unit"), "unit"),
         Column(f"How each figure was made [note {NOTE_PROVENANCE}]", "how"),
@@ -305,13 +308,15 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
             + f" [note {NOTE_NATIONAL_ONLY}]"
         )
     national = r["national_value"]
+    rate = r["kind"] in CARRIED_KINDS  # a targeted rate: its range and format are kept
+    high = r.get("value_high") if rate else None
     return {
         PLAN_ORDER: r[PLAN_ORDER],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(national, r, 'England')} nationally "
+        "standard": f"{r['title']}: {_level_text(national, r, 'England', high)} nationally "
         f"by {r['year']}; {meaning}",
         "value": national,
-        "value_high": None,
+        "value_high": high if high is not None and high != national else None,
         "unit": unit_words(r["unit"]),
         "year": r["year"],
         "trajectory": None,
@@ -319,7 +324,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
         "how": provenance_words(amb.select("year", "provenance").rows()),
         "ambition_id": r["ambition_id"],
         "org_code": r["org_code"],
-        ROW_FORMAT: "money" if r["measure"] == "funding" else "count",
+        ROW_FORMAT: r[ROW_FORMAT] if rate else "money" if r["measure"] == "funding" else "count",
     }
 
 
@@ -335,9 +340,11 @@ def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table
     # naming no systems, and other lines reported nationally only (say, another framing
     # of the national investment commitment), so a reader sees they exist and why.
     mine = df.filter(pl.col("org_code") == code).get_column("ambition_id").unique().to_list()
+    # (a targeted rate held nationally, such as MHST coverage, is among them: below
+    # England it has no row of its own to be listed by)
     national = df.filter(
         pl.col("level") == "england",
-        ~is_standard(),
+        ~is_standard() | ((pl.col("category") == "targeted") & ~pl.col("ambition_id").is_in(mine)),
         (pl.col("category") == "targeted") | ~pl.col("ambition_id").is_in(mine),
         ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
         ~pl.col("ambition_id").is_in(mine) | (level == "england"),

@@ -24,16 +24,15 @@ from mhtool.fields import (
     PLAN_ORDER,
     ROW_FORMAT,
 )
-from mhtool.outputs.planning.write import measure_type
 from mhtool.outputs.views.layout import (
     GBP_WORD,
     LEVEL_NAMES,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     org_label,
-    short_name,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.planning.template import measure_type
 from mhtool.spine import label_detail
 
 # Fixed note numbers, referred to in headers and descriptions (see notes.py).
@@ -401,36 +400,3 @@ def data_table(df: pl.DataFrame) -> Table:
         columns,
         frame,
     )
-
-
-def tables(
-    df: pl.DataFrame,
-    meta: WorkbookMeta | None = None,
-    places: pl.DataFrame | None = None,
-    delivery: pl.DataFrame | None = None,
-) -> list[Table]:
-    """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
-    `meta` words the bases (the catalogue's labels); without it their names are shown.
-    `places`: a system's place rows (mhtool.outputs.views.place_tables.workbook_rows), for
-    its Places sheet and the block of places at the end of its Summary; none, no such
-    tables. `delivery`: the run's delivery rows (mhtool.outputs.views.delivery), for the
-    Delivery sheet."""
-    from mhtool.outputs.views import categories, notes, summary
-    from mhtool.outputs.views import delivery as delivery_view
-    from mhtool.outputs.views import place_tables as place_views
-
-    meta = meta or WorkbookMeta()
-    out = [
-        summary.summary_table(df, meta),
-        summary.compare_table(df),
-        summary.standards_table(df, meta),
-    ]
-    out.append(delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)))
-    if places is not None and not places.is_empty():
-        level, code, name = summary.home(df)
-        org = short_name(name, code, with_code=False)
-        out += [place_views.summary_block(places, org), place_views.places_table(places)]
-    out += [categories.category_sheet(df, c, meta) for c in vocab.CATEGORIES]
-    out += [funding_table(df, meta), workforce_table(df, meta), shares_table(df, meta)]
-    out.append(data_table(df))
-    return notes.number([t for t in out if t is not None], meta)

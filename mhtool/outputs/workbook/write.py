@@ -260,7 +260,7 @@ LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffi
 COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
 
 
-def _wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
+def wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
     """Wrapped text with a row height to match: not every spreadsheet program grows a row
     to fit wrapped text on opening (LibreOffice does not), so long notes would be cut off."""
     ws.write_string(row, col, text, fmt)
@@ -281,7 +281,7 @@ def _cover(ws, title: str, meta: WorkbookMeta, f: Formats, org: str) -> int:
     r = DESCRIPTION_ROW + 1
     for heading, text in note_text.cover(title, meta, org):
         ws.write_string(r, 0, heading, f.heading)
-        _wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
+        wrapped(ws, r + 1, 0, text, COVER_WIDTH, f.wrap)
         r += 2
     return r
 
@@ -307,7 +307,7 @@ def simple_table(  # noqa: PLR0913 (the run's and changes.xlsx's prose tables di
             if links and c == 0:
                 ws.write_url(r, 0, f"internal:'{text}'!A1", f.link, string=text)
             elif c:
-                _wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
+                wrapped(ws, r, c, text, TEXT_WIDTH, f.wrap)
             else:
                 ws.write_string(r, c, text, f.top)
     ws.set_column(0, 0, 18)
@@ -339,6 +339,8 @@ def notes_sheet(wb, notes: list[str], f: Formats, *, landscape: bool = False) ->
     """The Notes sheet of a side workbook (changes, assurance): its notes numbered in order,
     as the other sheets refer to them."""
     ws = wb.add_worksheet("Notes")
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)  # the note text beside its number on one page width
     if landscape:
         ws.set_landscape()
     simple_table(
@@ -366,7 +368,7 @@ def _charts(ws, charts: list[Chart], f: Formats) -> int:
     for chart in charts:
         if row > HEADER_ROW:
             breaks.append(row)
-        _wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
+        wrapped(ws, row, 0, chart.alt.split(" Panels: ")[0], TEXT_WIDTH, f.wrap)
         scale = min(CHART_SCALE, CHART_HEIGHT / max(1, _png_height(chart.png)))
         ws.insert_image(
             row + 1,

@@ -18,6 +18,8 @@ from collections import defaultdict
 
 import polars as pl
 
+from mhtool.refdata import qof
+from mhtool.refdata.need import practice_maps
 from mhtool.refdata.raw import RawDir
 
 #: The columns of every actuals table, in order.
@@ -90,9 +92,6 @@ def practice_flows(raw: RawDir, geo, qof_year: str, weight: str) -> tuple[pl.Dat
     """CCG codes of a QOF year's practice map to geography 2022's sub-ICBs, weighted by the
     practices' `weight` (`register`: SMI register, `list_size`: registered patients), and
     the weight of practices no route places (left out)."""
-    from mhtool.refdata import qof
-    from mhtool.refdata.need import practice_maps
-
     placed = qof.place_year(qof.read_year(raw, qof_year), "2022", practice_maps(raw), geo)
     lost = int(placed.filter(pl.col("subicb_code").is_null())[weight].sum())
     flows = (

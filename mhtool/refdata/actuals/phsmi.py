@@ -20,7 +20,8 @@ import re
 import polars as pl
 
 from mhtool.errors import InputError
-from mhtool.refdata import actuals, qof
+from mhtool.refdata import qof
+from mhtool.refdata.actuals import move
 from mhtool.refdata.geography import Geographies
 from mhtool.refdata.raw import RawDir, reconcile
 
@@ -53,7 +54,7 @@ def read(raw: RawDir) -> pl.DataFrame:
         raise InputError(
             f"not a readable workbook with sheet {SHEET!r} ({exc})", file=RAW
         ) from None
-    actuals.record(raw, RAW, max(len(rows) - 2, 0))
+    move.record(raw, RAW, max(len(rows) - 2, 0))
     if len(rows) < 3 or [str(c).strip() for c in rows[1][:4]] != HEADER:
         raise InputError(f"row 2 must be the header {HEADER}", file=RAW, row=2)
     out = []
@@ -102,12 +103,12 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
     df = df.with_columns(
         pl.lit("2022").alias("geography"),
         pl.lit("subicb").alias("level"),
-        pl.lit(actuals.AS_PUBLISHED).alias("route"),
+        pl.lit(move.AS_PUBLISHED).alias("route"),
     )
     notes, frames = [], []
     for year, qof_year in CODE_MAPS.items():
-        flows, lost = actuals.practice_flows(raw, geo, qof_year, "register")
-        moved, unmapped = actuals.onto(
+        flows, lost = move.practice_flows(raw, geo, qof_year, "register")
+        moved, unmapped = move.onto(
             df.filter(pl.col("year") == year), flows, f"the QOF {qof_year} SMI register"
         )
         _refuse(unmapped, year, f"the QOF {qof_year} practice map")
@@ -125,7 +126,7 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
         pl.col("to_subicb_code").alias("to_code"),
         pl.col("population_mid2020").alias("weight"),
     )
-    g26, unmapped = actuals.onto(
+    g26, unmapped = move.onto(
         g22.with_columns(pl.lit("2026").alias("geography")), flows, "mid-2020 population"
     )
     _refuse(unmapped, "", "the 2022 -> 2026 crosswalk")
@@ -144,7 +145,7 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
             if d["value"].null_count() == 0:
                 got = g.filter((pl.col("period") == period) & (pl.col("measure") == measure))
                 reconcile(got["value"].sum(), d["value"].sum(), RAW, f"{measure} {period}", tol=0)
-    table = actuals.tidy([g22, g26])
+    table = move.tidy([g22, g26])
     inputs = [RAW] + sorted({qof.YEARS[y][i] for y in CODE_MAPS.values() for i in (0, 3)})
     return table, inputs, notes
 

@@ -20,7 +20,8 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.errors import InputError
-from mhtool.refdata import actuals, qof
+from mhtool.refdata import qof
+from mhtool.refdata.actuals import move
 from mhtool.refdata.geography import Geographies
 from mhtool.refdata.raw import RawDir, reconcile
 
@@ -74,7 +75,7 @@ def read(raw: RawDir) -> pl.DataFrame:
         if c not in have:
             raise InputError(f"missing column (have: {', '.join(have)})", file=RAW, field=c)
     rows = lf.select(pl.len()).collect().item()
-    actuals.record(raw, RAW, rows)
+    move.record(raw, RAW, rows)
     df = (
         lf.select(COLUMNS)
         .filter(
@@ -136,7 +137,7 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
     df = df.with_columns(
         pl.col("year").alias("period"),
         pl.lit("2022").alias("geography"),
-        pl.lit(actuals.AS_PUBLISHED).alias("route"),
+        pl.lit(move.AS_PUBLISHED).alias("route"),
     )
     t22 = geo.trees["2022"]
     known = {
@@ -151,7 +152,7 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
     # went from South Yorkshire to Nottinghamshire), split by population and flagged
     is_stp = (pl.col("level") == "icb") & (pl.col("year") <= max(STP_YEARS))
     stp = df.filter(keep & is_stp)
-    moved, unmapped = actuals.onto(
+    moved, unmapped = move.onto(
         stp, _icb_flows(geo, crosswalks["2022"], "2021", "2022"), "mid-2020 population"
     )
     if unmapped:
@@ -160,8 +161,8 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
     ccg = df.filter((pl.col("level") == "subicb") & (pl.col("year") >= FIRST_CCG_YEAR))
     notes, placed = [], set()
     for year, qof_year in CODE_MAPS.items():
-        flows, lost = actuals.practice_flows(raw, geo, qof_year, "list_size")
-        moved, unmapped = actuals.onto(
+        flows, lost = move.practice_flows(raw, geo, qof_year, "list_size")
+        moved, unmapped = move.onto(
             ccg.filter(pl.col("year") == year), flows, f"the QOF {qof_year} list sizes"
         )
         frames.append(moved)
@@ -179,7 +180,7 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
         pl.col("to_subicb_code").alias("to_code"),
         pl.col("population_mid2020").alias("weight"),
     )
-    moved, unmapped = actuals.onto(own, cw21, "mid-2020 population")
+    moved, unmapped = move.onto(own, cw21, "mid-2020 population")
     frames.append(moved)
     placed |= {r for r in own.select("year", "org_code").iter_rows() if r[1] not in unmapped}
     left = df.filter(~keep).filter(
@@ -210,7 +211,7 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
     icb_flows = _icb_flows(geo, crosswalks["2026"], "2022", "2026")
     out = [g22, to26.filter(pl.col("level").is_in(["england", "region"]))]
     for level, flows in (("icb", icb_flows), ("subicb", sub_flows)):
-        moved, unmapped = actuals.onto(
+        moved, unmapped = move.onto(
             to26.filter(pl.col("level") == level), flows, "mid-2020 population"
         )
         if unmapped:
@@ -223,4 +224,4 @@ def build(raw: RawDir, geo: Geographies, crosswalks: dict[str, pl.DataFrame]) ->
         "codes summed; split ones by mid-2020 population, said in `route`)"
     )
     inputs = [RAW] + sorted({qof.YEARS[y][i] for y in CODE_MAPS.values() for i in (0, 3)})
-    return actuals.tidy(out), inputs, notes
+    return move.tidy(out), inputs, notes

@@ -1,0 +1,48 @@
+"""Every table sheet of a workbook, in order: the one list the writer writes and
+`mhtool check` recomputes. It sits above the tables it gathers (tables, summary, notes,
+place_tables), so none of them needs to import another back."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mhtool import vocab
+from mhtool.outputs.views import categories, notes, planpage, summary, tables
+from mhtool.outputs.views import delivery as delivery_view
+from mhtool.outputs.views import place_tables as place_views
+from mhtool.outputs.views.layout import short_name
+from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.tables import Table
+
+
+def workbook_tables(
+    df: pl.DataFrame,
+    meta: WorkbookMeta | None = None,
+    places: pl.DataFrame | None = None,
+    delivery: pl.DataFrame | None = None,
+) -> list[Table]:
+    """Every table sheet of a workbook for this slice of the (prepared) spine, in order.
+    `meta` words the bases (the catalogue's labels); without it their names are shown.
+    `places`: a system's place rows (mhtool.outputs.views.place_tables.workbook_rows), for
+    its Places sheet and the block of places at the end of its Summary; none, no such
+    tables. `delivery`: the run's delivery rows (mhtool.outputs.views.delivery), for the
+    Delivery sheet."""
+    meta = meta or WorkbookMeta()
+    out = [
+        planpage.plan_table(df, meta),
+        summary.summary_table(df, meta),
+        summary.compare_table(df),
+    ]
+    out.append(delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)))
+    if places is not None and not places.is_empty():
+        level, code, name = summary.home(df)
+        org = short_name(name, code, with_code=False)
+        out += [place_views.summary_block(places, org), place_views.places_table(places)]
+    out += [categories.category_sheet(df, c, meta) for c in vocab.CATEGORIES]
+    out += [
+        tables.funding_table(df, meta),
+        tables.workforce_table(df, meta),
+        tables.shares_table(df, meta),
+    ]
+    out.append(tables.data_table(df))
+    return notes.number([t for t in out if t is not None], meta)
