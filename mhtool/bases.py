@@ -8,7 +8,7 @@ get nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,11 +245,16 @@ def _normalise(values: Mapping[str, float]) -> dict[str, float]:
 
 def icb_shares(w: Weights, geography: str) -> dict[str, float]:
     """A basis's share of England in each ICB of `geography` (its sub-ICB weights summed)."""
+    return _normalise(_by_icb(w.items(), geography))
+
+
+def _by_icb(subicb_values: Iterable[tuple[str, float]], geography: str) -> dict[str, float]:
+    """Sub-ICB values summed to the ICB each sits in (in `geography`)."""
     icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
     sums: dict[str, float] = {}
-    for code, value in w.items():
-        sums[icb_of[code]] = sums.get(icb_of[code], 0.0) + value
-    return _normalise(sums)
+    for code, value in subicb_values:
+        sums[icb_of[code]] = sums.get(icb_of[code], 0.0) + float(value)
+    return sums
 
 
 @dataclass(frozen=True)
@@ -295,10 +300,7 @@ QOF_YEAR = "2020/21"
 def _qof_register(geography: str) -> Published:
     year = QOF_YEAR
     df = store.smi_register(year, geography)
-    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
-    values: dict[str, float] = {}
-    for code, register in df.select("subicb_code", "register").iter_rows():
-        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(register)
+    values = _by_icb(df.select("subicb_code", "register").iter_rows(), geography)
     return Published(
         f"qof_smi_register_{year.replace('/', '_')}",
         f"QOF serious mental illness register, {year} (patients on GP registers)",
@@ -334,21 +336,14 @@ def _actual(source: str, measure: str, year: str, label: str, geography: str) ->
         rows = df.filter(pl.col("level") == "icb").select("org_code", "value").iter_rows()
         values = {code: float(v) for code, v in rows}
     else:
-        icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
-        values = {}
-        for code, v in (
-            df.filter(pl.col("level") == "subicb").select("org_code", "value").iter_rows()
-        ):
-            values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(v)
+        subicbs = df.filter(pl.col("level") == "subicb").select("org_code", "value")
+        values = _by_icb(subicbs.iter_rows(), geography)
     return Published(f"{source}_{measure}_{year.replace('/', '_')}", label, values)
 
 
 def _dep_register(geography: str) -> Published:
     df = store.depression_register(QOF_YEAR, geography)
-    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
-    values: dict[str, float] = {}
-    for code, register in df.select("subicb_code", "register").iter_rows():
-        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(register)
+    values = _by_icb(df.select("subicb_code", "register").iter_rows(), geography)
     return Published(
         f"qof_depression_register_{QOF_YEAR.replace('/', '_')}",
         f"QOF depression register, {QOF_YEAR} (adults with depression recorded since 2006): "
@@ -363,10 +358,7 @@ CORE_TARGET_YEAR = "2022/23"
 
 def _core_target(geography: str) -> Published:
     df = store.need_weighted(CORE_TARGET_YEAR, geography)
-    icb_of = dict(store.geography(geography).select("subicb_code", "icb_code").iter_rows())
-    values: dict[str, float] = {}
-    for code, wp in df.select("subicb_code", "core_wp").iter_rows():
-        values[icb_of[code]] = values.get(icb_of[code], 0.0) + float(wp)
+    values = _by_icb(df.select("subicb_code", "core_wp").iter_rows(), geography)
     return Published(
         f"nhse_core_target_{CORE_TARGET_YEAR.replace('/', '_')}",
         f"NHS England core allocation target (overall weighted population), "
