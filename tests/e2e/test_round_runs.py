@@ -33,12 +33,16 @@ def test_round_runs_and_checks(tmp_path, name, geography, icbs):
     assert "(choice categories): The categories are mhtool's reading" in notes
     report = (out / "report" / "index.html").read_text()
     assert "no ICB-level targets" in report
-    # a system's Standards sheet lists every ask of it, the targeted ones held nationally too
+    # a system's Fixed, Flexible and Targeted sheets list every ask of it: the targeted ones
+    # on the Targeted sheet, not shared out, and directions (standards with no number) too
     system = sorted((out / "systems").glob("*.xlsx"))[0]
-    rows = list(openpyxl.load_workbook(system, read_only=True)["Standards"].values)
-    asked = next(i for i, h in enumerate(rows[2]) if str(h).startswith("What "))
-    listed = {r[-1]: r[asked] for r in rows[3:] if r and r[-1]}
+    book = openpyxl.load_workbook(system, read_only=True)
+    listed = {}
+    for sheet in ("Fixed", "Flexible", "Targeted"):
+        rows = list(book[sheet].values)
+        assert rows[2][0] == "Ambition ID" and rows[2][2].startswith("What ")
+        listed |= {r[0]: (sheet, r[2]) for r in rows[3:] if r and r[0]}
     targeted = {"mtpf_2026_29": {"MHST-01", "MHED-01"}, "planning_2025_26": set()}[name]
     directions = {"mtpf_2026_29": {"OAP-01"}, "planning_2025_26": {"LOS-01", "OAP-01"}}[name]
     assert targeted | directions <= set(listed)
-    assert all("held nationally" in listed[a] for a in targeted)
+    assert all(listed[a][0] == "Targeted" and "not shared out" in listed[a][1] for a in targeted)
