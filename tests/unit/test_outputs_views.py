@@ -105,6 +105,17 @@ def test_a_standard_is_one_level_and_a_targeted_ask_says_who_is_selected():
     assert categories.NOT_SHARED in words and "QA0 may or may not be one" in words
     england = categories.category_sheet(df, "targeted", SAMPLE_META).frame
     assert "may or may not" not in england.filter(pl.col("ambition_id") == "A07")["asks"][0]
+    assert words.count("in England") == 1
+    # a unit that names England already is not told "in England" twice
+    named = rows.with_columns(
+        pl.when(pl.col("ambition_id") == "A07")
+        .then(pl.lit("teams in operation in England"))
+        .otherwise(pl.col("unit"))
+        .alias("unit")
+    )
+    said = categories.category_sheet(named, "targeted", SAMPLE_META).frame
+    words = said.filter(pl.col("ambition_id") == "A07").get_column("asks")[0]
+    assert "in England in England" not in words and words.count("in England") == 1
 
 
 def test_the_plan_page_puts_each_ask_in_its_programme_and_category_with_its_figure():

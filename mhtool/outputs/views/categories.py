@@ -163,7 +163,9 @@ def ask_words(recs: Recs, code: str, org: str, money: dict[str, list[tuple]]) ->
         if high is not None and national is not None and high != national:  # a range
             number = figure_words(national, fmt, None)
             figure = figure.replace(number, f"{number}–{figure_words(high, fmt, None)}", 1)
-        figure += f" in England by {n_year}"
+        # a unit that already names England ("MHSTs in operation in England") is not told twice
+        place = "" if "in England" in (r["unit"] or "") else " in England"
+        figure += f"{place} by {n_year}"
         if category == "targeted":
             who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
             return f"{figure}; {NOT_SHARED}{who} [note {NOTE_NATIONAL_ONLY}]"
