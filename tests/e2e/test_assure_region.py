@@ -11,23 +11,12 @@ import csv
 import openpyxl
 import polars as pl
 from click.testing import CliRunner
+from fixtures.op_planning import OP_COLUMNS
 
 from mhtool.cli import main
 from mhtool.planning.profile import MONTHS
 
 REGION = "Y63"
-OP_COLUMNS = [
-    "icb_code",
-    "org_code",
-    "planning_ref",
-    "measure_type",
-    "dim_type",
-    "fin_year",
-    "ref_key",
-    "source",
-    *MONTHS,
-    "full_key",
-]
 SPELT = "April May June July August September October November December January February March"
 
 

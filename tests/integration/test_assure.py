@@ -9,6 +9,7 @@ import openpyxl
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from fixtures.op_planning import OP_COLUMNS
 from fixtures.sample import SAMPLE_META, SAMPLE_PLANNING, sample_register, sample_spine
 
 from mhtool.cli import main
@@ -258,19 +259,6 @@ def test_a_lower_is_better_ambition_is_rated_the_other_way(run, spine, tmp_path)
 
 # --- NHS England's own plan-monitoring layout (nhsengland/op_planning) -----------------------
 
-OP_HEAD = [
-    "icb_code",
-    "org_code",
-    "planning_ref",
-    "measure_type",
-    "dim_type",
-    "fin_year",
-    "ref_key",
-    "source",
-    *("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar"),
-    "full_key",
-]
-
 
 def op_row(icb, org, ref, mtype, source, months, year=YEAR):
     """A row as op_planning's benchmarking table holds it (keys repeated at both ends)."""
@@ -295,7 +283,9 @@ def test_nhs_englands_own_layout(run, spine, tmp_path):
     plans[-1][-1] = "E.S.6CountQA9"  # a full_key naming another organisation
     plans.append(op_row("QA0", "RXX", "E.S.1", "Count", "June24_plan", rolling(9)))  # a part
     out = tmp_path / "out"
-    result = _assure([_write(tmp_path / "p.csv", plans, OP_HEAD), "--against", run, "--out", out])
+    result = _assure(
+        [_write(tmp_path / "p.csv", plans, OP_COLUMNS), "--against", run, "--out", out]
+    )
     assert result.exit_code == 0, result.output
     got = _result(out)
     plan = _get(got, "QA0", "A01")
@@ -329,7 +319,7 @@ def test_nhs_englands_own_layout(run, spine, tmp_path):
 
 def test_proportions_and_spelt_out_months_read_the_same(run, spine, tmp_path):
     head = [
-        *OP_HEAD[:8],
+        *OP_COLUMNS[:8],
         *(
             "April May June July August September October November December January February March"
         ).split(),
@@ -347,7 +337,7 @@ def test_refs_file_maps_a_reference_and_is_checked(run, spine, tmp_path):
     plans = _write(
         tmp_path / "p.csv",
         [op_row("QA0", "QA0", "E.H.15", "Count", "June24_plan", rolling(40))],
-        OP_HEAD,
+        OP_COLUMNS,
     )
     out = tmp_path / "out"
     refs = tmp_path / "refs.csv"
