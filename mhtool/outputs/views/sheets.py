@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from mhtool import vocab
 from mhtool.outputs.views import categories, notes, planpage, summary, tables
 from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import place_tables as place_views
@@ -48,7 +47,7 @@ def page_tables(
     meta = meta or WorkbookMeta()
     return PageTables(
         plan=planpage.plan_table(df, meta),
-        categories=tuple(categories.category_sheet(df, c, meta) for c in vocab.CATEGORIES),
+        categories=categories.category_sheets(df, meta),
         summary=summary.summary_table(df, meta),
         compare=summary.compare_table(df),
         delivery=delivery_view.sheet_table(df, delivery_view.for_orgs(delivery, df)),
