@@ -23,7 +23,7 @@ from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.views.layout import org_label, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
-from mhtool.outputs.views.summary import _level_text, home, provenance_words
+from mhtool.outputs.views.summary import home, level_text, provenance_words
 from mhtool.outputs.views.tables import (
     BASIS_KEYS,
     NOTE_BASES,
@@ -102,12 +102,12 @@ def _end(recs: Recs, column: str, **match) -> tuple[str | None, float | None]:
 
 
 def _level_words(recs: Recs, org: str) -> str:
-    """A standard's end point worded for one organisation (summary._level_text)."""
+    """A standard's end point worded for one organisation (summary.level_text)."""
     year, value = _end(recs, "national_value")
     if year is None:
         return "no national figure"
     high = next((r.get("value_high") for r in recs if r["year"] == year), None)
-    return f"{_level_text(value, recs[0], org, high)} by {year}"
+    return f"{level_text(value, recs[0], org, high)} by {year}"
 
 
 def _money_for(money: dict[str, list[tuple]], programme: str, org: str) -> str:
