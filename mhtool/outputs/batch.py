@@ -22,6 +22,7 @@ from mhtool import vocab
 from mhtool.infra import folder
 from mhtool.infra.parallel import run_jobs
 from mhtool.outputs.charts import write as charts
+from mhtool.outputs.delivery.write import write_csv as write_delivery
 from mhtool.outputs.planning import write as planning
 from mhtool.outputs.report import write as report
 from mhtool.outputs.selector import write as selector
@@ -162,7 +163,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         )
     exported: list[str] = []
     if delivered is not None:
-        delivery.write_csv(delivered, out_dir)
+        write_delivery(delivered, out_dir)
         exported.append(delivery.FILE)
 
     def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write

@@ -393,7 +393,7 @@ def check_workbook(
 ) -> list[str]:
     """One workbook against the tables recomputed from the spine: layout, then values.
     `places`: a system workbook's place rows (outputs.places.workbook_rows); `actuals`:
-    the delivery rows remade from the spine and actuals tables (outputs.deliverycheck)."""
+    the delivery rows remade from the spine and actuals tables (outputs.delivery.check)."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []
