@@ -12,7 +12,7 @@ import contextlib
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mhtool.outputs
@@ -48,13 +48,14 @@ from mhtool.infra.paths import (
 from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
 from mhtool.job.settings import Options, RunConfig
 from mhtool.outputs.check import check_dir
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.planning import write as export
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.place_tables import shown_rows, write_places
 from mhtool.outputs.views.scope import plan
 from mhtool.planning import refs as planning_refs
 from mhtool.planning import template
+from mhtool.planning.spec import PlanningSpec
 from mhtool.refdata import store
 from mhtool.refdata.build import build
 from mhtool.spine import build_spine, organisations, plain_text, write_spine
@@ -356,11 +357,11 @@ def _user_refs(cfg: RunConfig, catalogue) -> list[dict] | None:
         return None
 
     ids = {a.id for a in catalogue.ambitions}
-    known = planning_refs.known_refs(planning_refs.for_catalogue(catalogue))
+    known = planning_refs.for_catalogue(catalogue).known_refs()
     return planning_refs.user_refs(Path(cfg.refs), ids, known)
 
 
-def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=None) -> dict:
+def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=None) -> PlanningSpec:
     """The catalogue's planning references and rules (mhtool.planning.refs) with
     the user's (`--refs`) confirmed, their denominators for the run's geography, the
     percentage scale, and whether to add sub-ICB rows and places (each place's
@@ -368,16 +369,17 @@ def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=Non
 
     spec = planning_refs.for_catalogue(catalogue)
     if cfg.refs:
-        spec = planning_refs.with_user_refs(spec, _user_refs(cfg, catalogue), Path(cfg.refs).name)
-    spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
-    spec["percent_scale"] = template.PROPORTION if cfg.planning_proportions else template.HUNDRED
-    spec["subicb"] = cfg.planning_subicb
+        spec = spec.with_user_refs(_user_refs(cfg, catalogue), Path(cfg.refs).name)
+    spec = replace(
+        spec,
+        denominators=export.denominators(spec, spine, cfg.geography),
+        percent_scale=template.PROPORTION if cfg.planning_proportions else template.HUNDRED,
+        subicb=cfg.planning_subicb,
+    )
     if cfg.planning_places and places is not None:
-        spec["places"] = True
         parents = dict(places.places.select("place_code", "parent_code").iter_rows())
-        spec["denominators"] = planning.place_denominators(
-            spec, spec["denominators"], places.practices, parents
-        )
+        dens = export.place_denominators(spec, spec.denominators, places.practices, parents)
+        spec = replace(spec, places=True, denominators=dens)
     return spec
 
 

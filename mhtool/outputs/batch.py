@@ -23,7 +23,7 @@ from mhtool.infra import folder
 from mhtool.infra.parallel import run_jobs
 from mhtool.outputs.charts import write as charts
 from mhtool.outputs.delivery.write import write_csv as write_delivery
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.planning import write as planning_export
 from mhtool.outputs.report import write as report
 from mhtool.outputs.selector import write as selector
 from mhtool.outputs.views import delivery
@@ -168,7 +168,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
 
     def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write
         exported.extend(
-            planning.write(
+            planning_export.write(
                 df,
                 out_dir,
                 meta,
