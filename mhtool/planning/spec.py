@@ -213,11 +213,18 @@ class PlanningSpec:
             raise InputError(
                 "every entry of starts must hold its year and value", file=where, field="starts"
             ) from None
+        dens = table("denominators")
+        if not all(isinstance(d, Mapping) for d in dens.values()):
+            raise InputError(
+                "every entry of denominators must map organisations to numbers",
+                file=where,
+                field="denominators",
+            )
         return cls(
             refs={a: PlanningRef.from_json(r, where) for a, r in table("refs").items()},
             directions={a: str(d) for a, d in table("directions").items()},
             starts=starts,
-            denominators={a: dict(d) for a, d in table("denominators").items()},
+            denominators={a: dict(d) for a, d in dens.items()},
             subicb=bool(data.get("subicb")),
             places=bool(data.get("places")),
             **given,
