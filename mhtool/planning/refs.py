@@ -14,14 +14,13 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from mhtool import userfiles
+from mhtool import schema, userfiles
 from mhtool.catalogue.load import chain
 from mhtool.errors import InputError
 from mhtool.infra.paths import reference_data_dir
 from mhtool.planning.spec import (
     DEFAULT_RULE,
     DENOMINATOR_TABLES,
-    RULES,
     PlanningRef,
     PlanningSpec,
     Start,
@@ -39,7 +38,6 @@ _TEXT = (
     "denominator_qof_year",
     "definition_source",
 )
-_FIELDS = {"ambition_id", "rule", "confirmed", *_TEXT}
 
 
 def folder() -> Path:
@@ -58,15 +56,16 @@ def find(names: list[str]) -> Path | None:
 
 
 def load(path: Path, ambition_ids: set[str]) -> PlanningSpec:
-    """Read and check one planning file; every ambition_id must be in the catalogue."""
+    """Read and check one planning file: its shape against schemas/planning.schema.json,
+    then what a schema cannot say (every ambition_id in the catalogue and listed once,
+    a confirmed reference with its source, a Percentage's numerator with its
+    denominator, table and QOF year)."""
     path = Path(path)
     doc = userfiles.read_toml(path)
+    schema.validate(doc, "planning", file=path, locate=_locate(doc))
     refs: dict[str, PlanningRef] = {}
-    items = doc.get("ref", [])
-    if not isinstance(items, list):
-        raise InputError("must be a list of [[ref]] tables", file=str(path), field="ref")
-    for i, item in enumerate(items, 1):
-        ref = _ref(item, path, i, ambition_ids)
+    for item in doc.get("ref", []):
+        ref = _ref(item, path, ambition_ids)
         if ref.ambition_id in refs:
             raise InputError(
                 "the ambition is listed twice",
@@ -75,41 +74,38 @@ def load(path: Path, ambition_ids: set[str]) -> PlanningSpec:
                 field="ambition_id",
             )
         refs[ref.ambition_id] = ref
-    head = doc.get("planning", {})
-    if not isinstance(head, dict):
-        raise InputError("must be a table of settings", file=str(path), field="planning")
-    return PlanningSpec(file=path.name, profile_note=str(head.get("profile_note", "")), refs=refs)
+    note = doc.get("planning", {}).get("profile_note", "")
+    return PlanningSpec(file=path.name, profile_note=note, refs=refs)
 
 
-def _ref(item, path: Path, i: int, ambition_ids: set[str]) -> PlanningRef:
-    row = f"ref #{i}"
-    if not isinstance(item, dict):
-        raise InputError("must be a table", file=str(path), row=row)
-    aid = item.get("ambition_id")
-    if not isinstance(aid, str) or not aid.strip():
-        raise InputError(
-            "every ref needs an ambition_id", file=str(path), row=row, field="ambition_id"
-        )
-    row = f"ref {aid}"
+def _locate(doc: dict):
+    """Where a schema error in a planning file is: `ref <ambition_id>` (or `ref #n`) and
+    the field."""
+
+    def locate(where):
+        if len(where) > 1 and where[0] == "ref" and isinstance(where[1], int):
+            item = doc["ref"][where[1]]
+            aid = item.get("ambition_id") if isinstance(item, dict) else None
+            row = f"ref {aid}" if isinstance(aid, str) and aid.strip() else f"ref #{where[1] + 1}"
+            return row, schema.field_path(where[2:])
+        return None, schema.field_path(where)
+
+    return locate
+
+
+def _ref(item: dict, path: Path, ambition_ids: set[str]) -> PlanningRef:
+    aid = item["ambition_id"]
 
     def bad(message: str, field: str) -> InputError:
-        return InputError(message, file=str(path), row=row, field=field)
+        return InputError(message, file=str(path), row=f"ref {aid}", field=field)
 
     if aid not in ambition_ids:
         raise bad("no ambition with this id in the catalogue", "ambition_id")
-    unknown = sorted(set(item) - _FIELDS)
-    if unknown:
-        raise bad(f"unknown field; known: {', '.join(sorted(_FIELDS))}", unknown[0])
-    rule = item.get("rule", DEFAULT_RULE)
-    if rule not in RULES:
-        raise bad(f"must be one of {', '.join(RULES)}", "rule")
-    confirmed = item.get("confirmed", False)
-    if not isinstance(confirmed, bool):
-        raise bad("must be true or false", "confirmed")
-    out = PlanningRef(aid, rule, confirmed, **_texts(item, bad))
-    if confirmed and not out.planning_ref:
+    texts = {k: item.get(k, "").strip() for k in _TEXT}
+    out = PlanningRef(aid, item.get("rule", DEFAULT_RULE), item.get("confirmed", False), **texts)
+    if out.confirmed and not out.planning_ref:
         raise bad("a confirmed ref needs its planning_ref", "planning_ref")
-    if confirmed and not out.ref_source:
+    if out.confirmed and not out.ref_source:
         raise bad("a confirmed ref needs the source that confirms it", "ref_source")
     if bool(out.numerator) != bool(out.denominator):
         raise bad("a Percentage needs both a numerator and a denominator", "denominator")
@@ -118,16 +114,6 @@ def _ref(item, path: Path, i: int, ambition_ids: set[str]) -> PlanningRef:
             raise bad(f"must be one of {', '.join(DENOMINATOR_TABLES)}", "denominator_table")
         if not out.denominator_qof_year:
             raise bad("the register's QOF year is needed", "denominator_qof_year")
-    return out
-
-
-def _texts(item: dict, bad) -> dict[str, str]:
-    out = {}
-    for key in _TEXT:
-        value = item.get(key, "")
-        if not isinstance(value, str):
-            raise bad("must be text", key)
-        out[key] = value.strip()
     return out
 
 
