@@ -57,7 +57,7 @@ from mhtool.planning import refs as planning_refs
 from mhtool.planning import template
 from mhtool.refdata import store
 from mhtool.refdata.build import build
-from mhtool.spine import build_spine, organisations, plain_text, write_spine
+from mhtool.spine import build_spine, named_sites, organisations, plain_text, write_spine
 
 SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
 
@@ -337,6 +337,7 @@ def _write_outputs(
         sources=ambition_sources(catalogue, set(spine["ambition_id"].unique().to_list())),
         planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
         actuals=delivery.specs(catalogue),
+        selected=named_sites(catalogue, cfg.geography),
     )
     mhtool.outputs.write_outputs(
         spine,
