@@ -494,17 +494,8 @@ def named_sites(catalogue: Catalogue, geography: str) -> dict[str, dict]:
     for amb in found:
         sites = []
         for i, site in enumerate(amb.selected.sites):
-            problem = (
-                (f"sub-ICB location {site.subicb!r} is not in geography {geography}", "subicb")
-                if site.subicb not in here
-                else (
-                    f"ICB {site.icb!r} is not the 2022 ICB of sub-ICB location {site.subicb} "
-                    f"({was.get(site.subicb)})",
-                    "icb",
-                )
-                if was.get(site.subicb) != site.icb
-                else None
-            )
+            code = dict(site.subicb_in).get(geography, site.subicb)
+            problem = _site_problem(site, code, here, was.get(site.subicb), geography)
             if problem:
                 raise InputError(
                     problem[0],
@@ -512,7 +503,7 @@ def named_sites(catalogue: Catalogue, geography: str) -> dict[str, dict]:
                     row=f"ambition {amb.id}",
                     field=f"selected.sites[{i}].{problem[1]}",
                 )
-            icb, icb_name, region, region_name = here[site.subicb]
+            icb, icb_name, region, region_name = here[code]
             sites.append(
                 {"name": site.name, "named": site.named, "icb": icb, "icb_name": icb_name}
                 | {"region": region, "region_name": region_name, "icb_2022": site.icb}
@@ -522,6 +513,20 @@ def named_sites(catalogue: Catalogue, geography: str) -> dict[str, dict]:
         out[amb.id] |= {"count": sel.named}
         out[amb.id]["sites"] = sites
     return out
+
+
+def _site_problem(site, code: str, here: dict, icb_2022: str | None, geography: str):
+    """(message, field) where a named site is not where the catalogue says, else None."""
+    if code not in here:
+        where = "subicb_in" if code != site.subicb else "subicb"
+        return (
+            f"sub-ICB location {code!r} is not in geography {geography}; where it was split "
+            f'or merged, say which holds the site: subicb_in = {{ "{geography}" = "<code>" }}',
+            where,
+        )
+    if icb_2022 != site.icb:
+        return (f"ICB {site.icb!r} is not the 2022 ICB of {site.subicb} ({icb_2022})", "icb")
+    return None
 
 
 def build_spine(

@@ -395,6 +395,7 @@ def _selected(sel: dict | None) -> Selected | None:
             subicb=s["subicb"],
             named=s["named"].strip(),
             host=s.get("host", "").strip(),
+            subicb_in=tuple(sorted(s.get("subicb_in", {}).items())),
         )
         for s in sel["sites"]
     )

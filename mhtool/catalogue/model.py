@@ -106,6 +106,8 @@ class Site:
     subicb: str
     named: str
     host: str = ""
+    # (geography, sub-ICB location) where `subicb` is not one of that geography's
+    subicb_in: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def test_a_bad_selected_record_names_its_field(tmp_path, old, new, field, words)
 
 def test_each_site_must_be_in_the_geography_and_in_the_ICB_it_names(tmp_path):
     e = _error(tmp_path, HELD.replace('icb = "QWO"', 'icb = "QKS"', 1))
-    assert e.field == "selected.sites[0].icb" and "not the 2022 ICB of" in e.message
+    assert e.field == "selected.sites[0].icb" and "not the 2022 ICB of 15F" in e.message
     assert "(QWO)" in e.message  # the ICB that does hold it
     e = _error(tmp_path, HELD.replace('subicb = "15C"', 'subicb = "ZZZ"', 1))
     assert e.field == "selected.sites[1].subicb" and "not in geography 2022" in e.message
@@ -99,6 +99,17 @@ def test_sites_change_no_fair_share_and_find_their_ICB_on_any_geography(tmp_path
     # 2026: the same sub-ICB locations, whatever the ICB codes there
     on_2026 = named_sites(with_sites, "2026")["A-02"]["sites"]
     assert [s["icb_2022"] for s in on_2026] == ["QWO", "QUY"]
+    # a sub-ICB location split in 2026 (Frimley's) must say which holds the site there
+    frimley = HELD.replace('icb = "QUY", subicb = "15C"', 'icb = "QNQ", subicb = "D4U1Y"')
+    split = load_catalogue(write(tmp_path, MINI + frimley, "c.toml"))
+    assert named_sites(split, "2022")["A-02"]["sites"][1]["icb"] == "QNQ"
+    with pytest.raises(InputError) as err:
+        named_sites(split, "2026")
+    assert err.value.field == "selected.sites[1].subicb" and "subicb_in" in err.value.message
+    told = frimley.replace('subicb = "D4U1Y"', 'subicb = "D4U1Y", subicb_in = { "2026" = "U2G6B" }')
+    moved = load_catalogue(write(tmp_path, MINI + told, "d.toml"))
+    assert named_sites(moved, "2026")["A-02"]["sites"][1]["icb"] == "S0E4D"  # Thames Valley
+    assert named_sites(moved, "2022")["A-02"]["sites"][1]["icb"] == "QNQ"
 
 
 # ------------------------------------------------------------------ the words
@@ -131,13 +142,14 @@ def test_the_words_say_whether_the_organisation_is_named_with_the_source():
     assert chosen_words(SEL, "region", "Y99", "North", None).startswith("none of the 3 clinics")
     england = chosen_words(SEL, "england", "ENG", "England", None)
     assert (
-        england.startswith(f"The 3 clinics ({SOURCE}): Ayton")
+        england.startswith(f"the 3 clinics ({SOURCE}): Ayton")
         and "Ceeton (Ceeton; 2023)" in england
     )
     # a list that is not every site says the organisation may still be one
     some = SEL | {"complete": False}
     assert "may or may not be one of the others" in chosen_words(some, "icb", "QA9", "Dee", "QA9")
     assert "may or may not" not in chosen_words(some, "icb", "QA0", "Ayton", "QA0")
+    assert "so London may hold others" in chosen_words(some, "region", "Y56", "London", None)
     # no source names them: the words say so
     assert (
         chosen_words(None, "icb", "QA9", "Dee", "QA9") == f"{NOT_SHARED}; Dee may or may not be one"
@@ -167,6 +179,9 @@ def test_the_targeted_sheet_and_plan_page_word_the_named_sites():
     assert NOT_SHARED not in asks(Scope("icb", "QA0"))
     page = planpage.plan_table(scopes.rows(df, Scope("icb", "QA2")), meta).frame
     assert "named: Beeton" in "\n".join(page.get_column("targeted").drop_nulls())
+    page = planpage.plan_table(scopes.rows(df, Scope("england", "ENG")), meta).frame
+    england_page = "\n".join(page.get_column("targeted").drop_nulls())
+    assert "not shared out; 3 sites named" in england_page
     # without a record, the honest words stay
     plain = categories.category_sheet(scopes.rows(df, Scope("icb", "QA0")), "targeted", SAMPLE_META)
     held = plain.frame.filter(pl.col("ambition_id") == "A07").get_column("asks")[0]

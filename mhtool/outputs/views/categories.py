@@ -115,7 +115,7 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
     level = _LEVEL_OF.get(level, level)
     if mine is None:
         sites = "; ".join(_site(s, True) for s in sel["sites"])
-        return f"{what[0].upper()}{what[1:]} ({src}): {sites}"
+        return f"{what} ({src}): {sites}"
     if level == REGION:
         text = (
             f"of {what}, these are in {org}: {'; '.join(_site(s, True) for s in mine)}"
@@ -127,7 +127,9 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
         text = f"{subject} is named: {'; '.join(_site(s, level != ICB) for s in mine)}"
     else:
         text = f"{org} is not among {what}"
-    if not sel["complete"] and not (mine and level != REGION):
+    if not sel["complete"] and level == REGION:
+        text += f"; the source names only these, so {org} may hold others"
+    elif not sel["complete"] and not mine:
         text += f"; the source names only these, so {org} may or may not be one of the others"
     return f"{text} ({src})"
 

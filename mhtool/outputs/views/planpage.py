@@ -69,13 +69,16 @@ def _amount(value: float, fmt: str, unit: str, carried: bool = False) -> str:
     return f"{_figure(value, fmt)} {words}".strip()
 
 
-def ask_words(line: dict, own: bool, chosen: str = "areas chosen nationally") -> str:
+def ask_words(
+    line: dict, own: bool, chosen: str = "areas chosen nationally", named: bool = False
+) -> str:
     """One ask in words with this organisation's figure in the last year it has one:
     `line` holds title, category, kind, unit, _fmt, the split, level and the last value,
     year and share; `own` False: the organisation has no row for it (a targeted ask held
     for England), so England's figure is told and that it is not shared out. What the
     categories mean (phasing agreed locally, selected areas) is said once, in the Plan
-    page's headers. `chosen`: who is selected (categories.chosen_short)."""
+    page's headers. `chosen`: who is selected (categories.chosen_short); `named`: a source
+    names the sites, so England's own row says so too."""
     title = f"{line['ambition_id']} {short_title(line['title'])}"  # the ID: see its sheet
     value, year = line["value"], line["year"]
     if value is None:
@@ -89,7 +92,7 @@ def ask_words(line: dict, own: bool, chosen: str = "areas chosen nationally") ->
     if line["share"] is not None and not carried and line["level"] != "england":
         text += f" ({line['share']:.1%} of England)"
     if line[LINE_SPLIT] == vocab.NATIONAL_ONLY and line["level"] == "england":
-        text += "; not shared out"
+        text += "; not shared out" + (f"; {chosen}" if named else "")
     return text
 
 
@@ -142,7 +145,8 @@ def plan_words(
             ):
                 continue
             chosen = chosen_short(selected.get(amb), level, code, icbs.get(code))
-            text = ask_words({**line, **(got or england[amb])}, got is not None, chosen)
+            mine_ = {**line, **(got or england[amb])}
+            text = ask_words(mine_, got is not None, chosen, amb in selected)
             cells.setdefault((line["programme"], line["category"]), []).append(text)
         for p in programmes:
             texts = [cells.get((p, c)) for c in CATEGORY_COLUMNS]
