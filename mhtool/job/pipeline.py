@@ -58,7 +58,7 @@ from mhtool.planning import template
 from mhtool.planning.spec import PlanningSpec
 from mhtool.refdata import store
 from mhtool.refdata.build import build
-from mhtool.spine import build_spine, organisations, plain_text, write_spine
+from mhtool.spine import build_spine, named_sites, organisations, plain_text, write_spine
 
 SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
 
@@ -348,6 +348,7 @@ def _write_outputs(
         sources=ambition_sources(catalogue, set(spine["ambition_id"].unique().to_list())),
         planning=_planning_spec(planning, spine, cfg, places),
         actuals=delivery.specs(catalogue),
+        selected=named_sites(catalogue, cfg.geography),
     )
     mhtool.outputs.write_outputs(
         spine,

@@ -202,7 +202,8 @@ def build(
         *[pl.col("v" + y).cast(pl.Float64) for y in years],
         ROW_FORMAT,
     )
-    plan = _plan_words(by_line, lines, org_list, programmes)
+    icbs = dict(orgs.select("org_code", "icb_code").rows())
+    plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs)
     return Selector(
         org_list, plan, data, _line_words(rows, lines, meta), lines, programmes, years, left_out
     )

@@ -42,6 +42,9 @@ class WorkbookMeta:
     # ambition ID -> the sources of its national figures (URLs, in the catalogue's order),
     # shown beside each ask on the category sheets and in the report
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ambition ID -> the sites a public source names for a targeted ask, placed on the
+    # run's geography (mhtool.spine.named_sites; worded by outputs.views.categories.chosen_words)
+    selected: dict[str, dict] = field(default_factory=dict)
     actuals: tuple[dict, ...] = ()  # the catalogue's [[actual]] entries (outputs.views.delivery)
 
     @classmethod
@@ -54,6 +57,8 @@ class WorkbookMeta:
             given["notes"] = tuple(given["notes"] or ())
         if "actuals" in given:
             given["actuals"] = tuple(dict(a) for a in given["actuals"] or ())
+        if "selected" in given:
+            given["selected"] = dict(given["selected"] or {})
         if "bases" in given:
             given["bases"] = dict(given["bases"] or {})
         if "sources" in given:
