@@ -22,7 +22,8 @@ from mhtool import vocab
 from mhtool.infra import folder
 from mhtool.infra.parallel import run_jobs
 from mhtool.outputs.charts import write as charts
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.delivery.write import write_csv as write_delivery
+from mhtool.outputs.planning import write as planning_export
 from mhtool.outputs.report import write as report
 from mhtool.outputs.selector import write as selector
 from mhtool.outputs.views import delivery
@@ -165,12 +166,12 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         )
     exported: list[str] = []
     if delivered is not None:
-        delivery.write_csv(delivered, out_dir)
+        write_delivery(delivered, out_dir)
         exported.append(delivery.FILE)
 
     def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write
         exported.extend(
-            planning.write(
+            planning_export.write(
                 df,
                 out_dir,
                 meta,

@@ -4,6 +4,7 @@ sums up the hierarchy, percentages recomputed, versions, every rejection, exit c
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import openpyxl
 import polars as pl
@@ -30,9 +31,9 @@ def spine():
 def run(tmp_path_factory, spine):
     """A run folder: spine, manifest and planning/profile.json with A03 as a percentage."""
     folder = tmp_path_factory.mktemp("run")
-    refs = dict(SAMPLE_PLANNING["refs"])
-    refs["A03"] = refs["A03"] | {"numerator": "n", "denominator": "d"}
-    spec = SAMPLE_PLANNING | {"refs": refs, "denominators": {"A03": sample_register(spine)}}
+    refs = dict(SAMPLE_PLANNING.refs)
+    refs["A03"] = replace(refs["A03"], numerator="n", denominator="d")
+    spec = replace(SAMPLE_PLANNING, refs=refs, denominators={"A03": sample_register(spine)})
     write_outputs(spine, folder, SAMPLE_META.replaced(planning=spec), progress=False, workers=1)
     spine.write_parquet(folder / "apportionment.parquet")
     write_manifest(folder, settings={"geography": "sample"}, inputs={})
