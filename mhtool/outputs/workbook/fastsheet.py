@@ -102,19 +102,27 @@ class FastSheet(Worksheet):
             raise ValueError(f"cells {first_row}..{last}, column {col} are off the sheet")
         if self.constant_memory:
             raise ValueError("write_cells needs a workbook without constant_memory")
-        table, index = self.table, self.str_table._get_shared_string_index
+        table, strings = self.table, self.str_table
+        known, new = strings.string_table, tuple.__new__  # the cell tuples, made directly
         half_max = self.xls_strmax // 2
         gap_text, gap_fmt = missing
+        counted = 0
         for row, v, fmt in zip(range(first_row, last + 1), values, fmts, strict=True):
             if v is None or (isinstance(v, float) and not isfinite(v)):
-                table[row][col] = _STRING(index(gap_text), gap_fmt)
-            elif isinstance(v, str):
+                v, fmt = gap_text, gap_fmt
+            if isinstance(v, str):
                 if len(v) > half_max:  # long text: XlsxWriter's own length rule
                     self._write_string(row, col, v, fmt)
-                else:
-                    table[row][col] = _STRING(index(v), fmt)
+                    continue
+                i = known.get(v)  # SharedStringTable._get_shared_string_index, inline
+                if i is None:
+                    i = known[v] = strings.unique_count
+                    strings.unique_count += 1
+                counted += 1
+                table[row][col] = new(_STRING, (i, fmt))
             else:
-                table[row][col] = _NUMBER(v, fmt)
+                table[row][col] = new(_NUMBER, (v, fmt))
+        strings.count += counted
 
     def _calculate_spans(self) -> None:  # overrides XlsxWriter's: the same spans
         if self.comments or self.dim_rowmin is None:
