@@ -31,7 +31,7 @@ from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import org_label, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.sheets import page_tables, workbook_tables
 from mhtool.outputs.views.tables import prepare
 from mhtool.outputs.workbook.write import Chart, write_workbook
 
@@ -110,12 +110,15 @@ def run_task(
         own_places = None
         if s.level == "icb" and places is not None:
             own_places = place_views.system_rows(places, frame)
-        shown = workbook_tables(rows, meta, own_places, actuals)
+        made = page_tables(rows, meta, actuals)  # the workbook's and the report page's
+        shown = workbook_tables(rows, meta, own_places, actuals, made)
         cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:
             pictures = [(c.png, c.alt) for c in own]
-            page = report.write_page(out_dir, rows, s.code, meta, pictures, task.pages, actuals)
+            page = report.write_page(
+                out_dir, rows, s.code, meta, pictures, task.pages, actuals, made
+            )
             out.append((page, 0))
     return out
 

@@ -35,13 +35,15 @@ LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subic
 
 
 def home(df: pl.DataFrame) -> tuple[str, str, str]:
-    """(level, code, name) of the workbook's own organisation: the highest own level."""
-    own = df.filter(pl.col(OWN)) if OWN in df.columns else df
+    """(level, code, name) of the workbook's own organisation: the highest own level (its
+    first row in the slice). One query: every table of a workbook asks."""
+    orgs = df.select("level", "org_code", "org_name", *([OWN] if OWN in df.columns else []))
+    own = orgs.filter(pl.col(OWN)).drop(OWN) if OWN in df.columns else orgs
+    firsts = own.unique("level", keep="first", maintain_order=True)
+    found = {level: (code, name) for level, code, name in firsts.rows()}
     for level in LEVELS:
-        rows = own.filter(pl.col("level") == level)
-        if not rows.is_empty():
-            r = rows.row(0, named=True)
-            return level, r["org_code"], r["org_name"]
+        if level in found:
+            return level, *found[level]
     raise ValueError("no organisation in this slice of the spine")
 
 
