@@ -156,6 +156,7 @@ def test_the_words_say_whether_the_organisation_is_named_with_the_source():
     )
     # the Plan page's few words, alike for organisations alike
     assert chosen_short(SEL, "ICB", "QA0", "QA0") == "named: Ayton"
+    assert chosen_short(SEL, "Sub-ICB location", "01D", "QA0") == "named in its ICB: Ayton"
     assert chosen_short(SEL, "ICB", "QA9", "QA9") == chosen_short(SEL, "icb", "QA8", "QA8")
     assert chosen_short(some, "icb", "QA9", "QA9") == "not among the 3 named so far"
     assert chosen_short(SEL, "Region", "Y56", None) == "named here: Ayton; Beeton"

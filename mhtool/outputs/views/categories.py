@@ -136,7 +136,8 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
 
 def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> str:
     """The same in a few words for the Plan page's cell (the Targeted sheet says it whole):
-    'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield'. Worded
+    'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield' (a region),
+    'named in its ICB: Leeds' (a sub-ICB location). Worded
     without the organisation's name, so organisations alike share one string."""
     if sel is None:
         return "areas chosen nationally"
@@ -153,7 +154,8 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
             else f"none of the {n} named{so_far} is here"
         )
     names = "; ".join(s["name"] for s in mine)
-    return f"named here: {names}" if level == REGION else f"named: {names}"
+    where = {REGION: "named here", ICB: "named"}.get(level, "named in its ICB")
+    return f"{where}: {names}"
 
 
 def source_words(source: str) -> str:
