@@ -18,6 +18,8 @@ too, for every writer (chosen_words, chosen_short).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from mhtool import vocab
@@ -25,7 +27,7 @@ from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.views.layout import org_label, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
-from mhtool.outputs.views.summary import _level_text, home, provenance_words
+from mhtool.outputs.views.summary import home, level_text, provenance_words
 from mhtool.outputs.views.tables import (
     BASIS_KEYS,
     NOTE_BASES,
@@ -206,12 +208,12 @@ def _end(recs: Recs, column: str, **match) -> tuple[str | None, float | None]:
 
 
 def _level_words(recs: Recs, org: str) -> str:
-    """A standard's end point worded for one organisation (summary._level_text)."""
+    """A standard's end point worded for one organisation (summary.level_text)."""
     year, value = _end(recs, "national_value")
     if year is None:
         return "no national figure"
     high = next((r.get("value_high") for r in recs if r["year"] == year), None)
-    return f"{_level_text(value, recs[0], org, high)} by {year}"
+    return f"{level_text(value, recs[0], org, high)} by {year}"
 
 
 def _money_for(money: dict[str, list[tuple]], programme: str, org: str) -> str:
@@ -330,45 +332,84 @@ def _icb_of(df: pl.DataFrame, code: str) -> str | None:
     return found[0] if found.len() else None
 
 
-def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None) -> Table:
-    """The Fixed, Flexible or Targeted sheet of a workbook (always present, even with no
-    ask of the category: then one row saying so)."""
+FIELDS = [  # what an ask's records hold (value_high too where the slice has it)
+    "ambition_id",
+    "programme",
+    "title",
+    "category",
+    "kind",
+    "unit",
+    "unit_kind",
+    "level",
+    "org_code",
+    "year",
+    "value",
+    "national_value",
+    "share",
+    "provenance",
+    "basis",
+    "basis_name",
+    LINE_SPLIT,
+    ROW_FORMAT,
+    PLAN_ORDER,
+]
+
+
+def category_sheets(
+    df: pl.DataFrame, meta: WorkbookMeta | None = None, categories: tuple[str, ...] | None = None
+) -> tuple[Table, ...]:
+    """The Fixed, Flexible and Targeted sheets of a workbook (`categories`, default all of
+    vocab.CATEGORIES, in that order), made together: what they share (the organisation,
+    its context, names, money, notes) is worked out once and the slice read once."""
     meta = meta or WorkbookMeta()
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
     df = plan_order(df)
-    part = df.filter(pl.col("category") == category)
     years = years_of(df)
     orgs = _context_orgs(df, level, code)
     icb = _icb_of(df, code)
     names = dict(df.select("org_code", "org_name").unique("org_code").rows())
-    rows: list[dict] = []
     notes, money = figure_notes(meta), _money(df, code)
-    fields = [
-        "ambition_id",
-        "programme",
-        "title",
-        "category",
-        "kind",
-        "unit",
-        "unit_kind",
-        "level",
-        "org_code",
-        "year",
-        "value",
-        "national_value",
-        "share",
-        "provenance",
-        "basis",
-        "basis_name",
-        LINE_SPLIT,
-        ROW_FORMAT,
-        PLAN_ORDER,
-    ]
-    fields += ["value_high"] if "value_high" in part.columns else []
-    by_line: dict[int, Recs] = {}
-    for rec in part.select(fields).iter_rows(named=True):
-        by_line.setdefault(rec[PLAN_ORDER], []).append(rec)
+    fields = FIELDS + (["value_high"] if "value_high" in df.columns else [])
+    by_category: dict[str, dict[int, Recs]] = {}
+    for rec in df.select(fields).iter_rows(named=True):
+        lines = by_category.setdefault(rec["category"], {})
+        lines.setdefault(rec[PLAN_ORDER], []).append(rec)
+    asked = _Asked(level, code, org, icb, years, orgs, names, notes, money, meta)
+    return tuple(
+        _sheet(asked, category, by_category.get(category, {}))
+        for category in (categories or vocab.CATEGORIES)
+    )
+
+
+def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None) -> Table:
+    """The Fixed, Flexible or Targeted sheet of a workbook (always present, even with no
+    ask of the category: then one row saying so)."""
+    return category_sheets(df, meta, (category,))[0]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What every category sheet of one workbook shares (see category_sheets)."""
+
+    level: str
+    code: str
+    org: str
+    icb: str | None
+    years: list[str]
+    orgs: list[tuple[str, str, str]]
+    names: dict[str, str]
+    notes: dict
+    money: dict[str, list[tuple]]
+    meta: WorkbookMeta
+
+
+def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
+    """One category's sheet from its asks' records (`by_line`: plan order → records)."""
+    level, code, org, icb = asked.level, asked.code, asked.org, asked.icb
+    years, orgs, names = asked.years, asked.orgs, asked.names
+    meta, notes, money = asked.meta, asked.notes, asked.money
+    rows: list[dict] = []
     for order in sorted(by_line):
         recs = by_line[order]
         r = recs[0]

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 
+from mhtool.planning.spec import PlanningSpec
+
 
 @dataclass(frozen=True)
 class WorkbookMeta:
@@ -35,7 +37,7 @@ class WorkbookMeta:
     data_date: str = ""
     bases: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-    planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning.write)
+    planning: PlanningSpec | None = None  # the planning export's spec (mhtool.planning.spec)
     contact: str = ""  # who answers questions, for the Cover sheet (--contact)
     # ambition ID -> the sources of its national figures (URLs, in the catalogue's order),
     # shown beside each ask on the category sheets and in the report
@@ -61,11 +63,15 @@ class WorkbookMeta:
             given["bases"] = dict(given["bases"] or {})
         if "sources" in given:
             given["sources"] = {k: tuple(v) for k, v in dict(given["sources"] or {}).items()}
+        if given.get("planning") is not None:
+            given["planning"] = PlanningSpec.from_json(given["planning"])
         return cls(**given)
 
     def as_dict(self) -> dict:
         """The facts as a plain mapping, as ``workbooks.json`` saves them."""
-        return asdict(self)
+        out = asdict(replace(self, planning=None))
+        out["planning"] = None if self.planning is None else self.planning.to_json()
+        return out
 
     def replaced(self, **changes) -> WorkbookMeta:
         """The same facts with some replaced (a name that is not a field is refused)."""

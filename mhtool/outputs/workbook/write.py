@@ -117,11 +117,13 @@ def _widths(table: Table) -> list[float]:
     return out
 
 
-def _lines(text: str, width: float) -> int:
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text cell takes in a column `width` characters wide (its own line
+    breaks kept); the row heights of the workbooks and selector.xlsx are set from it."""
     return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
 
 
-def _header_lines(text: str, width: float) -> int:
+def header_lines(text: str, width: float) -> int:
     """Lines a bold header takes, wrapped at word breaks as spreadsheet programs do (a
     character count alone under-counts: 'Share of England, 2023/24' needs three lines in
     a number column, and LibreOffice cuts off what the row height leaves out)."""
@@ -185,7 +187,7 @@ def write_table(
             fmt = f.wrap_after_figure if _after_figure(table, c) else f.wrap
             texts = [missing if v is None or v == "" else str(v) for v in values]
             ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
-            fitted = {t: _lines(t, widths[c] - 2) for t in set(texts)}
+            fitted = {t: text_lines(t, widths[c] - 2) for t in set(texts)}
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
         if col.fmt == "row" or col.fmt.startswith("row:"):
@@ -196,10 +198,10 @@ def write_table(
         ws.write_cells(first, c, values, fmts, (missing, f.right))
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
-    header_lines = max(
-        _header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
+    head_lines = max(
+        header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
     )
-    ws.set_row(head, max(15, LINE_HEIGHT * header_lines + 2))
+    ws.set_row(head, max(15, LINE_HEIGHT * head_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
             ws.set_row(r, LINE_HEIGHT * n + 2)
