@@ -108,11 +108,15 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
     """Who is selected, for the organisation `code` at `level` (`icb`: the ICB it is in,
     for a sub-ICB location or place): 'Leeds is named: …' or 'not among the 15 clinics …',
     with the source; England lists every site and a region those in it. `sel`: the ask's
-    WorkbookMeta.selected entry, None where no source names the sites."""
+    WorkbookMeta.selected entry, None where no source names the sites; one that reaches
+    every system (`everywhere`) says the organisation is one by the end point."""
     if sel is None:
         who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
         return NOT_SHARED + who
-    what, src = _what(sel), sel["source"]
+    what, src = _what(sel), source_words(sel["source"])
+    if sel.get("everywhere"):  # no sites to name: every system has it by the end point
+        who = "" if code == vocab.ENGLAND_CODE else f"{org} is one by the end point: "
+        return f"{who}{what} ({src})"
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
     if mine is None:
@@ -143,6 +147,8 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
     without the organisation's name, so organisations alike share one string."""
     if sel is None:
         return "areas chosen nationally"
+    if sel.get("everywhere"):
+        return "every system by the end point"
     n = _count(sel)
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
