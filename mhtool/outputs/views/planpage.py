@@ -179,11 +179,13 @@ def last_figures(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
-    """The Plan sheet of a workbook: 'What the Plan asks of <organisation>', a row per
+    """The Plan sheet of a workbook: 'What the Plan asks of <organisation>' (the round as
+    its catalogue calls it: WorkbookMeta.round_name), a row per
     programme in the Plan's order, Fixed / Flexible / Targeted columns (activity asks:
     money and staff are on their own sheets, so the page prints on one A4 page)."""
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
+    called = (meta or WorkbookMeta()).round_name
     rows = df.filter(pl.col("measure") == "activity")
     lines = plan_lines(rows)
     programmes = list(dict.fromkeys(lines.get_column("programme").to_list()))
@@ -195,8 +197,8 @@ def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
     frame = plan_words(by_line, lines, orgs, programmes)
     return Table(
         "Plan",
-        f"What the Plan asks of {org}",
-        f"Its asks by programme, in the Plan's three categories, with {org}'s own figures; "
+        f"What {called} asks of {org}",
+        f"Its asks by programme, in {called}'s three categories, with {org}'s own figures; "
         f"[z]: none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
         [
             Column(header("programme"), "programme", width=13),
