@@ -254,7 +254,7 @@ PURPOSE = (
     "What this workbook is for: the fair share of each national mental health ambition "
     "for {org}, to help plan and discuss local ambitions.",
     "Start with the Plan sheet: what {round} asks of {org}, by programme, in its fixed, "
-    "flexible and targeted categories, on one printed page; then the Summary sheet: "
+    "flexible and targeted categories; then the Summary sheet: "
     "{whose} own people, pounds and staff by year, with how each figure was made.",
     "The Fixed, Flexible and Targeted sheets list every ask of {round} in its own three "
     "categories: what each asks of {org}, its figures by year, how each was made and its "

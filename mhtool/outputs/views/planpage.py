@@ -5,7 +5,7 @@ flexible and targeted asks (columns); a regional lead puts that page in a board 
 is that table for an organisation: each cell its asks of the category in that programme,
 one a line, each in words with the organisation's own figure ('PMH-02 Women accessing
 specialist…: 2,167 women per year in 2023/24 (3.3% of England)'): its ID and a short title,
-so the page prints on one A4 page at a size people read (the category sheets give every
+so the page prints on one or two A4 pages at a size people read (the category sheets give every
 title whole). The workbooks' Plan sheet and the report pages word it here. Money and staff
 are on the Summary, Funding and Workforce sheets.
 
@@ -182,7 +182,7 @@ def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
     """The Plan sheet of a workbook: 'What the Plan asks of <organisation>' (the round as
     its catalogue calls it: WorkbookMeta.round_name), a row per
     programme in the Plan's order, Fixed / Flexible / Targeted columns (activity asks:
-    money and staff are on their own sheets, so the page prints on one A4 page)."""
+    money and staff are on their own sheets, so the page stays short)."""
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
     called = (meta or WorkbookMeta()).round_name
