@@ -43,11 +43,12 @@ def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run
     import polars as pl
     from python_calamine import CalamineWorkbook
 
+    from mhtool.outputs.delivery.write import read_csv
     from mhtool.outputs.views import delivery
     from mhtool.refdata import store
 
     out, _ = default_run
-    d = delivery.read_csv(out / delivery.FILE).filter(
+    d = read_csv(out / delivery.FILE).filter(
         (pl.col("level") == "icb")
         & (pl.col("ambition_id") == "SMI-02")
         & (pl.col("period") == "Q4 2023/24")
@@ -76,7 +77,8 @@ def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run
 
 
 def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
-    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs import check
+    from mhtool.outputs.delivery.check import check as check_delivery
     from mhtool.outputs.views import delivery
 
     out, _ = default_run
@@ -84,7 +86,7 @@ def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
     row = next(i for i, line in enumerate(text) if ",QKS," in line and "Q4 2023/24" in line)
     text[row] = text[row].replace(",7979.0,", ",9979.0,", 1)
     (tmp_path / delivery.FILE).write_text("".join(text), encoding="utf-8")
-    problems, _ = deliverycheck.check(tmp_path, check.read_spine(out), check.read_meta(out))
+    problems, _ = check_delivery(tmp_path, check.read_spine(out), check.read_meta(out))
     assert problems == [
         f"delivery.csv: row {row + 1} (QKS SMI-02 Q4 2023/24) actual_value is 9979.0, "
         "the spine and actuals give 7979.0"
@@ -92,7 +94,8 @@ def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
 
 
 def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run, tmp_path):
-    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs import check
+    from mhtool.outputs.delivery.check import check as check_delivery
     from mhtool.outputs.report import check as reportcheck
     from mhtool.outputs.views import delivery
     from mhtool.outputs.views import scope as scopes
@@ -101,7 +104,7 @@ def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run
     out, _ = default_run
     rel = "report/systems/QKS.html"
     spine, meta = check.read_spine(out), check.read_meta(out)
-    _, remade = deliverycheck.check(out, spine, meta)
+    _, remade = check_delivery(out, spine, meta)
     rows = scopes.rows(prepare(spine), reportcheck.scope_of(rel))
     args = (rel, rows, meta, out, delivery.for_orgs(remade, rows))
     assert reportcheck.check_page(out / rel, *args) == []

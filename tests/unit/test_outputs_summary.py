@@ -182,10 +182,10 @@ def test_a_range_shows_both_ends_never_its_lower_end_alone():
 
 
 def test_headers_get_the_lines_their_words_need(books):
-    from mhtool.outputs.workbook.write import LINE_HEIGHT, _header_lines
+    from mhtool.outputs.workbook.write import LINE_HEIGHT, header_lines
 
-    assert _header_lines("Share of England, 2023/24", 13) == 3  # "Share of / England, / 2023/24"
-    assert _header_lines("Programme", 14) == 1
+    assert header_lines("Share of England, 2023/24", 13) == 3  # "Share of / England, / 2023/24"
+    assert header_lines("Programme", 14) == 1
     ws = openpyxl.load_workbook(books / "systems/QA0.xlsx")["Summary"]
     assert ws.row_dimensions[3].height >= 3 * LINE_HEIGHT
 

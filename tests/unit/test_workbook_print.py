@@ -30,7 +30,7 @@ def test_the_plan_page_cell_libreoffice_cut_off_is_given_all_its_lines():
         "PMH-05 Extended period of care from 12…: 100% by 2023/24\n"
         "PMH-06 Evidence-based assessments…: 100% by 2023/24"
     )
-    assert write._lines(cell, 47) >= 4
+    assert write.text_lines(cell, 47) >= 4
 
 
 @pytest.mark.parametrize(
@@ -43,4 +43,4 @@ def test_the_plan_page_cell_libreoffice_cut_off_is_given_all_its_lines():
     ],
 )
 def test_wrapped_lines_are_counted_at_word_breaks(text, width, lines):
-    assert write._lines(text, width) == lines
+    assert write.text_lines(text, width) == lines

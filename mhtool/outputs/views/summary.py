@@ -35,13 +35,15 @@ LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subic
 
 
 def home(df: pl.DataFrame) -> tuple[str, str, str]:
-    """(level, code, name) of the workbook's own organisation: the highest own level."""
-    own = df.filter(pl.col(OWN)) if OWN in df.columns else df
+    """(level, code, name) of the workbook's own organisation: the highest own level (its
+    first row in the slice). One query: every table of a workbook asks."""
+    orgs = df.select("level", "org_code", "org_name", *([OWN] if OWN in df.columns else []))
+    own = orgs.filter(pl.col(OWN)).drop(OWN) if OWN in df.columns else orgs
+    firsts = own.unique("level", keep="first", maintain_order=True)
+    found = {level: (code, name) for level, code, name in firsts.rows()}
     for level in LEVELS:
-        rows = own.filter(pl.col("level") == level)
-        if not rows.is_empty():
-            r = rows.row(0, named=True)
-            return level, r["org_code"], r["org_name"]
+        if level in found:
+            return level, *found[level]
     raise ValueError("no organisation in this slice of the spine")
 
 
@@ -222,7 +224,7 @@ _WHOLE_AREA = re.compile(
 _SYSTEMS = re.compile(r"^percent of (?:stp/ics|ccg/icb|ccgs?\b)", re.I)
 
 
-def _level_text(value: float | None, line: dict, org: str, high: float | None = None) -> str:
+def level_text(value: float | None, line: dict, org: str, high: float | None = None) -> str:
     """'100% of Kent and Medway's population covered', 'in place in Kent and Medway',
     '95%', '32 days (average length of stay, at most)', '20–25%' for a range. Money and
     percentages are told by the line's unit kind; its unit text only gives the words."""
@@ -269,7 +271,7 @@ def _standard_row(amb: pl.DataFrame, org: str) -> dict:
     return {
         PLAN_ORDER: r[PLAN_ORDER],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(value, r, org, high)} by {year}",
+        "standard": f"{r['title']}: {level_text(value, r, org, high)} by {year}",
         "value": value,
         "value_high": high if high is not None and high != value else None,
         "unit": unit_words(r["unit"]),
@@ -313,7 +315,7 @@ def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> 
     return {
         PLAN_ORDER: r[PLAN_ORDER],
         "programme": r["programme"],
-        "standard": f"{r['title']}: {_level_text(national, r, 'England', high)} nationally "
+        "standard": f"{r['title']}: {level_text(national, r, 'England', high)} nationally "
         f"by {r['year']}; {meaning}",
         "value": national,
         "value_high": high if high is not None and high != national else None,

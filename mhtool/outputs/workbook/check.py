@@ -248,7 +248,9 @@ def _expected_cell(value, column):
     return str(value) if column.fmt == "text" else value
 
 
-def _same(got, want) -> bool:
+def same_cell(got, want) -> bool:
+    """A cell read back equals what the spine gives: text exactly, a number within
+    TOLERANCE (a bool is never a number here)."""
     if isinstance(want, str):
         return got == want
     if isinstance(got, bool) or not isinstance(got, (int, float)):
@@ -299,7 +301,7 @@ def check_values(
                 problems.append(f"{rel} {name}!A2: no description line above the table")
             formulas = _formula_cells(xml.get(name, b"")) if stack else set()
             if len(stack) == 1:
-                problems += _check_table(rows[HEADER_ROW:], name, rel, stack[0], formulas)
+                problems += check_table(rows[HEADER_ROW:], name, rel, stack[0], formulas)
             elif stack:
                 problems += _check_stacked(rows, name, rel, stack, formulas)
     finally:
@@ -311,7 +313,7 @@ def _check_stacked(
     rows: list[list], sheet: str, rel: str, stack: list[Table], formulas: set[str]
 ) -> list[str]:
     """A sheet holding several tables one below another (layout.table_tops): each one's
-    title and description above it, then its header and rows as _check_table checks them."""
+    title and description above it, then its header and rows as check_table checks them."""
     problems: list[str] = []
     tops = [*table_tops([t.frame.height for t in stack]), None]
     for k, table in enumerate(stack):
@@ -324,11 +326,11 @@ def _check_stacked(
                     f"description {[table.title, table.description]}"
                 )
         head = start + HEADER_ROW - TITLE_ROW
-        problems += _check_table(rows[head:end], sheet, rel, table, formulas, head)
+        problems += check_table(rows[head:end], sheet, rel, table, formulas, head)
     return problems
 
 
-def _check_table(
+def check_table(
     rows: list[list],
     sheet: str,
     rel: str,
@@ -366,7 +368,7 @@ def _check_table(
             where = f"{rel} {sheet}!{letter}{head + 2 + i}"
             if f"{letter}{head + 2 + i}" in mine:
                 problems.append(f"{where}: is a formula")
-            elif not _same(g, w):
+            elif not same_cell(g, w):
                 org = (
                     f", {table.frame.get_column('org_code')[i]}"
                     if "org_code" in table.frame.columns
@@ -391,7 +393,7 @@ def check_workbook(
 ) -> list[str]:
     """One workbook against the tables recomputed from the spine: layout, then values.
     `places`: a system workbook's place rows (outputs.places.workbook_rows); `actuals`:
-    the delivery rows remade from the spine and actuals tables (outputs.deliverycheck)."""
+    the delivery rows remade from the spine and actuals tables (outputs.delivery.check)."""
     scope = scopes.Scope.from_path(rel)
     if scope is None:
         return []

@@ -165,13 +165,14 @@ def _wrapped_lines(text: str, room: float) -> int:
     return max(1, lines)
 
 
-def _lines(text: str, width: float) -> int:
-    """Lines a cell's wrapped text takes in a column `width` digits wide (the column's
-    width less a margin: see write_table)."""
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text cell takes in a column `width` digits wide (its own line
+    breaks kept; the column's width less a margin: see write_table); the row heights of
+    the workbooks and selector.xlsx are set from it."""
     return _wrapped_lines(text, width)
 
 
-def _header_lines(text: str, width: float) -> int:
+def header_lines(text: str, width: float) -> int:
     """Lines a bold header takes: 'Share of England, 2023/24' needs three lines in a
     number column."""
     return _wrapped_lines(text, width / BOLD)
@@ -220,7 +221,7 @@ def write_table(
             texts = [missing if v is None or v == "" else str(v) for v in values]
             ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
             room = widths[c] - 1 - (INDENT if fmt is f.wrap_after_figure else 0)
-            fitted = {t: _lines(t, room) for t in set(texts)}
+            fitted = {t: text_lines(t, room) for t in set(texts)}
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
         if col.fmt == "row" or col.fmt.startswith("row:"):
@@ -231,10 +232,10 @@ def write_table(
         ws.write_cells(first, c, values, fmts, (missing, f.right))
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
-    header_lines = max(
-        _header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
+    head_lines = max(
+        header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
     )
-    ws.set_row(head, max(15, LINE_HEIGHT * header_lines + 2))
+    ws.set_row(head, max(15, LINE_HEIGHT * head_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
             ws.set_row(r, LINE_HEIGHT * n + 2)
