@@ -304,11 +304,13 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
 
 def ambition_sources(catalogue, ambition_ids: set[str]) -> dict[str, tuple[str, ...]]:
     """Each ambition's sources in the catalogue's order: its own, then each year's figure's
-    (a user's figures name their file), without repeats."""
+    (a user's figures name their file), then the page naming its selected sites, without
+    repeats."""
     out = {}
     for amb in catalogue.ambitions:
         if amb.id in ambition_ids:
             found = [amb.source, *(yv.source for yv in amb.values if yv.value is not None)]
+            found += [amb.selected.source] if amb.selected else []
             out[amb.id] = tuple(dict.fromkeys(s.strip() for s in found if s and s.strip()))
     return out
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from mhtool.errors import InputError
+from mhtool.infra.folder import PLANNING_PROFILE
 from mhtool.planning.template import HUNDRED, OLD_SCALE, PERCENT_SCALES
 from mhtool.vocab import HIGHER_IS_BETTER
 
@@ -25,7 +26,6 @@ DEFAULT_RULE = "point_in_time"
 DENOMINATOR_TABLES = ("smi_register",)
 #: profile.json's note when the planning file gives none.
 DEFAULT_NOTE = "Indicative monthly profile made by mhtool from the year's fair share; not a plan."
-PROFILE = "planning/profile.json"  # as infra.folder.PLANNING_PROFILE names it, for errors
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class PlanningRef:
         return self.planning_ref if self.confirmed else ""
 
     @classmethod
-    def from_json(cls, data: Mapping, where: str = PROFILE) -> PlanningRef:
+    def from_json(cls, data: Mapping, where: str = PLANNING_PROFILE) -> PlanningRef:
         """A saved ref; a field an earlier mhtool did not write takes its default, one a
         later mhtool added is left out."""
         if not isinstance(data, Mapping) or not isinstance(data.get("ambition_id"), str):
@@ -170,7 +170,7 @@ class PlanningSpec:
         }
 
     @classmethod
-    def from_profile(cls, record: Mapping, where: str = PROFILE) -> PlanningSpec:
+    def from_profile(cls, record: Mapping, where: str = PLANNING_PROFILE) -> PlanningSpec:
         """planning/profile.json as any mhtool wrote it: one written before the scale was
         recorded held proportions, before directions or starts none were recorded; a
         field of the wrong shape is an InputError naming it."""

@@ -117,8 +117,9 @@ def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run
     assert shown == [f"{rel}: delivery row 5 'Actual' shows '8,979'; the spine gives '7,979'"]
 
 
-def _soffice_pages(book, tmp_path) -> list[str]:
-    """Each printed page's text, as LibreOffice prints the workbook to PDF."""
+def _soffice_pages(books, tmp_path) -> list[list[str]]:
+    """Each workbook's printed pages' text, as LibreOffice prints it to PDF (all of them
+    in one start of LibreOffice)."""
     import shutil
     import subprocess
 
@@ -127,29 +128,41 @@ def _soffice_pages(book, tmp_path) -> list[str]:
         pytest.skip("LibreOffice (soffice) and poppler (pdftotext) are needed to print")
     subprocess.run(
         [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo"]
-        + ["--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+        + ["--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, books)],
         capture_output=True,
         timeout=300,
         check=True,
     )
-    text = subprocess.run(
-        [pdftotext, "-layout", str(tmp_path / f"{book.stem}.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return text.split("\f")[:-1]
+    return [
+        subprocess.run(
+            [pdftotext, "-layout", str(tmp_path / f"{book.stem}.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\f")[:-1]
+        for book in books
+    ]
+
+
+# Printed pages at most (LibreOffice here measured england 143, QKS 30, the largest
+# region, Midlands (Y60, 11 ICBs), 64).
+PAGE_BUDGETS = {"england.xlsx": 150, "systems/QKS.xlsx": 30, "regions/Y60.xlsx": 75}
 
 
 def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
     """england.xlsx at most 150 printed pages (its Data sheet prints its heading only), a
-    system's at most 30, its Plan page on one page of its own, no header or footer."""
+    system's at most 30, a region's at most 75; the Plan page starts a page and the
+    Summary the page after it ends; no header or footer."""
     out = default_run[0]
-    england = _soffice_pages(out / "england.xlsx", tmp_path)
-    assert 30 < len(england) <= 150
-    system = _soffice_pages(out / "systems/QKS.xlsx", tmp_path)
-    assert len(system) <= 30
+    england, system, region = _soffice_pages([out / rel for rel in PAGE_BUDGETS], tmp_path)
+    for pages, (rel, budget) in zip([england, system, region], PAGE_BUDGETS.items(), strict=True):
+        assert len(pages) <= budget, (rel, len(pages))
+    assert len(england) > 30  # its sheets are printed, not only their headings
     plan = [i for i, page in enumerate(system) if "What the Plan asks of Kent and Medway" in page]
     assert len(plan) == 1
-    assert "Summary: Kent and Medway's figures" in system[plan[0] + 1]  # the page after
-    assert all("Page " not in page.strip().splitlines()[-1] for page in system)  # no footer
+    assert "Contents" in system[plan[0] - 1]  # the Plan starts a page of its own
+    summary = [i for i, page in enumerate(system) if "Summary: Kent and Medway's figures" in page]
+    assert summary and plan[0] < summary[0] <= plan[0] + 2  # at most two pages of Plan
+    assert system[summary[0]].lstrip().startswith("Summary:")  # ... and a page of its own
+    for pages in (england, system, region):
+        assert all("Page " not in page.strip().splitlines()[-1] for page in pages)  # no footer

@@ -351,3 +351,33 @@ def test_a_line_split_differently_by_year_keeps_one_row_per_organisation():
     fixed = next(t for t in workbook_tables(prepare(spine)) if t.sheet == "Fixed")
     rows = fixed.frame.filter(pl.col("ambition_id") == "A01")
     assert rows.height == rows.select("org_code").n_unique() > 1
+
+
+@pytest.mark.parametrize(
+    ("catalogue", "called"),
+    [
+        ("mhip_2019_24", "the Plan"),
+        ("mhip_2019_24_geo2026", "the Plan"),
+        ("mtpf_2026_29", "the Medium Term Planning Framework"),
+        ("planning_2025_26", "the 2025/26 priorities and operational planning guidance"),
+    ],
+)
+def test_each_round_is_called_by_its_own_name_on_the_plan_page_cover_and_summary(catalogue, called):
+    """The shipped catalogues' titles name their rounds: a newer round's workbooks never
+    say 'the Plan' for it."""
+    from mhtool.catalogue.load import load_catalogue
+    from mhtool.outputs.views import notes
+    from mhtool.outputs.views.summary import summary_table
+
+    meta = SAMPLE_META.replaced(catalogue_title=load_catalogue(catalogue).title)
+    assert meta.round_name == called
+    rows = scopes.rows(prepare(sample_spine()), Scope("icb", "QA0"))
+    page = planpage.plan_table(rows, meta)
+    assert page.title == f"What {called} asks of QA0"
+    assert f"in {called}'s three categories" in page.description
+    how = dict(notes.cover("title", meta, "QA0"))["How to use it"]
+    assert f"what {called} asks of QA0" in how and f"every ask of {called} in" in how
+    assert f"in {called}'s order" in summary_table(rows, meta).description
+    if called != "the Plan":
+        assert "the Plan asks" not in how + page.title
+        assert "the Plan's" not in page.description + summary_table(rows, meta).description

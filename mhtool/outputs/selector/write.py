@@ -448,12 +448,22 @@ def _range(sheet: str, col: int, first: int, last: int) -> str:
     return f"{name}!${letter}${first + 1}:${letter}${last + 1}"
 
 
+def literal(key: str) -> str:
+    """A formula for the text `key` gives, with the characters MATCH takes as wildcards
+    escaped (~ first, then * and ?), so an exact MATCH finds that text alone: a name such
+    as 'A*' would otherwise find the first name starting with A, and one with a ~ none."""
+    for ch in "~*?":
+        key = f'SUBSTITUTE({key},"{ch}","~{ch}")'
+    return key
+
+
 def _lookup(sheet: str, col: int, n: int, key: str) -> str:
-    """INDEX/MATCH of `key` in column A of a data sheet's table ([z] when not found)."""
+    """INDEX/MATCH of the text `key` in column A of a data sheet's table, matched exactly
+    with no wildcards (literal); [z] when not found."""
     first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
     return (
         f"=IFERROR(INDEX({_range(sheet, col, first, last)},"
-        f'MATCH({key},{_range(sheet, 0, first, last)},0)),"{NOT_APPLICABLE}")'
+        f'MATCH({literal(key)},{_range(sheet, 0, first, last)},0)),"{NOT_APPLICABLE}")'
     )
 
 

@@ -108,11 +108,15 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
     """Who is selected, for the organisation `code` at `level` (`icb`: the ICB it is in,
     for a sub-ICB location or place): 'Leeds is named: …' or 'not among the 15 clinics …',
     with the source; England lists every site and a region those in it. `sel`: the ask's
-    WorkbookMeta.selected entry, None where no source names the sites."""
+    WorkbookMeta.selected entry, None where no source names the sites; one that reaches
+    every system (`everywhere`) says the organisation is one by the end point."""
     if sel is None:
         who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
         return NOT_SHARED + who
-    what, src = _what(sel), sel["source"]
+    what, src = _what(sel), source_words(sel["source"])
+    if sel.get("everywhere"):  # no sites to name: every system has it by the end point
+        who = "" if code == vocab.ENGLAND_CODE else f"{org} is one by the end point: "
+        return f"{who}{what} ({src})"
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
     if mine is None:
@@ -138,10 +142,13 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
 
 def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> str:
     """The same in a few words for the Plan page's cell (the Targeted sheet says it whole):
-    'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield'. Worded
+    'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield' (a region),
+    'named in its ICB: Leeds' (a sub-ICB location). Worded
     without the organisation's name, so organisations alike share one string."""
     if sel is None:
         return "areas chosen nationally"
+    if sel.get("everywhere"):
+        return "every system by the end point"
     n = _count(sel)
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
@@ -155,7 +162,8 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
             else f"none of the {n} named{so_far} is here"
         )
     names = "; ".join(s["name"] for s in mine)
-    return f"named here: {names}" if level == REGION else f"named: {names}"
+    where = {REGION: "named here", ICB: "named"}.get(level, "named in its ICB")
+    return f"{where}: {names}"
 
 
 def source_words(source: str) -> str:

@@ -6,6 +6,7 @@ worker processes receive them, so they are declared once here (frozen, picklable
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
@@ -76,6 +77,22 @@ class WorkbookMeta:
     def replaced(self, **changes) -> WorkbookMeta:
         """The same facts with some replaced (a name that is not a field is refused)."""
         return replace(self, **changes)
+
+    @property
+    def round_name(self) -> str:
+        """What the sheets call the planning round, from the catalogue's title: its name
+        before any ':' or ',' without its years ('Medium Term Planning Framework 2026/27 -
+        2028/29: mental health success measures' → 'the Medium Term Planning
+        Framework'); a plan, and a run that names no catalogue, is 'the Plan'."""
+        name = re.split(r"[:,]", self.catalogue_title or "")[0]
+        name = re.sub(r"\s*\d{4}/\d{2}(\s*-\s*\d{4}/\d{2})?\s*$", "", name).strip()
+        if not name or name.split()[-1] == "Plan":
+            return "the Plan"
+        return name if name.lower().startswith("the ") else f"the {name}"
+
+    def plan_words(self, text: str) -> str:
+        """`text` with 'the Plan' called as this round is (round_name)."""
+        return text.replace("the Plan", self.round_name)
 
     @property
     def created(self) -> datetime:

@@ -5,7 +5,7 @@ flexible and targeted asks (columns); a regional lead puts that page in a board 
 is that table for an organisation: each cell its asks of the category in that programme,
 one a line, each in words with the organisation's own figure ('PMH-02 Women accessing
 specialist…: 2,167 women per year in 2023/24 (3.3% of England)'): its ID and a short title,
-so the page prints on one A4 page at a size people read (the category sheets give every
+so the page prints on one or two A4 pages at a size people read (the category sheets give every
 title whole). The workbooks' Plan sheet and the report pages word it here. Money and staff
 are on the Summary, Funding and Workforce sheets.
 
@@ -193,12 +193,14 @@ def last_figures(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
-    """The Plan sheet of a workbook: 'What the Plan asks of <organisation>', a row per
+    """The Plan sheet of a workbook: 'What the Plan asks of <organisation>' (the round as
+    its catalogue calls it: WorkbookMeta.round_name), a row per
     programme in the Plan's order, Fixed / Flexible / Targeted columns (activity asks:
-    money and staff are on their own sheets, so the page prints on one A4 page)."""
+    money and staff are on their own sheets, so the page stays short)."""
     meta = meta or WorkbookMeta()
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
+    called = meta.round_name
     rows = df.filter(pl.col("measure") == "activity")
     lines = plan_lines(rows)
     programmes = list(dict.fromkeys(lines.get_column("programme").to_list()))
@@ -212,8 +214,8 @@ def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
     frame = plan_words(by_line, lines, orgs, programmes, meta.selected, icbs)
     return Table(
         "Plan",
-        f"What the Plan asks of {org}",
-        f"Its asks by programme, in the Plan's three categories, with {org}'s own figures; "
+        f"What {called} asks of {org}",
+        f"Its asks by programme, in {called}'s three categories, with {org}'s own figures; "
         f"[z]: none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
         [
             Column(header("programme"), "programme", width=13),

@@ -173,7 +173,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
     return Table(
         "Summary",
         f"Summary: {whose} figures by financial year",
-        f"{org}'s people, pounds and staff in the Plan's order, headline asks first; "
+        f"{org}'s people, pounds and staff in {meta.round_name}'s order, headline asks first; "
         f"standards are on the category sheets.",
         columns,
         frame,

@@ -117,32 +117,65 @@ def _widths(table: Table) -> list[float]:
     return out
 
 
-def text_lines(text: str, width: float) -> int:
-    """Lines a wrapped text cell takes in a column `width` characters wide (its own line
-    breaks kept); the row heights of the workbooks and selector.xlsx are set from it."""
-    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
+# How wide characters are, in widths of a digit (the unit of column widths), in the
+# widest font a reader's program may show the workbook in: DejaVu Sans, LibreOffice's
+# stand-in for Calibri where Calibri is not installed (Calibri's own letters are narrower).
+# Each is rounded up (tests/unit/test_workbook_print.py measures them); a character not
+# listed is a digit wide.
+_CHAR_WIDTHS = {
+    **dict.fromkeys(" ',./:;ijlIJ|\\\u2019", 0.55),
+    **dict.fromkeys('!()-[]frt"', 0.75),
+    **dict.fromkeys("*?_`sz\u2013", 0.85),
+    **dict.fromkeys("FLPckvxy", 0.95),
+    **dict.fromkeys("ABCKRVXZ", 1.1),
+    **dict.fromkeys("&DGHNOQU", 1.25),
+    **dict.fromkeys("#+<=>^w~M", 1.36),
+    **dict.fromkeys("%m@W\u2026\u2014", 1.6),
+}
+BOLD = 1.1  # bold letters are about a tenth wider
+INDENT = 2  # digits an indented cell's text gives up (Formats.wrap_after_figure)
 
 
-def header_lines(text: str, width: float) -> int:
-    """Lines a bold header takes, wrapped at word breaks as spreadsheet programs do (a
-    character count alone under-counts: 'Share of England, 2023/24' needs three lines in
-    a number column, and LibreOffice cuts off what the row height leaves out)."""
-    room = max(1.0, width * 1.1)
+def text_width(text: str) -> float:
+    """How wide `text` is in widths of a digit (_CHAR_WIDTHS)."""
+    return sum(_CHAR_WIDTHS.get(ch, 1.0) for ch in text)
+
+
+def _wrapped_lines(text: str, room: float) -> int:
+    """Lines `text` takes in a column holding `room` digits a line, wrapped at word
+    breaks as spreadsheet programs wrap it (a character count alone under-counts: a word
+    that does not fit moves whole to the next line, and LibreOffice cuts off what the row
+    height leaves out)."""
+    room = max(1.0, room)
+    space = _CHAR_WIDTHS[" "]
     lines = 0
     for part in text.split("\n"):
         lines += 1
-        used = 0
+        used = 0.0
         for word in part.split():
-            need = len(word) if not used else used + 1 + len(word)
-            if used and need > room:
+            size = text_width(word)
+            if used and used + space + size > room:
                 lines += 1
-                used = len(word)
+                used = size
             else:
-                used = need
+                used += (space if used else 0.0) + size
             while used > room:  # a word longer than the column breaks within itself
                 lines += 1
                 used -= room
     return max(1, lines)
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text cell takes in a column `width` digits wide (its own line
+    breaks kept; the column's width less a margin: see write_table); the row heights of
+    the workbooks and selector.xlsx are set from it."""
+    return _wrapped_lines(text, width)
+
+
+def header_lines(text: str, width: float) -> int:
+    """Lines a bold header takes: 'Share of England, 2023/24' needs three lines in a
+    number column."""
+    return _wrapped_lines(text, width / BOLD)
 
 
 def _after_figure(table: Table, c: int) -> bool:
@@ -187,7 +220,8 @@ def write_table(
             fmt = f.wrap_after_figure if _after_figure(table, c) else f.wrap
             texts = [missing if v is None or v == "" else str(v) for v in values]
             ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
-            fitted = {t: text_lines(t, widths[c] - 2) for t in set(texts)}
+            room = widths[c] - 1 - (INDENT if fmt is f.wrap_after_figure else 0)
+            fitted = {t: text_lines(t, room) for t in set(texts)}
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
         if col.fmt == "row" or col.fmt.startswith("row:"):
@@ -436,7 +470,7 @@ def write_workbook(
                 "Contents",
                 "This worksheet contains one table. Select a sheet name to go to it.",
                 ["Sheet name", "Description"],
-                [[s, SHEETS[s]] for s in sheets],
+                [[s, meta.plan_words(SHEETS[s])] for s in sheets],
                 f,
                 links=True,
                 freeze=False,
