@@ -386,8 +386,13 @@ def category_sheets(
     names = dict(df.select("org_code", "org_name").unique("org_code").rows())
     notes, money = figure_notes(meta), _money(df, code)
     fields = FIELDS + (["value_high"] if "value_high" in df.columns else [])
+    # only the rows a sheet reads: its organisations' and England's, and the first row of
+    # each line and year (what a line is, a range's upper end); England's workbook shows
+    # the regions, not the 106 sub-ICB locations of its slice
+    shown = [c for c, _role, _lv in orgs] + [vocab.ENGLAND_CODE]
+    read = pl.col("org_code").is_in(shown) | pl.struct(PLAN_ORDER, "year").is_first_distinct()
     by_category: dict[str, dict[int, Recs]] = {}
-    for rec in df.select(fields).iter_rows(named=True):
+    for rec in df.lazy().select(fields).filter(read).collect().iter_rows(named=True):
         lines = by_category.setdefault(rec["category"], {})
         lines.setdefault(rec[PLAN_ORDER], []).append(rec)
     asked = _Asked(level, code, org, icb, years, orgs, names, notes, money, meta)

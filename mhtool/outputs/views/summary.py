@@ -73,6 +73,24 @@ def _own_rows(df: pl.DataFrame, code: str) -> pl.DataFrame:
     return df.filter(pl.col("org_code") == code)
 
 
+_LINE_FIELDS = [  # what summary_table reads of each row of a line
+    PLAN_ORDER,
+    "year",
+    "value",
+    "provenance",
+    "share",
+    "programme",
+    "title",
+    "category",
+    "unit",
+    "basis",
+    "basis_name",
+    LINE_SPLIT,
+    "ambition_id",
+    ROW_FORMAT,
+]
+
+
 def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
     """The workbook's own organisation: one row per count line (people, £, staff) in the
     Plan's order, years across, then unit, how each figure was made, its share of England
@@ -94,13 +112,18 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
             .unique(["ambition_id", "year"])
         )
         part = part.join(region_share, on=["ambition_id", "year"], how="left")
+    # each line's rows as plain records, read once (a line has a row a year)
+    fields = [*_LINE_FIELDS, *(["_rs"] if region_share is not None else [])]
+    lines: dict[int, list[dict]] = {}
+    for rec in part.select(fields).iter_rows(named=True):
+        lines.setdefault(rec[PLAN_ORDER], []).append(rec)
     rows = []
-    for amb in part.partition_by(PLAN_ORDER, maintain_order=False):
-        amb = amb.sort("year")
-        r = amb.row(0, named=True)
-        by_year = {y: (v, p) for y, v, p in amb.select("year", "value", "provenance").rows()}
-        last = amb.filter(pl.col("year") == latest)
-        share = last.get_column("share")[0] if last.height else None
+    for recs in lines.values():
+        recs.sort(key=lambda x: x["year"])
+        r = recs[0]
+        by_year = {x["year"]: (x["value"], x["provenance"]) for x in recs}
+        last = next((x for x in recs if x["year"] == latest), None)
+        share = last["share"] if last else None
         row = {
             PLAN_ORDER: r[PLAN_ORDER],
             "programme": r["programme"],
@@ -119,7 +142,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
             **{f"v{y}": by_year.get(y, (None, None))[0] for y in years},
         }
         if region_share is not None:
-            rs = last.get_column("_rs")[0] if last.height else None
+            rs = last["_rs"] if last else None
             row["rshare"] = None if share is None or not rs else share / rs
         rows.append(row)
     frame = pl.DataFrame(_with_refs(rows, meta), infer_schema_length=None).sort(PLAN_ORDER)
