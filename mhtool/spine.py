@@ -510,7 +510,7 @@ def named_sites(catalogue: Catalogue, geography: str) -> dict[str, dict]:
             )
         sel = amb.selected
         out[amb.id] = {"source": sel.source, "complete": sel.complete, "list": sel.list}
-        out[amb.id] |= {"count": sel.named}
+        out[amb.id] |= {"count": sel.named, "everywhere": sel.everywhere}
         out[amb.id]["sites"] = sites
     return out
 

@@ -397,7 +397,7 @@ def _selected(sel: dict | None) -> Selected | None:
             host=s.get("host", "").strip(),
             subicb_in=tuple(sorted(s.get("subicb_in", {}).items())),
         )
-        for s in sel["sites"]
+        for s in sel.get("sites", [])
     )
     return Selected(
         source=sel["source"].strip(),
@@ -407,4 +407,5 @@ def _selected(sel: dict | None) -> Selected | None:
         list=sel.get("list", "").strip(),
         note=sel.get("note", "").strip(),
         count=sel.get("count", 0),
+        everywhere=sel.get("everywhere", False),
     )

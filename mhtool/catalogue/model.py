@@ -123,6 +123,7 @@ class Selected:
     list: str = ""
     note: str = ""
     count: int = 0  # how many sites the source names; 0: one per entry
+    everywhere: bool = False  # the source says every system has it by the end point
 
     @property
     def named(self) -> int:

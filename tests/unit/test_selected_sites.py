@@ -63,6 +63,8 @@ def _error(tmp_path, text: str) -> InputError:
         (', named = "2019"', "", "selected.sites[0].named", "named"),
         ('category = "targeted"', 'category = "fixed"', "selected", "only targeted"),
         ("complete = true", 'complete = "yes"', "selected.complete", "true or false"),
+        ("complete = true", "complete = true\neverywhere = true", "selected.sites", "one of"),
+        ("sites = [", "everywhere = false\nnot_sites = [", "selected.not_sites", "unknown"),
     ],
 )
 def test_a_bad_selected_record_names_its_field(tmp_path, old, new, field, words):
@@ -150,6 +152,13 @@ def test_the_words_say_whether_the_organisation_is_named_with_the_source():
     assert "may or may not be one of the others" in chosen_words(some, "icb", "QA9", "Dee", "QA9")
     assert "may or may not" not in chosen_words(some, "icb", "QA0", "Ayton", "QA0")
     assert "so London may hold others" in chosen_words(some, "region", "Y56", "London", None)
+    # a source says every system has it by the end point: no sites, and the words say so
+    every = {"source": SOURCE, "complete": True, "everywhere": True, "list": "every ICB by 2024"}
+    assert chosen_words(every, "icb", "QA9", "Dee", "QA9") == (
+        f"Dee is one by the end point: every ICB by 2024 ({SOURCE})"
+    )
+    assert chosen_words(every, "england", "ENG", "England", None) == f"every ICB by 2024 ({SOURCE})"
+    assert chosen_short(every, "icb", "QA9", "QA9") == "every system by the end point"
     # no source names them: the words say so
     assert (
         chosen_words(None, "icb", "QA9", "Dee", "QA9") == f"{NOT_SHARED}; Dee may or may not be one"
@@ -161,6 +170,11 @@ def test_the_words_say_whether_the_organisation_is_named_with_the_source():
     assert chosen_short(some, "icb", "QA9", "QA9") == "not among the 3 named so far"
     assert chosen_short(SEL, "Region", "Y56", None) == "named here: Ayton; Beeton"
     assert chosen_short(SEL, "England", "ENG", None).startswith("3 sites named")
+    # an area listed in two ICBs that fall in one on a later geography is named there once
+    twice = SEL | {"sites": [*SEL["sites"], SEL["sites"][0] | {"icb_2022": "QZZ"}]}
+    assert chosen_words(twice, "icb", "QA0", "Ayton ICB", "QA0") == named
+    assert chosen_short(twice, "ICB", "QA0", "QA0") == "named: Ayton"
+    assert chosen_words(twice, "england", "ENG", "England", None) == england
 
 
 def test_the_targeted_sheet_and_plan_page_word_the_named_sites():

@@ -84,9 +84,18 @@ def _mine(sel: dict, level: str, code: str, icb: str | None) -> list[dict] | Non
     if level == "england" or code == vocab.ENGLAND_CODE:
         return None
     if level == REGION:
-        return [s for s in sel["sites"] if s["region"] == code]
+        return _once([s for s in sel["sites"] if s["region"] == code])
     home = code if level == ICB else icb
-    return [s for s in sel["sites"] if s["icb"] == home]
+    return _once([s for s in sel["sites"] if s["icb"] == home])
+
+
+def _once(sites: list[dict]) -> list[dict]:
+    """Each site once per ICB: an area the catalogue lists in two 2022 ICBs (Westminster
+    and Camden) falls in one ICB on a later geography and is named there once."""
+    once: dict[tuple[str, str], dict] = {}
+    for s in sites:
+        once.setdefault((s["name"], s["icb"]), s)
+    return list(once.values())
 
 
 def _what(sel: dict) -> str:
@@ -108,15 +117,19 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
     """Who is selected, for the organisation `code` at `level` (`icb`: the ICB it is in,
     for a sub-ICB location or place): 'Leeds is named: …' or 'not among the 15 clinics …',
     with the source; England lists every site and a region those in it. `sel`: the ask's
-    WorkbookMeta.selected entry, None where no source names the sites."""
+    WorkbookMeta.selected entry, None where no source names the sites; one that reaches
+    every system (`everywhere`) says the organisation is one by the end point."""
     if sel is None:
         who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
         return NOT_SHARED + who
-    what, src = _what(sel), sel["source"]
+    what, src = _what(sel), source_words(sel["source"])
+    if sel.get("everywhere"):  # no sites to name: every system has it by the end point
+        who = "" if code == vocab.ENGLAND_CODE else f"{org} is one by the end point: "
+        return f"{who}{what} ({src})"
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
     if mine is None:
-        sites = "; ".join(_site(s, True) for s in sel["sites"])
+        sites = "; ".join(_site(s, True) for s in _once(sel["sites"]))
         return f"{what} ({src}): {sites}"
     if level == REGION:
         text = (
@@ -143,6 +156,8 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
     without the organisation's name, so organisations alike share one string."""
     if sel is None:
         return "areas chosen nationally"
+    if sel.get("everywhere"):
+        return "every system by the end point"
     n = _count(sel)
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
@@ -371,8 +386,13 @@ def category_sheets(
     names = dict(df.select("org_code", "org_name").unique("org_code").rows())
     notes, money = figure_notes(meta), _money(df, code)
     fields = FIELDS + (["value_high"] if "value_high" in df.columns else [])
+    # only the rows a sheet reads: its organisations' and England's, and the first row of
+    # each line and year (what a line is, a range's upper end); England's workbook shows
+    # the regions, not the 106 sub-ICB locations of its slice
+    shown = [c for c, _role, _lv in orgs] + [vocab.ENGLAND_CODE]
+    read = pl.col("org_code").is_in(shown) | pl.struct(PLAN_ORDER, "year").is_first_distinct()
     by_category: dict[str, dict[int, Recs]] = {}
-    for rec in df.select(fields).iter_rows(named=True):
+    for rec in df.lazy().select(fields).filter(read).collect().iter_rows(named=True):
         lines = by_category.setdefault(rec["category"], {})
         lines.setdefault(rec[PLAN_ORDER], []).append(rec)
     asked = _Asked(level, code, org, icb, years, orgs, names, notes, money, meta)
