@@ -656,11 +656,12 @@ def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
 ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method", "value_high")
 
 
-def read_spine(path: Path, *, compact: bool = False) -> pl.DataFrame:
+def read_spine(path: Path, *, compact: bool = False, where: pl.Expr | None = None) -> pl.DataFrame:
     """Read a spine back (Parquet or CSV), checking it has the contract's columns; a
     damaged or cut-off file is an InputError naming it, not a reader's traceback. With
     `compact` the text columns come categorical (`compact_text`), made so as the Parquet
-    file is streamed in, so a spine with places is never held with a string per row."""
+    file is streamed in, so a spine with places is never held with a string per row;
+    `where` keeps only the Parquet rows it selects, as they are read."""
     try:
         if (
             compact
@@ -674,11 +675,11 @@ def read_spine(path: Path, *, compact: bool = False) -> pl.DataFrame:
                 [compact_text(lf.slice(i, step).collect()) for i in range(0, n, step)]
                 or [compact_text(lf.collect())]
             )
-        df = (
-            pl.read_parquet(path)
-            if path.suffix == ".parquet"
-            else pl.read_csv(path, schema_overrides=SCHEMA)
-        )
+        if path.suffix == ".parquet":
+            lf = pl.scan_parquet(path)
+            df = (lf if where is None else lf.filter(where)).collect()
+        else:
+            df = pl.read_csv(path, schema_overrides=SCHEMA)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, exc) from None
     missing = [c for c in SCHEMA if c not in df.columns]

@@ -47,10 +47,10 @@ from mhtool.outputs.selector.check import check_selector
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.views.place_tables import place_table, system_parts, system_rows
+from mhtool.outputs.views.place_tables import place_table, system_parts
 from mhtool.outputs.views.problems import TOLERANCE, capped, figure_text, unreadable
 from mhtool.outputs.views.tables import prepare
-from mhtool.outputs.workbook.check import check_workbook
+from mhtool.outputs.workbook.check import check_book
 
 SPINE_FILE = folder.SPINE_PARQUET
 
@@ -286,15 +286,17 @@ def _spine_csv_problems(columns: list[str], bad: dict[str, list]) -> list[str]:
 # --- a whole run -------------------------------------------------------------------------
 
 
-def read_spine(out_dir: Path, *, compact: bool = False) -> pl.DataFrame:
+def read_spine(
+    out_dir: Path, *, compact: bool = False, where: pl.Expr | None = None
+) -> pl.DataFrame:
     """The run's Parquet spine, with a clear error when the folder holds none; `compact`
-    as mhtool.spine.read_spine."""
+    and `where` as mhtool.spine.read_spine."""
     path = out_dir / SPINE_FILE
     if not path.exists():
         raise InputError(
             f"no {SPINE_FILE} here; is this the folder a run wrote?", file=str(out_dir)
         )
-    return spines.read_spine(path, compact=compact)
+    return spines.read_spine(path, compact=compact, where=where)
 
 
 def read_meta(out_dir: Path) -> WorkbookMeta:
@@ -323,13 +325,6 @@ def _rows_for(prepared: pl.DataFrame, rel: str) -> pl.DataFrame:
         return prepared.clear()
 
 
-def _check_book(path, rel, rows, meta, part, actuals) -> list[str]:
-    """check_workbook, a system workbook's place rows made from its `part` of them
-    (place_tables.system_parts) here, in the worker, as the run makes them."""
-    places = system_rows(part, rows) if part is not None else None
-    return check_workbook(path, rel, rows, meta, places, actuals)
-
-
 def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = False) -> Report:
     """Every check on a run folder: its files against manifest.json, apportionment.csv
     against the Parquet spine, the spine's sums, then each workbook and planning CSV.
@@ -340,7 +335,9 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     problems += check_places(out_dir, spine)
     place_rows = spine.filter(pl.col("level") == vocab.PLACE)  # compact, as a run holds them
     rows, places = spine.height, place_rows.height
-    spine = spines.plain_text(spine.filter(pl.col("level") != vocab.PLACE))  # for the views
+    # the views' rows, the levels above places, as Parquet gives them (text read from its
+    # dictionaries is smaller than text made from categories, sent to every worker)
+    spine = read_spine(out_dir, where=pl.col("level") != vocab.PLACE)
     prepared = prepare(spine)
     by_icb = system_parts(place_rows)  # each made workbook rows where it is checked
     books = sorted(
@@ -363,7 +360,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         for p in books
     ]
     found = run_jobs(
-        _check_book,
+        check_book,
         jobs,
         workers=workers,
         label="Checking workbooks" if progress else None,
