@@ -108,7 +108,7 @@ def table(name: str, record: dict) -> None:
         if x.get("end"):
             continue
         truth, pct = end - x["t"], 100 * x["done"] // x["total"]
-        told = "-" if x["left"] is None else f"{x['left']:.1f}"
+        told = "-" if x["left"] is None else f"{max(x['left'], 0.0):.1f}"
         ratio = "" if x["left"] is None or truth <= 0 else f"{x['left'] / truth:.2f}"
         if ratio and pct >= 20 and x["done"] < x["total"]:
             r = float(ratio)
