@@ -18,6 +18,9 @@ Format history:
 - manifest 1: settings, inputs (name -> sha256), outputs; 2: ``format`` and
   ``input_paths`` (input -> the absolute path it was read from), so a replay can check
   every input it will read.
+- planning/profile.json (unnumbered; read by mhtool.planning.spec.PlanningSpec.from_profile):
+  the first release held refs and denominators; ``directions``, ``starts`` and
+  ``percent_scale`` came later (a file without ``percent_scale`` holds proportions).
 """
 
 from __future__ import annotations

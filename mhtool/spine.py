@@ -478,6 +478,57 @@ def compose_totals(facts: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     )
 
 
+def named_sites(catalogue: Catalogue, geography: str) -> dict[str, dict]:
+    """Each targeted ask's named sites (`[ambition.selected]`) placed on the run's
+    geography, as the outputs word them (WorkbookMeta.selected): per site its name, when
+    named, the ICB and region holding its sub-ICB location here, and the 2022 ICB the
+    catalogue gives. A record for readers: no fair share reads it. A sub-ICB location not in
+    the geography, or a 2022 ICB that does not hold it, is refused naming the site."""
+    found = [a for a in catalogue.ambitions if a.selected is not None]
+    if not found:
+        return {}
+    cols = ("subicb_code", "icb_code", "icb_name", "region_code", "region_name")
+    here = {r[0]: r[1:] for r in store.geography(geography).select(cols).iter_rows()}
+    was = dict(store.geography("2022").select("subicb_code", "icb_code").iter_rows())
+    out: dict[str, dict] = {}
+    for amb in found:
+        sites = []
+        for i, site in enumerate(amb.selected.sites):
+            code = dict(site.subicb_in).get(geography, site.subicb)
+            problem = _site_problem(site, code, here, was.get(site.subicb), geography)
+            if problem:
+                raise InputError(
+                    problem[0],
+                    file=str(catalogue.path),
+                    row=f"ambition {amb.id}",
+                    field=f"selected.sites[{i}].{problem[1]}",
+                )
+            icb, icb_name, region, region_name = here[code]
+            sites.append(
+                {"name": site.name, "named": site.named, "icb": icb, "icb_name": icb_name}
+                | {"region": region, "region_name": region_name, "icb_2022": site.icb}
+            )
+        sel = amb.selected
+        out[amb.id] = {"source": sel.source, "complete": sel.complete, "list": sel.list}
+        out[amb.id] |= {"count": sel.named, "everywhere": sel.everywhere}
+        out[amb.id]["sites"] = sites
+    return out
+
+
+def _site_problem(site, code: str, here: dict, icb_2022: str | None, geography: str):
+    """(message, field) where a named site is not where the catalogue says, else None."""
+    if code not in here:
+        where = "subicb_in" if code != site.subicb else "subicb"
+        return (
+            f"sub-ICB location {code!r} is not in geography {geography}; where it was split "
+            f'or merged, say which holds the site: subicb_in = {{ "{geography}" = "<code>" }}',
+            where,
+        )
+    if icb_2022 != site.icb:
+        return (f"ICB {site.icb!r} is not the 2022 ICB of {site.subicb} ({icb_2022})", "icb")
+    return None
+
+
 def build_spine(
     catalogue: Catalogue,
     *,
@@ -495,6 +546,7 @@ def build_spine(
     if places is not None:
         orgs = in_spine_order(pl.concat([orgs, places.org_rows().select(orgs.columns)]))
     orgs = compact_text(orgs)
+    named_sites(catalogue, geography)  # a named site's codes are checked before any work
     tree = store.geography(geography).select("subicb_code", "icb_code", "region_code")
     basis_of = _Bases(tree, _WeightCache(catalogue, geography, population_year), places)
     frames: list[pl.DataFrame] = []

@@ -42,8 +42,8 @@ from mhtool.assure.read import ACTUAL, PLAN, VARIANCE, Issue, PlanRow, month_of
 from mhtool.errors import InputError
 from mhtool.infra.folder import RunFolder
 from mhtool.planning import profile
-from mhtool.planning import refs as planning_refs
 from mhtool.planning.profile import MONTHS
+from mhtool.planning.spec import PlanningSpec
 from mhtool.refdata import store
 from mhtool.spine import read_spine
 
@@ -122,7 +122,7 @@ class Run:
     folder: Path
     spine: pl.DataFrame
     geography: str
-    spec: dict
+    spec: PlanningSpec
     data_date: str = ""
 
     @cached_property
@@ -175,7 +175,7 @@ def load_run(folder: Path) -> Run:
             )
         except ValueError:
             geography = ""
-    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "directions")}
+    spec = PlanningSpec.from_profile(record, str(profile_path))
     return Run(folder, read_spine(spine_path), geography, spec, str(record.get("data_date", "")))
 
 
@@ -371,11 +371,7 @@ def _versions(uses: list[Use], wanted: str | None) -> tuple[list[Use], list[Issu
 def refs_index(run: Run, user: list[dict] | None = None) -> dict[tuple[str, str], str]:
     """(planning_ref, measure_type or '') → ambition: the run's confirmed references, then
     the user's (`--refs`), which win."""
-    out = {
-        (ref["planning_ref"], ""): aid
-        for aid, ref in run.spec.get("refs", {}).items()
-        if ref.get("confirmed") and ref.get("planning_ref")
-    }
+    out = {(ref.confirmed_ref, ""): aid for aid, ref in run.spec.refs.items() if ref.confirmed_ref}
     for u in user or []:
         out[(u["planning_ref"], u.get("measure_type", ""))] = u["ambition_id"]
     return out
@@ -384,9 +380,9 @@ def refs_index(run: Run, user: list[dict] | None = None) -> dict[tuple[str, str]
 def _mapped(uses: list[Use], run: Run, index: dict) -> tuple[list[Use], list[Issue]]:
     """Each row's ambition, or the Issue saying its reference maps to none."""
     candidates = {
-        ref["planning_ref"]: aid
-        for aid, ref in run.spec.get("refs", {}).items()
-        if ref.get("planning_ref") and not ref.get("confirmed")
+        ref.planning_ref: aid
+        for aid, ref in run.spec.refs.items()
+        if ref.planning_ref and not ref.confirmed
     }
     keep, issues = [], []
     for u in uses:
@@ -514,7 +510,7 @@ def checked_rows(
     usable = []
     for u in placed:
         r = u.row
-        rule = planning_refs.rule_of(run.spec, u.aid)
+        rule = run.spec.rule_of(u.aid)
         figure = r.value if r.months is None else profile.year_figure(rule, r.months)
         if figure is None:
             fld = "value" if r.months is None else "Mar"
@@ -640,7 +636,7 @@ def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[
     n_icbs: dict[str, int] = defaultdict(int)
     for reg in region_of.values():
         n_icbs[reg] += 1
-    dens = run.spec.get("denominators", {})
+    dens = run.spec.denominators
     groups: dict[tuple, dict] = {}
     icb_sums: dict[tuple, dict] = {}
     for (aid, year, icb), got in icbs.items():
@@ -667,7 +663,7 @@ def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[
             planned = f"region's own row ({planned} systems)"
         base = _base((lv, org, aid, year), g["ref"], planned, g["sources"], (name, region_of))
         want = run.fair.get((org, aid, year))
-        way = planning_refs.direction_of(run.spec, aid)
+        way = run.spec.direction_of(aid)
         out.append(base | _measures("Count", g["plan"], want, thresholds, way, whole=True))
         den_fair = dens.get(aid, {}).get(org)
         if aid in dens and g["has_den"] and g["den"]:
@@ -687,7 +683,7 @@ def _compare(usable: list[Use], run: Run, thresholds: Thresholds) -> tuple[list[
             (name, region_of),
         )
         want = run.fair.get((r.org_code, u.aid, r.fin_year))
-        way = planning_refs.direction_of(run.spec, u.aid)
+        way = run.spec.direction_of(u.aid)
         whole = r.measure_type == "Count"
         out.append(base | _measures(r.measure_type, u.figure, want, thresholds, way, whole=whole))
     return out, issues

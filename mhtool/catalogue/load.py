@@ -29,6 +29,8 @@ from mhtool.catalogue.model import (
     Basis,
     Catalogue,
     Choice,
+    Selected,
+    Site,
     YearValue,
 )
 from mhtool.catalogue.overrides import apply_overrides, with_remainders
@@ -366,6 +368,7 @@ def _ambition(amb: dict, file: Path, ctx: rules.Context) -> Ambition:
         planning_ref_source=text.get("planning_ref_source", ""),
         targets=targets,
         targets_note=text.get("targets_note", ""),
+        selected=_selected(amb.get("selected")),
         national_only=amb.get("national_only", False) or (category == "targeted" and not targets),
         national_years=tuple(amb.get("national_years", [])),
         national_years_note=text.get("national_years_note", ""),
@@ -378,4 +381,31 @@ def _ambition(amb: dict, file: Path, ctx: rules.Context) -> Ambition:
         category_source=text.get("category_source", ""),
         source=text.get("source", ""),
         note=text.get("note", ""),
+    )
+
+
+def _selected(sel: dict | None) -> Selected | None:
+    """`[ambition.selected]` as a record (the schema has checked its shape)."""
+    if sel is None:
+        return None
+    sites = tuple(
+        Site(
+            name=s["name"].strip(),
+            icb=s["icb"],
+            subicb=s["subicb"],
+            named=s["named"].strip(),
+            host=s.get("host", "").strip(),
+            subicb_in=tuple(sorted(s.get("subicb_in", {}).items())),
+        )
+        for s in sel.get("sites", [])
+    )
+    return Selected(
+        source=sel["source"].strip(),
+        words=sel["words"].strip(),
+        complete=sel["complete"],
+        sites=sites,
+        list=sel.get("list", "").strip(),
+        note=sel.get("note", "").strip(),
+        count=sel.get("count", 0),
+        everywhere=sel.get("everywhere", False),
     )

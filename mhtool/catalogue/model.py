@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mhtool.catalogue.phasing import YearValue
 
-__all__ = ["Ambition", "Basis", "Catalogue", "Choice", "YearValue"]
+__all__ = ["Ambition", "Basis", "Catalogue", "Choice", "Selected", "Site", "YearValue"]
 
 #: A catalogue that does not say which geography and population year it runs on gets the
 #: ones the MHIP catalogue was written for.
@@ -69,6 +69,7 @@ class Ambition:
     planning_ref_source: str = ""
     targets: tuple[str, ...] = ()
     targets_note: str = ""
+    selected: Selected | None = None  # the sites a source names (a record, never a basis)
     national_only: bool = False  # reported for England only, never apportioned
     national_years: tuple[str, ...] = ()  # years reported for England only (pilots)
     national_years_note: str = ""
@@ -92,6 +93,41 @@ class Ambition:
     def national_in(self, year: str) -> bool:
         """Reported for England alone in `year`: the whole line, or that year of it."""
         return self.national_only or year in self.national_years
+
+
+@dataclass(frozen=True)
+class Site:
+    """One named site of a targeted ask: its name as the source gives it, the 2022 ICB
+    that hosts it and the sub-ICB location holding it (mhtool's reading: inferred), and
+    when it was named."""
+
+    name: str
+    icb: str
+    subicb: str
+    named: str
+    host: str = ""
+    # (geography, sub-ICB location) where `subicb` is not one of that geography's
+    subicb_in: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Selected:
+    """Who a targeted ask selects, as a public source names them (catalogue
+    `[ambition.selected]`). A record for readers only: it never changes a fair share.
+    `complete` False: the source names only some of the sites (`list` says which)."""
+
+    source: str
+    words: str
+    complete: bool
+    sites: tuple[Site, ...]
+    list: str = ""
+    note: str = ""
+    count: int = 0  # how many sites the source names; 0: one per entry
+    everywhere: bool = False  # the source says every system has it by the end point
+
+    @property
+    def named(self) -> int:
+        return self.count or len(self.sites)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,18 @@ def _check_targets(amb: dict, bad: Bad) -> bool:
     category, targets = amb["category"], amb.get("targets", [])
     if targets and category != "targeted":
         raise bad("only targeted ambitions have targets", "targets")
+    if "selected" in amb and category != "targeted":
+        raise bad("only targeted ambitions name selected sites", "selected")
+    if "selected" in amb and targets:
+        # sites are a record for readers; targets share the figure out: one or the other
+        raise bad("give the named sites (selected) or targets to share among, not both", "selected")
+    sel = amb.get("selected", {})
+    if sel and bool(sel.get("everywhere")) == bool(sel.get("sites")):
+        raise bad(
+            "name the sites (sites = [...]) or say the ask reaches every system "
+            "(everywhere = true), one of the two",
+            "selected.sites",
+        )
     if category == "targeted" and not amb.get("targets_note", "").strip():
         raise bad(
             "a targeted ambition must say which areas it targets, or why it is England-only",

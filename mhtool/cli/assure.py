@@ -66,7 +66,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     from mhtool.infra.log import quiet
     from mhtool.infra.manifest import sha256
     from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
-    from mhtool.planning.refs import known_refs, user_refs
+    from mhtool.planning.refs import user_refs
 
     limits = cmp.Thresholds.parse(thresholds)
     target = Path(out or run_dir.parent / f"{run_dir.resolve().name}_assurance").resolve()
@@ -84,7 +84,7 @@ def assure(plans, run_dir, out, source, refs_file, thresholds):
     refs = None
     if refs_file is not None:
         ids = set(run.spine.get_column("ambition_id").unique().to_list())
-        refs = user_refs(refs_file, ids, known_refs(run.spec))
+        refs = user_refs(refs_file, ids, run.spec.known_refs())
     rows, issues = read_plans(list(plans))
     usable, more = cmp.checked_rows(rows, run, source, refs)
     issues += more

@@ -12,7 +12,7 @@ import contextlib
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mhtool.outputs
@@ -48,16 +48,17 @@ from mhtool.infra.paths import (
 from mhtool.infra.place import check_inputs_outside, check_not_in_run, check_out_place
 from mhtool.job.settings import Options, RunConfig
 from mhtool.outputs.check import check_dir
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.planning import write as export
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.place_tables import shown_rows, write_places
 from mhtool.outputs.views.scope import plan
 from mhtool.planning import refs as planning_refs
 from mhtool.planning import template
+from mhtool.planning.spec import PlanningSpec
 from mhtool.refdata import store
 from mhtool.refdata.build import build
-from mhtool.spine import build_spine, organisations, plain_text, write_spine
+from mhtool.spine import build_spine, named_sites, organisations, plain_text, write_spine
 
 SEEDED = ("catalogues", "bases.toml", "planning")  # hand-written files a fresh folder needs
 
@@ -176,7 +177,8 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         cfg = cfg.with_catalogue(catalogue)
         if cfg.values:
             catalogue = apply_overrides(catalogue, cfg.values)
-        _user_refs(cfg, catalogue)  # a bad --refs file stops the run before any work
+        # a bad planning file or --refs file stops the run before any work
+        planning = _planning_refs(cfg, catalogue)
         # fail fast, before any work, on an unknown vintage, region or system
 
         plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
@@ -214,7 +216,9 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
             spine_above, place_rows = spine, None
         # the workbooks, charts and planning export are views of the levels above places
         # (and of the place rows they show), as plain text
-        _write_outputs(plain_text(spine_above), staging, cfg, catalogue, opts, place_rows, places)
+        _write_outputs(
+            plain_text(spine_above), staging, cfg, catalogue, opts, planning, place_rows, places
+        )
         del spine_above, place_rows
     changes = None
     extra = {
@@ -300,11 +304,13 @@ def figure_notes(catalogue, ambition_ids: set[str]) -> list[str]:
 
 def ambition_sources(catalogue, ambition_ids: set[str]) -> dict[str, tuple[str, ...]]:
     """Each ambition's sources in the catalogue's order: its own, then each year's figure's
-    (a user's figures name their file), without repeats."""
+    (a user's figures name their file), then the page naming its selected sites, without
+    repeats."""
     out = {}
     for amb in catalogue.ambitions:
         if amb.id in ambition_ids:
             found = [amb.source, *(yv.source for yv in amb.values if yv.value is not None)]
+            found += [amb.selected.source] if amb.selected else []
             out[amb.id] = tuple(dict.fromkeys(s.strip() for s in found if s and s.strip()))
     return out
 
@@ -317,7 +323,14 @@ def _where(yv) -> str:
 
 
 def _write_outputs(
-    spine, staging: Path, cfg: RunConfig, catalogue, opts: Options, place_rows=None, places=None
+    spine,
+    staging: Path,
+    cfg: RunConfig,
+    catalogue,
+    opts: Options,
+    planning: PlanningSpec,
+    place_rows=None,
+    places=None,
 ) -> None:
 
     used = used_bases(spine)
@@ -335,8 +348,9 @@ def _write_outputs(
         notes=tuple(figure_notes(catalogue, set(spine["ambition_id"].unique().to_list()))),
         contact=cfg.contact,
         sources=ambition_sources(catalogue, set(spine["ambition_id"].unique().to_list())),
-        planning=_planning_spec(catalogue, spine, cfg, place_rows, places),
+        planning=_planning_spec(planning, spine, cfg, places),
         actuals=delivery.specs(catalogue),
+        selected=named_sites(catalogue, cfg.geography),
     )
     mhtool.outputs.write_outputs(
         spine,
@@ -350,34 +364,30 @@ def _write_outputs(
     )
 
 
-def _user_refs(cfg: RunConfig, catalogue) -> list[dict] | None:
-    """The user's `--refs` file, checked against the catalogue before any work."""
-    if not cfg.refs:
-        return None
-
-    ids = {a.id for a in catalogue.ambitions}
-    known = planning_refs.known_refs(planning_refs.for_catalogue(catalogue))
-    return planning_refs.user_refs(Path(cfg.refs), ids, known)
-
-
-def _planning_spec(catalogue, spine, cfg: RunConfig, place_rows=None, places=None) -> dict:
-    """The catalogue's planning references and rules (mhtool.planning.refs) with
-    the user's (`--refs`) confirmed, their denominators for the run's geography, the
-    percentage scale, and whether to add sub-ICB rows and places (each place's
-    denominator then added too)."""
-
+def _planning_refs(cfg: RunConfig, catalogue) -> PlanningSpec:
+    """The catalogue's planning references and rules (mhtool.planning.refs) with the
+    user's (`--refs`) confirmed, both files checked against the catalogue."""
     spec = planning_refs.for_catalogue(catalogue)
-    if cfg.refs:
-        spec = planning_refs.with_user_refs(spec, _user_refs(cfg, catalogue), Path(cfg.refs).name)
-    spec["denominators"] = planning.denominators(spec, spine, cfg.geography)
-    spec["percent_scale"] = template.PROPORTION if cfg.planning_proportions else template.HUNDRED
-    spec["subicb"] = cfg.planning_subicb
+    if not cfg.refs:
+        return spec
+    ids = {a.id for a in catalogue.ambitions}
+    user = planning_refs.user_refs(Path(cfg.refs), ids, spec.known_refs())
+    return spec.with_user_refs(user, Path(cfg.refs).name)
+
+
+def _planning_spec(spec: PlanningSpec, spine, cfg: RunConfig, places=None) -> PlanningSpec:
+    """`spec` with the run's options: denominators for its geography, the percentage
+    scale, and whether to add sub-ICB rows and places (each place's denominator too)."""
+    spec = replace(
+        spec,
+        denominators=export.denominators(spec, spine, cfg.geography),
+        percent_scale=template.PROPORTION if cfg.planning_proportions else template.HUNDRED,
+        subicb=cfg.planning_subicb,
+    )
     if cfg.planning_places and places is not None:
-        spec["places"] = True
         parents = dict(places.places.select("place_code", "parent_code").iter_rows())
-        spec["denominators"] = planning.place_denominators(
-            spec, spec["denominators"], places.practices, parents
-        )
+        dens = export.place_denominators(spec, spec.denominators, places.practices, parents)
+        spec = replace(spec, places=True, denominators=dens)
     return spec
 
 

@@ -22,7 +22,8 @@ from mhtool import vocab
 from mhtool.infra import folder
 from mhtool.infra.parallel import run_jobs
 from mhtool.outputs.charts import write as charts
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.delivery.write import write_csv as write_delivery
+from mhtool.outputs.planning import write as planning_export
 from mhtool.outputs.report import write as report
 from mhtool.outputs.selector import write as selector
 from mhtool.outputs.views import delivery
@@ -30,7 +31,7 @@ from mhtool.outputs.views import place_tables as place_views
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import org_label, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.views.sheets import workbook_tables
+from mhtool.outputs.views.sheets import page_tables, workbook_tables
 from mhtool.outputs.views.tables import prepare
 from mhtool.outputs.workbook.write import Chart, write_workbook
 
@@ -125,12 +126,15 @@ def run_task(
         own_places = None
         if s.level == "icb" and places is not None:
             own_places = place_views.system_rows(places, frame)
-        shown = workbook_tables(rows, meta, own_places, actuals)
+        made = page_tables(rows, meta, actuals)  # the workbook's and the report page's
+        shown = workbook_tables(rows, meta, own_places, actuals, made)
         cells = write_workbook(out_dir / s.path, title, shown, meta, own, org)
         out.append((s.path, cells))
         if s.code == task.chart_code:
             pictures = [(c.png, c.alt) for c in own]
-            page = report.write_page(out_dir, rows, s.code, meta, pictures, task.pages, actuals)
+            page = report.write_page(
+                out_dir, rows, s.code, meta, pictures, task.pages, actuals, made
+            )
             out.append((page, 0))
     return out
 
@@ -178,12 +182,12 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         )
     exported: list[str] = []
     if delivered is not None:
-        delivery.write_csv(delivered, out_dir)
+        write_delivery(delivered, out_dir)
         exported.append(delivery.FILE)
 
     def export() -> None:  # the planning CSVs and selector.xlsx, written while workers write
         exported.extend(
-            planning.write(
+            planning_export.write(
                 df,
                 out_dir,
                 meta,

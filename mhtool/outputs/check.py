@@ -40,7 +40,7 @@ from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
 from mhtool.infra.manifest import folder_problems, regular
 from mhtool.infra.parallel import run_jobs
-from mhtool.outputs import deliverycheck
+from mhtool.outputs.delivery.check import check as check_delivery
 from mhtool.outputs.planning.check import check_planning
 from mhtool.outputs.report import check as reportcheck
 from mhtool.outputs.selector.check import check_selector
@@ -346,7 +346,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         if scopes.Scope.from_path(p.relative_to(out_dir).as_posix()) and regular(p)
     )
     meta = read_meta(out_dir)
-    found, delivered = deliverycheck.check(out_dir, spine, meta)
+    found, delivered = check_delivery(out_dir, spine, meta)
     problems += found
     jobs = [
         (

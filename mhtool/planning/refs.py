@@ -4,25 +4,30 @@ They live in `reference_data/planning/<catalogue name>.toml`, apart from the cat
 which template line an ambition is planned on, whether a source confirms it, and how the
 measure is counted through a year (the rule the export profiles months by and `mhtool
 assure` reads a plan's months by). `load` checks the file against the catalogue and
-returns a plain dict, so it can travel to worker processes and be saved with a run.
+returns a PlanningSpec (mhtool.planning.spec), which travels to worker processes and is
+saved with a run.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
-from mhtool import userfiles
+from mhtool import schema, userfiles
 from mhtool.catalogue.load import chain
 from mhtool.errors import InputError
 from mhtool.infra.paths import reference_data_dir
+from mhtool.planning.spec import (
+    DEFAULT_RULE,
+    DENOMINATOR_TABLES,
+    PlanningRef,
+    PlanningSpec,
+    Start,
+)
 from mhtool.planning.template import TEMPLATE_TYPES
 from mhtool.vocab import CARRIED_KINDS, HIGHER_IS_BETTER
 
-#: How a measure is counted through a year; see the planning TOML's header.
-RULES = ("rolling_12m", "in_year_cumulative", "point_in_time", "quarterly")
-DEFAULT_RULE = "point_in_time"
-DENOMINATOR_TABLES = ("smi_register",)
 _TEXT = (
     "planning_ref",
     "ref_source",
@@ -33,7 +38,6 @@ _TEXT = (
     "denominator_qof_year",
     "definition_source",
 )
-_FIELDS = {"ambition_id", "rule", "confirmed", *_TEXT}
 
 
 def folder() -> Path:
@@ -51,108 +55,85 @@ def find(names: list[str]) -> Path | None:
     return None
 
 
-def empty() -> dict:
-    """No planning file: no references, every ambition on the default rule."""
-    return {"file": None, "profile_note": "", "refs": {}, "directions": {}, "starts": {}}
-
-
-def load(path: Path, ambition_ids: set[str]) -> dict:
-    """Read and check one planning file; every ambition_id must be in the catalogue."""
+def load(path: Path, ambition_ids: set[str]) -> PlanningSpec:
+    """Read and check one planning file: its shape against schemas/planning.schema.json,
+    then what a schema cannot say (every ambition_id in the catalogue and listed once,
+    a confirmed reference with its source, a Percentage's numerator with its
+    denominator, table and QOF year)."""
     path = Path(path)
     doc = userfiles.read_toml(path)
-    refs: dict[str, dict] = {}
-    items = doc.get("ref", [])
-    if not isinstance(items, list):
-        raise InputError("must be a list of [[ref]] tables", file=str(path), field="ref")
-    for i, item in enumerate(items, 1):
-        ref = _ref(item, path, i, ambition_ids)
-        if ref["ambition_id"] in refs:
+    schema.validate(doc, "planning", file=path, locate=_locate(doc))
+    refs: dict[str, PlanningRef] = {}
+    for item in doc.get("ref", []):
+        ref = _ref(item, path, ambition_ids)
+        if ref.ambition_id in refs:
             raise InputError(
                 "the ambition is listed twice",
                 file=str(path),
-                row=f"ref {ref['ambition_id']}",
+                row=f"ref {ref.ambition_id}",
                 field="ambition_id",
             )
-        refs[ref["ambition_id"]] = ref
-    head = doc.get("planning", {})
-    if not isinstance(head, dict):
-        raise InputError("must be a table of settings", file=str(path), field="planning")
-    return {
-        "file": path.name,
-        "profile_note": str(head.get("profile_note", "")),
-        "refs": refs,
-    }
+        refs[ref.ambition_id] = ref
+    note = doc.get("planning", {}).get("profile_note", "")
+    return PlanningSpec(file=path.name, profile_note=note, refs=refs)
 
 
-def _ref(item, path: Path, i: int, ambition_ids: set[str]) -> dict:
-    row = f"ref #{i}"
-    if not isinstance(item, dict):
-        raise InputError("must be a table", file=str(path), row=row)
-    aid = item.get("ambition_id")
-    if not isinstance(aid, str) or not aid.strip():
-        raise InputError(
-            "every ref needs an ambition_id", file=str(path), row=row, field="ambition_id"
-        )
-    row = f"ref {aid}"
+def _locate(doc: dict):
+    """Where a schema error in a planning file is: `ref <ambition_id>` (or `ref #n`) and
+    the field."""
+
+    def locate(where):
+        if len(where) > 1 and where[0] == "ref" and isinstance(where[1], int):
+            item = doc["ref"][where[1]]
+            aid = item.get("ambition_id") if isinstance(item, dict) else None
+            row = f"ref {aid}" if isinstance(aid, str) and aid.strip() else f"ref #{where[1] + 1}"
+            return row, schema.field_path(where[2:])
+        return None, schema.field_path(where)
+
+    return locate
+
+
+def _ref(item: dict, path: Path, ambition_ids: set[str]) -> PlanningRef:
+    aid = item["ambition_id"]
 
     def bad(message: str, field: str) -> InputError:
-        return InputError(message, file=str(path), row=row, field=field)
+        return InputError(message, file=str(path), row=f"ref {aid}", field=field)
 
     if aid not in ambition_ids:
         raise bad("no ambition with this id in the catalogue", "ambition_id")
-    unknown = sorted(set(item) - _FIELDS)
-    if unknown:
-        raise bad(f"unknown field; known: {', '.join(sorted(_FIELDS))}", unknown[0])
-    rule = item.get("rule", DEFAULT_RULE)
-    if rule not in RULES:
-        raise bad(f"must be one of {', '.join(RULES)}", "rule")
-    confirmed = item.get("confirmed", False)
-    if not isinstance(confirmed, bool):
-        raise bad("must be true or false", "confirmed")
-    out = {"ambition_id": aid, "rule": rule, "confirmed": confirmed, **_texts(item, bad)}
-    if confirmed and not out["planning_ref"]:
+    texts = {k: item.get(k, "").strip() for k in _TEXT}
+    out = PlanningRef(aid, item.get("rule", DEFAULT_RULE), item.get("confirmed", False), **texts)
+    if out.confirmed and not out.planning_ref:
         raise bad("a confirmed ref needs its planning_ref", "planning_ref")
-    if confirmed and not out["ref_source"]:
+    if out.confirmed and not out.ref_source:
         raise bad("a confirmed ref needs the source that confirms it", "ref_source")
-    if bool(out["numerator"]) != bool(out["denominator"]):
+    if bool(out.numerator) != bool(out.denominator):
         raise bad("a Percentage needs both a numerator and a denominator", "denominator")
-    if out["denominator"]:
-        if out["denominator_table"] not in DENOMINATOR_TABLES:
+    if out.denominator:
+        if out.denominator_table not in DENOMINATOR_TABLES:
             raise bad(f"must be one of {', '.join(DENOMINATOR_TABLES)}", "denominator_table")
-        if not out["denominator_qof_year"]:
+        if not out.denominator_qof_year:
             raise bad("the register's QOF year is needed", "denominator_qof_year")
     return out
 
 
-def _texts(item: dict, bad) -> dict[str, str]:
-    out = {}
-    for key in _TEXT:
-        value = item.get(key, "")
-        if not isinstance(value, str):
-            raise bad("must be text", key)
-        out[key] = value.strip()
-    return out
-
-
-def for_catalogue(catalogue) -> dict:
+def for_catalogue(catalogue) -> PlanningSpec:
     """The planning spec of a loaded catalogue: its own file, else the one of a catalogue
     it extends, else none."""
     names = [doc.get("catalogue", {}).get("name") for _, doc in reversed(chain(catalogue.path))]
     path = find([n for n in names if isinstance(n, str)])
-    spec = empty() if path is None else load(path, {a.id for a in catalogue.ambitions})
-    spec["directions"] = directions(catalogue)
-    spec["starts"] = starts(catalogue)
-    return spec
+    spec = PlanningSpec() if path is None else load(path, {a.id for a in catalogue.ambitions})
+    return replace(spec, directions=directions(catalogue), starts=starts(catalogue))
 
 
-def starts(catalogue) -> dict[str, dict]:
-    """ambition_id → {"year", "value"}: the level a carried rate or standard had in the
+def starts(catalogue) -> dict[str, Start]:
+    """ambition_id → the level a carried rate or standard had in the
     year before its first figure (the catalogue's `anchor`), which every organisation
     carries as it is. The monthly profile of that first year steps from it (an existing
     standard such as IAPT recovery holds all year) instead of giving March alone. Counts
     get none: their anchor is national and the run apportions no figure for that year."""
     return {
-        a.id: {"year": a.anchor.year, "value": a.anchor.value}
+        a.id: Start(a.anchor.year, a.anchor.value)
         for a in catalogue.ambitions
         if a.kind in CARRIED_KINDS and a.anchor is not None and not a.additional
     }
@@ -162,24 +143,6 @@ def directions(catalogue) -> dict[str, str]:
     """ambition_id → the catalogue's `direction` for every ambition that is met at or below
     its fair share (the others are higher-is-better, the default)."""
     return {a.id: a.direction for a in catalogue.ambitions if a.direction != HIGHER_IS_BETTER}
-
-
-def direction_of(spec: dict, ambition_id: str) -> str:
-    """Which way a plan meets an ambition (vocab.DIRECTIONS); higher-is-better unless the
-    catalogue says otherwise."""
-    return spec.get("directions", {}).get(ambition_id, HIGHER_IS_BETTER)
-
-
-def rule_of(spec: dict, ambition_id: str) -> str:
-    """The measurement rule of an ambition's planning line (the default when unlisted)."""
-    ref = spec.get("refs", {}).get(ambition_id)
-    return ref["rule"] if ref else DEFAULT_RULE
-
-
-def confirmed_ref(spec: dict, ambition_id: str) -> str:
-    """The planning reference a template file may carry: only a confirmed one."""
-    ref = spec.get("refs", {}).get(ambition_id)
-    return ref["planning_ref"] if ref and ref["confirmed"] else ""
 
 
 #: The form of every NHS England planning reference (E.A.3, E.H.13, E.A.S.1, E.B.23c).
@@ -235,32 +198,4 @@ def user_refs(path: Path, ambition_ids: set[str], known: set[str] = frozenset())
         out.append({"planning_ref": ref, "ambition_id": aid, "measure_type": mtype, "row": n})
     if not out:
         raise InputError("has no rows: give planning_ref,ambition_id lines", file=file, row=2)
-    return out
-
-
-def known_refs(spec: dict) -> set[str]:
-    """Every reference the planning file names, confirmed or a candidate."""
-    return {r["planning_ref"] for r in spec.get("refs", {}).values() if r.get("planning_ref")}
-
-
-def with_user_refs(spec: dict, refs: list[dict], file_name: str) -> dict:
-    """The spec with the user's references confirmed for their ambitions (the export then
-    writes those lines to the template files), each saying it came from the user's file."""
-    out = dict(spec)
-    table = {aid: dict(r) for aid, r in spec.get("refs", {}).items()}
-    for u in refs:
-        aid = u["ambition_id"]
-        ref = table.get(aid) or {
-            "ambition_id": aid,
-            "rule": DEFAULT_RULE,
-            **dict.fromkeys(_TEXT, ""),
-        }
-        ref |= {
-            "planning_ref": u["planning_ref"],
-            "confirmed": True,
-            "ref_source": f"the user's references file {file_name} (row {u['row']})",
-        }
-        table[aid] = ref
-    out["refs"] = table
-    out["user_refs"] = file_name
     return out

@@ -56,11 +56,6 @@ PERCENT_SCALES = (HUNDRED, PROPORTION)
 OLD_SCALE = PROPORTION
 
 
-def percent_scale(spec: dict) -> str:
-    """The scale the export writes percentages on (0-100 unless asked otherwise)."""
-    return spec.get("percent_scale") or HUNDRED
-
-
 def ratio_text(num: float, den: float, scale: str) -> float:
     """num / den as a Percentage on `scale`: 0-100 to 2 places, a proportion to 4 (the
     same precision either way)."""

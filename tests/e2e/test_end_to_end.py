@@ -43,11 +43,12 @@ def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run
     import polars as pl
     from python_calamine import CalamineWorkbook
 
+    from mhtool.outputs.delivery.write import read_csv
     from mhtool.outputs.views import delivery
     from mhtool.refdata import store
 
     out, _ = default_run
-    d = delivery.read_csv(out / delivery.FILE).filter(
+    d = read_csv(out / delivery.FILE).filter(
         (pl.col("level") == "icb")
         & (pl.col("ambition_id") == "SMI-02")
         & (pl.col("period") == "Q4 2023/24")
@@ -76,7 +77,8 @@ def test_delivery_sets_each_systems_smi_checks_beside_its_fair_share(default_run
 
 
 def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
-    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs import check
+    from mhtool.outputs.delivery.check import check as check_delivery
     from mhtool.outputs.views import delivery
 
     out, _ = default_run
@@ -84,7 +86,7 @@ def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
     row = next(i for i, line in enumerate(text) if ",QKS," in line and "Q4 2023/24" in line)
     text[row] = text[row].replace(",7979.0,", ",9979.0,", 1)
     (tmp_path / delivery.FILE).write_text("".join(text), encoding="utf-8")
-    problems, _ = deliverycheck.check(tmp_path, check.read_spine(out), check.read_meta(out))
+    problems, _ = check_delivery(tmp_path, check.read_spine(out), check.read_meta(out))
     assert problems == [
         f"delivery.csv: row {row + 1} (QKS SMI-02 Q4 2023/24) actual_value is 9979.0, "
         "the spine and actuals give 7979.0"
@@ -92,7 +94,8 @@ def test_check_names_an_edited_delivery_figure(default_run, tmp_path):
 
 
 def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run, tmp_path):
-    from mhtool.outputs import check, deliverycheck
+    from mhtool.outputs import check
+    from mhtool.outputs.delivery.check import check as check_delivery
     from mhtool.outputs.report import check as reportcheck
     from mhtool.outputs.views import delivery
     from mhtool.outputs.views import scope as scopes
@@ -101,7 +104,7 @@ def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run
     out, _ = default_run
     rel = "report/systems/QKS.html"
     spine, meta = check.read_spine(out), check.read_meta(out)
-    _, remade = deliverycheck.check(out, spine, meta)
+    _, remade = check_delivery(out, spine, meta)
     rows = scopes.rows(prepare(spine), reportcheck.scope_of(rel))
     args = (rel, rows, meta, out, delivery.for_orgs(remade, rows))
     assert reportcheck.check_page(out / rel, *args) == []
@@ -114,8 +117,9 @@ def test_the_report_page_shows_the_delivery_table_and_check_holds_it(default_run
     assert shown == [f"{rel}: delivery row 5 'Actual' shows '8,979'; the spine gives '7,979'"]
 
 
-def _soffice_pages(book, tmp_path) -> list[str]:
-    """Each printed page's text, as LibreOffice prints the workbook to PDF."""
+def _soffice_pages(books, tmp_path) -> list[list[str]]:
+    """Each workbook's printed pages' text, as LibreOffice prints it to PDF (all of them
+    in one start of LibreOffice)."""
     import shutil
     import subprocess
 
@@ -124,29 +128,43 @@ def _soffice_pages(book, tmp_path) -> list[str]:
         pytest.skip("LibreOffice (soffice) and poppler (pdftotext) are needed to print")
     subprocess.run(
         [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo"]
-        + ["--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+        + ["--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, books)],
         capture_output=True,
         timeout=300,
         check=True,
     )
-    text = subprocess.run(
-        [pdftotext, "-layout", str(tmp_path / f"{book.stem}.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return text.split("\f")[:-1]
+    return [
+        subprocess.run(
+            [pdftotext, "-layout", str(tmp_path / f"{book.stem}.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\f")[:-1]
+        for book in books
+    ]
+
+
+# Printed pages at most. LibreOffice here (which shows Calibri as the wider DejaVu Sans, so
+# prints a little smaller than Excel) measured england 108, QKS 46 and the largest region,
+# Midlands (Y60, 11 ICBs), 92, with the Plan, Summary, Delivery, Fixed, Flexible and
+# Targeted sheets at 9 pt or more (a system's was 30 at about half that size).
+PAGE_BUDGETS = {"england.xlsx": 150, "systems/QKS.xlsx": 50, "regions/Y60.xlsx": 100}
 
 
 def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
-    """england.xlsx at most 150 printed pages (its Data sheet prints its heading only), a
-    system's at most 30, its Plan page on one page of its own, no header or footer."""
+    """england.xlsx at most 150 printed pages (its Shares and Data sheets print their
+    heading only), a system's at most 50, a region's at most 100; the Plan page starts a
+    page and the Summary the page after it ends; no header or footer."""
     out = default_run[0]
-    england = _soffice_pages(out / "england.xlsx", tmp_path)
-    assert 30 < len(england) <= 150
-    system = _soffice_pages(out / "systems/QKS.xlsx", tmp_path)
-    assert len(system) <= 30
+    england, system, region = _soffice_pages([out / rel for rel in PAGE_BUDGETS], tmp_path)
+    for pages, (rel, budget) in zip([england, system, region], PAGE_BUDGETS.items(), strict=True):
+        assert len(pages) <= budget, (rel, len(pages))
+    assert len(england) > 30  # its sheets are printed, not only their headings
     plan = [i for i, page in enumerate(system) if "What the Plan asks of Kent and Medway" in page]
     assert len(plan) == 1
-    assert "Summary: Kent and Medway's figures" in system[plan[0] + 1]  # the page after
-    assert all("Page " not in page.strip().splitlines()[-1] for page in system)  # no footer
+    assert "Contents" in system[plan[0] - 1]  # the Plan starts a page of its own
+    summary = [i for i, page in enumerate(system) if "Summary: Kent and Medway's figures" in page]
+    assert summary and plan[0] < summary[0] <= plan[0] + 2  # at most two pages of Plan
+    assert system[summary[0]].lstrip().startswith("Summary:")  # ... and a page of its own
+    for pages in (england, system, region):
+        assert all("Page " not in page.strip().splitlines()[-1] for page in pages)  # no footer

@@ -18,6 +18,25 @@ from mhtool.outputs.selector import write as selector
 SYSTEM = "QKS"
 
 
+WILD = "wildcards"
+# Names that would find the wrong row if MATCH took their *, ~ and ? as wildcards: the
+# sub-ICB location's, picked, as a pattern matches the ICB's, listed before it.
+WILD_NAMES = ("NHS Kent and Medway (QKS)?", "NHS Kent*~?")
+
+
+def _wildcard_names(book, to, codes: list[str]):
+    """A copy of the selector with the organisations `codes` (an ICB, then one listed
+    after it) renamed on the Organisations sheet to WILD_NAMES, the second one picked."""
+    wb = openpyxl.load_workbook(book)
+    orgs = wb[selector.ORGS]
+    for row in orgs.iter_rows(min_row=4):
+        if row[1].value in codes:
+            row[0].value = WILD_NAMES[codes.index(row[1].value)]
+    wb[selector.SELECTOR]["B4"] = WILD_NAMES[1]
+    wb.save(to)
+    return to
+
+
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory):
     """A run's selector.xlsx with four organisations picked in turn, each recalculated by
@@ -37,8 +56,9 @@ def recalculated(tmp_path_factory):
         wb[selector.SELECTOR]["B4"] = selector.label(names[code], code)
         books.append(tmp / f"picked_{code}.xlsx")
         wb.save(books[-1])
+    books.append(_wildcard_names(out / folder.SELECTOR, tmp / "wildcards.xlsx", [SYSTEM, sub]))
     shown = {}
-    for code, book in zip(codes, convert(books, "xlsx", tmp / "lo", tmp), strict=True):
+    for code, book in zip([*codes, WILD], convert(books, "xlsx", tmp / "lo", tmp), strict=True):
         wb = CalamineWorkbook.from_path(str(book))
         shown[code] = tuple(
             wb.get_sheet_by_name(s).to_python(skip_empty_area=False)
@@ -92,3 +112,21 @@ def test_plan_page_shows_the_picked_organisations_headline_figure(recalculated):
         assert f"{last['value']:,.0f} women per year in 2023/24" in perinatal[1], perinatal[1]
         if code != "ENG":
             assert f"({last['share']:.1%} of England)" in perinatal[1]
+
+
+@needs_soffice
+def test_names_with_wildcard_characters_find_their_own_row(recalculated):
+    """A picked name holding *, ~ and ? (as a pattern it matches the ICB listed before
+    it) resolves to its own organisation, and shows its figures."""
+    spine, codes, _, shown = recalculated
+    sub = codes[-1]
+    pick, years = shown[WILD]
+    assert pick[3][1] == WILD_NAMES[1]
+    assert pick[4][1] == sub, pick[4]
+    assert years[0][0] == f"Figures by year: {WILD_NAMES[1]}"
+    line = next(r for r in years[3:] if r[0] == "PMH-02")
+    header = years[2]
+    want = spine.filter(
+        pl.col("org_code") == sub, pl.col("ambition_id") == "PMH-02", pl.col("year") == "2023/24"
+    ).item(0, "value")
+    assert line[header.index("2023/24")] == pytest.approx(want, rel=1e-12)

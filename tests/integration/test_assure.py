@@ -4,6 +4,7 @@ sums up the hierarchy, percentages recomputed, versions, every rejection, exit c
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import openpyxl
 import polars as pl
@@ -30,9 +31,9 @@ def spine():
 def run(tmp_path_factory, spine):
     """A run folder: spine, manifest and planning/profile.json with A03 as a percentage."""
     folder = tmp_path_factory.mktemp("run")
-    refs = dict(SAMPLE_PLANNING["refs"])
-    refs["A03"] = refs["A03"] | {"numerator": "n", "denominator": "d"}
-    spec = SAMPLE_PLANNING | {"refs": refs, "denominators": {"A03": sample_register(spine)}}
+    refs = dict(SAMPLE_PLANNING.refs)
+    refs["A03"] = replace(refs["A03"], numerator="n", denominator="d")
+    spec = replace(SAMPLE_PLANNING, refs=refs, denominators={"A03": sample_register(spine)})
     write_outputs(spine, folder, SAMPLE_META.replaced(planning=spec), progress=False, workers=1)
     spine.write_parquet(folder / "apportionment.parquet")
     write_manifest(folder, settings={"geography": "sample"}, inputs={})
@@ -353,3 +354,19 @@ def test_refs_file_maps_a_reference_and_is_checked(run, spine, tmp_path):
         bad = _assure([plans, "--against", run, "--out", out, "--refs", refs])
         assert bad.exit_code == 2 and "Traceback" not in bad.output
         assert str(refs) in bad.output and f"'{fld}'" in bad.output
+
+
+def test_a_run_whose_profile_json_is_damaged_is_refused_naming_the_field(run, tmp_path):
+    import json
+    import shutil
+
+    damaged = tmp_path / "run"
+    shutil.copytree(run, damaged)
+    record_path = damaged / "planning" / "profile.json"
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps(record | {"refs": {"A01": ["E.S.1"]}}))
+    plans = _write(tmp_path / "p.csv", [row("QA0", "E.S.1", "Count", rolling(1))])
+    result = _assure([plans, "--against", damaged, "--out", tmp_path / "out"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert str(record_path) in result.output and "field 'refs'" in result.output
+    assert not (tmp_path / "out").exists()

@@ -51,6 +51,16 @@ def _empty_ref(d: Path, out: Path, mp) -> None:
     (d / "ref").mkdir()
 
 
+def _planning_files_in_d(d: Path, out: Path, mp) -> None:
+    """The shipped catalogue's planning file is read from {d}/planning (written by the case)."""
+    from mhtool.planning import refs
+
+    mp.setattr(refs, "folder", lambda: d / "planning")
+
+
+PLANNING = '[planning]\ncatalogue = "mhip_2019_24"\n'
+
+
 def _run_around(d: Path, out: Path, mp) -> None:
     """A folder inside the previous run, as the place to write into."""
     (out / "charts").mkdir(exist_ok=True)
@@ -202,6 +212,34 @@ CASES = [
         ("c.toml", "ambition LOC-01", "field 'unit_kind'", "allowed: people", "e.g. unit_kind"),
         files={"c.toml": V1_EXTENDING.replace("[catalogue]\n", "[catalogue]\nformat = 2\n")},
     ),
+    # ---- the planning file (reference_data/planning/<catalogue>.toml), held to its schema
+    *[
+        Case(
+            f"planning-{name}",
+            R,
+            ("mhip_2019_24.toml", *says),
+            files={"planning/mhip_2019_24.toml": PLANNING + body},
+            setup=_planning_files_in_d,
+        )
+        for name, body, says in [
+            (
+                "rule-unknown",
+                '[[ref]]\nambition_id = "IAPT-01"\nrule = "monthly"\n',
+                ("row ref IAPT-01", "field 'rule'", "rolling_12m"),
+            ),
+            (
+                "confirmed-a-word",
+                '[[ref]]\nambition_id = "IAPT-01"\nconfirmed = "yes"\n',
+                ("row ref IAPT-01", "field 'confirmed'", "true or false"),
+            ),
+            (
+                "note-a-number",
+                "profile_note = 3\n",
+                ("field 'planning.profile_note'", "must be text"),
+            ),
+            ("ref-a-table", "[ref]\nambition_id = 'IAPT-01'\n", ("field 'ref'", "[[ref]]")),
+        ]
+    ],
     Case(
         "catalogue-v1-unit-kind-not-inferable",
         ("run", *SMALL, "--catalogue", "{d}/c.toml", "--out", "{out}"),

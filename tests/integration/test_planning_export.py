@@ -17,6 +17,7 @@ from mhtool.outputs.planning import write as planning
 from mhtool.outputs.planning.check import check_planning
 from mhtool.outputs.views.tables import prepare
 from mhtool.planning import profile, template
+from mhtool.planning.spec import PlanningSpec, Start
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,11 @@ def spine():
 @pytest.fixture(scope="module")
 def out(tmp_path_factory, spine):
     folder = tmp_path_factory.mktemp("planning")
-    refs = dict(SAMPLE_PLANNING["refs"])
-    refs["A03"] = refs["A03"] | {"numerator": "checks", "denominator": "register"}
-    spec = SAMPLE_PLANNING | {
-        "refs": refs,
-        "denominators": {"A03": sample_register(spine)},
-        "subicb": True,
-    }
+    refs = dict(SAMPLE_PLANNING.refs)
+    refs["A03"] = replace(refs["A03"], numerator="checks", denominator="register")
+    spec = replace(
+        SAMPLE_PLANNING, refs=refs, denominators={"A03": sample_register(spine)}, subicb=True
+    )
     write_outputs(
         spine,
         folder,
@@ -122,9 +121,9 @@ def test_profile_record_says_indicative(out):
 
 def test_proportions_on_request_and_the_check_holds_the_scale(out, spine):
     df = prepare(spine)
-    spec = json.loads((out / "planning/profile.json").read_text())
+    spec = PlanningSpec.from_profile(json.loads((out / "planning/profile.json").read_text()))
     hundred = planning.build(df, spec, "s", subicb=True)[0]["QA0"]
-    spec["percent_scale"] = "proportion"
+    spec = replace(spec, percent_scale="proportion")
     shares = planning.build(df, spec, "s", subicb=True)[0]["QA0"]
     pairs = [(a, b) for a, b in zip(hundred, shares, strict=True) if a[3] == "Percentage"]
     assert pairs and all(
@@ -187,12 +186,12 @@ def test_a_carried_level_known_the_year_before_fills_the_first_year(spine):
     cur = rows.filter(pl.col("year") == first, pl.col("org_code") == org).item(0, "value")
     before = f"{int(first[:4]) - 1}/{first[2:4]}"
     plain = planning.monthly(df, SAMPLE_PLANNING)[(org, aid, first)]
-    spec = SAMPLE_PLANNING | {"starts": {aid: {"year": before, "value": cur - 12}}}
+    spec = replace(SAMPLE_PLANNING, starts={aid: Start(before, cur - 12)})
     started = planning.monthly(df, spec)[(org, aid, first)]
     assert first == df.get_column("year").min()  # the run's first year
     assert plain[:11] == [None] * 11 and plain[11] == cur  # without it: March alone
     assert started[11] == cur and started[0] == round(cur - 11, 4)  # steps from it
-    counts = SAMPLE_PLANNING | {"starts": {"A01": {"year": before, "value": 0}}}
+    counts = replace(SAMPLE_PLANNING, starts={"A01": Start(before, 0)})
     a01 = df.filter(pl.col("ambition_id") == "A01", pl.col("value").is_not_null())
     y = a01.get_column("year").min()
     sub = a01.filter(pl.col("year") == y, pl.col("level") == "subicb").get_column("org_code")[0]
@@ -210,13 +209,14 @@ def test_the_notes_the_export_writes_are_plain_ascii(out):
 
 
 def test_a_run_written_before_the_scale_was_recorded_is_checked_as_proportions(spine, tmp_path):
-    refs = dict(SAMPLE_PLANNING["refs"])
-    refs["A03"] = refs["A03"] | {"numerator": "checks", "denominator": "register"}
-    spec = SAMPLE_PLANNING | {
-        "refs": refs,
-        "denominators": {"A03": sample_register(spine)},
-        "percent_scale": "proportion",
-    }
+    refs = dict(SAMPLE_PLANNING.refs)
+    refs["A03"] = replace(refs["A03"], numerator="checks", denominator="register")
+    spec = replace(
+        SAMPLE_PLANNING,
+        refs=refs,
+        denominators={"A03": sample_register(spine)},
+        percent_scale="proportion",
+    )
     meta = replace(SAMPLE_META, planning=spec)
     write_outputs(spine, tmp_path, meta, system=None, progress=False, workers=1)
     record_path = tmp_path / "planning/profile.json"

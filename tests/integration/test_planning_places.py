@@ -30,7 +30,7 @@ def places(spine):
 
 
 def _write(folder, spine, rows, **spec):
-    meta = replace(SAMPLE_META, planning=SAMPLE_PLANNING | spec)
+    meta = replace(SAMPLE_META, planning=replace(SAMPLE_PLANNING, **spec))
     write_outputs(spine, folder, meta, progress=False, workers=1, places=rows)
     return folder
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from mhtool.errors import InputError
 from mhtool.outputs.charts import write as charts
+from mhtool.outputs.delivery import write as delivery_file
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.sheets import workbook_tables
@@ -200,8 +201,8 @@ def test_the_chart_draws_counted_actuals_over_the_bars(tables_of):
 def test_the_csv_reads_back_as_written(tables_of, tmp_path):
     tables_of({"phsmi": CHECKS})
     d = delivery.build(SPINE, (_spec(),), "2022")
-    delivery.write_csv(d, tmp_path)
-    back = delivery.read_csv(tmp_path / delivery.FILE)
+    delivery_file.write_csv(d, tmp_path)
+    back = delivery_file.read_csv(tmp_path / delivery.FILE)
     assert back.columns == list(delivery.COLUMNS) and back.height == d.height
     assert back["actual_value"].to_list() == d["actual_value"].to_list()
 

@@ -12,6 +12,7 @@ import math
 import pytest
 import xlsxwriter
 from fixtures.sample import SAMPLE_META, sample_spine
+from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.worksheet import Worksheet
 
 from mhtool.outputs.batch import write_all
@@ -52,6 +53,10 @@ def _bytes(tmp_path, sheet_class, name: str) -> bytes:
     ws.set_row(4, 30)
     ws.set_column(0, 1, 20, money)
     ws.add_table(39, 3, 69, 3, {"columns": [{"header": "n"}], "autofilter": False})
+    filtered = wb.add_worksheet("Filtered", worksheet_class=sheet_class)
+    filtered.write_cells(1, 0, [f"r{i}" for i in range(50)], [bold] * 50, ("[x]", bold))
+    filtered.add_table(0, 0, 50, 1, {"name": "filtered", "columns": [{"header": "a"}]})
+    filtered.add_table("D1:E2", {"name": "small"})  # header and one row, A1 notation
     wb.add_worksheet("Empty", worksheet_class=sheet_class)
     wb.close()
     return path.read_bytes()
@@ -59,6 +64,33 @@ def _bytes(tmp_path, sheet_class, name: str) -> bytes:
 
 def test_fastsheet_writes_the_same_bytes_as_xlsxwriter(tmp_path):
     assert _bytes(tmp_path, FastSheet, "fast") == _bytes(tmp_path, Reference, "reference")
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        lambda ws: ws.add_table(30, 2, 40, 2, {"name": "two"}),  # inside the first's rows
+        lambda ws: ws.add_table("A100:C101", {"name": "two"}),  # over its last row
+        lambda ws: ws.merge_range(50, 0, 50, 1, "merged"),
+    ],
+)
+def test_a_range_over_a_table_is_refused_as_xlsxwriter_refuses_it(tmp_path, second):
+    for sheet_class in (FastSheet, Worksheet):
+        wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), workbook.WORKBOOK_OPTIONS)
+        ws = wb.add_worksheet("S", worksheet_class=sheet_class)
+        ws.add_table(0, 0, 100, 3, {"name": "one", "autofilter": False})
+        with pytest.raises(OverlappingRange, match="overlaps previous table range 'A1:D101'"):
+            second(ws)
+        wb.close()
+
+
+def test_a_table_over_a_merged_range_is_refused(tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), workbook.WORKBOOK_OPTIONS)
+    ws = wb.add_worksheet("S", worksheet_class=FastSheet)
+    ws.merge_range(60, 1, 61, 2, "merged")
+    with pytest.raises(OverlappingRange, match="overlaps previous merge range 'B61:C62'"):
+        ws.add_table(0, 0, 100, 3, {"name": "one"})
+    wb.close()
 
 
 def test_write_cells_refuses_cells_off_the_sheet(tmp_path):

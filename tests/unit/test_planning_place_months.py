@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mhtool.outputs.planning import write as planning
 from mhtool.planning import profile
+from mhtool.planning.spec import PlanningRef, PlanningSpec
 
 RULES = ("rolling_12m", "point_in_time", "quarterly", "in_year_cumulative")
 YEARS = ("2022/23", "2023/24")
@@ -48,7 +49,7 @@ def _rows(figures):
 @given(case=parents())
 def test_places_add_up_to_their_parent_every_month(case):
     rule, figures = case
-    spec = {"refs": {"A01": {"rule": rule}}}
+    spec = PlanningSpec(refs={"A01": PlanningRef("A01", rule)})
     last, this = (sum(f[k] for f in figures) for k in (0, 1))
     parent = {
         ("S1", "A01", YEARS[0]): profile.months(rule, float(last), None, True),
@@ -70,5 +71,5 @@ def test_places_add_up_to_their_parent_every_month(case):
 def test_a_carried_rate_keeps_the_parents_months():
     rows = _rows([(10, 20), (30, 40)]).with_columns(kind=pl.lit("rate"))
     parent = {("S1", "A01", y): [None] * 11 + [55.5] for y in YEARS}
-    got = planning.place_months(rows, parent, {"refs": {}})
+    got = planning.place_months(rows, parent, PlanningSpec())
     assert got[("P1", "A01", YEARS[1])] == [None] * 11 + [55.5]

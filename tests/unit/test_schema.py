@@ -3,6 +3,8 @@ shape into the project's file/row/field error."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fixtures.catalogues import MINI_HEAD as HEAD
 from fixtures.catalogues import ONE_AMBITION as AMB
@@ -31,6 +33,15 @@ def test_schema_words_are_the_vocabulary():
     assert tuple(figure["provenance"]["enum"]) == vocab.DECLARED
 
 
+def test_the_planning_schema_words_are_the_spec_s():
+    from mhtool.planning import spec
+
+    ref = schema.schema("planning")["$defs"]["ref"]["properties"]
+    assert tuple(ref["rule"]["enum"]) == spec.RULES
+    assert set(ref["denominator_table"]["enum"]) == {"", *spec.DENOMINATOR_TABLES}
+    assert set(ref) == {f.name for f in dataclasses.fields(spec.PlanningRef)}
+
+
 @pytest.mark.parametrize(
     "name, line",
     [
@@ -40,6 +51,10 @@ def test_schema_words_are_the_vocabulary():
             "#:schema ../../mhtool/schemas/catalogue.schema.json",
         ),
         ("bases.toml", "#:schema ../mhtool/schemas/bases.schema.json"),
+        *[
+            (f"planning/{n}.toml", "#:schema ../../mhtool/schemas/planning.schema.json")
+            for n in ("mhip_2019_24", "mtpf_2026_29", "planning_2025_26")
+        ],
     ],
 )
 def test_shipped_files_point_editors_at_their_schema(name, line):

@@ -13,19 +13,18 @@ from pathlib import Path
 import polars as pl
 
 from mhtool import csvsafe
+from mhtool.errors import InputError
 from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
 from mhtool.infra.manifest import regular
-from mhtool.outputs.planning import write as planning
+from mhtool.outputs.planning import write as export
 from mhtool.outputs.views.problems import MAX_PER_PART, TOLERANCE, capped, figure_text, unreadable
 from mhtool.planning import profile
-from mhtool.planning import refs as planning_refs
+from mhtool.planning.spec import PlanningSpec
 from mhtool.planning.template import (
     MONEY_COLUMNS,
     NA,
-    OLD_SCALE,
     OTHER_COLUMNS,
-    PERCENT_SCALES,
     TEMPLATE_COLUMNS,
     ratio_text,
 )
@@ -45,8 +44,8 @@ def _template_files(out_dir, csvs, icb_codes, template, by_ref, values, spec):
     files: dict[str, list[list[str]]] = {}
     for p in csvs:
         rel = p.relative_to(out_dir).as_posix()
-        code = planning.ENGLAND if p.stem == "england" else p.stem
-        if code != planning.ENGLAND and code not in icb_codes:
+        code = export.ENGLAND if p.stem == "england" else p.stem
+        if code != export.ENGLAND and code not in icb_codes:
             problems.append(f"{rel}: {code} is not an ICB in the spine")
             continue
         got = _read_csv_or_say(p, rel, problems)
@@ -55,7 +54,7 @@ def _template_files(out_dir, csvs, icb_codes, template, by_ref, values, spec):
         files[code] = got
         problems += _compare_rows(rel, got, TEMPLATE_COLUMNS, template.get(code, []))
         problems += check_year_figures(rel, _template_keys(got[1:], by_ref), values, spec)
-        problems += check_percentages(rel, got[1:], spec["percent_scale"])
+        problems += check_percentages(rel, got[1:], spec.percent_scale)
     return problems, files
 
 
@@ -101,7 +100,7 @@ def check_year_figures(rel, keyed, spine_values, spec) -> list[str]:
     for n, months, org, aid, year, mtype in keyed:
         if mtype not in ("Count", "Numerator") or aid is None:
             continue
-        rule = planning_refs.rule_of(spec, aid)
+        rule = spec.rule_of(aid)
         got = profile.year_figure(rule, months)
         want = spine_values.get((org, aid, year))
         if any(v is not None and not float(v).is_integer() for v in months):
@@ -166,7 +165,7 @@ def _england_sums(files: dict[str, list[list[str]]]) -> list[str]:
             if len(row) != len(TEMPLATE_COLUMNS) or row[3] == "Percentage":
                 continue
             key, months = (row[2], row[3], row[5]), _months_of(row, 7)
-            if code == planning.ENGLAND:
+            if code == export.ENGLAND:
                 england[key] = months
             elif row[1] == code:
                 acc = sums.setdefault(key, [0.0] * 12)
@@ -234,21 +233,6 @@ def _figures(spine: pl.DataFrame, places: pl.DataFrame | None) -> dict[tuple, fl
     return out
 
 
-def _recorded_spec(record: dict) -> tuple[dict, str]:
-    """The planning spec profile.json records, and what is wrong with it ('' if nothing).
-    A run written before the scale was recorded held proportions."""
-    spec = {k: record.get(k, {}) for k in ("refs", "denominators", "starts")}
-    spec["subicb"] = bool(record.get("subicb"))
-    spec["places"] = bool(record.get("places"))
-    spec["percent_scale"] = scale = record.get("percent_scale", OLD_SCALE)
-    if scale not in PERCENT_SCALES:
-        return spec, (
-            f"{folder.PLANNING_PROFILE}: percent_scale {scale!r} is not one of "
-            f"{', '.join(PERCENT_SCALES)}"
-        )
-    return spec, ""
-
-
 def check_planning(
     out_dir: Path,
     spine: pl.DataFrame,
@@ -268,29 +252,24 @@ def check_planning(
         record = json.loads(run.planning_profile.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{folder.PLANNING_PROFILE}: cannot be read ({exc})"], len(csvs)
-    spec, problem = _recorded_spec(record)
-    if problem:
-        return [problem], len(csvs)
-    source = planning.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
+    try:
+        spec = PlanningSpec.from_profile(record, folder.PLANNING_PROFILE)
+    except InputError as exc:
+        return [f"{folder.PLANNING_PROFILE}: {exc.message}"], len(csvs)
+    source = export.source_text(record.get("catalogue_name", ""), record.get("data_date", ""))
     icb_codes = set(prepared.filter(pl.col("level") == "icb").get_column("org_code").to_list())
     special = {run.planning_other.name, run.planning_money.name}
     written = {p.stem for p in csvs if p.name not in special}
     places = None
-    if spec["places"]:
+    if spec.places:
         if place_rows is None or place_rows.is_empty():
             return [
                 f"{folder.PLANNING_PROFILE}: says the files carry places; the spine has none"
             ], len(csvs)
         places = place_rows.filter(pl.col("icb_code").is_in(sorted(written)))
-    template, other, money = planning.build(
-        prepared, spec, source, subicb=spec["subicb"], places=places
-    )
+    template, other, money = export.build(prepared, spec, source, subicb=spec.subicb, places=places)
     values = _figures(spine, places)
-    by_ref = {
-        r["planning_ref"]: a
-        for a, r in spec["refs"].items()
-        if r["confirmed"] and r["planning_ref"]
-    }
+    by_ref = {r.confirmed_ref: a for a, r in spec.refs.items() if r.confirmed_ref}
     problems, files = _template_files(
         out_dir,
         [p for p in csvs if p.name not in special],
@@ -300,11 +279,11 @@ def check_planning(
         values,
         spec,
     )
-    if planning.ENGLAND in files and icb_codes <= set(files):
+    if export.ENGLAND in files and icb_codes <= set(files):
         problems += _england_sums(files)
     if places is not None:
         parent_of = dict(places.select("org_code", "parent_code").unique().iter_rows())
-        tops, top_other, top_money = planning.build(prepared, spec, source, subicb=True)
+        tops, top_other, top_money = export.build(prepared, spec, source, subicb=True)
         parent_template = [r for rows in tops.values() for r in rows]
         for got in files.values():
             problems += check_place_sums("template", got, parent_template, parent_of)

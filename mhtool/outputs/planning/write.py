@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 
@@ -41,7 +42,8 @@ from mhtool.catalogue.phasing import year_label, year_start
 from mhtool.fields import AMBITION_RANK, ORG_SORT
 from mhtool.infra import folder
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.planning import profile, refs
+from mhtool.planning import profile
+from mhtool.planning.spec import PlanningSpec
 from mhtool.planning.template import (
     HUNDRED,
     MONEY_COLUMNS,
@@ -50,7 +52,6 @@ from mhtool.planning.template import (
     TEMPLATE_COLUMNS,
     TEMPLATE_TYPES,
     format_value,
-    percent_scale,
     ratio_text,
 )
 from mhtool.refdata import store
@@ -122,7 +123,9 @@ def _carried(kind: str) -> bool:
     return kind in vocab.CARRIED_KINDS
 
 
-def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[float | None]]:
+def monthly(
+    spine: pl.DataFrame, spec: PlanningSpec
+) -> dict[tuple[str, str, str], list[float | None]]:
     """(org_code, ambition_id, year) → twelve months, for every activity line.
 
     Counts are profiled for sub-ICB locations and summed upward (a parent with no child
@@ -130,7 +133,7 @@ def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[
     for each organisation, never summed. A line's first year with a figure gives March
     alone (the Plan's figures are year ends and the run holds no figure for the year
     before to step from), except a carried rate whose level that year the catalogue
-    gives (`spec["starts"]`, planning_refs.starts: an existing standard holds all year)."""
+    gives (`spec.starts`, planning.refs.starts: an existing standard holds all year)."""
     act = spine.filter(pl.col("measure") == "activity")
     years = sorted(act.get_column("year").unique().to_list())
     prev_year = dict(zip(years[1:], years[:-1], strict=True))
@@ -139,16 +142,16 @@ def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[
         for r in act.select("org_code", "ambition_id", "year", "value").iter_rows(named=True)
     }
     kinds = dict(act.select("ambition_id", "kind").unique("ambition_id").iter_rows())
-    starts = {aid: s for aid, s in spec.get("starts", {}).items() if _carried(kinds.get(aid, ""))}
+    starts = {aid: s for aid, s in spec.starts.items() if _carried(kinds.get(aid, ""))}
     out: dict[tuple[str, str, str], list[float | None]] = {}
 
     def own(org: str, aid: str, year: str) -> list[float | None]:
-        rule = refs.rule_of(spec, aid)
+        rule = spec.rule_of(aid)
         whole = not _carried(kinds[aid])
         prev = value.get((org, aid, prev_year[year])) if year in prev_year else None
         start = starts.get(aid)
-        if prev is None and start and start["year"] == year_label(year_start(year) - 1):
-            prev = start["value"]  # a carried level known for the year before the run's
+        if prev is None and start and start.year == year_label(year_start(year) - 1):
+            prev = start.value  # a carried level known for the year before the run's
         return profile.months(rule, value.get((org, aid, year)), prev, whole)
 
     orgs = act.select("level", "org_code", "parent_code").unique("org_code")
@@ -180,17 +183,19 @@ def monthly(spine: pl.DataFrame, spec: dict) -> dict[tuple[str, str, str], list[
     return out
 
 
-def denominators(spec: dict, spine: pl.DataFrame, geography: str) -> dict[str, dict[str, float]]:
+def denominators(
+    spec: PlanningSpec, spine: pl.DataFrame, geography: str
+) -> dict[str, dict[str, float]]:
     """ambition_id → org_code → the denominator (the QOF SMI register), summed from
     sub-ICB locations up. Read from the shipped reference data for the run's geography."""
     out: dict[str, dict[str, float]] = {}
     orgs = spine.select("level", "org_code", "parent_code").unique("org_code")
     parent = {o: p for _, o, p in orgs.iter_rows()}
     subs = [o for lv, o, _ in orgs.iter_rows() if lv == "subicb"]
-    for aid, ref in sorted(spec.get("refs", {}).items()):
-        if not ref.get("denominator"):
+    for aid, ref in sorted(spec.refs.items()):
+        if not ref.denominator:
             continue
-        reg = store.smi_register(ref["denominator_qof_year"], geography)
+        reg = store.smi_register(ref.denominator_qof_year, geography)
         counts = dict(reg.select("subicb_code", "register").iter_rows())
         totals: dict[str, float] = defaultdict(float)
         for s in subs:
@@ -240,7 +245,7 @@ def _split_months(rule: str, parent: list, cur: dict[str, int], prev: dict) -> d
 
 
 def place_months(
-    places: pl.DataFrame, parents: dict[tuple[str, str, str], list], spec: dict
+    places: pl.DataFrame, parents: dict[tuple[str, str, str], list], spec: PlanningSpec
 ) -> dict[tuple[str, str, str], list[float | None]]:
     """(place, ambition_id, year) → twelve months for every activity line of the places:
     counts split from the parent's months (`parents`, as monthly() gives them), rates and
@@ -255,7 +260,7 @@ def place_months(
     groups = act.group_by("parent_code", "ambition_id", "kind", "year").agg("org_code", "value")
     keys = ["parent_code", "ambition_id", "kind", "year"]
     for parent, aid, kind, year, orgs, values in groups.sort(keys).iter_rows():
-        rule = refs.rule_of(spec, aid)
+        rule = spec.rule_of(aid)
         if _carried(kind):  # the parent's rate, so the parent's profile of it
             out |= {(o, aid, year): list(parents[(parent, aid, year)]) for o in orgs}
             continue
@@ -273,17 +278,20 @@ def place_months(
 
 
 def place_denominators(
-    spec: dict, denominators: dict[str, dict[str, float]], practices: pl.DataFrame, parents
+    spec: PlanningSpec,
+    denominators: dict[str, dict[str, float]],
+    practices: pl.DataFrame,
+    parents,
 ) -> dict[str, dict[str, float]]:
     """`denominators` with each place's added: its parent's split by largest remainder in
     proportion to its practices' own QOF SMI register of the same year, so places add up
     to their parent. `practices`: practice_code → place_code; `parents`: place → parent.
     A parent whose places' practices have no register figures leaves them without one."""
     out = {aid: dict(d) for aid, d in denominators.items()}
-    for aid, ref in sorted(spec.get("refs", {}).items()):
-        if not ref.get("denominator") or aid not in out:
+    for aid, ref in sorted(spec.refs.items()):
+        if not ref.denominator or aid not in out:
             continue
-        reg = store.practice_smi(ref["denominator_qof_year"]).select("practice_code", "register")
+        reg = store.practice_smi(ref.denominator_qof_year).select("practice_code", "register")
         by_place = dict(
             practices.join(reg, on="practice_code", how="left")
             .group_by("place_code")
@@ -333,17 +341,16 @@ def _icb_of(r: dict) -> str:
     return r["org_code"] if r["level"] == "icb" else (r["icb_code"] or "")
 
 
-def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, list]]:
+def _typed(r: dict, spec: PlanningSpec, months: dict, dens: dict) -> list[tuple[str, list]]:
     """(measure_type, months) for one line: Numerator/Denominator/Percentage where a
     denominator is defined, else Count for counts and Percentage for rates in percent,
     else the type the line's unit gives ('Value', outside the template)."""
     key = (r["org_code"], r["ambition_id"], r["year"])
     m = months[key]
-    ref = spec.get("refs", {}).get(r["ambition_id"], {})
-    if ref.get("denominator") and not _carried(r["kind"]):
+    if spec.ref(r["ambition_id"]).denominator and not _carried(r["kind"]):
         den = dens.get(r["ambition_id"], {}).get(r["org_code"])
         den_m = [None if v is None or den is None else den for v in m]
-        scale = percent_scale(spec)
+        scale = spec.percent_scale
         pct = [
             None if v is None or not d else ratio_text(v, d, scale)
             for v, d in zip(m, den_m, strict=True)
@@ -352,7 +359,7 @@ def _typed(r: dict, spec: dict, months: dict, dens: dict) -> list[tuple[str, lis
     if not _carried(r["kind"]):
         return [("Count", m)]
     if r["unit_kind"] == "percent":
-        if percent_scale(spec) == HUNDRED:
+        if spec.percent_scale == HUNDRED:
             return [("Percentage", m)]
         return [("Percentage", [None if v is None else round(v / 100, 6) for v in m])]
     return [("Value", m)]
@@ -372,7 +379,7 @@ def _place_lines(prepared: pl.DataFrame, places: pl.DataFrame, measures: list[st
 
 def build(
     prepared: pl.DataFrame,
-    spec: dict,
+    spec: PlanningSpec,
     source: str,
     *,
     subicb: bool = False,
@@ -384,7 +391,7 @@ def build(
     source_text() every row carries. `places`: the run's place rows, when the export is
     to carry them (each ICB's after its own)."""
     months = monthly(prepared, spec)
-    dens = spec.get("denominators", {})
+    dens = spec.denominators
     levels = {"england", "icb", "subicb"} if subicb else {"england", "icb"}
     template: dict[str, list[list[str]]] = defaultdict(list)
     other: list[list[str]] = []
@@ -403,10 +410,10 @@ def build(
         if r["level"] not in levels:
             continue
         aid = r["ambition_id"]
-        rule = refs.rule_of(spec, aid)
-        ref = spec.get("refs", {}).get(aid, {})
+        rule = spec.rule_of(aid)
+        ref = spec.ref(aid)
         icb = _icb_of(r)
-        confirmed = refs.confirmed_ref(spec, aid)
+        confirmed = ref.confirmed_ref
         for mtype, vals in _typed(r, spec, months, dens):
             texts = [_month_text(v) for v in vals]
             dim = profile.dim_type(rule)
@@ -417,7 +424,7 @@ def build(
             status = (
                 "confirmed; not a template measure type"
                 if confirmed
-                else ("candidate, not confirmed" if ref.get("planning_ref") else "none known")
+                else ("candidate, not confirmed" if ref.planning_ref else "none known")
             )
             other.append(
                 [
@@ -426,7 +433,7 @@ def build(
                     aid,
                     r["title"],
                     r["unit"] or "",
-                    ref.get("planning_ref", ""),
+                    ref.planning_ref,
                     status,
                     mtype,
                     dim,
@@ -463,24 +470,16 @@ def build(
     return template, other, money
 
 
-def profile_record(spec: dict, meta: WorkbookMeta, *, subicb: bool, places: bool = False) -> dict:
-    """What planning/profile.json keeps: enough to rebuild and check every file."""
+def profile_record(spec: PlanningSpec, meta: WorkbookMeta) -> dict:
+    """What planning/profile.json keeps: enough to rebuild and check every file (the
+    spec as PlanningSpec.to_profile records it, and the run's source and rules)."""
     return {
         "indicative": True,
-        "note": spec.get("profile_note")
-        or "Indicative monthly profile made by mhtool from the year's fair share; not a plan.",
         "rules": RULE_TEXT,
         "source": source_text(meta.catalogue_name, meta.data_date),
         "catalogue_name": meta.catalogue_name,
         "data_date": str(meta.data_date),
-        "planning_file": spec.get("file"),
-        "subicb": subicb,
-        "percent_scale": percent_scale(spec),
-        **({"places": True} if places else {}),
-        "refs": spec.get("refs", {}),
-        "directions": spec.get("directions", {}),
-        "starts": spec.get("starts", {}),
-        "denominators": spec.get("denominators", {}),
+        **spec.to_profile(),
     }
 
 
@@ -504,11 +503,11 @@ def write(
     places: pl.DataFrame | None = None,
 ) -> list[str]:
     """Write the planning folder; returns the relative paths written, in a stable order.
-    `meta.planning["subicb"]` adds sub-ICB rows, `meta.planning["places"]` the rows
-    of `places` (the run's place rows)."""
-    spec = meta.planning or refs.empty()
-    subicb = bool(spec.get("subicb"))
-    with_places = bool(spec.get("places")) and places is not None
+    `meta.planning.subicb` adds sub-ICB rows, `meta.planning.places` the rows of
+    `places` (the run's place rows)."""
+    spec = meta.planning or PlanningSpec()
+    subicb = spec.subicb
+    with_places = spec.places and places is not None
     source = source_text(meta.catalogue_name, meta.data_date)
     if with_places:  # only the places of the ICBs written, as plain text (they may be compact)
         places = plain_text(places.filter(pl.col("icb_code").is_in(sorted(set(icbs)))))
@@ -524,7 +523,7 @@ def write(
     run = folder.RunFolder(Path(out_dir))
     write_csv(run.planning_other, OTHER_COLUMNS, [r for r in other if r[0] in wanted])
     write_csv(run.planning_money, MONEY_COLUMNS, [r for r in money if r[0] in wanted])
-    record = profile_record(spec, meta, subicb=subicb, places=with_places)
+    record = profile_record(replace(spec, places=with_places), meta)
     run.planning_profile.write_text(
         json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -15,14 +15,12 @@ from urllib.parse import unquote, urlsplit
 
 import polars as pl
 
-from mhtool import vocab
 from mhtool.infra.folder import REPORT, REPORT_FOLDERS, RunFolder
 from mhtool.infra.manifest import regular
 from mhtool.outputs.report import write as report
-from mhtool.outputs.views import categories, planpage, summary
-from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.sheets import page_tables
 
 TOLERANCE = 1e-6
 MAX_PER_PAGE = 10  # problem lines reported per page before summarising
@@ -88,14 +86,7 @@ def expected_tables(
 ) -> list[tuple[object, bool]]:
     """(Table, carries figures) for each table a page shows, as report.render_page makes
     them (`delivery`: the delivery rows remade by mhtool check)."""
-    made = [
-        (planpage.plan_table(rows, meta), False),
-        *((categories.category_sheet(rows, c, meta), True) for c in vocab.CATEGORIES),
-        (summary.summary_table(rows, meta), True),
-        (summary.compare_table(rows), False),
-        (delivery_view.sheet_table(rows, delivery_view.for_orgs(delivery, rows)), False),
-    ]
-    return [(t, figures) for t, figures in made if t is not None]
+    return page_tables(rows, meta, delivery).shown()
 
 
 def check_links(

@@ -22,10 +22,9 @@ import polars as pl
 from mhtool import vocab
 from mhtool.fields import ROW_FORMAT
 from mhtool.infra import folder
-from mhtool.outputs.views import categories, planpage, summary
-from mhtool.outputs.views import delivery as delivery_view
 from mhtool.outputs.views.layout import NOT_AVAILABLE, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.sheets import PageTables, page_tables
 from mhtool.outputs.views.tables import Table
 
 CSS = """
@@ -281,9 +280,12 @@ def render_page(
     charts: list[tuple[bytes, str]],
     pages: frozenset[str],
     delivery: pl.DataFrame | None = None,
+    tables: PageTables | None = None,
 ) -> str:
     """One organisation's page from its workbook's slice of the spine; `delivery`: its
-    delivery rows (mhtool.outputs.views.delivery), for the same Delivery table."""
+    delivery rows (mhtool.outputs.views.delivery), for the same Delivery table; `tables`:
+    the page's tables (views.sheets.page_tables of the same slice), when the workbook
+    writer made them already."""
     level, name, _ = _org(rows, code)
     org = short_name(name, code, with_code=False)
     title = f"{short_name(name, code)}: fair shares of the national mental health ambitions"
@@ -302,18 +304,19 @@ def render_page(
         f'<p class="lede">{_e(meta.benchmark)}</p>' if meta.benchmark else "",
     ]
     parts += [_files(level, code, bool(charts)), _index(rows, level, pages)]
-    plan = planpage.plan_table(rows, meta)
+    made = tables or page_tables(rows, meta, delivery)
+    plan = made.plan
     parts += [f"<h2>{_e(plan.title)}</h2><p>{_e(plan.description)}</p>", _table(plan, False)]
-    for sheet in (categories.category_sheet(rows, c, meta) for c in vocab.CATEGORIES):
+    for sheet in made.categories:
         parts += [f"<h2>{_e(sheet.title)}</h2><p>{_e(sheet.description)}</p>", _table(sheet)]
-    table = summary.summary_table(rows, meta)
+    table = made.summary
     if table is not None:
         parts += [f"<h2>{_e(table.title)}</h2><p>{_e(table.description)}</p>", _table(table)]
-    compare = summary.compare_table(rows)
+    compare = made.compare
     if compare is not None:
         parts += [f"<h2>{_e(compare.title)}</h2>", _table(compare, figures=False)]
     parts += ["<h2>Charts</h2>", *(_figure(png, alt) for png, alt in charts)]
-    delivered = delivery_view.sheet_table(rows, delivery)
+    delivered = made.delivery
     if delivered is not None:
         parts += [
             f"<h2>{_e(delivered.title)}</h2><p>{_e(delivered.description)}</p>",
@@ -338,11 +341,13 @@ def write_page(
     charts: list[tuple[bytes, str]],
     pages: frozenset[str],
     delivery: pl.DataFrame | None = None,
+    tables: PageTables | None = None,
 ) -> str:
     """Write one page; returns its path relative to the run folder."""
     level = _org(rows, code)[0]
     rel = page_path(level, code)
     path = Path(out_dir) / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(rows, code, meta, charts, pages, delivery), encoding="utf-8")
+    page = render_page(rows, code, meta, charts, pages, delivery, tables)
+    path.write_text(page, encoding="utf-8")
     return rel

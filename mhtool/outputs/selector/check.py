@@ -21,7 +21,7 @@ from mhtool.infra import folder
 from mhtool.outputs.selector import write as sel_
 from mhtool.outputs.views.layout import HEADER_ROW
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.workbook.check import _check_table, _same, check_print, read_structure
+from mhtool.outputs.workbook.check import check_print, check_table, read_structure, same_cell
 
 _M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell[ >/]")
@@ -137,7 +137,7 @@ def check_cells(path: Path, rel: str, sel: sel_.Selector, xml: dict[str, bytes])
             if table.sheet not in sheets:
                 continue  # check_parts reports the sheet missing
             rows = _rows(wb, table.sheet, len(table.columns))
-            problems += _check_table(rows[HEADER_ROW:], table.sheet, rel, table)
+            problems += check_table(rows[HEADER_ROW:], table.sheet, rel, table)
         default = sel_.default_org(sel)
         want_formulas, want_values = sel_.formulas(sel), sel_.shown(sel, default)
         for sheet in (sel_.SELECTOR, sel_.YEARS):
@@ -156,7 +156,7 @@ def check_cells(path: Path, rel: str, sel: sel_.Selector, xml: dict[str, bytes])
             rows = _rows(wb, sheet, 64)
             for (r, c), value in want_values[sheet].items():
                 have = rows[r][c] if r < len(rows) and c < len(rows[r]) else None
-                if not _same(have, value):
+                if not same_cell(have, value):
                     problems.append(
                         f"{rel} {sheet}!{xl_rowcol_to_cell(r, c)}: shows {have!r} as saved; "
                         f"the spine gives {value!r} for the default pick"

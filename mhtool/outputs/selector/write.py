@@ -45,10 +45,10 @@ from mhtool.outputs.views.tables import (
 from mhtool.outputs.workbook.write import (
     LINE_HEIGHT,
     Formats,
-    _header_lines,
-    _lines,
+    header_lines,
     new_workbook,
     notes_sheet,
+    text_lines,
     write_table,
 )
 
@@ -202,7 +202,8 @@ def build(
         *[pl.col("v" + y).cast(pl.Float64) for y in years],
         ROW_FORMAT,
     )
-    plan = _plan_words(by_line, lines, org_list, programmes)
+    icbs = dict(orgs.select("org_code", "icb_code").rows())
+    plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs)
     return Selector(
         org_list, plan, data, _line_words(rows, lines, meta), lines, programmes, years, left_out
     )
@@ -447,12 +448,22 @@ def _range(sheet: str, col: int, first: int, last: int) -> str:
     return f"{name}!${letter}${first + 1}:${letter}${last + 1}"
 
 
+def literal(key: str) -> str:
+    """A formula for the text `key` gives, with the characters MATCH takes as wildcards
+    escaped (~ first, then * and ?), so an exact MATCH finds that text alone: a name such
+    as 'A*' would otherwise find the first name starting with A, and one with a ~ none."""
+    for ch in "~*?":
+        key = f'SUBSTITUTE({key},"{ch}","~{ch}")'
+    return key
+
+
 def _lookup(sheet: str, col: int, n: int, key: str) -> str:
-    """INDEX/MATCH of `key` in column A of a data sheet's table ([z] when not found)."""
+    """INDEX/MATCH of the text `key` in column A of a data sheet's table, matched exactly
+    with no wildcards (literal); [z] when not found."""
     first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
     return (
         f"=IFERROR(INDEX({_range(sheet, col, first, last)},"
-        f'MATCH({key},{_range(sheet, 0, first, last)},0)),"{NOT_APPLICABLE}")'
+        f'MATCH({literal(key)},{_range(sheet, 0, first, last)},0)),"{NOT_APPLICABLE}")'
     )
 
 
@@ -590,16 +601,16 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
     head = PLAN_TOP + 2
     texts = sel.plan.select(*CATEGORY_COLUMNS, "programme")
     unique = sel.plan.select(pl.concat_list(CATEGORY_COLUMNS).explode().drop_nulls().unique())
-    fitted = {t: _lines(t, CATEGORY_WIDTH - 2) for t in unique.to_series().to_list()}
+    fitted = {t: text_lines(t, CATEGORY_WIDTH - 2) for t in unique.to_series().to_list()}
     tallest = {
         p: max(fitted[t] for row in rows for t in row[:-1] if t)
         for p, rows in _group(texts.rows(), -1).items()
     }
     for r, p in enumerate(sel.programmes, head + 1):
         ws.write_string(r, 0, p, f.wrap)
-        ws.set_row(r, LINE_HEIGHT * max(tallest.get(p, 1), _lines(p, PROGRAMME_WIDTH - 2)) + 2)
+        ws.set_row(r, LINE_HEIGHT * max(tallest.get(p, 1), text_lines(p, PROGRAMME_WIDTH - 2)) + 2)
     headers = [header("programme"), *(CATEGORY_HEADERS[c] for c in CATEGORY_COLUMNS)]
-    ws.set_row(head, LINE_HEIGHT * max(_header_lines(h, CATEGORY_WIDTH - 2) for h in headers) + 2)
+    ws.set_row(head, LINE_HEIGHT * max(header_lines(h, CATEGORY_WIDTH - 2) for h in headers) + 2)
     ws.add_table(
         head,
         0,
@@ -654,9 +665,9 @@ def _years_sheet(ws, sel: Selector, default: int, f) -> None:
         ws.write_string(r, 4 + n_years, line["unit"], f.wrap_after_figure)
         fmts[r] = f.figures[line[ROW_FORMAT]]  # right-aligned: a figure or [x] / [z]
         lines = max(  # words break lines early: a few characters of room kept
-            _lines(line["title"], widths[2] - 4),
-            _lines(line["unit"], widths[4 + n_years] - 6),
-            _lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 6),
+            text_lines(line["title"], widths[2] - 4),
+            text_lines(line["unit"], widths[4 + n_years] - 6),
+            text_lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 6),
         )
         if lines > 1:
             ws.set_row(r, LINE_HEIGHT * lines + 2)
@@ -669,7 +680,7 @@ def _years_sheet(ws, sel: Selector, default: int, f) -> None:
         max(
             15,
             LINE_HEIGHT
-            * max(_header_lines(c.header, w - 2) for c, w in zip(columns, widths, strict=True))
+            * max(header_lines(c.header, w - 2) for c, w in zip(columns, widths, strict=True))
             + 2,
         ),
     )

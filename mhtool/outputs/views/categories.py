@@ -12,9 +12,13 @@ ask held nationally is England's row alone, saying so.
 
 Like every table it is a pure function of the prepared spine slice a workbook shows, so
 `mhtool check` recomputes it and compares cell by cell (and so does the report check).
+Who a targeted ask selects (the sites a source names, or that none does) is worded here
+too, for every writer (chosen_words, chosen_short).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -23,7 +27,7 @@ from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.views.layout import org_label, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
-from mhtool.outputs.views.summary import _level_text, home, provenance_words
+from mhtool.outputs.views.summary import home, level_text, provenance_words
 from mhtool.outputs.views.tables import (
     BASIS_KEYS,
     NOTE_BASES,
@@ -44,7 +48,6 @@ CATEGORY_WORDS = {
     "agreed locally",
     "targeted": "expansion or new services in selected areas",
 }
-NOT_SHARED = "sites chosen nationally; not shared out"
 SAME = "as on the ask's first row"
 EVERY_ORG = "Every organisation (one level, not split)"
 SEED_SOURCE = "seed:"
@@ -52,6 +55,124 @@ SEED_WORDS = (
     "the Plan's summary tables of fixed, flexible and targeted asks (NHS England, Mental "
     "Health Implementation Plan webinar deck, 2019)"
 )
+
+
+# ------------------------------------------------------------------ who is selected
+# A targeted ask (15 gambling clinics, Mental Health Support Team waves, rough-sleeping
+# areas) goes to sites NHS England chose; a reader asks whether their organisation is one.
+# Where a public source names the sites, the catalogue records them (`[ambition.selected]`,
+# placed on the run's geography by mhtool.spine.named_sites into WorkbookMeta.selected) and
+# every writer words them here: the Targeted sheet, the report's targeted table, the Plan
+# page and the selector's Plan words. A site is a record, never a share: the figure stays
+# England's. Where no source names them, the words say so and that the organisation may or
+# may not be one.
+
+NOT_SHARED = "sites chosen nationally; not shared out"
+
+#: The spine's level words for a region and an ICB (vocab.LEVEL_NAMES' keys)
+REGION, ICB = "region", "icb"
+
+
+#: a level as readers call it ('ICB') back to the spine's word ('icb')
+_LEVEL_OF = {v: k for k, v in vocab.LEVEL_NAMES.items()}
+
+
+def _mine(sel: dict, level: str, code: str, icb: str | None) -> list[dict] | None:
+    """The sites in the organisation (a region's, its ICB's for an ICB and below); None
+    for England, which holds them all. `level`: the spine's word or the reader's."""
+    level = _LEVEL_OF.get(level, level)
+    if level == "england" or code == vocab.ENGLAND_CODE:
+        return None
+    if level == REGION:
+        return _once([s for s in sel["sites"] if s["region"] == code])
+    home = code if level == ICB else icb
+    return _once([s for s in sel["sites"] if s["icb"] == home])
+
+
+def _once(sites: list[dict]) -> list[dict]:
+    """Each site once per ICB: an area the catalogue lists in two 2022 ICBs (Westminster
+    and Camden) falls in one ICB on a later geography and is named there once."""
+    once: dict[tuple[str, str], dict] = {}
+    for s in sites:
+        once.setdefault((s["name"], s["icb"]), s)
+    return list(once.values())
+
+
+def _what(sel: dict) -> str:
+    """What the list is: the catalogue's words, or 'the N sites named'."""
+    return sel.get("list") or f"the {_count(sel)} sites named"
+
+
+def _count(sel: dict) -> int:
+    """How many sites the source names (an area in two ICBs has an entry in each)."""
+    return sel.get("count") or len(sel["sites"])
+
+
+def _site(s: dict, with_icb: bool) -> str:
+    where = short_name(s["icb_name"], s["icb"], with_code=False)
+    return s["name"] + (f" ({where}; {s['named']})" if with_icb else f" ({s['named']})")
+
+
+def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | None) -> str:
+    """Who is selected, for the organisation `code` at `level` (`icb`: the ICB it is in,
+    for a sub-ICB location or place): 'Leeds is named: …' or 'not among the 15 clinics …',
+    with the source; England lists every site and a region those in it. `sel`: the ask's
+    WorkbookMeta.selected entry, None where no source names the sites; one that reaches
+    every system (`everywhere`) says the organisation is one by the end point."""
+    if sel is None:
+        who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
+        return NOT_SHARED + who
+    what, src = _what(sel), source_words(sel["source"])
+    if sel.get("everywhere"):  # no sites to name: every system has it by the end point
+        who = "" if code == vocab.ENGLAND_CODE else f"{org} is one by the end point: "
+        return f"{who}{what} ({src})"
+    mine = _mine(sel, level, code, icb)
+    level = _LEVEL_OF.get(level, level)
+    if mine is None:
+        sites = "; ".join(_site(s, True) for s in _once(sel["sites"]))
+        return f"{what} ({src}): {sites}"
+    if level == REGION:
+        text = (
+            f"of {what}, these are in {org}: {'; '.join(_site(s, True) for s in mine)}"
+            if mine
+            else f"none of {what} is in {org}"
+        )
+    elif mine:
+        subject = org if level == ICB else f"{org}'s ICB"
+        text = f"{subject} is named: {'; '.join(_site(s, level != ICB) for s in mine)}"
+    else:
+        text = f"{org} is not among {what}"
+    if not sel["complete"] and level == REGION:
+        text += f"; the source names only these, so {org} may hold others"
+    elif not sel["complete"] and not mine:
+        text += f"; the source names only these, so {org} may or may not be one of the others"
+    return f"{text} ({src})"
+
+
+def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> str:
+    """The same in a few words for the Plan page's cell (the Targeted sheet says it whole):
+    'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield' (a region),
+    'named in its ICB: Leeds' (a sub-ICB location). Worded
+    without the organisation's name, so organisations alike share one string."""
+    if sel is None:
+        return "areas chosen nationally"
+    if sel.get("everywhere"):
+        return "every system by the end point"
+    n = _count(sel)
+    mine = _mine(sel, level, code, icb)
+    level = _LEVEL_OF.get(level, level)
+    so_far = "" if sel["complete"] else " so far"
+    if mine is None:
+        return f"{n} sites named{so_far} (see the Targeted sheet)"
+    if not mine:
+        return (
+            f"not among the {n} named{so_far}"
+            if level != REGION
+            else f"none of the {n} named{so_far} is here"
+        )
+    names = "; ".join(s["name"] for s in mine)
+    where = {REGION: "named here", ICB: "named"}.get(level, "named in its ICB")
+    return f"{where}: {names}"
 
 
 def source_words(source: str) -> str:
@@ -102,12 +223,12 @@ def _end(recs: Recs, column: str, **match) -> tuple[str | None, float | None]:
 
 
 def _level_words(recs: Recs, org: str) -> str:
-    """A standard's end point worded for one organisation (summary._level_text)."""
+    """A standard's end point worded for one organisation (summary.level_text)."""
     year, value = _end(recs, "national_value")
     if year is None:
         return "no national figure"
     high = next((r.get("value_high") for r in recs if r["year"] == year), None)
-    return f"{_level_text(value, recs[0], org, high)} by {year}"
+    return f"{level_text(value, recs[0], org, high)} by {year}"
 
 
 def _money_for(money: dict[str, list[tuple]], programme: str, org: str) -> str:
@@ -138,12 +259,15 @@ def _money(df: pl.DataFrame, code: str) -> dict[str, list[tuple]]:
     return out
 
 
-def ask_words(recs: Recs, code: str, org: str, money: dict[str, list[tuple]]) -> str:
+def ask_words(
+    recs: Recs, code: str, org: str, money: dict[str, list[tuple]], chosen: str = ""
+) -> str:
     """What one ask (all its rows in the slice, as records) asks of the organisation
     `code`, in words with its own figures: '2,167 women per year by 2023/24, 3.284% of
     England'; a standard's level; a flexible ask's end point with its phasing the system's
     to agree and its programme's money (`money`, from _money); a targeted ask's national
-    figure and who is selected."""
+    figure and who is selected (`chosen`: chosen_words for the organisation; by
+    default that no source names the sites)."""
     r = recs[0]
     category, split = r["category"], r[LINE_SPLIT]
     if r["kind"] in vocab.CARRIED_KINDS and split != vocab.NATIONAL_ONLY:
@@ -167,8 +291,8 @@ def ask_words(recs: Recs, code: str, org: str, money: dict[str, list[tuple]]) ->
         place = "" if "in England" in (r["unit"] or "") else " in England"
         figure += f"{place} by {n_year}"
         if category == "targeted":
-            who = "" if code == vocab.ENGLAND_CODE else f"; {org} may or may not be one"
-            return f"{figure}; {NOT_SHARED}{who} [note {NOTE_NATIONAL_ONLY}]"
+            chosen = chosen or chosen_words(None, "", code, org, None)
+            return f"{figure}; {chosen} [note {NOTE_NATIONAL_ONLY}]"
         return f"{figure}; reported for England only, not shared out [note {NOTE_NATIONAL_ONLY}]"
     share = next(x["share"] for x in recs if x["org_code"] == code and x["year"] == year)
     figure = f"{figure_words(value, r[ROW_FORMAT], r['unit'])} for {org} in {year}"
@@ -215,44 +339,97 @@ def _context_orgs(df: pl.DataFrame, level: str, code: str) -> list[tuple[str, st
     return out
 
 
-def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None) -> Table:
-    """The Fixed, Flexible or Targeted sheet of a workbook (always present, even with no
-    ask of the category: then one row saying so)."""
+def _icb_of(df: pl.DataFrame, code: str) -> str | None:
+    """The ICB an organisation is in (itself for an ICB; None above ICBs), from its rows."""
+    if "icb_code" not in df.columns:
+        return None
+    found = df.filter(pl.col("org_code") == code).get_column("icb_code").drop_nulls()
+    return found[0] if found.len() else None
+
+
+FIELDS = [  # what an ask's records hold (value_high too where the slice has it)
+    "ambition_id",
+    "programme",
+    "title",
+    "category",
+    "kind",
+    "unit",
+    "unit_kind",
+    "level",
+    "org_code",
+    "year",
+    "value",
+    "national_value",
+    "share",
+    "provenance",
+    "basis",
+    "basis_name",
+    LINE_SPLIT,
+    ROW_FORMAT,
+    PLAN_ORDER,
+]
+
+
+def category_sheets(
+    df: pl.DataFrame, meta: WorkbookMeta | None = None, categories: tuple[str, ...] | None = None
+) -> tuple[Table, ...]:
+    """The Fixed, Flexible and Targeted sheets of a workbook (`categories`, default all of
+    vocab.CATEGORIES, in that order), made together: what they share (the organisation,
+    its context, names, money, notes) is worked out once and the slice read once."""
     meta = meta or WorkbookMeta()
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
     df = plan_order(df)
-    part = df.filter(pl.col("category") == category)
     years = years_of(df)
     orgs = _context_orgs(df, level, code)
+    icb = _icb_of(df, code)
     names = dict(df.select("org_code", "org_name").unique("org_code").rows())
-    rows: list[dict] = []
     notes, money = figure_notes(meta), _money(df, code)
-    fields = [
-        "ambition_id",
-        "programme",
-        "title",
-        "category",
-        "kind",
-        "unit",
-        "unit_kind",
-        "level",
-        "org_code",
-        "year",
-        "value",
-        "national_value",
-        "share",
-        "provenance",
-        "basis",
-        "basis_name",
-        LINE_SPLIT,
-        ROW_FORMAT,
-        PLAN_ORDER,
-    ]
-    fields += ["value_high"] if "value_high" in part.columns else []
-    by_line: dict[int, Recs] = {}
-    for rec in part.select(fields).iter_rows(named=True):
-        by_line.setdefault(rec[PLAN_ORDER], []).append(rec)
+    fields = FIELDS + (["value_high"] if "value_high" in df.columns else [])
+    # only the rows a sheet reads: its organisations' and England's, and the first row of
+    # each line and year (what a line is, a range's upper end); England's workbook shows
+    # the regions, not the 106 sub-ICB locations of its slice
+    shown = [c for c, _role, _lv in orgs] + [vocab.ENGLAND_CODE]
+    read = pl.col("org_code").is_in(shown) | pl.struct(PLAN_ORDER, "year").is_first_distinct()
+    by_category: dict[str, dict[int, Recs]] = {}
+    for rec in df.lazy().select(fields).filter(read).collect().iter_rows(named=True):
+        lines = by_category.setdefault(rec["category"], {})
+        lines.setdefault(rec[PLAN_ORDER], []).append(rec)
+    asked = _Asked(level, code, org, icb, years, orgs, names, notes, money, meta)
+    return tuple(
+        _sheet(asked, category, by_category.get(category, {}))
+        for category in (categories or vocab.CATEGORIES)
+    )
+
+
+def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = None) -> Table:
+    """The Fixed, Flexible or Targeted sheet of a workbook (always present, even with no
+    ask of the category: then one row saying so)."""
+    return category_sheets(df, meta, (category,))[0]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What every category sheet of one workbook shares (see category_sheets)."""
+
+    level: str
+    code: str
+    org: str
+    icb: str | None
+    years: list[str]
+    orgs: list[tuple[str, str, str]]
+    names: dict[str, str]
+    notes: dict
+    money: dict[str, list[tuple]]
+    meta: WorkbookMeta
+
+
+def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
+    """One category's sheet from its asks' records (`by_line`: plan order → records)."""
+    level, code, org, icb = asked.level, asked.code, asked.org, asked.icb
+    years, orgs, names = asked.years, asked.orgs, asked.names
+    meta, notes, money = asked.meta, asked.notes, asked.money
+    rows: list[dict] = []
     for order in sorted(by_line):
         recs = by_line[order]
         r = recs[0]
@@ -267,7 +444,8 @@ def category_sheet(df: pl.DataFrame, category: str, meta: WorkbookMeta | None = 
             ROW_FORMAT: r[ROW_FORMAT],
             **{k: r[k] for k in BASIS_KEYS},  # the Notes sheet's note on bases lists them
         }
-        asks = ask_words(recs, code, org, money)
+        chosen = chosen_words(meta.selected.get(r["ambition_id"]), level, code, org, icb)
+        asks = ask_words(recs, code, org, money, chosen)
         if r["kind"] in vocab.CARRIED_KINDS or r[LINE_SPLIT] == vocab.NATIONAL_ONLY:
             # one row: a standard's national level, or an ask held for England alone
             by_year = {x["year"]: x["national_value"] for x in recs if x["level"] == "england"}

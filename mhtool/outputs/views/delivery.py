@@ -11,11 +11,10 @@ Delivery sheet of every workbook and the marks over the chart's bars are made fr
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import polars as pl
 
-from mhtool import csvsafe, vocab
+from mhtool import vocab
 from mhtool.catalogue.model import Actual
 from mhtool.errors import InputError
 from mhtool.outputs.views.layout import short_name
@@ -238,18 +237,6 @@ def _parts(o: dict, orgs: list, counted: dict, how: str) -> dict:
         out["parts_sum"] = float(sum(values))
         out["parts_difference"] = float(counted[o["org_code"]][0] - sum(values))
     return out
-
-
-def write_csv(frame: pl.DataFrame, out_dir: Path) -> Path:
-    """delivery.csv in the run folder (text cells made safe for spreadsheets)."""
-    path = Path(out_dir) / FILE
-    csvsafe.frame(frame).write_csv(path, line_terminator="\n", null_value="")
-    return path
-
-
-def read_csv(path: Path) -> pl.DataFrame:
-    """delivery.csv as written (for `mhtool check`)."""
-    return pl.read_csv(path, schema=COLUMNS)
 
 
 def for_orgs(frame: pl.DataFrame | None, df: pl.DataFrame) -> pl.DataFrame | None:

@@ -6,9 +6,12 @@ worker processes receive them, so they are declared once here (frozen, picklable
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
+
+from mhtool.planning.spec import PlanningSpec
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,14 @@ class WorkbookMeta:
     data_date: str = ""
     bases: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-    planning: dict | None = None  # the planning export's spec (mhtool.outputs.planning.write)
+    planning: PlanningSpec | None = None  # the planning export's spec (mhtool.planning.spec)
     contact: str = ""  # who answers questions, for the Cover sheet (--contact)
     # ambition ID -> the sources of its national figures (URLs, in the catalogue's order),
     # shown beside each ask on the category sheets and in the report
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ambition ID -> the sites a public source names for a targeted ask, placed on the
+    # run's geography (mhtool.spine.named_sites; worded by outputs.views.categories.chosen_words)
+    selected: dict[str, dict] = field(default_factory=dict)
     actuals: tuple[dict, ...] = ()  # the catalogue's [[actual]] entries (outputs.views.delivery)
 
     @classmethod
@@ -52,19 +58,41 @@ class WorkbookMeta:
             given["notes"] = tuple(given["notes"] or ())
         if "actuals" in given:
             given["actuals"] = tuple(dict(a) for a in given["actuals"] or ())
+        if "selected" in given:
+            given["selected"] = dict(given["selected"] or {})
         if "bases" in given:
             given["bases"] = dict(given["bases"] or {})
         if "sources" in given:
             given["sources"] = {k: tuple(v) for k, v in dict(given["sources"] or {}).items()}
+        if given.get("planning") is not None:
+            given["planning"] = PlanningSpec.from_json(given["planning"])
         return cls(**given)
 
     def as_dict(self) -> dict:
         """The facts as a plain mapping, as ``workbooks.json`` saves them."""
-        return asdict(self)
+        out = asdict(replace(self, planning=None))
+        out["planning"] = None if self.planning is None else self.planning.to_json()
+        return out
 
     def replaced(self, **changes) -> WorkbookMeta:
         """The same facts with some replaced (a name that is not a field is refused)."""
         return replace(self, **changes)
+
+    @property
+    def round_name(self) -> str:
+        """What the sheets call the planning round, from the catalogue's title: its name
+        before any ':' or ',' without its years ('Medium Term Planning Framework 2026/27 -
+        2028/29: mental health success measures' → 'the Medium Term Planning
+        Framework'); a plan, and a run that names no catalogue, is 'the Plan'."""
+        name = re.split(r"[:,]", self.catalogue_title or "")[0]
+        name = re.sub(r"\s*\d{4}/\d{2}(\s*-\s*\d{4}/\d{2})?\s*$", "", name).strip()
+        if not name or name.split()[-1] == "Plan":
+            return "the Plan"
+        return name if name.lower().startswith("the ") else f"the {name}"
+
+    def plan_words(self, text: str) -> str:
+        """`text` with 'the Plan' called as this round is (round_name)."""
+        return text.replace("the Plan", self.round_name)
 
     @property
     def created(self) -> datetime:

@@ -253,10 +253,10 @@ def _frame(data: dict) -> pl.DataFrame:
 PURPOSE = (
     "What this workbook is for: the fair share of each national mental health ambition "
     "for {org}, to help plan and discuss local ambitions.",
-    "Start with the Plan sheet: what the Plan asks of {org}, by programme, in its fixed, "
-    "flexible and targeted categories, on one printed page; then the Summary sheet: "
+    "Start with the Plan sheet: what {round} asks of {org}, by programme, in its fixed, "
+    "flexible and targeted categories; then the Summary sheet: "
     "{whose} own people, pounds and staff by year, with how each figure was made.",
-    "The Fixed, Flexible and Targeted sheets list every ask of the Plan in its own three "
+    "The Fixed, Flexible and Targeted sheets list every ask of {round} in its own three "
     "categories: what each asks of {org}, its figures by year, how each was made and its "
     "source.",
     "The other sheets give the money and staff by line (own organisation first), shares, "
@@ -273,7 +273,10 @@ def cover(title: str, meta: WorkbookMeta, org: str = "England") -> list[tuple[st
     contact = (meta.contact or "").strip()
     benchmark = (meta.benchmark or "").strip()
     return [
-        ("How to use it", "\n".join(line.format(org=org, whose=whose) for line in PURPOSE)),
+        (
+            "How to use it",
+            "\n".join(line.format(org=org, whose=whose, round=meta.round_name) for line in PURPOSE),
+        ),
         *([("What the figures are for", benchmark)] if benchmark else []),
         (
             "What the figures are not",

@@ -5,7 +5,7 @@ flexible and targeted asks (columns); a regional lead puts that page in a board 
 is that table for an organisation: each cell its asks of the category in that programme,
 one a line, each in words with the organisation's own figure ('PMH-02 Women accessing
 specialist…: 2,167 women per year in 2023/24 (3.3% of England)'): its ID and a short title,
-so the page prints on one A4 page at a size people read (the category sheets give every
+so the page prints on one or two A4 pages at a size people read (the category sheets give every
 title whole). The workbooks' Plan sheet and the report pages word it here. Money and staff
 are on the Summary, Funding and Workforce sheets.
 
@@ -21,6 +21,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, PLAN_ORDER, ROW_FORMAT, header
+from mhtool.outputs.views.categories import chosen_short
 from mhtool.outputs.views.layout import short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.summary import home
@@ -68,13 +69,16 @@ def _amount(value: float, fmt: str, unit: str, carried: bool = False) -> str:
     return f"{_figure(value, fmt)} {words}".strip()
 
 
-def ask_words(line: dict, own: bool) -> str:
+def ask_words(
+    line: dict, own: bool, chosen: str = "areas chosen nationally", named: bool = False
+) -> str:
     """One ask in words with this organisation's figure in the last year it has one:
     `line` holds title, category, kind, unit, _fmt, the split, level and the last value,
     year and share; `own` False: the organisation has no row for it (a targeted ask held
     for England), so England's figure is told and that it is not shared out. What the
     categories mean (phasing agreed locally, selected areas) is said once, in the Plan
-    page's headers."""
+    page's headers. `chosen`: who is selected (categories.chosen_short); `named`: a source
+    names the sites, so England's own row says so too."""
     title = f"{line['ambition_id']} {short_title(line['title'])}"  # the ID: see its sheet
     value, year = line["value"], line["year"]
     if value is None:
@@ -83,12 +87,12 @@ def ask_words(line: dict, own: bool) -> str:
     amount = _amount(value, line[ROW_FORMAT], line["unit"], carried)
     when = "by" if carried or line["category"] == "flexible" else "in"
     if not own:  # worded alike for every organisation, so stored once (shared strings)
-        return f"{title}: {amount} nationally {when} {year}, areas chosen nationally"
+        return f"{title}: {amount} nationally {when} {year}, {chosen}"
     text = f"{title}: {amount} {when} {year}"
     if line["share"] is not None and not carried and line["level"] != "england":
         text += f" ({line['share']:.1%} of England)"
     if line[LINE_SPLIT] == vocab.NATIONAL_ONLY and line["level"] == "england":
-        text += "; not shared out"
+        text += "; not shared out" + (f"; {chosen}" if named else "")
     return text
 
 
@@ -101,12 +105,20 @@ CATEGORY_HEADERS = {
 
 
 def plan_words(
-    by_line: pl.DataFrame, lines: pl.DataFrame, orgs: pl.DataFrame, programmes: list[str]
+    by_line: pl.DataFrame,
+    lines: pl.DataFrame,
+    orgs: pl.DataFrame,
+    programmes: list[str],
+    selected: dict[str, dict] | None = None,
+    icbs: dict[str, str | None] | None = None,
 ) -> pl.DataFrame:
     """The Plan page's words: per organisation and programme, each category's asks, one
     per line of text, in the Plan's order. Above places an organisation also sees the
-    targeted asks held for England (a reader asks whether they are one of the areas); a
-    place lists its own asks. Other lines held for England only are on the Years sheet."""
+    targeted asks held for England (a reader asks whether they are one of the areas), with
+    whether a source names it (`selected`: WorkbookMeta.selected; `icbs`: each
+    organisation's ICB); a place lists its own asks. Other lines held for England only are
+    on the Years sheet."""
+    selected, icbs = selected or {}, icbs or {}
     info = {r["ambition_id"]: r for r in lines.iter_rows(named=True)}
     england = {
         r["ambition_id"]: r
@@ -132,7 +144,9 @@ def plan_words(
                 or line["category"] != "targeted"  # another framing of a national figure
             ):
                 continue
-            text = ask_words({**line, **(got or england[amb])}, got is not None)
+            chosen = chosen_short(selected.get(amb), level, code, icbs.get(code))
+            mine_ = {**line, **(got or england[amb])}
+            text = ask_words(mine_, got is not None, chosen, amb in selected)
             cells.setdefault((line["programme"], line["category"]), []).append(text)
         for p in programmes:
             texts = [cells.get((p, c)) for c in CATEGORY_COLUMNS]
@@ -179,11 +193,14 @@ def last_figures(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
-    """The Plan sheet of a workbook: 'What the Plan asks of <organisation>', a row per
+    """The Plan sheet of a workbook: 'What the Plan asks of <organisation>' (the round as
+    its catalogue calls it: WorkbookMeta.round_name), a row per
     programme in the Plan's order, Fixed / Flexible / Targeted columns (activity asks:
-    money and staff are on their own sheets, so the page prints on one A4 page)."""
+    money and staff are on their own sheets, so the page stays short)."""
+    meta = meta or WorkbookMeta()
     level, code, name = home(df)
     org = short_name(name, code, with_code=False)
+    called = meta.round_name
     rows = df.filter(pl.col("measure") == "activity")
     lines = plan_lines(rows)
     programmes = list(dict.fromkeys(lines.get_column("programme").to_list()))
@@ -192,11 +209,13 @@ def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
         schema={"org_code": pl.String, "level": pl.String},
     )
     by_line = last_figures(rows.filter(pl.col("org_code").is_in([code, vocab.ENGLAND_CODE])))
-    frame = plan_words(by_line, lines, orgs, programmes)
+    icb = df.filter(pl.col("org_code") == code).get_column("icb_code").drop_nulls()
+    icbs = {code: icb[0] if icb.len() else None}
+    frame = plan_words(by_line, lines, orgs, programmes, meta.selected, icbs)
     return Table(
         "Plan",
-        f"What the Plan asks of {org}",
-        f"Its asks by programme, in the Plan's three categories, with {org}'s own figures; "
+        f"What {called} asks of {org}",
+        f"Its asks by programme, in {called}'s three categories, with {org}'s own figures; "
         f"[z]: none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
         [
             Column(header("programme"), "programme", width=13),

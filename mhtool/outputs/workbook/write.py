@@ -22,12 +22,17 @@ from mhtool.fields import ROW_FORMAT
 from mhtool.outputs.views import notes as note_text
 from mhtool.outputs.views.layout import (
     DESCRIPTION_ROW,
+    FONT_PT,
     HEADER_ROW,
+    MARGIN,
     NUMBER_FORMATS,
+    READABLE,
     SHEETS,
     TABLES,
     TITLE_ROW,
     UNPRINTED,
+    column_px,
+    printable_px,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -117,30 +122,65 @@ def _widths(table: Table) -> list[float]:
     return out
 
 
-def _lines(text: str, width: float) -> int:
-    return sum(max(1, math.ceil(len(part) / max(1.0, width * 1.25))) for part in text.split("\n"))
+# How wide characters are, in widths of a digit (the unit of column widths), in the
+# widest font a reader's program may show the workbook in: DejaVu Sans, LibreOffice's
+# stand-in for Calibri where Calibri is not installed (Calibri's own letters are narrower).
+# Each is rounded up (tests/unit/test_workbook_print.py measures them); a character not
+# listed is a digit wide.
+_CHAR_WIDTHS = {
+    **dict.fromkeys(" ',./:;ijlIJ|\\\u2019", 0.55),
+    **dict.fromkeys('!()-[]frt"', 0.75),
+    **dict.fromkeys("*?_`sz\u2013", 0.85),
+    **dict.fromkeys("FLPckvxy", 0.95),
+    **dict.fromkeys("ABCKRVXZ", 1.1),
+    **dict.fromkeys("&DGHNOQU", 1.25),
+    **dict.fromkeys("#+<=>^w~M", 1.36),
+    **dict.fromkeys("%m@W\u2026\u2014", 1.6),
+}
+BOLD = 1.1  # bold letters are about a tenth wider
+INDENT = 2  # digits an indented cell's text gives up (Formats.wrap_after_figure)
 
 
-def _header_lines(text: str, width: float) -> int:
-    """Lines a bold header takes, wrapped at word breaks as spreadsheet programs do (a
-    character count alone under-counts: 'Share of England, 2023/24' needs three lines in
-    a number column, and LibreOffice cuts off what the row height leaves out)."""
-    room = max(1.0, width * 1.1)
+def text_width(text: str) -> float:
+    """How wide `text` is in widths of a digit (_CHAR_WIDTHS)."""
+    return sum(_CHAR_WIDTHS.get(ch, 1.0) for ch in text)
+
+
+def _wrapped_lines(text: str, room: float) -> int:
+    """Lines `text` takes in a column holding `room` digits a line, wrapped at word
+    breaks as spreadsheet programs wrap it (a character count alone under-counts: a word
+    that does not fit moves whole to the next line, and LibreOffice cuts off what the row
+    height leaves out)."""
+    room = max(1.0, room)
+    space = _CHAR_WIDTHS[" "]
     lines = 0
     for part in text.split("\n"):
         lines += 1
-        used = 0
+        used = 0.0
         for word in part.split():
-            need = len(word) if not used else used + 1 + len(word)
-            if used and need > room:
+            size = text_width(word)
+            if used and used + space + size > room:
                 lines += 1
-                used = len(word)
+                used = size
             else:
-                used = need
+                used += (space if used else 0.0) + size
             while used > room:  # a word longer than the column breaks within itself
                 lines += 1
                 used -= room
     return max(1, lines)
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text cell takes in a column `width` digits wide (its own line
+    breaks kept; the column's width less a margin: see write_table); the row heights of
+    the workbooks and selector.xlsx are set from it."""
+    return _wrapped_lines(text, width)
+
+
+def header_lines(text: str, width: float) -> int:
+    """Lines a bold header takes: 'Share of England, 2023/24' needs three lines in a
+    number column."""
+    return _wrapped_lines(text, width / BOLD)
 
 
 def _after_figure(table: Table, c: int) -> bool:
@@ -157,7 +197,13 @@ def _header_format(table: Table, c: int, f: Formats):
 
 
 def write_table(
-    ws, table: Table, f: Formats, freeze: bool = True, top: int = TITLE_ROW, widths=None
+    ws,
+    table: Table,
+    f: Formats,
+    freeze: bool = True,
+    top: int = TITLE_ROW,
+    widths=None,
+    alone: bool | None = None,
 ) -> int:
     """Write a Table as an Excel table with its title at row `top` (A1: the sheet's own),
     its description below and its header row below that (A3 for the sheet's first table),
@@ -167,8 +213,10 @@ def write_table(
     `_fmt` column, 'row:<column>' from that column. `freeze` keeps the header in view
     (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
     not to need it. `widths`: the sheet's column widths when it stacks several tables
-    (default: this table's own, see _widths)."""
-    first_table, alone = top == TITLE_ROW, widths is None
+    (default: this table's own, see _widths); `alone`: the sheet holds this table only
+    (default: when no widths are given)."""
+    first_table = top == TITLE_ROW
+    alone = widths is None if alone is None else alone
     if first_table:
         _heading(ws, table.title, table.description, f)
     else:
@@ -185,7 +233,8 @@ def write_table(
             fmt = f.wrap_after_figure if _after_figure(table, c) else f.wrap
             texts = [missing if v is None or v == "" else str(v) for v in values]
             ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
-            fitted = {t: _lines(t, widths[c] - 2) for t in set(texts)}
+            room = widths[c] - 1 - (INDENT if fmt is f.wrap_after_figure else 0)
+            fitted = {t: text_lines(t, room) for t in set(texts)}
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
         if col.fmt == "row" or col.fmt.startswith("row:"):
@@ -196,10 +245,10 @@ def write_table(
         ws.write_cells(first, c, values, fmts, (missing, f.right))
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
-    header_lines = max(
-        _header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
+    head_lines = max(
+        header_lines(col.header, w - 2) for col, w in zip(table.columns, widths, strict=True)
     )
-    ws.set_row(head, max(15, LINE_HEIGHT * header_lines + 2))
+    ws.set_row(head, max(15, LINE_HEIGHT * head_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
             ws.set_row(r, LINE_HEIGHT * n + 2)
@@ -225,14 +274,96 @@ def write_table(
     return frame.height * len(table.columns) + len(table.columns) + 2
 
 
-def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> int:
+TARGET_PT = 9.2  # a readable sheet's printed text (layout.READABLE), at least 9 pt
+
+
+def _shown(value: float, fmt: str) -> str:
+    """A figure about as its number format shows it (layout.NUMBER_FORMATS), to size its
+    column."""
+    if fmt == "share":
+        return f"{value * 100:,.3f}%"
+    decimals = {"wte": 1, "percent": 1, "rate": 3}.get(fmt, 0)
+    return ("£" if fmt == "money" else "") + f"{value:,.{decimals}f}"
+
+
+def _figure_width(table: Table, c: int) -> float:
+    """The width a figure column needs: its widest figure, and its header's longest word
+    (headers wrap at word breaks), with a margin."""
+    col = table.columns[c]
+    values = table.frame.get_column(col.key)
+    if col.fmt == "row" or col.fmt.startswith("row:"):
+        fmts = table.frame.get_column(col.fmt.partition(":")[2] or ROW_FORMAT).to_list()
+    else:
+        fmts = [col.fmt] * len(values)
+    shown = [_shown(v, k) for v, k in zip(values.to_list(), fmts, strict=True) if v is not None]
+    words = col.header.split() or [""]
+    return (
+        max(
+            [6.0, text_width(col.placeholder)]
+            + [text_width(s) for s in shown]
+            + [max(text_width(w) for w in words) * BOLD]
+        )
+        + 2
+    )
+
+
+def _word_width(text: str) -> float:
+    return max((text_width(w) for w in text.split()), default=0.0)
+
+
+def readable_widths(table: Table, widths: list[float]) -> list[float]:
+    """Column widths with which the sheet prints one page wide at TARGET_PT or more:
+    figure columns as wide as their figures need; the room left shared among the text
+    columns in proportion to how much text each holds (a row is as tall as its most
+    wrapped cell, so each column then wraps its text over about as many lines), none
+    wider than it was nor narrower than its header's longest word; write_table then
+    gives the rows the lines their text takes."""
+    text = [c for c, col in enumerate(table.columns) if col.fmt == "text"]
+    out = [w if c in text else _figure_width(table, c) for c, w in enumerate(widths)]
+    room = printable_px() * FONT_PT / TARGET_PT
+    if sum(column_px(w) for w in widths) <= room or not text:
+        return widths
+    need, floor = {}, {}
+    for c in text:
+        col = table.columns[c]
+        values = table.frame.get_column(col.key).cast(pl.String).fill_null(col.placeholder)
+        unique = values.value_counts()
+        sizes = [text_width(v) * n for v, n in unique.iter_rows()]
+        need[c] = sum(sizes) / max(1, table.frame.height) + 1
+        longest = max([_word_width(v) for v in unique.get_column(col.key).to_list()] + [0])
+        floor[c] = min(
+            widths[c], max(6.0, _word_width(col.header) * BOLD + 2, min(longest, 12) + 2)
+        )
+    lo, hi = 0.0, 1.0
+    for _ in range(30):  # the largest share of each column's text that fits the room
+        k = (lo + hi) / 2
+        trial = [
+            min(widths[c], max(floor[c], need[c] * k)) if c in need else w
+            for c, w in enumerate(out)
+        ]
+        lo, hi = (k, hi) if sum(column_px(w) for w in trial) <= room else (lo, k)
+    return [
+        round(min(widths[c], max(floor[c], need[c] * lo)), 1) if c in need else w
+        for c, w in enumerate(out)
+    ]
+
+
+def write_tables(
+    ws, stacked: list[Table], f: Formats, freeze: bool = True, readable: bool = False
+) -> int:
     """A sheet's tables, one below another (layout.table_tops), their columns as wide as
     the widest of them needs; a single table is written exactly as write_table writes it.
     Each later table starts a printed page of its own, and no header row is repeated on
-    printed pages (one repeated header would stand over the other table's columns)."""
+    printed pages (one repeated header would stand over the other table's columns).
+    `readable`: columns narrowed to print at a size people read (readable_widths)."""
     if len(stacked) == 1:
-        return write_table(ws, stacked[0], f, freeze)
+        if not readable:
+            return write_table(ws, stacked[0], f, freeze)
+        widths = readable_widths(stacked[0], _widths(stacked[0]))
+        return write_table(ws, stacked[0], f, freeze, widths=widths, alone=True)
     each = [_widths(t) for t in stacked]
+    if readable:
+        each = [readable_widths(t, w) for t, w in zip(stacked, each, strict=True)]
     widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
     tops = table_tops([t.frame.height for t in stacked])
     ws.set_h_pagebreaks(tops[1:])
@@ -248,7 +379,7 @@ def print_setup(ws) -> None:
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.4, bottom=0.4)
+    ws.set_margins(left=MARGIN, right=MARGIN, top=MARGIN, bottom=MARGIN)
 
 
 def print_heading_only(ws, columns: int) -> None:
@@ -434,7 +565,7 @@ def write_workbook(
                 "Contents",
                 "This worksheet contains one table. Select a sheet name to go to it.",
                 ["Sheet name", "Description"],
-                [[s, SHEETS[s]] for s in sheets],
+                [[s, meta.plan_words(SHEETS[s])] for s in sheets],
                 f,
                 links=True,
                 freeze=False,
@@ -442,7 +573,8 @@ def write_workbook(
         elif sheet == "Charts":
             cells += _charts(ws, charts, f)
         else:
-            cells += write_tables(ws, by_sheet[sheet], f, freeze=False)
+            readable = sheet in READABLE and sheet != "Plan"  # the Plan's widths are its own
+            cells += write_tables(ws, by_sheet[sheet], f, freeze=False, readable=readable)
             if sheet in UNPRINTED:
                 print_heading_only(ws, len(by_sheet[sheet][0].columns))
     wb.worksheets()[0].activate()

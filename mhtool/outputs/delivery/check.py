@@ -11,6 +11,7 @@ import polars as pl
 
 from mhtool import csvsafe, vocab
 from mhtool.errors import InputError
+from mhtool.outputs.delivery.write import read_csv
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views.meta import WorkbookMeta
 
@@ -33,7 +34,7 @@ def check(out_dir: Path, spine: pl.DataFrame, meta: WorkbookMeta):
     if not path.is_file():
         return [f"{delivery.FILE}: missing, but the run's catalogue maps actuals"], want
     try:
-        got = delivery.read_csv(path)
+        got = read_csv(path)
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0]
         return [f"{delivery.FILE}: not the delivery table mhtool writes ({first})"], want
