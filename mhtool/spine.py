@@ -710,83 +710,27 @@ ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method", "value_high")
 
 def read_spine(path: Path, *, compact: bool = False, where: pl.Expr | None = None) -> pl.DataFrame:
     """Read a spine back (Parquet or CSV), checking it has the contract's columns; a
-    damaged or cut-off file is an InputError naming it, not a reader's traceback. With
-    `compact` the text columns come categorical (`compact_text`), made so as the Parquet
-    file is streamed in, so a spine with places is never held with a string per row;
-    `where` keeps only the Parquet rows it selects, as they are read."""
+    damaged or cut-off file is an InputError naming it, not a reader's traceback. `where`
+    keeps only the Parquet rows it selects; `compact` makes the text categorical as the
+    file is streamed in (`compact_text`: a practice spine is never held as text whole)."""
     try:
-        if (
-            compact
-            and path.suffix == ".parquet"
-            and set(SCHEMA) <= set(pl.read_parquet_schema(path))
-        ):
-            lf = pl.scan_parquet(path).select(list(SCHEMA))
-            n = lf.select(pl.len()).collect().item()
-            step = PARQUET_ROWS // 2  # one part's strings at a time
-            return pl.concat(
-                [compact_text(lf.slice(i, step).collect()) for i in range(0, n, step)]
-                or [compact_text(lf.collect())]
-            )
         if path.suffix == ".parquet":
-            lf = pl.scan_parquet(path)
-            df = (lf if where is None else lf.filter(where)).collect()
+            lf = pl.scan_parquet(path) if where is None else pl.scan_parquet(path).filter(where)
+            df = compact_text(lf).collect(engine="streaming") if compact else lf.collect()
         else:
             df = pl.read_csv(path, schema_overrides=SCHEMA)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable(path, exc) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"cannot be read ({first}): damaged, cut off or not a spine mhtool wrote",
+            file=str(path),
+        ) from None
     missing = [c for c in SCHEMA if c not in df.columns]
     if missing and set(missing) <= set(ADDED_COLUMNS):
-        df, missing = _from_older_spine(df), []
+        df, missing = _from_older_spine(plain_text(df)), []
     if missing:
         raise InputError(f"not an mhtool spine: missing columns {missing}", file=str(path))
-    df = df.select(list(SCHEMA))
-    return compact_text(df) if compact else df
-
-
-#: Bytes of the spine CSV read_csv_batches parses at a time.
-CSV_BLOCK = 1 << 23
-
-
-def read_csv_batches(path: Path, block: int | None = None):
-    """The spine CSV at `path` as frames of whole rows (about `block` bytes of the file
-    each, CSV_BLOCK by default) with the contract's types, in file order, so a
-    practice-places run's 400 MB file is checked without holding it (polars would map it
-    whole). A row ends at a line break outside quotes (a quoted cell may hold one).
-    Unreadable rows are an InputError, as in read_spine; the caller checks the columns."""
-    try:
-        with open(path, "rb") as f:
-            header, rest = f.readline(), b""
-            while True:
-                data = f.read(block or CSV_BLOCK)
-                buf = rest + data
-                cut = _rows_end(buf) if data else len(buf)
-                if cut:
-                    yield pl.read_csv(header + buf[:cut], schema_overrides=SCHEMA)
-                rest = buf[cut:]
-                if not data:
-                    return
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable(path, exc) from None
-
-
-def _rows_end(buf: bytes) -> int:
-    """Just past the last line break of `buf` that ends a CSV row (an even number of
-    quote characters before it); 0 when none does."""
-    end, quotes = len(buf), buf.count(b'"')  # quotes before `end`
-    while (nl := buf.rfind(b"\n", 0, end)) >= 0:
-        quotes -= buf.count(b'"', nl, end)
-        if quotes % 2 == 0:
-            return nl + 1
-        end = nl
-    return 0
-
-
-def _unreadable(path: Path, exc: BaseException) -> InputError:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(
-        f"cannot be read ({first}): damaged, cut off or not a spine mhtool wrote",
-        file=str(path),
-    )
+    return compact_text(df.select(list(SCHEMA))) if compact else df.select(list(SCHEMA))
 
 
 def _from_older_spine(df: pl.DataFrame) -> pl.DataFrame:

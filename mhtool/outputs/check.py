@@ -213,7 +213,7 @@ def check_files(out_dir: Path) -> list[str]:
 def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     """apportionment.csv holds the same rows and values as apportionment.parquet (its
     text cells made formula-safe as every CSV's are: mhtool.csvsafe). The CSV is read a
-    block of rows at a time (spines.read_csv_batches) against the same rows of `spine`,
+    block of rows at a time (read_csv_batches) against the same rows of `spine`,
     which may be compact (mhtool.spine.compact_text)."""
     path = out_dir / CSV_FILE
     if not path.is_file():
@@ -225,7 +225,7 @@ def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
             header = next(csv.reader([f.readline()]), [])
         if set(spine.columns) - set(header):  # older than a column: read whole
             return _compare_spine_csv(spine, spines.read_spine(path), bad)
-        for got in spines.read_csv_batches(path):
+        for got in read_csv_batches(path):
             if seen + got.height <= spine.height:
                 part = spine.slice(seen, got.height)
                 _compare_spine_csv(part, got.select(spine.columns), bad, seen)
@@ -235,6 +235,40 @@ def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     if seen != spine.height:
         return [f"{CSV_FILE}: has {seen:,} rows; {SPINE_FILE} has {spine.height:,}"]
     return _spine_csv_problems(spine.columns, bad)
+
+
+#: Bytes of apportionment.csv read_csv_batches parses at a time.
+CSV_BLOCK = 1 << 23
+
+
+def read_csv_batches(path: Path, block: int | None = None):
+    """The spine CSV at `path` as frames of whole rows (about `block` bytes of the file
+    each, CSV_BLOCK by default) with the spine's types, in file order, so a
+    practice-places run's 400 MB file is checked without holding it (polars would map it
+    whole). A row ends at a line break outside quotes (a quoted cell may hold one)."""
+    with open(path, "rb") as f:
+        header, rest = f.readline(), b""
+        while True:
+            data = f.read(block or CSV_BLOCK)
+            buf = rest + data
+            cut = _rows_end(buf) if data else len(buf)
+            if cut:
+                yield pl.read_csv(header + buf[:cut], schema_overrides=spines.SCHEMA)
+            rest = buf[cut:]
+            if not data:
+                return
+
+
+def _rows_end(buf: bytes) -> int:
+    """Just past the last line break of `buf` that ends a CSV row (an even number of
+    quote characters before it); 0 when none does."""
+    end, quotes = len(buf), buf.count(b'"')  # quotes before `end`
+    while (nl := buf.rfind(b"\n", 0, end)) >= 0:
+        quotes -= buf.count(b'"', nl, end)
+        if quotes % 2 == 0:
+            return nl + 1
+        end = nl
+    return 0
 
 
 def _compare_spine_csv(spine, got, bad: dict[str, list], offset: int = 0) -> list[str]:

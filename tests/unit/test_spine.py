@@ -303,10 +303,11 @@ def test_the_spine_reads_back_compact_and_its_csv_in_blocks_of_whole_rows(
     """mhtool check holds the spine compact, read a part at a time, and reads the CSV a
     block of whole rows at a time (a quoted line break never splits a row); a changed
     value far into the file, in two blocks, and a cut-off file are still named."""
+    import mhtool.outputs.check as check
     import mhtool.spine as sp
     from mhtool.outputs.check import check_spine_csv
 
-    assert sp._rows_end(b'1,"a\nb"\n2,"c\nd') == len(b'1,"a\nb"\n')  # not inside quotes
+    assert check._rows_end(b'1,"a\nb"\n2,"c\nd') == len(b'1,"a\nb"\n')  # not inside quotes
     odd = pl.int_range(pl.len()) % 61 == 7
     risky = spine.head(4000).with_columns(
         pl.when(odd)
@@ -314,13 +315,12 @@ def test_the_spine_reads_back_compact_and_its_csv_in_blocks_of_whole_rows(
         .otherwise("org_name")
         .alias("org_name")
     )
-    monkeypatch.setattr(sp, "PARQUET_ROWS", 1000)
-    monkeypatch.setattr(sp, "CSV_BLOCK", 32_768)
+    monkeypatch.setattr(check, "CSV_BLOCK", 32_768)
     csv_path, parquet_path = sp.write_spine(risky, tmp_path)
     compact = sp.read_spine(parquet_path, compact=True)
     assert compact.schema["org_name"] == pl.Categorical
     assert sp.plain_text(compact).equals(risky)
-    blocks = list(sp.read_csv_batches(csv_path))
+    blocks = list(check.read_csv_batches(csv_path))
     assert len(blocks) > 20 and pl.concat(blocks).equals(sp.read_spine(csv_path))
     assert check_spine_csv(tmp_path, compact) == []
 
