@@ -36,6 +36,7 @@ from mhtool.outputs.views.layout import (
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.place_tables import system_rows
 from mhtool.outputs.views.problems import MAX_PER_PART, TOLERANCE, unreadable
 from mhtool.outputs.views.sheets import workbook_tables
 from mhtool.outputs.views.tables import Table
@@ -463,3 +464,11 @@ def check_workbook(
         )
     except Exception as exc:  # a damaged workbook is one problem; the check goes on
         return [f"{rel}: {unreadable(exc)}"]
+
+
+def check_book(path, rel, prepared, meta, part, actuals) -> list[str]:
+    """check_workbook, a system workbook's place rows made from its `part` of them
+    (place_tables.system_parts) here, in the worker, as the run makes them where it
+    writes that workbook: the checking process never holds every system's."""
+    places = system_rows(part, prepared) if part is not None else None
+    return check_workbook(path, rel, prepared, meta, places, actuals)
