@@ -708,15 +708,17 @@ def write_spine(spine: pl.DataFrame, out_dir: Path) -> list[Path]:
 ADDED_COLUMNS = ("unit_kind", "basis_name", "split_method", "value_high")
 
 
-def read_spine(path: Path) -> pl.DataFrame:
+def read_spine(path: Path, *, compact: bool = False, where: pl.Expr | None = None) -> pl.DataFrame:
     """Read a spine back (Parquet or CSV), checking it has the contract's columns; a
-    damaged or cut-off file is an InputError naming it, not a reader's traceback."""
+    damaged or cut-off file is an InputError naming it, not a reader's traceback. `where`
+    keeps only the Parquet rows it selects; `compact` makes the text categorical as the
+    file is streamed in (`compact_text`: a practice spine is never held as text whole)."""
     try:
-        df = (
-            pl.read_parquet(path)
-            if path.suffix == ".parquet"
-            else pl.read_csv(path, schema_overrides=SCHEMA)
-        )
+        if path.suffix == ".parquet":
+            lf = pl.scan_parquet(path) if where is None else pl.scan_parquet(path).filter(where)
+            df = compact_text(lf).collect(engine="streaming") if compact else lf.collect()
+        else:
+            df = pl.read_csv(path, schema_overrides=SCHEMA)
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
@@ -725,10 +727,10 @@ def read_spine(path: Path) -> pl.DataFrame:
         ) from None
     missing = [c for c in SCHEMA if c not in df.columns]
     if missing and set(missing) <= set(ADDED_COLUMNS):
-        df, missing = _from_older_spine(df), []
+        df, missing = _from_older_spine(plain_text(df)), []
     if missing:
         raise InputError(f"not an mhtool spine: missing columns {missing}", file=str(path))
-    return df.select(list(SCHEMA))
+    return compact_text(df.select(list(SCHEMA))) if compact else df.select(list(SCHEMA))
 
 
 def _from_older_spine(df: pl.DataFrame) -> pl.DataFrame:

@@ -78,6 +78,22 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
     return list(tasks.values())
 
 
+#: A job's weight for the progress estimate (mhtool.infra.progress), in spine rows: its
+#: rows, a fixed cost per workbook (its charts, report page and fixed sheets take as long
+#: as about JOB_ROWS rows) and a third of a row per place row of a system workbook.
+#: Calibrated from each job's CPU seconds in default, PCN and GP-practice runs
+#: (benchmarks/bench_progress.py --profile); rows alone made England's job 36 times an
+#: ICB's where it takes 9 times as long, and the estimate a third of the truth.
+JOB_ROWS = 3000
+PLACE_ROW = 1 / 3
+
+
+def job_weight(workbooks: int, rows: int, place_rows: int = 0) -> float:
+    """How long a task takes to write, in spine rows (JOB_ROWS): its workbooks, the rows
+    of its slice of the spine, and its system's place rows."""
+    return JOB_ROWS * workbooks + rows + PLACE_ROW * place_rows
+
+
 def run_task(
     task: Task,
     frame: pl.DataFrame,
@@ -189,7 +205,10 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
         jobs,
         workers=workers,
         label=label,
-        weights=[job[1].height for job in jobs],
+        weights=[
+            job_weight(len(t.workbooks), rows.height, 0 if own is None else own.height)
+            for t, rows, _, _, own, _ in jobs
+        ],
         meanwhile=export,
         pool=pool,
     )

@@ -25,6 +25,7 @@ each output's own checks sit beside its writer.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass
@@ -46,10 +47,10 @@ from mhtool.outputs.selector.check import check_selector
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.meta import WorkbookMeta
-from mhtool.outputs.views.place_tables import by_system, place_table
+from mhtool.outputs.views.place_tables import place_table, system_parts
 from mhtool.outputs.views.problems import TOLERANCE, capped, figure_text, unreadable
 from mhtool.outputs.views.tables import prepare
-from mhtool.outputs.workbook.check import check_workbook
+from mhtool.outputs.workbook.check import check_book
 
 SPINE_FILE = folder.SPINE_PARQUET
 
@@ -91,7 +92,7 @@ class Report:
 # --- sums --------------------------------------------------------------------------------
 
 
-def additive(spine: pl.DataFrame) -> pl.DataFrame:
+def additive(spine: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Rows whose figures must add up: counts, and all funding and workforce figures."""
     return spine.filter(
         ~pl.col("kind").is_in(vocab.CARRIED_KINDS),
@@ -101,7 +102,7 @@ def additive(spine: pl.DataFrame) -> pl.DataFrame:
 
 def check_sums(spine: pl.DataFrame) -> list[str]:
     """Each parent's figure equals the sum of its children's, per ambition and year."""
-    df = additive(spine)
+    df = additive(spine.lazy())  # lazily: only the columns summed are read
     problems = []
     steps = [
         ("subicb", ["icb"]),
@@ -122,7 +123,8 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
         bad = joined.filter(
             pl.col("value").is_null() | ((pl.col("children") - pl.col("value")).abs() > TOLERANCE)
         )
-        for r in bad.sort("ambition_id", "year", "parent_code").iter_rows(named=True):
+        bad = bad.with_columns(pl.col("ambition_id", "parent_code").cast(pl.String))
+        for r in bad.sort("ambition_id", "year", "parent_code").collect().iter_rows(named=True):
             if r["value"] is None:
                 problems.append(
                     f"sums: {r['ambition_id']} {r['year']}: {r['n']} {child} rows "
@@ -139,8 +141,8 @@ def check_sums(spine: pl.DataFrame) -> list[str]:
 
 def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     """places/<ICB>.csv holds exactly the spine's place rows of that ICB, and a spine with
-    places has those files (sums are checked with the other levels in check_sums)."""
-    want = place_table(spine)
+    places has those files (sums are checked with the other levels in check_sums). One
+    ICB at a time, so a compact spine (mhtool.spine.compact_text) is never made text whole."""
     where, practices = RunFolder(out_dir).places, Path(folder.PLACES_MAP).name
     files = (
         sorted(p for p in where.glob("*.csv") if p.name != practices and regular(p))
@@ -149,7 +151,13 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     )
     problems = []
     have = {p.stem for p in files}
-    need = set(want["icb_code"].unique().to_list())
+    need = set(
+        spine.lazy()
+        .filter(pl.col("level") == vocab.PLACE)
+        .select(pl.col("icb_code").cast(pl.String).unique())
+        .collect()["icb_code"]
+        .to_list()
+    )
     for icb in sorted(need - have):
         problems.append(
             f"{folder.places_file(icb)}: missing, but the spine has places in ICB {icb}"
@@ -159,14 +167,13 @@ def check_places(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     for p in files:
         if p.stem not in need:
             continue
+        exp = csvsafe.frame(spines.plain_text(place_table(spine, p.stem)))  # as written
         try:
-            got = pl.read_csv(p, schema_overrides=dict(want.schema), infer_schema=False)
+            got = pl.read_csv(p, schema_overrides=dict(exp.schema), infer_schema=False)
         except (OSError, pl.exceptions.PolarsError) as exc:
             problems.append(f"{folder.places_file(p.stem)}: {unreadable(exc)}")
             continue
-        exp = want.filter(pl.col("icb_code") == p.stem)
         key = ["ambition_id", "year", "place_code"]
-        exp = csvsafe.frame(exp)  # as the writer made them safe
         j = exp.join(got, on=key, how="full", suffix="_file")
         bad = j.filter(
             pl.col("place_code").is_null()
@@ -205,58 +212,125 @@ def check_files(out_dir: Path) -> list[str]:
 
 def check_spine_csv(out_dir: Path, spine: pl.DataFrame) -> list[str]:
     """apportionment.csv holds the same rows and values as apportionment.parquet (its
-    text cells made formula-safe as every CSV's are: mhtool.csvsafe)."""
-    spine = csvsafe.frame(spine)
-
+    text cells made formula-safe as every CSV's are: mhtool.csvsafe). The CSV is read a
+    block of rows at a time (read_csv_batches) against the same rows of `spine`,
+    which may be compact (mhtool.spine.compact_text)."""
     path = out_dir / CSV_FILE
     if not path.is_file():
         return []
+    bad: dict[str, list] = {}  # column -> [rows differing, first (line, csv, parquet)]
+    seen = 0
     try:
-        got = spines.read_spine(path)
-    except (InputError, pl.exceptions.PolarsError) as exc:
+        with open(path, encoding="utf-8", newline="") as f:
+            header = next(csv.reader([f.readline()]), [])
+        if set(spine.columns) - set(header):  # older than a column: read whole
+            return _compare_spine_csv(spine, spines.read_spine(path), bad)
+        for got in read_csv_batches(path):
+            if seen + got.height <= spine.height:
+                part = spine.slice(seen, got.height)
+                _compare_spine_csv(part, got.select(spine.columns), bad, seen)
+            seen += got.height
+    except (InputError, ValueError, OSError, pl.exceptions.PolarsError) as exc:
         return [f"{CSV_FILE}: cannot be read as a spine ({exc})"]
-    if got.height != spine.height:
+    if seen != spine.height:
+        return [f"{CSV_FILE}: has {seen:,} rows; {SPINE_FILE} has {spine.height:,}"]
+    return _spine_csv_problems(spine.columns, bad)
+
+
+#: Bytes of apportionment.csv read_csv_batches parses at a time.
+CSV_BLOCK = 1 << 23
+
+
+def read_csv_batches(path: Path, block: int | None = None):
+    """The spine CSV at `path` as frames of whole rows (about `block` bytes of the file
+    each, CSV_BLOCK by default) with the spine's types, in file order, so a
+    practice-places run's 400 MB file is checked without holding it (polars would map it
+    whole). A row ends at a line break outside quotes (a quoted cell may hold one)."""
+    with open(path, "rb") as f:
+        header, rest = f.readline(), b""
+        while True:
+            data = f.read(block or CSV_BLOCK)
+            buf = rest + data
+            cut = _rows_end(buf) if data else len(buf)
+            if cut:
+                yield pl.read_csv(header + buf[:cut], schema_overrides=spines.SCHEMA)
+            rest = buf[cut:]
+            if not data:
+                return
+
+
+def _rows_end(buf: bytes) -> int:
+    """Just past the last line break of `buf` that ends a CSV row (an even number of
+    quote characters before it); 0 when none does."""
+    end, quotes = len(buf), buf.count(b'"')  # quotes before `end`
+    while (nl := buf.rfind(b"\n", 0, end)) >= 0:
+        quotes -= buf.count(b'"', nl, end)
+        if quotes % 2 == 0:
+            return nl + 1
+        end = nl
+    return 0
+
+
+def _compare_spine_csv(spine, got, bad: dict[str, list], offset: int = 0) -> list[str]:
+    """Tally in `bad` where `got` (rows of the CSV from `offset`) differs from the same
+    rows of the Parquet `spine`; returns the problems when given the whole files."""
+    if offset == 0 and got.height != spine.height:
         return [f"{CSV_FILE}: has {got.height:,} rows; {SPINE_FILE} has {spine.height:,}"]
+    spine = csvsafe.frame(spines.plain_text(spine))
+    pair = pl.concat(
+        [spine, got.select(pl.all().name.suffix("_csv"))], how="horizontal"
+    ).with_row_index("_n", offset)
+    differ = {name: _differs(name, spine.schema[name]) for name in spine.columns}
+    counts = pair.select(d.sum().alias(name) for name, d in differ.items()).row(0, named=True)
+    for name, count in counts.items():
+        if count:
+            first = pair.filter(differ[name]).select("_n", name, f"{name}_csv").row(0)
+            bad.setdefault(name, [0, first])[0] += count
+    return _spine_csv_problems(spine.columns, bad)
+
+
+def _differs(name: str, dtype: pl.DataType) -> pl.Expr:
+    """True where column `name` of the Parquet spine and `name`_csv of the CSV differ."""
+    want, have = pl.col(name), pl.col(f"{name}_csv")
+    if dtype.is_numeric():
+        both = want.is_not_null() & have.is_not_null()
+        differ = (want.is_null() != have.is_null()) | (
+            both
+            & ~(
+                (want.is_nan() & have.is_nan())
+                | ((want - have).abs() <= TOLERANCE * pl.max_horizontal(pl.lit(1.0), want.abs()))
+            )
+        )
+    else:  # the CSV cannot tell an empty string from no value
+        differ = want.cast(pl.String).fill_null("") != have.cast(pl.String).fill_null("")
+    return differ.fill_null(True)
+
+
+def _spine_csv_problems(columns: list[str], bad: dict[str, list]) -> list[str]:
     problems = []
-    for name in spine.columns:
-        want, have = pl.col(name), pl.col(f"{name}_csv")
-        if spine.schema[name].is_numeric():
-            both = want.is_not_null() & have.is_not_null()
-            differ = (want.is_null() != have.is_null()) | (
-                both
-                & ~(
-                    (want.is_nan() & have.is_nan())
-                    | (
-                        (want - have).abs()
-                        <= TOLERANCE * pl.max_horizontal(pl.lit(1.0), want.abs())
-                    )
-                )
-            )
-        else:  # the CSV cannot tell an empty string from no value
-            differ = want.cast(pl.String).fill_null("") != have.cast(pl.String).fill_null("")
-        pair = pl.DataFrame([spine.get_column(name), got.get_column(name).alias(f"{name}_csv")])
-        bad = pair.with_row_index("_n").filter(differ.fill_null(True))
-        if not bad.is_empty():
-            n, w, g = bad.row(0)
-            problems.append(
-                f"{CSV_FILE} line {n + 2}: {name} is {g!r}; {SPINE_FILE} has "
-                f"{w!r}"
-                + (f" ({bad.height - 1:,} more rows differ in {name})" if bad.height > 1 else "")
-            )
+    for name in (c for c in columns if c in bad):
+        count, (n, w, g) = bad[name]
+        problems.append(
+            f"{CSV_FILE} line {n + 2}: {name} is {g!r}; {SPINE_FILE} has "
+            f"{w!r}" + (f" ({count - 1:,} more rows differ in {name})" if count > 1 else "")
+        )
     return capped(problems, CSV_FILE)
 
 
 # --- a whole run -------------------------------------------------------------------------
 
 
-def read_spine(out_dir: Path) -> pl.DataFrame:
-    """The run's Parquet spine, with a clear error when the folder holds none."""
+def read_spine(
+    out_dir: Path, *, compact: bool = False, where: pl.Expr | None = None
+) -> pl.DataFrame:
+    """The run's Parquet spine, with a clear error when the folder holds none; `compact`
+    and `where` as mhtool.spine.read_spine."""
     path = out_dir / SPINE_FILE
     if not path.exists():
         raise InputError(
             f"no {SPINE_FILE} here; is this the folder a run wrote?", file=str(out_dir)
         )
-    return spines.read_spine(path)
+    return spines.read_spine(path, compact=compact, where=where)
 
 
 def read_meta(out_dir: Path) -> WorkbookMeta:
@@ -290,14 +364,16 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
     against the Parquet spine, the spine's sums, then each workbook and planning CSV.
     `progress` tells the workbooks checked so far (mhtool.infra.progress), as a run does."""
     out_dir = Path(out_dir)
-    spine = read_spine(out_dir)
+    spine = read_spine(out_dir, compact=True)  # with places, a million rows: held compact
     problems = check_files(out_dir) + check_spine_csv(out_dir, spine) + check_sums(spine)
     problems += check_places(out_dir, spine)
-    place_rows = spine.filter(pl.col("level") == vocab.PLACE)
+    place_rows = spine.filter(pl.col("level") == vocab.PLACE)  # compact, as a run holds them
     rows, places = spine.height, place_rows.height
-    spine = spine.filter(pl.col("level") != vocab.PLACE)  # workbooks show the levels above
+    # the views' rows, the levels above places, as Parquet gives them (text read from its
+    # dictionaries is smaller than text made from categories, sent to every worker)
+    spine = read_spine(out_dir, where=pl.col("level") != vocab.PLACE)
     prepared = prepare(spine)
-    by_icb = by_system(place_rows, prepared)
+    by_icb = system_parts(place_rows)  # each made workbook rows where it is checked
     books = sorted(
         p
         for p in out_dir.rglob("*.xlsx")
@@ -318,7 +394,7 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         for p in books
     ]
     found = run_jobs(
-        check_workbook,
+        check_book,
         jobs,
         workers=workers,
         label="Checking workbooks" if progress else None,

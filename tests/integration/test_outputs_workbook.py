@@ -324,3 +324,39 @@ def test_planning_values_round_trip(tenths):
     text = format_value(value)
     assert float(text) == value
     assert not text.endswith(".0")
+
+
+def test_readable_sheets_print_at_nine_points_and_the_check_says_when_not(run, tmp_path):
+    """Every sheet people read on paper prints at 9 pt or more (its columns fitted to an A4
+    landscape page); a Summary whose columns were widened to print at half size is named."""
+    import re
+    import zipfile
+
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    from mhtool.outputs.views.layout import READABLE
+    from mhtool.outputs.workbook.check import check_print, printed_size, read_structure
+
+    out, _ = run
+    for rel in ["england.xlsx", "regions/Y56.xlsx", "systems/QA0.xlsx"]:
+        st, xml = read_structure(out / rel)
+        sheets = [n for n, _ in st.sheets if n in READABLE]
+        assert {"Plan", "Summary", "Fixed", "Flexible", "Targeted"} <= set(sheets), rel
+        for name in sheets:
+            columns = max(xl_cell_to_rowcol(ref.split(":")[1])[1] + 1 for _, ref in st.tables[name])
+            assert printed_size(xml[name], columns) >= 9, (rel, name)
+        assert check_print(out / rel, rel) == []
+    st, _ = read_structure(out / "systems/QA0.xlsx")
+    part = dict(st.sheets)["Summary"]
+    widened = tmp_path / "QA0.xlsx"
+    with zipfile.ZipFile(out / "systems/QA0.xlsx") as src, zipfile.ZipFile(widened, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == part:
+                data = re.sub(
+                    rb'width="([0-9.]+)"', lambda m: b'width="%.2f"' % (float(m[1]) * 2.5), data
+                )
+            dst.writestr(item, data)
+    problems = check_print(widened, "systems/QA0.xlsx")
+    assert len(problems) == 1 and problems[0].startswith("systems/QA0.xlsx Summary: prints at ")
+    assert "people read 9 pt or more" in problems[0]

@@ -1,4 +1,4 @@
-"""The Summary, Compare and Standards sheets: the organisation's own figures, in order,
+"""The Summary and Compare sheets: the organisation's own figures, in order,
 worded for one organisation, and equal to the spine."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from mhtool.outputs.views.summary import (
     basis_words,
     compare_table,
     provenance_words,
-    standards_table,
     summary_table,
 )
 from mhtool.outputs.views.tables import prepare
@@ -82,14 +81,6 @@ def test_region_compare_puts_its_icbs_beside_it_and_they_add_up():
     assert compare_table(scopes.rows(df, scopes.Scope("icb", "QA0"))) is None
 
 
-def test_standards_are_worded_for_one_organisation():
-    df = prepare(sample_spine())
-    table = standards_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
-    words = dict(zip(table.frame["ambition_id"], table.frame["standard"], strict=True))
-    assert "A04" in words  # the rate
-    assert words["A07"].endswith("may or may not be an area chosen [note 5]")  # national only
-
-
 def test_words_for_provenance_and_basis():
     assert provenance_words([("2019/20", "inferred"), ("2020/21", "stated")]) == (
         "2019/20 inferred; 2020/21 stated"
@@ -135,50 +126,6 @@ def test_notes_are_only_those_referred_to_numbered_by_first_appearance(tmp_path)
     texts = " ".join(r["Note text"] for r in notes)
     assert "carried back" in texts and "never shown" not in texts
     assert wb["Notes"]["A4"].alignment.vertical == "top"
-
-
-def test_a_line_held_for_england_alone_is_explained_to_a_system():
-    spine = sample_spine().filter((pl.col("ambition_id") != "A01") | (pl.col("level") == "england"))
-    df = prepare(spine)
-    table = standards_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
-    words = dict(zip(table.frame["ambition_id"], table.frame["standard"], strict=True))
-    assert "reported for England only and not shared out, so QA0 has no figure" in words["A01"]
-    summary = summary_table(scopes.rows(df, scopes.Scope("icb", "QA0")))
-    assert "A01" not in summary.frame.get_column("ambition_id").to_list()
-
-
-def _standards_of(spine, code="QA0"):
-    return standards_table(scopes.rows(prepare(spine), scopes.Scope("icb", code)))
-
-
-def test_standards_show_fixed_decimals_per_unit():
-    spine = sample_spine()
-    fmt = dict(_standards_of(spine).frame.select("ambition_id", "_fmt").iter_rows())
-    assert fmt["A04"] == "percent"  # a rate in percent: one decimal, 95.0 and 8.6 alike
-    days = spine.with_columns(
-        unit_kind=pl.when(pl.col("ambition_id") == "A04")
-        .then(pl.lit("days"))
-        .otherwise(pl.col("unit_kind"))
-    )
-    row = _standards_of(days).frame.filter(pl.col("ambition_id") == "A04").row(0, named=True)
-    assert row["_fmt"] == "count"  # days (and people, sites) whole
-    assert re.fullmatch(r"(\d{4}/\d{2} \d+, )*\d{4}/\d{2} \d+", row["trajectory"])
-
-
-def test_a_range_shows_both_ends_never_its_lower_end_alone():
-    spine = sample_spine()
-    assert "Upper end of the range" not in [c.header for c in _standards_of(spine).columns]
-    ranged = spine.with_columns(
-        value_high=pl.when(pl.col("ambition_id") == "A04")
-        .then(pl.col("value") + 5)
-        .otherwise(pl.col("value_high"))
-    )
-    table = _standards_of(ranged)
-    headers = [c.header for c in table.columns]
-    assert "Upper end of the range" in headers and "lower end" in headers[3]
-    row = table.frame.filter(pl.col("ambition_id") == "A04").row(0, named=True)
-    assert row["value_high"] == row["value"] + 5
-    assert f"{row['value']:g}–{row['value_high']:g}" in row["standard"]
 
 
 def test_headers_get_the_lines_their_words_need(books):

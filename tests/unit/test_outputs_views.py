@@ -297,8 +297,9 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
         assert not (ws.oddHeader.left.text or ws.oddHeader.center.text or ws.oddHeader.right.text)
         assert not (ws.oddFooter.left.text or ws.oddFooter.center.text or ws.oddFooter.right.text)
-        # the Data sheet prints its heading only; every other sheet prints whole
-        want = "'Data'!$A$1:$I$3" if ws.title == "Data" else ""
+        # the Shares and Data sheets print their heading only; every other sheet whole
+        heading = {"Data": "'Data'!$A$1:$I$3", "Shares": "'Shares'!$A$1:$D$3"}
+        want = heading.get(ws.title, "")
         assert ws.print_area == want, ws.title
         if ws.title in TABLES:
             assert ws.freeze_panes is None, ws.title  # narrow tables need no frozen panes
@@ -381,3 +382,34 @@ def test_each_round_is_called_by_its_own_name_on_the_plan_page_cover_and_summary
     if called != "the Plan":
         assert "the Plan asks" not in how + page.title
         assert "the Plan's" not in page.description + summary_table(rows, meta).description
+
+
+def test_a_line_held_for_england_alone_is_explained_to_a_system():
+    spine = sample_spine().filter((pl.col("ambition_id") != "A01") | (pl.col("level") == "england"))
+    spine = spine.with_columns(
+        split_method=pl.when(pl.col("ambition_id") == "A01")
+        .then(pl.lit(vocab.NATIONAL_ONLY))
+        .otherwise(pl.col("split_method"))
+    )
+    rows = scopes.rows(prepare(spine), Scope("icb", "QA0"))
+    category = spine.filter(pl.col("ambition_id") == "A01").get_column("category")[0]
+    sheet = categories.category_sheet(rows, category, SAMPLE_META).frame
+    held = sheet.filter(pl.col("ambition_id") == "A01")
+    assert held.get_column("org_code").to_list() == ["ENG"]  # no figure of QA0's own
+    assert "reported for England only, not shared out" in held.get_column("asks")[0]
+
+
+def test_a_range_is_worded_with_both_ends_and_rates_keep_their_decimals():
+    spine = sample_spine()
+    ranged = spine.with_columns(
+        value_high=pl.when(pl.col("ambition_id") == "A04")
+        .then(pl.col("value") + 5)
+        .otherwise(pl.col("value_high"))
+    )
+    rows = scopes.rows(prepare(ranged), Scope("icb", "QA0"))
+    rate = categories.category_sheet(rows, "flexible", SAMPLE_META).frame.filter(
+        pl.col("ambition_id") == "A04"
+    )
+    low = rate.get_column("v2023/24")[0]
+    assert f"{low:.1f}–{low + 5:.1f}%" in rate.get_column("asks")[0]  # never its lower end alone
+    assert rate.get_column("_fmt")[0] == "percent"  # one decimal, 95.0 and 8.6 alike

@@ -170,6 +170,11 @@ def test_the_words_say_whether_the_organisation_is_named_with_the_source():
     assert chosen_short(some, "icb", "QA9", "QA9") == "not among the 3 named so far"
     assert chosen_short(SEL, "Region", "Y56", None) == "named here: Ayton; Beeton"
     assert chosen_short(SEL, "England", "ENG", None).startswith("3 sites named")
+    # an area listed in two ICBs that fall in one on a later geography is named there once
+    twice = SEL | {"sites": [*SEL["sites"], SEL["sites"][0] | {"icb_2022": "QZZ"}]}
+    assert chosen_words(twice, "icb", "QA0", "Ayton ICB", "QA0") == named
+    assert chosen_short(twice, "ICB", "QA0", "QA0") == "named: Ayton"
+    assert chosen_words(twice, "england", "ENG", "England", None) == england
 
 
 def test_the_targeted_sheet_and_plan_page_word_the_named_sites():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from mhtool import vocab
+from mhtool import csvsafe, vocab
 from mhtool.catalogue.load import load_catalogue
 from mhtool.spine import SCHEMA, build_spine, organisations
 
@@ -295,3 +295,54 @@ def test_a_pilot_year_with_a_count_is_england_only(tmp_path):
     ]
     later = spine.filter(pl.col("year") != "2019/20", pl.col("level") == "subicb")
     assert later.height == 2 * 106 and set(later["split_method"]) == {vocab.BY_BASIS}
+
+
+def test_the_spine_reads_back_compact_and_its_csv_in_blocks_of_whole_rows(
+    spine, tmp_path, monkeypatch
+):
+    """mhtool check holds the spine compact, read a part at a time, and reads the CSV a
+    block of whole rows at a time (a quoted line break never splits a row); a changed
+    value far into the file, in two blocks, and a cut-off file are still named."""
+    import mhtool.outputs.check as check
+    import mhtool.spine as sp
+    from mhtool.outputs.check import check_spine_csv
+
+    assert check._rows_end(b'1,"a\nb"\n2,"c\nd') == len(b'1,"a\nb"\n')  # not inside quotes
+    odd = pl.int_range(pl.len()) % 61 == 7
+    risky = spine.head(4000).with_columns(
+        pl.when(odd)
+        .then(pl.lit('=A1\n"quoted", line\r\nbreaks'))
+        .otherwise("org_name")
+        .alias("org_name")
+    )
+    monkeypatch.setattr(check, "CSV_BLOCK", 32_768)
+    csv_path, parquet_path = sp.write_spine(risky, tmp_path)
+    compact = sp.read_spine(parquet_path, compact=True)
+    assert compact.schema["org_name"] == pl.Categorical
+    assert sp.plain_text(compact).equals(risky)
+    blocks = list(check.read_csv_batches(csv_path))
+    assert len(blocks) > 20 and pl.concat(blocks).equals(sp.read_spine(csv_path))
+    assert check_spine_csv(tmp_path, compact) == []
+
+    rows = [risky.height - 7, 1_500]  # far apart: blocks apart
+    changed = risky.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in(rows))
+        .then(pl.col("value") + 1)
+        .otherwise("value")
+        .alias("value")
+    )
+    csvsafe.frame(changed).write_csv(csv_path, float_precision=None)
+    (problem,) = check_spine_csv(tmp_path, compact)
+    want, got = risky["value"][1_500], changed["value"][1_500]
+    assert problem == (
+        f"apportionment.csv line 1502: value is {got!r}; apportionment.parquet has "
+        f"{want!r} (1 more rows differ in value)"
+    )
+    csvsafe.frame(risky.head(-3)).write_csv(csv_path, float_precision=None)
+    assert check_spine_csv(tmp_path, compact) == [
+        f"apportionment.csv: has {risky.height - 3:,} rows; apportionment.parquet has "
+        f"{risky.height:,}"
+    ]
+    csv_path.write_bytes(csv_path.read_bytes()[:50_000] + b'\n1,2,"x\n')
+    (problem,) = check_spine_csv(tmp_path, compact)
+    assert problem.startswith("apportionment.csv: cannot be read as a spine"), problem

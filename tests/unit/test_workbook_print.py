@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import ImageFont
 
-from mhtool.outputs.workbook import write
+from mhtool.outputs.workbook import check, write
 
 FONT = Path(write.__file__).parents[2] / "fonts" / "DejaVuSans.ttf"
 
@@ -44,3 +44,55 @@ def test_the_plan_page_cell_libreoffice_cut_off_is_given_all_its_lines():
 )
 def test_wrapped_lines_are_counted_at_word_breaks(text, width, lines):
     assert write.text_lines(text, width) == lines
+
+
+def _sheet(cols: str, setup: str, fit: bool = True, margins: str = "") -> bytes:
+    pr = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if fit else ""
+    return (
+        f'<worksheet xmlns="x">{pr}<cols>{cols}</cols><sheetData/>'
+        f"{margins}<pageSetup {setup}/></worksheet>"
+    ).encode()
+
+
+def test_printed_size_is_the_font_scaled_to_fit_the_columns_to_the_page_width():
+    """Calibri 11 on an A4 landscape page 0.4 in from each side (1,045 pixels of columns
+    print at full size): columns twice as wide print at half the size; a fixed scale is
+    the scale; columns the <col> elements do not size are 64 pixels."""
+    page = (297 / 25.4 - 0.8) * 96
+    margins = '<pageMargins left="0.4" right="0.4" top="0.4" bottom="0.4"/>'
+    fit = 'paperSize="9" fitToHeight="0" orientation="landscape"'
+    narrow = f'<col min="1" max="2" width="{page / 2 / 7}" customWidth="1"/>'
+    assert check.printed_size(_sheet(narrow, fit, margins=margins), 2) == pytest.approx(11, 0.01)
+    wide = f'<col min="1" max="4" width="{page / 2 / 7}" customWidth="1"/>'
+    assert check.printed_size(_sheet(wide, fit, margins=margins), 4) == pytest.approx(5.5, 0.01)
+    assert check.printed_size(_sheet(narrow, fit, margins=margins), 40) < 9  # 38 more at 64 px
+    scaled = 'paperSize="9" scale="80" orientation="landscape"'
+    assert check.printed_size(_sheet(wide, scaled, fit=False), 4) == pytest.approx(8.8)
+    # the default margins (0.7 in) leave less room
+    assert check.printed_size(_sheet(narrow, fit), 2) < 11
+
+
+def test_readable_widths_fit_the_page_at_nine_points_and_keep_figures_whole():
+    """A wide table's text columns narrowed, in proportion to the text they hold, until it
+    prints at 9 pt or more; figure columns as wide as their widest figure."""
+    import polars as pl
+
+    from mhtool.outputs.views.layout import column_px, printed_pt
+    from mhtool.outputs.views.tables import Column, Table
+
+    frame = pl.DataFrame(
+        {
+            "a": ["a long text " * 12, "short"],
+            "b": ["mid text " * 6, "x"],
+            "n": [1234567890.0, 5.0],
+        }
+    )
+    columns = [Column("A", "a"), Column("B", "b"), Column("Money", "n", "money")]
+    table = Table("Summary", "t", "d", columns, frame)
+    natural = [200.0, 120.0, 10.0]
+    widths = write.readable_widths(table, natural)
+    assert printed_pt(sum(column_px(w) for w in widths)) >= 9
+    assert widths[2] >= write.text_width("£1,234,567,890")  # the figure is not cut to ###
+    assert widths[0] > widths[1]  # the column with more text keeps more room
+    small = Table("Summary", "t", "d", columns, frame.head(0))
+    assert write.readable_widths(small, [20.0, 20.0, 10.0]) == [20.0, 20.0, 10.0]  # fits

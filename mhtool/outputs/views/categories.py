@@ -84,9 +84,18 @@ def _mine(sel: dict, level: str, code: str, icb: str | None) -> list[dict] | Non
     if level == "england" or code == vocab.ENGLAND_CODE:
         return None
     if level == REGION:
-        return [s for s in sel["sites"] if s["region"] == code]
+        return _once([s for s in sel["sites"] if s["region"] == code])
     home = code if level == ICB else icb
-    return [s for s in sel["sites"] if s["icb"] == home]
+    return _once([s for s in sel["sites"] if s["icb"] == home])
+
+
+def _once(sites: list[dict]) -> list[dict]:
+    """Each site once per ICB: an area the catalogue lists in two 2022 ICBs (Westminster
+    and Camden) falls in one ICB on a later geography and is named there once."""
+    once: dict[tuple[str, str], dict] = {}
+    for s in sites:
+        once.setdefault((s["name"], s["icb"]), s)
+    return list(once.values())
 
 
 def _what(sel: dict) -> str:
@@ -120,7 +129,7 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
     if mine is None:
-        sites = "; ".join(_site(s, True) for s in sel["sites"])
+        sites = "; ".join(_site(s, True) for s in _once(sel["sites"]))
         return f"{what} ({src}): {sites}"
     if level == REGION:
         text = (

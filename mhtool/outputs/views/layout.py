@@ -37,9 +37,44 @@ SHEETS: dict[str, str] = {
 REQUIRED = ("Cover", "Contents", "Plan", "Fixed", "Flexible", "Targeted", "Notes", "Data")
 
 # Sheets whose default print area is their title, description and header row only: the
-# Data sheet is every figure again (hundreds of pages for England), for filtering and
-# loading, not for reading on paper.
-UNPRINTED = ("Data",)
+# Data sheet is every figure again (hundreds of pages for England), the Shares sheet every
+# organisation's share under every basis (67 pages for England), for filtering, looking
+# up and loading, not for reading on paper (the readable sheets need the pages).
+UNPRINTED = ("Shares", "Data")
+
+# Sheets people print and read (a board paper's pages): their printed text at least
+# READABLE_PT points, the workbook's font (Calibri 11) scaled to fit the page width.
+READABLE = ("Plan", "Summary", "Delivery", "Fixed", "Flexible", "Targeted")
+READABLE_PT = 9.0
+FONT_PT = 11.0  # the workbooks' body font size (XlsxWriter's default, Calibri 11)
+A4_LONG_SIDE = 297 / 25.4  # inches
+MARGIN = 0.4  # inches, each side (workbook.print_setup)
+
+
+def printable_px(left: float = MARGIN, right: float = MARGIN) -> float:
+    """The printable width of an A4 landscape page with these side margins (inches), in
+    pixels at 96 an inch, the unit column widths are reckoned in (a digit is 7 pixels of
+    Calibri 11)."""
+    return (A4_LONG_SIDE - left - right) * 96
+
+
+def column_px(width: float) -> int:
+    """A column's width in pixels from the width in characters a writer sets, as Excel
+    reckons it (the file stores it 5 pixels wider: stored_px)."""
+    return int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)
+
+
+def stored_px(stored: float) -> int:
+    """A column's width in pixels from the width a workbook file stores."""
+    return int(stored * 7 + 0.5)
+
+
+def printed_pt(pixels: float, page: float | None = None) -> float:
+    """The body text's printed size when columns `pixels` wide in all are fitted to the
+    page width (`page` pixels: printable_px), never enlarged."""
+    page = printable_px() if page is None else page
+    return FONT_PT * min(1.0, page / max(1.0, pixels))
+
 
 # Sheets holding one Excel table, and that table's name.
 TABLES: dict[str, str] = {

@@ -13,14 +13,12 @@ import re
 import polars as pl
 
 from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
-from mhtool.outputs.views.layout import LEVELS, NOT_APPLICABLE, short_name, unit_words
+from mhtool.outputs.views.layout import LEVELS, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
 from mhtool.outputs.views.tables import (
     NOTE_BASES,
-    NOTE_NATIONAL_ONLY,
     NOTE_PROVENANCE,
-    NOTE_RATES,
     Column,
     Table,
     basis_words,
@@ -29,7 +27,6 @@ from mhtool.outputs.views.tables import (
     plan_order,
     years_of,
 )
-from mhtool.vocab import CARRIED_KINDS
 
 LEVEL_WORDS = {"england": "England", "region": "region", "icb": "system", "subicb": "place"}
 
@@ -270,159 +267,3 @@ def level_text(value: float | None, line: dict, org: str, high: float | None = N
         rest = re.sub(r"(?i)^(percent\b|%)", "", unit).strip()
         return f"{number}%" + (f" {rest}" if rest else "")
     return f"{number} {unit}".strip()
-
-
-def _standard_row(amb: pl.DataFrame, org: str) -> dict:
-    amb = amb.sort("year")
-    r = amb.row(0, named=True)
-    known = amb.filter(pl.col("national_value").is_not_null())
-    high = None
-    if known.is_empty():
-        value, year = None, amb.get_column("year")[-1]
-    else:
-        value, year = known.select("national_value", "year").row(-1)
-        high = known.get_column("value_high")[-1] if "value_high" in known.columns else None
-        # The first year the final level applies, when later years only keep it.
-        for y, v in known.select("year", "national_value").rows():
-            if v == value:
-                year = y
-                break
-    places = 1 if r[ROW_FORMAT] in ("percent", "rate") else 0  # as the Level column shows it
-    trajectory = ", ".join(
-        f"{y} {v:,.{places}f}" for y, v in known.select("year", "national_value").rows()
-    )
-    return {
-        PLAN_ORDER: r[PLAN_ORDER],
-        "programme": r["programme"],
-        "standard": f"{r['title']}: {level_text(value, r, org, high)} by {year}",
-        "value": value,
-        "value_high": high if high is not None and high != value else None,
-        "unit": unit_words(r["unit"]),
-        "year": year,
-        "trajectory": trajectory if known.height > 1 else None,
-        "category": r["category"],
-        "how": provenance_words(amb.select("year", "provenance").rows()),
-        "ambition_id": r["ambition_id"],
-        "org_code": r["org_code"],
-        ROW_FORMAT: r[ROW_FORMAT],  # fixed decimals per unit (views.number_format)
-    }
-
-
-def _targeted_row(amb: pl.DataFrame, org: str, level: str, named: list[str]) -> dict:
-    """What a targeted (count or sites) ask means for this organisation. `named`: the
-    ICBs the ask is shared among, as far as this slice of the spine shows them."""
-    amb = amb.sort("year")
-    r = amb.row(-1, named=True)
-    if r["level"] != "england":
-        meaning = (
-            f"named: {org} is one of the systems it is shared among"
-            if r["value"]
-            else f"not named: it is shared among other systems, so {org} has none"
-        )
-    elif named:
-        meaning = f"shared among the {len(named)} systems named ({', '.join(named)})"
-    elif r["category"] != "targeted":
-        meaning = (
-            f"reported for England only and not shared out, so {org} has no figure for it; "
-            f"never add it to the other lines [note {NOTE_NATIONAL_ONLY}]"
-        )
-    else:
-        meaning = (
-            "held nationally: the Plan names no systems, so nothing is shared out"
-            + ("" if level == "england" else f" and {org} may or may not be an area chosen")
-            + f" [note {NOTE_NATIONAL_ONLY}]"
-        )
-    national = r["national_value"]
-    rate = r["kind"] in CARRIED_KINDS  # a targeted rate: its range and format are kept
-    high = r.get("value_high") if rate else None
-    return {
-        PLAN_ORDER: r[PLAN_ORDER],
-        "programme": r["programme"],
-        "standard": f"{r['title']}: {level_text(national, r, 'England', high)} nationally "
-        f"by {r['year']}; {meaning}",
-        "value": national,
-        "value_high": high if high is not None and high != national else None,
-        "unit": unit_words(r["unit"]),
-        "year": r["year"],
-        "trajectory": None,
-        "category": r["category"],
-        "how": provenance_words(amb.select("year", "provenance").rows()),
-        "ambition_id": r["ambition_id"],
-        "org_code": r["org_code"],
-        ROW_FORMAT: r[ROW_FORMAT] if rate else "money" if r["measure"] == "funding" else "count",
-    }
-
-
-def standards_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
-    """Standards that apply to this organisation (every rate and coverage ask, worded for
-    one organisation) and the targeted asks it is not given a number for."""
-    level, code, name = home(df)
-    org = short_name(name, code, with_code=False)
-    df = plan_order(df)
-    standards = df.filter(is_standard(), pl.col("org_code") == code)
-    own = df.filter(pl.col("org_code") == code, pl.col("category") == "targeted", ~is_standard())
-    # Lines held for England alone that this organisation has no row for: targeted asks
-    # naming no systems, and other lines reported nationally only (say, another framing
-    # of the national investment commitment), so a reader sees they exist and why.
-    mine = df.filter(pl.col("org_code") == code).get_column("ambition_id").unique().to_list()
-    # (a targeted rate held nationally, such as MHST coverage, is among them: below
-    # England it has no row of its own to be listed by)
-    national = df.filter(
-        pl.col("level") == "england",
-        ~is_standard() | ((pl.col("category") == "targeted") & ~pl.col("ambition_id").is_in(mine)),
-        (pl.col("category") == "targeted") | ~pl.col("ambition_id").is_in(mine),
-        ~pl.col("ambition_id").is_in(own.get_column("ambition_id").unique().to_list()),
-        ~pl.col("ambition_id").is_in(mine) | (level == "england"),
-    )
-    rows = [_standard_row(a, org) for a in standards.partition_by(PLAN_ORDER)]
-    named = (
-        df.filter(pl.col("level") == "icb", pl.col("value").fill_null(0) > 0)
-        .group_by("ambition_id")
-        .agg(pl.col("org_code").unique().sort())
-    )
-    named_icbs = dict(named.rows())
-    rows += [
-        _targeted_row(a, org, level, named_icbs.get(a.get_column("ambition_id")[0], []))
-        for a in [*own.partition_by(PLAN_ORDER), *national.partition_by(PLAN_ORDER)]
-        if not a.is_empty()
-    ]
-    if not rows:
-        return None
-    frame = pl.DataFrame(_with_refs(rows, meta or WorkbookMeta()), infer_schema_length=None).sort(
-        PLAN_ORDER
-    )
-    frame = frame.with_columns(pl.col(["value", "value_high"]).cast(pl.Float64))
-    # A range (CYP-06: a fifth to a quarter of the country) shows both ends as figures,
-    # never its lower end alone; the column is there only where a range is.
-    ranged = frame.get_column("value_high").is_not_null().any()
-    level_columns = [
-        Column(
-            "Level (national; a range: its lower end)" if ranged else "Level (national)",
-            "value",
-            "row",
-        ),
-        *(
-            [Column("Upper end of the range", "value_high", "row", missing=NOT_APPLICABLE)]
-            if ranged
-            else []
-        ),
-    ]
-    return Table(
-        "Standards",
-        f"Index of the standards and targeted asks that apply to {org}, by category",
-        f"Rates every {LEVEL_WORDS[level]} meets [note {NOTE_RATES}] and what each targeted "
-        f"ask means here; each is in full on its category's sheet.",
-        [
-            Column(header("programme"), "programme"),
-            Column(header("category"), "category"),
-            Column(f"What {org} is asked for", "standard"),
-            *level_columns,
-            Column(header("unit"), "unit"),
-            Column("By", "year"),
-            Column("National trajectory", "trajectory"),
-            Column(f"How the figure was made [note {NOTE_PROVENANCE}]", "how"),
-            Column(header("ambition_id"), "ambition_id"),
-        ],
-        frame,
-        name="standards",
-    )

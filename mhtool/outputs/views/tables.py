@@ -370,7 +370,7 @@ def shares_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | 
         "Shares",
         "Shares of England by basis",
         f"One row per organisation and basis: its unrounded share of England's figure "
-        f"[note {NOTE_BASES}].",
+        f"[note {NOTE_BASES}]; only this heading prints.",
         columns,
         frame,
     )

@@ -21,15 +21,22 @@ from xlsxwriter.utility import xl_col_to_name
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.layout import (
     DESCRIPTION_ROW,
+    FONT_PT,
     HEADER_ROW,
+    READABLE,
+    READABLE_PT,
     REQUIRED,
     SHEETS,
     TABLES,
     TITLE_ROW,
     UNPRINTED,
+    printable_px,
+    printed_pt,
+    stored_px,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
+from mhtool.outputs.views.place_tables import system_rows
 from mhtool.outputs.views.problems import MAX_PER_PART, TOLERANCE, unreadable
 from mhtool.outputs.views.sheets import workbook_tables
 from mhtool.outputs.views.tables import Table
@@ -197,13 +204,53 @@ _PAGE_SETUP = re.compile(rb"<(?:\w+:)?pageSetup\b([^>]*)>")
 _BREAK = re.compile(rb"<(?:\w+:)?brk\b[^>]*\bid=\"(\d+)\"")
 _FIT = re.compile(rb"<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage=\"(?:1|true)\"")
 _HEADER_FOOTER = re.compile(rb"<(?:\w+:)?(?:odd|even|first)(?:Header|Footer)\b[^/]*?>[^<]")
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
+_ATTR = re.compile(rb'\b(min|max|width|scale|fitToWidth|left|right)="([0-9.]+)"')
+_MARGINS = re.compile(rb"<(?:\w+:)?pageMargins\b([^>]*)>")
+DEFAULT_COLUMN_PX = 64  # a column no <col> element sizes (Excel's 8.43 characters)
+
+
+def printed_size(xml: bytes, columns: int) -> float:
+    """The points a sheet's body text (Calibri 11) prints at: scaled by its fixed print
+    scale, or by fitting its first `columns` columns (their widths in the sheet's <col>
+    elements) to the page width between its margins, as spreadsheet programs do."""
+    setup = _PAGE_SETUP.search(xml)
+    attrs = dict(_ATTR.findall(setup.group(1))) if setup else {}
+    if not _FIT.search(xml):
+        return FONT_PT * int(float(attrs.get(b"scale", b"100"))) / 100
+    pixels = [DEFAULT_COLUMN_PX] * columns
+    for col in _COL.findall(xml):
+        found = dict(_ATTR.findall(col))
+        if b"width" not in found:
+            continue
+        first, last = int(found.get(b"min", b"1")), int(found.get(b"max", b"1"))
+        for c in range(first, min(last, columns) + 1):
+            pixels[c - 1] = stored_px(float(found[b"width"]))
+    margins = _MARGINS.search(xml)
+    sides = dict(_ATTR.findall(margins.group(1))) if margins else {}
+    page = printable_px(float(sides.get(b"left", b"0.7")), float(sides.get(b"right", b"0.7")))
+    pages_wide = int(float(attrs.get(b"fitToWidth", b"1"))) or 1
+    return printed_pt(sum(pixels), page * pages_wide)
+
+
+def _last_column(refs: list[str]) -> int:
+    """The number of columns the tables at `refs` ('A3:N21') reach."""
+    last = 0
+    for ref in refs:
+        letters = ref.split(":")[-1].rstrip("0123456789")
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        last = max(last, n)
+    return last
 
 
 def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
     """Every sheet prints A4 landscape, one page wide, with no header or footer
     (workbook.print_setup); every table sheet repeats its header row on each printed page
     (a sheet of several tables: each later one starts a page); a sheet left unprinted
-    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only."""
+    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only; a sheet
+    people read on paper (layout.READABLE) prints at READABLE_PT or more (printed_size)."""
     own_workbook = scopes.Scope.from_path(rel) is not None
 
     st, xml = read or read_structure(path)
@@ -226,6 +273,13 @@ def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
                 f"heading rows only (to row {HEADER_ROW + 1})"
             )
         stacked = st.tables.get(name, [])
+        if name in READABLE and stacked:
+            size = printed_size(xml[name], _last_column([ref for _, ref in stacked]))
+            if size < READABLE_PT:
+                problems.append(
+                    f"{rel} {name}: prints at {size:.1f} pt, its columns fitted to the page "
+                    f"width; people read {READABLE_PT:g} pt or more"
+                )
         if len(stacked) > 1:  # workbook.write_tables: each later table on a page of its own
             breaks = {int(b) for b in _BREAK.findall(xml[name])}
             for tname, ref in stacked[1:]:
@@ -410,3 +464,11 @@ def check_workbook(
         )
     except Exception as exc:  # a damaged workbook is one problem; the check goes on
         return [f"{rel}: {unreadable(exc)}"]
+
+
+def check_book(path, rel, prepared, meta, part, actuals) -> list[str]:
+    """check_workbook, a system workbook's place rows made from its `part` of them
+    (place_tables.system_parts) here, in the worker, as the run makes them where it
+    writes that workbook: the checking process never holds every system's."""
+    places = system_rows(part, prepared) if part is not None else None
+    return check_workbook(path, rel, prepared, meta, places, actuals)

@@ -22,12 +22,17 @@ from mhtool.fields import ROW_FORMAT
 from mhtool.outputs.views import notes as note_text
 from mhtool.outputs.views.layout import (
     DESCRIPTION_ROW,
+    FONT_PT,
     HEADER_ROW,
+    MARGIN,
     NUMBER_FORMATS,
+    READABLE,
     SHEETS,
     TABLES,
     TITLE_ROW,
     UNPRINTED,
+    column_px,
+    printable_px,
     table_tops,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
@@ -192,7 +197,13 @@ def _header_format(table: Table, c: int, f: Formats):
 
 
 def write_table(
-    ws, table: Table, f: Formats, freeze: bool = True, top: int = TITLE_ROW, widths=None
+    ws,
+    table: Table,
+    f: Formats,
+    freeze: bool = True,
+    top: int = TITLE_ROW,
+    widths=None,
+    alone: bool | None = None,
 ) -> int:
     """Write a Table as an Excel table with its title at row `top` (A1: the sheet's own),
     its description below and its header row below that (A3 for the sheet's first table),
@@ -202,8 +213,10 @@ def write_table(
     `_fmt` column, 'row:<column>' from that column. `freeze` keeps the header in view
     (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
     not to need it. `widths`: the sheet's column widths when it stacks several tables
-    (default: this table's own, see _widths)."""
-    first_table, alone = top == TITLE_ROW, widths is None
+    (default: this table's own, see _widths); `alone`: the sheet holds this table only
+    (default: when no widths are given)."""
+    first_table = top == TITLE_ROW
+    alone = widths is None if alone is None else alone
     if first_table:
         _heading(ws, table.title, table.description, f)
     else:
@@ -261,15 +274,112 @@ def write_table(
     return frame.height * len(table.columns) + len(table.columns) + 2
 
 
-def write_tables(ws, stacked: list[Table], f: Formats, freeze: bool = True) -> int:
+TARGET_PT = 9.2  # a readable sheet's printed text (layout.READABLE), at least 9 pt
+
+
+def _shown(value: float, fmt: str) -> str:
+    """A figure about as its number format shows it (layout.NUMBER_FORMATS), to size its
+    column."""
+    if fmt == "share":
+        return f"{value * 100:,.3f}%"
+    decimals = {"wte": 1, "percent": 1, "rate": 3}.get(fmt, 0)
+    return ("£" if fmt == "money" else "") + f"{value:,.{decimals}f}"
+
+
+HEADER_WORD = 9.0
+
+
+def _figure_width(table: Table, c: int) -> float:
+    """The width a figure column needs: its widest figure, and its header's longest word
+    (headers wrap at word breaks) up to HEADER_WORD digits (a longer word breaks within
+    itself: a places table's headers are ask titles), with a margin."""
+    col = table.columns[c]
+    values = table.frame.get_column(col.key)
+    if col.fmt == "row" or col.fmt.startswith("row:"):
+        fmts = table.frame.get_column(col.fmt.partition(":")[2] or ROW_FORMAT).to_list()
+    else:
+        fmts = [col.fmt] * len(values)
+    shown = [_shown(v, k) for v, k in zip(values.to_list(), fmts, strict=True) if v is not None]
+    words = col.header.split() or [""]
+    return (
+        max(
+            [6.0, text_width(col.placeholder)]
+            + [text_width(s) for s in shown]
+            + [min(HEADER_WORD, max(text_width(w) for w in words)) * BOLD]
+        )
+        + 2
+    )
+
+
+def _word_width(text: str) -> float:
+    return max((text_width(w) for w in text.split()), default=0.0)
+
+
+def readable_room() -> float:
+    """The pixels of columns a page's width holds at TARGET_PT."""
+    return printable_px() * FONT_PT / TARGET_PT
+
+
+def readable_widths(table: Table, widths: list[float], room: float | None = None) -> list[float]:
+    """Column widths with which the sheet prints one page wide at TARGET_PT or more (its
+    columns at most `room` pixels: readable_room):
+    figure columns as wide as their figures need; the room left shared among the text
+    columns in proportion to how much text each holds (a row is as tall as its most
+    wrapped cell, so each column then wraps its text over about as many lines), none
+    wider than it was nor narrower than its header's longest word; write_table then
+    gives the rows the lines their text takes."""
+    text = [c for c, col in enumerate(table.columns) if col.fmt == "text"]
+    out = [w if c in text else _figure_width(table, c) for c, w in enumerate(widths)]
+    room = readable_room() if room is None else room
+    if sum(column_px(w) for w in widths) <= room or not text:
+        return widths
+    need, floor = {}, {}
+    for c in text:
+        col = table.columns[c]
+        values = table.frame.get_column(col.key).cast(pl.String).fill_null(col.placeholder)
+        unique = values.value_counts()
+        sizes = [text_width(v) * n for v, n in unique.iter_rows()]
+        need[c] = sum(sizes) / max(1, table.frame.height) + 1
+        longest = max([_word_width(v) for v in unique.get_column(col.key).to_list()] + [0])
+        floor[c] = min(
+            widths[c], max(6.0, _word_width(col.header) * BOLD + 2, min(longest, 12) + 2)
+        )
+    lo, hi = 0.0, 1.0
+    for _ in range(30):  # the largest share of each column's text that fits the room
+        k = (lo + hi) / 2
+        trial = [
+            min(widths[c], max(floor[c], need[c] * k)) if c in need else w
+            for c, w in enumerate(out)
+        ]
+        lo, hi = (k, hi) if sum(column_px(w) for w in trial) <= room else (lo, k)
+    return [
+        round(min(widths[c], max(floor[c], need[c] * lo)), 1) if c in need else w
+        for c, w in enumerate(out)
+    ]
+
+
+def write_tables(
+    ws, stacked: list[Table], f: Formats, freeze: bool = True, readable: bool = False
+) -> int:
     """A sheet's tables, one below another (layout.table_tops), their columns as wide as
     the widest of them needs; a single table is written exactly as write_table writes it.
     Each later table starts a printed page of its own, and no header row is repeated on
-    printed pages (one repeated header would stand over the other table's columns)."""
+    printed pages (one repeated header would stand over the other table's columns).
+    `readable`: columns narrowed to print at a size people read (readable_widths)."""
     if len(stacked) == 1:
-        return write_table(ws, stacked[0], f, freeze)
-    each = [_widths(t) for t in stacked]
-    widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
+        if not readable:
+            return write_table(ws, stacked[0], f, freeze)
+        widths = readable_widths(stacked[0], _widths(stacked[0]))
+        return write_table(ws, stacked[0], f, freeze, widths=widths, alone=True)
+    natural = [_widths(t) for t in stacked]
+    room, each = readable_room(), natural
+    while True:  # readable: each table narrower until the widest of each column fits
+        if readable:
+            each = [readable_widths(t, w, room) for t, w in zip(stacked, natural, strict=True)]
+        widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
+        if not readable or sum(map(column_px, widths)) <= readable_room() or room < 100:
+            break
+        room *= 0.95
     tops = table_tops([t.frame.height for t in stacked])
     ws.set_h_pagebreaks(tops[1:])
     return sum(
@@ -284,7 +394,7 @@ def print_setup(ws) -> None:
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.4, bottom=0.4)
+    ws.set_margins(left=MARGIN, right=MARGIN, top=MARGIN, bottom=MARGIN)
 
 
 def print_heading_only(ws, columns: int) -> None:
@@ -478,7 +588,8 @@ def write_workbook(
         elif sheet == "Charts":
             cells += _charts(ws, charts, f)
         else:
-            cells += write_tables(ws, by_sheet[sheet], f, freeze=False)
+            readable = sheet in READABLE and sheet != "Plan"  # the Plan's widths are its own
+            cells += write_tables(ws, by_sheet[sheet], f, freeze=False, readable=readable)
             if sheet in UNPRINTED:
                 print_heading_only(ws, len(by_sheet[sheet][0].columns))
     wb.worksheets()[0].activate()
