@@ -11,7 +11,7 @@ table gives, for each line, the estimate and the true time left (`ratio` = estim
 truth; the promise in docs/operations.md is a ratio between 0.5 and 2 from 20% of the
 jobs on). `--profile` runs the jobs one at a time in this process instead and prints each
 job's CPU seconds beside its rows and place rows, the figures the weights in
-mhtool.outputs.batch.job_weight are calibrated from. Prints figures only; asserts nothing.
+mhtool.infra.progress.job_weight are calibrated from. Prints figures only; asserts nothing.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def profile(flags: list[str], out: str) -> None:
     import mhtool.infra.parallel as parallel
     import mhtool.outputs.batch as batch
     from mhtool.cli import main
+    from mhtool.infra.progress import job_weight
 
     plain, jobs = batch.run_task, []
 
@@ -75,7 +76,7 @@ def profile(flags: list[str], out: str) -> None:
                 "job": task.chart_code,
                 "rows": frame.height,
                 "place_rows": 0 if places is None else places.height,
-                "weight": batch.job_weight(
+                "weight": job_weight(
                     len(task.workbooks), frame.height, 0 if places is None else places.height
                 ),
                 "cpu": time.process_time() - cpu,

@@ -13,8 +13,7 @@ import click
 from click.testing import CliRunner
 
 from mhtool.cli import main
-from mhtool.infra.progress import Progress
-from mhtool.outputs.batch import job_weight
+from mhtool.infra.progress import CHECK_ROWS, JOB_ROWS, Progress, job_weight
 
 
 class Clock:
@@ -139,15 +138,19 @@ def _runs() -> dict[str, list[dict]]:
 
 
 def test_the_time_left_is_within_a_factor_of_two_from_a_fifth_of_the_jobs_on():
-    """On the jobs of real default, PCN and GP-practice runs (their CPU seconds, recorded
-    by benchmarks/bench_progress.py --profile), the run's weights keep every estimate from
+    """On the jobs of real default, PCN and GP-practice runs and of `mhtool check` on a
+    default and a practice run (their CPU seconds, one at a time, as
+    benchmarks/bench_progress.py --profile records them), the weights keep every estimate from
     20% of the jobs on within a factor of two of the time truly left; weighing by rows
     alone, as before, told a third of it. The last second is told to the second only."""
     runs = _runs()
-    assert set(runs) == {"default", "pcn", "practice"} and all(len(j) == 50 for j in runs.values())
+    assert set(runs) == {"default", "pcn", "practice", "check-default", "check-practice"}
+    assert all(len(j) == 50 for j in runs.values())
     for name, jobs in runs.items():
+        per_book = CHECK_ROWS if name.startswith("check") else JOB_ROWS
         weights = [
-            job_weight(int(j["workbooks"]), int(j["rows"]), int(j["place_rows"])) for j in jobs
+            job_weight(int(j["workbooks"]), int(j["rows"]), int(j["place_rows"]), per_book)
+            for j in jobs
         ]
         told = _replayed(jobs, weights)
         late = [(f, est, truth) for f, est, truth in told if f >= 0.2]
@@ -155,7 +158,7 @@ def test_the_time_left_is_within_a_factor_of_two_from_a_fifth_of_the_jobs_on():
         for f, est, truth in late:
             assert _honest(est, truth), (name, f, est, truth)
         by_rows = _replayed(jobs, [j["rows"] for j in jobs])
-        assert not all(_honest(est, truth) for f, est, truth in by_rows if f >= 0.2), name
+        assert any(not truth / 2 <= est <= 2 * truth for f, est, truth in by_rows if f >= 0.2)
 
 
 def _honest(estimate: float, truth: float) -> bool:
