@@ -24,8 +24,8 @@ from mhtool.infra.log import LOG
 #: as about JOB_ROWS rows) and a third of a row per place row of a system workbook.
 #: Calibrated from each job's CPU seconds in default, PCN and GP-practice runs
 #: (benchmarks/bench_progress.py --profile); rows alone made England's job 36 times an
-#: ICB's where it takes 9 times as long, and the estimate a third of the truth.
-JOB_ROWS = 3000
+#: ICB's where it takes 7 to 9 times as long, and the estimate a third of the truth.
+JOB_ROWS = 4000
 PLACE_ROW = 1 / 3
 #: The same for `mhtool check`'s jobs (mhtool.outputs.check.check_dir): reading a workbook
 #: back and comparing it takes as long as about CHECK_ROWS rows (England's is 14 ICBs').
