@@ -36,6 +36,7 @@ from mhtool.infra.log import (
     stage,
 )
 from mhtool.infra.manifest import file_hashes, sha256, write_manifest
+from mhtool.infra.parallel import started
 from mhtool.infra.paths import (
     default_output_dir,
     default_raw_dir,
@@ -181,7 +182,7 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
         planning = _planning_refs(cfg, catalogue)
         # fail fast, before any work, on an unknown vintage, region or system
 
-        plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
+        scopes = plan(organisations(cfg.geography), region=cfg.region, system=cfg.system)
         places = None
         if cfg.planning_places and not cfg.places:
             raise InputError(
@@ -196,30 +197,42 @@ def _build(cfg: RunConfig, opts: Options, out: Path, staging: Path) -> Result:
 
     for warning in basis_warnings(catalogue):
         LOG.warning("basis: %s", warning)
-    with stage("spine"):
-        spine = build_spine(
-            catalogue,
-            geography=cfg.geography,
-            population_year=cfg.population_year,
-            places=places,
-            compact=True,  # text categorical: with places the spine has a million rows
-        )
-    with stage("outputs"):
-        write_spine(spine, staging)
-        if places is not None:
-            import polars as pl
+    # the workbooks' worker processes start now, loading their code while the spine is
+    # built (one job per charted organisation: England, regions, ICBs; outputs.batch)
+    charted = sum(1 for s in scopes if s.level != "subicb")
+    with started(charted, preload=mhtool.outputs.WORKER_MODULES) as pool:
+        with stage("spine"):
+            spine = build_spine(
+                catalogue,
+                geography=cfg.geography,
+                population_year=cfg.population_year,
+                places=places,
+                compact=True,  # text categorical: with places the spine has a million rows
+            )
+        with stage("outputs"):
+            write_spine(spine, staging)
+            if places is not None:
+                import polars as pl
 
-            write_places(spine, staging, places.practices)
-            place_rows = shown_rows(spine, every=cfg.planning_places)
-            spine_above = spine.filter(pl.col("level") != vocab.PLACE)
-        else:
-            spine_above, place_rows = spine, None
-        # the workbooks, charts and planning export are views of the levels above places
-        # (and of the place rows they show), as plain text
-        _write_outputs(
-            plain_text(spine_above), staging, cfg, catalogue, opts, planning, place_rows, places
-        )
-        del spine_above, place_rows
+                write_places(spine, staging, places.practices)
+                place_rows = shown_rows(spine, every=cfg.planning_places)
+                spine_above = spine.filter(pl.col("level") != vocab.PLACE)
+            else:
+                spine_above, place_rows = spine, None
+            # the workbooks, charts and planning export are views of the levels above places
+            # (and of the place rows they show), as plain text
+            _write_outputs(
+                plain_text(spine_above),
+                staging,
+                cfg,
+                catalogue,
+                opts,
+                planning,
+                place_rows,
+                places,
+                pool,
+            )
+            del spine_above, place_rows
     changes = None
     extra = {
         "catalogue_sha256": catalogue.sha256,
@@ -322,7 +335,7 @@ def _where(yv) -> str:
     return f"{yv.where}" + (f": '{yv.quote}'" if yv.quote else "") + f" ({yv.source})"
 
 
-def _write_outputs(
+def _write_outputs(  # noqa: PLR0913 (the run's parts the outputs are made of)
     spine,
     staging: Path,
     cfg: RunConfig,
@@ -331,6 +344,7 @@ def _write_outputs(
     planning: PlanningSpec,
     place_rows=None,
     places=None,
+    pool=None,
 ) -> None:
 
     used = used_bases(spine)
@@ -361,6 +375,7 @@ def _write_outputs(
         system=cfg.system,
         progress=opts.progress,
         places=place_rows,
+        pool=pool,
     )
 
 

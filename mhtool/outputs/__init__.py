@@ -12,6 +12,10 @@ import polars as pl
 
 from mhtool.outputs.views.meta import WorkbookMeta
 
+# what a run's worker jobs run (outputs.batch.run_task): the modules workers started ahead
+# of their jobs load (infra.parallel.started)
+WORKER_MODULES = ("mhtool.outputs.batch",)
+
 
 def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
     spine: pl.DataFrame,
@@ -24,6 +28,7 @@ def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
     progress: bool | None = None,
     workers: int | None = None,
     places: pl.DataFrame | None = None,
+    pool=None,
 ) -> list[Path]:
     """Write england.xlsx, regions/, systems/, (subicbs/), charts/ and planning/ into
     out_dir and return the paths written, in a stable order.
@@ -35,7 +40,8 @@ def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
     (mhtool.outputs.planning.write) takes its references, rules and denominators, and whether to
     add sub-ICB rows, from `meta.planning` (none: no template lines). `places`: the
     run's place rows (a run with places), for each system workbook's Places sheet and
-    the places block of its Summary; `spine` holds the levels above them only.
+    the places block of its Summary; `spine` holds the levels above them only. `pool`:
+    worker processes started ahead (infra.parallel.started), for the workbooks' jobs.
     """
     from mhtool.outputs.batch import write_all  # start-up: any outputs module runs this file
 
@@ -49,8 +55,9 @@ def write_outputs(  # noqa: PLR0913 (each a documented option of the run)
         progress=progress,
         workers=workers,
         places=places,
+        pool=pool,
     )
     return paths
 
 
-__all__ = ["write_outputs"]
+__all__ = ["WORKER_MODULES", "write_outputs"]

@@ -20,7 +20,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.infra import folder
-from mhtool.infra.parallel import run_jobs
+from mhtool.infra.parallel import Pool, run_jobs
 from mhtool.infra.progress import job_weight
 from mhtool.outputs.charts import write as charts
 from mhtool.outputs.delivery.write import write_csv as write_delivery
@@ -147,9 +147,11 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     progress: bool | None = None,
     workers: int | None = None,
     places: pl.DataFrame | None = None,
+    pool: Pool | None = None,
 ) -> tuple[list[Path], int]:
     """Write the outputs; returns (paths in a stable order, cells written). `places`: the
-    run's place rows (spine rows at the place level), for the system workbooks."""
+    run's place rows (spine rows at the place level), for the system workbooks; `pool`:
+    worker processes started ahead (infra.parallel.started) for the jobs."""
     out_dir = Path(out_dir)
     df = prepare(spine)
     planned = scopes.plan(df, subicb_workbooks=subicb_workbooks, region=region, system=system)
@@ -193,6 +195,7 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
             for t, rows, _, _, own, _ in jobs
         ],
         meanwhile=export,
+        pool=pool,
     )
     written = [item for result in results for item in result]
     folder.RunFolder(out_dir).workbook_meta.write_text(  # words the tables; check reads it

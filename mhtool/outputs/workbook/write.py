@@ -286,9 +286,13 @@ def _shown(value: float, fmt: str) -> str:
     return ("£" if fmt == "money" else "") + f"{value:,.{decimals}f}"
 
 
+HEADER_WORD = 9.0
+
+
 def _figure_width(table: Table, c: int) -> float:
     """The width a figure column needs: its widest figure, and its header's longest word
-    (headers wrap at word breaks), with a margin."""
+    (headers wrap at word breaks) up to HEADER_WORD digits (a longer word breaks within
+    itself: a places table's headers are ask titles), with a margin."""
     col = table.columns[c]
     values = table.frame.get_column(col.key)
     if col.fmt == "row" or col.fmt.startswith("row:"):
@@ -301,7 +305,7 @@ def _figure_width(table: Table, c: int) -> float:
         max(
             [6.0, text_width(col.placeholder)]
             + [text_width(s) for s in shown]
-            + [max(text_width(w) for w in words) * BOLD]
+            + [min(HEADER_WORD, max(text_width(w) for w in words)) * BOLD]
         )
         + 2
     )
@@ -311,8 +315,14 @@ def _word_width(text: str) -> float:
     return max((text_width(w) for w in text.split()), default=0.0)
 
 
-def readable_widths(table: Table, widths: list[float]) -> list[float]:
-    """Column widths with which the sheet prints one page wide at TARGET_PT or more:
+def readable_room() -> float:
+    """The pixels of columns a page's width holds at TARGET_PT."""
+    return printable_px() * FONT_PT / TARGET_PT
+
+
+def readable_widths(table: Table, widths: list[float], room: float | None = None) -> list[float]:
+    """Column widths with which the sheet prints one page wide at TARGET_PT or more (its
+    columns at most `room` pixels: readable_room):
     figure columns as wide as their figures need; the room left shared among the text
     columns in proportion to how much text each holds (a row is as tall as its most
     wrapped cell, so each column then wraps its text over about as many lines), none
@@ -320,7 +330,7 @@ def readable_widths(table: Table, widths: list[float]) -> list[float]:
     gives the rows the lines their text takes."""
     text = [c for c, col in enumerate(table.columns) if col.fmt == "text"]
     out = [w if c in text else _figure_width(table, c) for c, w in enumerate(widths)]
-    room = printable_px() * FONT_PT / TARGET_PT
+    room = readable_room() if room is None else room
     if sum(column_px(w) for w in widths) <= room or not text:
         return widths
     need, floor = {}, {}
@@ -361,10 +371,15 @@ def write_tables(
             return write_table(ws, stacked[0], f, freeze)
         widths = readable_widths(stacked[0], _widths(stacked[0]))
         return write_table(ws, stacked[0], f, freeze, widths=widths, alone=True)
-    each = [_widths(t) for t in stacked]
-    if readable:
-        each = [readable_widths(t, w) for t, w in zip(stacked, each, strict=True)]
-    widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
+    natural = [_widths(t) for t in stacked]
+    room, each = readable_room(), natural
+    while True:  # readable: each table narrower until the widest of each column fits
+        if readable:
+            each = [readable_widths(t, w, room) for t, w in zip(stacked, natural, strict=True)]
+        widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
+        if not readable or sum(map(column_px, widths)) <= readable_room() or room < 100:
+            break
+        room *= 0.95
     tops = table_tops([t.frame.height for t in stacked])
     ws.set_h_pagebreaks(tops[1:])
     return sum(
