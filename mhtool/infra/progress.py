@@ -85,13 +85,14 @@ class Progress:
         pct = 100 * self.done // max(self.total, 1)
         return f"{self.label}: {self.done}/{self.total} ({pct}%), {told}"
 
-    def update(self, job: int | None = None) -> None:
-        """One more job done: `job` is its index, for its weight."""
+    def update(self, job: int | None = None, at: float | None = None) -> None:
+        """One more job done: `job` is its index, for its weight; `at` when it finished
+        (on this clock), where it is told later than that."""
         weight = self.weights[job] if job is not None else 1.0
         self.done += 1
         self.done_weight += weight
         if self.first is None:
-            self.first, self.first_weight = self.clock(), weight
+            self.first, self.first_weight = self.clock() if at is None else at, weight
         if self.tty:
             self.stream.write("\r" + self.line().ljust(79))
             self.stream.flush()

@@ -51,6 +51,22 @@ def test_jobs_of_different_sizes_are_paced_by_their_weight():
     assert bar.estimate() == 5.0  # weight 5 left, not 2 jobs x 1 s
 
 
+def test_jobs_told_late_are_paced_by_when_they_finished():
+    """The run's workers finish jobs while the run writes the planning export; they are
+    told afterwards, all at once, each with when it finished: the pace is theirs, not
+    that of the burst (which made 'about 0 s left' at 10% of a PCN run)."""
+    clock = Clock()
+    bar = Progress("Writing", 10, tty=True, stream=io.StringIO(), clock=clock)
+    clock.now = 12.0  # the export is done; four jobs finished at 4, 6, 8 and 10 s
+    for i, at in enumerate((4.0, 6.0, 8.0, 10.0)):
+        bar.update(i, at=at)
+    assert bar.estimate() == 8 / 3 * 6  # 3 jobs in 8 s since the first; 6 to go
+    told_now = Progress("Writing", 10, tty=True, stream=io.StringIO(), clock=clock)
+    for i in range(4):
+        told_now.update(i)
+    assert told_now.estimate() == 0  # stamped when told: the burst's pace, 'about 0 s left'
+
+
 def test_off_a_terminal_progress_is_a_log_line_at_each_tenth(caplog):
     clock = Clock()
     bar = Progress("Writing", 50, tty=False, stream=io.StringIO(), clock=clock)
