@@ -39,8 +39,8 @@ def child(flags: list[str], out: str) -> None:
     lines: list[dict] = []
 
     class Recorded(parallel.Progress):
-        def update(self, job=None):
-            super().update(job)
+        def update(self, job=None, at=None):
+            super().update(job, at)
             lines.append(
                 {"t": self.clock(), "done": self.done, "total": self.total, "left": self.estimate()}
             )
