@@ -11,7 +11,7 @@ table gives, for each line, the estimate and the true time left (`ratio` = estim
 truth; the promise in docs/operations.md is a ratio between 0.5 and 2 from 20% of the
 jobs on). `--profile` runs the jobs one at a time in this process instead and prints each
 job's CPU seconds beside its rows and place rows, the figures the weights in
-mhtool.outputs.batch.job_weight are calibrated from. Prints figures only; asserts nothing.
+mhtool.infra.progress.job_weight are calibrated from. Prints figures only; asserts nothing.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def child(flags: list[str], out: str) -> None:
     lines: list[dict] = []
 
     class Recorded(parallel.Progress):
-        def update(self, job=None):
-            super().update(job)
+        def update(self, job=None, at=None):
+            super().update(job, at)
             lines.append(
                 {"t": self.clock(), "done": self.done, "total": self.total, "left": self.estimate()}
             )
@@ -64,6 +64,7 @@ def profile(flags: list[str], out: str) -> None:
     import mhtool.infra.parallel as parallel
     import mhtool.outputs.batch as batch
     from mhtool.cli import main
+    from mhtool.infra.progress import job_weight
 
     plain, jobs = batch.run_task, []
 
@@ -73,9 +74,10 @@ def profile(flags: list[str], out: str) -> None:
         jobs.append(
             {
                 "job": task.chart_code,
+                "workbooks": len(task.workbooks),
                 "rows": frame.height,
                 "place_rows": 0 if places is None else places.height,
-                "weight": batch.job_weight(
+                "weight": job_weight(
                     len(task.workbooks), frame.height, 0 if places is None else places.height
                 ),
                 "cpu": time.process_time() - cpu,
@@ -95,10 +97,14 @@ def _fresh(mode: str, flags: list[str], out: Path) -> object:
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
+def _flags(kind: str) -> list[str]:
+    return [] if kind == "none" else ["--places", kind]
+
+
 def table(name: str, record: dict) -> None:
     lines = record["lines"]
     end = next(x["t"] for x in lines if x.get("end"))
-    worst = 1.0
+    worst = worst_s = 1.0
     print(f"\n{name}: {lines[0]['total']} jobs, {end - record['start']:.1f} s from the start")
     print(
         f"{'jobs done':>10} {'%':>4} {'elapsed s':>10} {'estimate s':>11} "
@@ -113,19 +119,30 @@ def table(name: str, record: dict) -> None:
         if ratio and pct >= 20 and x["done"] < x["total"]:
             r = float(ratio)
             worst = max(worst, r, 1 / r if r else float("inf"))
+            if abs(x["left"] - truth) >= 1:  # the line tells whole seconds
+                worst_s = max(worst_s, r, 1 / r if r else float("inf"))
         print(
             f"{x['done']:>4}/{x['total']:<5} {pct:>4} {x['t'] - record['start']:>10.1f} "
             f"{told:>11} {truth:>7.1f} {ratio:>6}"
         )
-    print(f"{name}: worst factor from 20% on (before the last job): {worst:.2f}")
+    print(
+        f"{name}: worst factor from 20% on (before the last job): {worst:.2f}; "
+        f"where a second or more off: {worst_s:.2f}"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--places", action="append", help="pcn, la, practice (repeatable)")
+    ap.add_argument("--places", action="append", help="none, pcn, la, practice (repeatable)")
+    ap.add_argument("--save", type=Path, help="with --profile: the jobs as a CSV profile")
     ap.add_argument("--profile", action="store_true", help="time each job, one at a time")
     args = ap.parse_args()
-    runs = {f"--places {k}": ["--places", k] for k in args.places} if args.places else RUNS
+    runs = (
+        {(f"--places {k}" if k != "none" else "default"): _flags(k) for k in args.places}
+        if args.places
+        else RUNS
+    )
+    saved = []
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"cpus: {len(os.sched_getaffinity(0))}; load average at start {load}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,6 +155,12 @@ def main() -> None:
                     f"{'job':<6} {'rows':>7} {'place rows':>10} {'weight':>8} {'cpu s':>6} "
                     f"{'ms/1k weight':>12}"
                 )
+                kind = flags[-1] if flags else "default"
+                saved += [
+                    f"{kind},{j['job']},{j['workbooks']},{j['rows']},{j['place_rows']},"
+                    f"{j['cpu']:.3f}"
+                    for j in jobs
+                ]
                 for j in sorted(jobs, key=lambda j: -j["weight"]):
                     print(
                         f"{j['job']:<6} {j['rows']:>7} {j['place_rows']:>10} {j['weight']:>8.0f} "
@@ -145,6 +168,8 @@ def main() -> None:
                     )
             else:
                 table(name, _fresh("--child", flags, out))
+    if args.save and saved:
+        args.save.write_text("\n".join(["run,job,workbooks,rows,place_rows,cpu_s", *saved]) + "\n")
     print(f"\nload average at end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -158,12 +158,15 @@ def _in_workers(fn, jobs, pool: Pool, results: list, bar, meanwhile, weights, ow
     try:
         order = sorted(range(len(jobs)), key=lambda i: -weights[i]) if weights else range(len(jobs))
         futures = {pool.executor.submit(fn, *jobs[i]): i for i in order}
+        finished: dict = {}  # when each job finished: told only after `meanwhile`
+        for fut in futures if bar else ():
+            fut.add_done_callback(lambda f: finished.setdefault(f, bar.clock()))
         if meanwhile:
             meanwhile()
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             if bar:
-                bar.update(futures[fut])
+                bar.update(futures[fut], at=finished.get(fut))
     except BaseException:
         pool.stop()
         raise

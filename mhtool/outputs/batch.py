@@ -21,6 +21,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.infra import folder
 from mhtool.infra.parallel import Pool, run_jobs
+from mhtool.infra.progress import job_weight
 from mhtool.outputs.charts import write as charts
 from mhtool.outputs.delivery.write import write_csv as write_delivery
 from mhtool.outputs.planning import write as planning_export
@@ -76,22 +77,6 @@ def plan_tasks(df: pl.DataFrame, planned: list[scopes.Scope]) -> list[Task]:
     for task in tasks.values():
         task.pages = pages
     return list(tasks.values())
-
-
-#: A job's weight for the progress estimate (mhtool.infra.progress), in spine rows: its
-#: rows, a fixed cost per workbook (its charts, report page and fixed sheets take as long
-#: as about JOB_ROWS rows) and a third of a row per place row of a system workbook.
-#: Calibrated from each job's CPU seconds in default, PCN and GP-practice runs
-#: (benchmarks/bench_progress.py --profile); rows alone made England's job 36 times an
-#: ICB's where it takes 9 times as long, and the estimate a third of the truth.
-JOB_ROWS = 3000
-PLACE_ROW = 1 / 3
-
-
-def job_weight(workbooks: int, rows: int, place_rows: int = 0) -> float:
-    """How long a task takes to write, in spine rows (JOB_ROWS): its workbooks, the rows
-    of its slice of the spine, and its system's place rows."""
-    return JOB_ROWS * workbooks + rows + PLACE_ROW * place_rows
 
 
 def run_task(

@@ -40,6 +40,7 @@ from mhtool.infra import folder
 from mhtool.infra.folder import RunFolder
 from mhtool.infra.manifest import folder_problems, regular
 from mhtool.infra.parallel import run_jobs
+from mhtool.infra.progress import CHECK_ROWS, job_weight
 from mhtool.outputs.delivery.check import check as check_delivery
 from mhtool.outputs.planning.check import check_planning
 from mhtool.outputs.report import check as reportcheck
@@ -398,7 +399,10 @@ def check_dir(out_dir: Path, *, workers: int | None = None, progress: bool = Fal
         jobs,
         workers=workers,
         label="Checking workbooks" if progress else None,
-        weights=[job[2].height for job in jobs],
+        weights=[  # as the run's jobs are weighed
+            job_weight(1, rows.height, 0 if part is None else part.height, CHECK_ROWS)
+            for _, _, rows, _, part, _ in jobs
+        ],
     )
     problems += [line for lines in found for line in lines]
     problems += check_selector(out_dir, prepared, meta, place_rows)

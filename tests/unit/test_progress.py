@@ -13,8 +13,7 @@ import click
 from click.testing import CliRunner
 
 from mhtool.cli import main
-from mhtool.infra.progress import Progress
-from mhtool.outputs.batch import job_weight
+from mhtool.infra.progress import CHECK_ROWS, JOB_ROWS, Progress, job_weight
 
 
 class Clock:
@@ -50,6 +49,22 @@ def test_jobs_of_different_sizes_are_paced_by_their_weight():
     clock.now = 11.0
     bar.update(1)  # then 1 s for a job of weight 1
     assert bar.estimate() == 5.0  # weight 5 left, not 2 jobs x 1 s
+
+
+def test_jobs_told_late_are_paced_by_when_they_finished():
+    """The run's workers finish jobs while the run writes the planning export; they are
+    told afterwards, all at once, each with when it finished: the pace is theirs, not
+    that of the burst (which made 'about 0 s left' at 10% of a PCN run)."""
+    clock = Clock()
+    bar = Progress("Writing", 10, tty=True, stream=io.StringIO(), clock=clock)
+    clock.now = 12.0  # the export is done; four jobs finished at 4, 6, 8 and 10 s
+    for i, at in enumerate((4.0, 6.0, 8.0, 10.0)):
+        bar.update(i, at=at)
+    assert bar.estimate() == 8 / 3 * 6  # 3 jobs in 8 s since the first; 6 to go
+    told_now = Progress("Writing", 10, tty=True, stream=io.StringIO(), clock=clock)
+    for i in range(4):
+        told_now.update(i)
+    assert told_now.estimate() == 0  # stamped when told: the burst's pace, 'about 0 s left'
 
 
 def test_off_a_terminal_progress_is_a_log_line_at_each_tenth(caplog):
@@ -139,15 +154,19 @@ def _runs() -> dict[str, list[dict]]:
 
 
 def test_the_time_left_is_within_a_factor_of_two_from_a_fifth_of_the_jobs_on():
-    """On the jobs of real default, PCN and GP-practice runs (their CPU seconds, recorded
-    by benchmarks/bench_progress.py --profile), the run's weights keep every estimate from
+    """On the jobs of real default, PCN and GP-practice runs and of `mhtool check` on a
+    default and a practice run (their CPU seconds, one at a time, as
+    benchmarks/bench_progress.py --profile records them), the weights keep every estimate from
     20% of the jobs on within a factor of two of the time truly left; weighing by rows
     alone, as before, told a third of it. The last second is told to the second only."""
     runs = _runs()
-    assert set(runs) == {"default", "pcn", "practice"} and all(len(j) == 50 for j in runs.values())
+    assert set(runs) == {"default", "pcn", "practice", "check-default", "check-practice"}
+    assert all(len(j) == 50 for j in runs.values())
     for name, jobs in runs.items():
+        per_book = CHECK_ROWS if name.startswith("check") else JOB_ROWS
         weights = [
-            job_weight(int(j["workbooks"]), int(j["rows"]), int(j["place_rows"])) for j in jobs
+            job_weight(int(j["workbooks"]), int(j["rows"]), int(j["place_rows"]), per_book)
+            for j in jobs
         ]
         told = _replayed(jobs, weights)
         late = [(f, est, truth) for f, est, truth in told if f >= 0.2]
@@ -155,7 +174,7 @@ def test_the_time_left_is_within_a_factor_of_two_from_a_fifth_of_the_jobs_on():
         for f, est, truth in late:
             assert _honest(est, truth), (name, f, est, truth)
         by_rows = _replayed(jobs, [j["rows"] for j in jobs])
-        assert not all(_honest(est, truth) for f, est, truth in by_rows if f >= 0.2), name
+        assert any(not truth / 2 <= est <= 2 * truth for f, est, truth in by_rows if f >= 0.2)
 
 
 def _honest(estimate: float, truth: float) -> bool:
