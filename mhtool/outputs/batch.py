@@ -124,14 +124,15 @@ def run_task(
     return out
 
 
-def _task_rows(df: pl.DataFrame, task: Task) -> pl.DataFrame:
-    """The smallest slice of the spine a task needs (less to send to a worker)."""
+def _task_rows(df: pl.DataFrame, task: Task, parent: dict[str, str]) -> pl.DataFrame:
+    """The smallest slice of the spine a task needs (less to send to a worker); `parent`:
+    scopes.parents(df), made once for every task."""
     first = task.workbooks[0]
     return (
         df
         if first.level == "england"
         else scopes.rows(
-            df, first if first.level != "subicb" else scopes.Scope("icb", task.chart_code)
+            df, first if first.level != "subicb" else scopes.Scope("icb", task.chart_code), parent
         )
     )
 
@@ -161,9 +162,9 @@ def write_all(  # noqa: PLR0913 (each a documented option of the run)
     label = "Writing workbooks and charts" if progress else None
     by_icb = place_views.system_parts(places)
     delivered = delivery.build(spine, meta.actuals, meta.geography) if meta.actuals else None
-    jobs = []
+    jobs, parent = [], scopes.parents(df)
     for t in tasks:
-        rows = _task_rows(df, t)
+        rows = _task_rows(df, t, parent)
         jobs.append(
             (t, rows, meta, out_dir, by_icb.get(t.chart_code), delivery.for_orgs(delivered, rows))
         )

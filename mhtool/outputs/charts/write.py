@@ -196,7 +196,14 @@ def render(df: pl.DataFrame, org_code: str, actuals: tuple = ()) -> tuple[bytes,
         done.setdefault(aid, {})[year] = (value, period)
     name = rows.get_column("org_name")[0]
     years = sorted(rows.get_column("year").unique().to_list())
-    panels = rows.partition_by(PLAN_ORDER, maintain_order=True)
+    # each panel's rows as plain records (rows are in the Plan's order, then by year)
+    panels: list[list[dict]] = []
+    for rec in rows.select(
+        PLAN_ORDER, "ambition_id", "title", "unit", "unit_kind", "year", "value"
+    ).iter_rows(named=True):
+        if not panels or panels[-1][0][PLAN_ORDER] != rec[PLAN_ORDER]:
+            panels.append([])
+        panels[-1].append(rec)
     org = short_name(name, org_code)
     c = _Canvas(
         len(panels),
@@ -208,11 +215,11 @@ def render(df: pl.DataFrame, org_code: str, actuals: tuple = ()) -> tuple[bytes,
         PANEL_HEIGHT,
     )
     for i, panel in enumerate(panels):
-        unit, unit_kind = panel.get_column("unit")[0], panel.get_column("unit_kind")[0]
-        top_y = c.heading(i, panel.get_column("title")[0], unit_words(unit))
-        by_year = dict(panel.select("year", "value").rows())
+        unit, unit_kind = panel[0]["unit"], panel[0]["unit_kind"]
+        top_y = c.heading(i, panel[0]["title"], unit_words(unit))
+        by_year = {r["year"]: r["value"] for r in panel}
         values = [by_year.get(y) for y in years]
-        got = done.get(panel.get_column("ambition_id")[0], {})
+        got = done.get(panel[0]["ambition_id"], {})
         ticks = nice_ticks(max([v or 0 for v in values] + [v for v, _ in got.values()]))
         x0, y0 = c.box(i)
         left, right = x0 + 54, x0 + c.panel_w - 18
@@ -249,8 +256,8 @@ def render(df: pl.DataFrame, org_code: str, actuals: tuple = ()) -> tuple[bytes,
         f"Chart of {org}'s fair shares by financial year: {len(panels)} panels, one per "
         f"ambition, bars on a scale from zero; the figures are on the Summary sheet. Panels: "
         + "; ".join(
-            f"{p['title'][0]}: {fmt_value(p['value'][-1], p['unit'][0], p['unit_kind'][0])} "
-            f"in {p['year'][-1]}"
+            f"{p[0]['title']}: {fmt_value(p[-1]['value'], p[0]['unit'], p[0]['unit_kind'])} "
+            f"in {p[-1]['year']}"
             for p in panels
         )
         + "".join(

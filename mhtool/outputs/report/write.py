@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -101,7 +102,15 @@ def fmt_cell(value, fmt: str) -> str:
 
 def _plain(text) -> str:
     """A cell's text as a browser shows it: without [note N] references."""
-    return _NOTE.sub("", "" if text is None else str(text))
+    return _without_notes("" if text is None else str(text))
+
+
+@lru_cache(maxsize=1 << 16)  # the same words recur across a run's pages
+def _without_notes(text: str) -> str:
+    return _NOTE.sub("", text)
+
+
+_escape = lru_cache(maxsize=1 << 16)(html.escape)  # a page's cells: classes, names, words
 
 
 def shown_cells(table: Table, figures: bool = True) -> list[list[tuple[str, str, dict]]]:
@@ -161,9 +170,9 @@ def _table(table: Table, figures: bool = True) -> str:
     rows = []
     for cells in shown_cells(table, figures):
         tds = "".join(
-            f'<td class="{html.escape(cls)}"'
-            + "".join(f' {k}="{html.escape(v)}"' for k, v in data.items())
-            + f">{_linked(text) if cls == SOURCE_KEY else html.escape(text)}</td>"
+            f'<td class="{_escape(cls)}"'
+            + "".join(f' {k}="{_escape(v)}"' for k, v in data.items())
+            + f">{_linked(text) if cls == SOURCE_KEY else _escape(text)}</td>"
             for cls, text, data in cells
         )
         rows.append("<tr>" + tds + "</tr>")

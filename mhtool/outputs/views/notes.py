@@ -220,7 +220,8 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
     out = []
     for t in tables:
         keys = {c.key for c in t.columns if c.fmt == "text"}
-        frame = t.frame.with_columns(_mapped(t.frame, k, sub) for k in sorted(keys))
+        renumbered = [c for k in sorted(keys) if (c := _mapped(t.frame, k, sub)) is not None]
+        frame = t.frame.with_columns(renumbered) if renumbered else t.frame
         columns = [replace(c, header=sub(c.header)) for c in t.columns]
         out.append(Table(t.sheet, sub(t.title), sub(t.description), columns, frame, t.name))
     rows = sorted(order.items(), key=lambda kv: kv[1])
@@ -239,11 +240,17 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
     return sorted(out, key=lambda t: list(SHEETS).index(t.sheet))
 
 
-def _mapped(frame: pl.DataFrame, key: str, fn) -> pl.Series:
+def _mapped(frame: pl.DataFrame, key: str, fn) -> pl.Series | None:
+    """The text column `key` with `fn` applied to each text, or None where that changes
+    none of them (the frame is then kept as it is)."""
     column = frame.get_column(key)
     if column.dtype != pl.String:
-        return column
-    return pl.Series(key, [fn(v) for v in column.to_list()], dtype=pl.String)
+        return None
+    values = column.to_list()
+    done = {v: fn(v) for v in set(values)}  # each distinct text once
+    if all(v == w for v, w in done.items()):
+        return None
+    return pl.Series(key, [done[v] for v in values], dtype=pl.String)
 
 
 def _frame(data: dict) -> pl.DataFrame:

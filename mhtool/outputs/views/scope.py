@@ -99,13 +99,10 @@ def plan(
     return out
 
 
-def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    """The spine rows a workbook shows: its organisations and those below (`_own` true),
-    with England (and for an ICB or sub-ICB its region and ICB) for context."""
-    lv, org, code = pl.col("level"), pl.col("org_code"), scope.code
-    if scope.level == "england":
-        return spine.with_columns(pl.lit(True).alias(OWN))
-    parent = dict(
+def parents(spine: pl.DataFrame) -> dict[str, str]:
+    """Each organisation's parent code (England's parts and below), for rows: made once
+    where many workbooks' rows are cut from one spine."""
+    return dict(
         zip(
             *spine.filter(pl.col("level") != "england")
             .select("org_code", "parent_code")
@@ -114,6 +111,17 @@ def rows(spine: pl.DataFrame, scope: Scope) -> pl.DataFrame:
             strict=False,
         )
     )
+
+
+def rows(spine: pl.DataFrame, scope: Scope, parent: dict[str, str] | None = None) -> pl.DataFrame:
+    """The spine rows a workbook shows: its organisations and those below (`_own` true),
+    with England (and for an ICB or sub-ICB its region and ICB) for context. `parent`:
+    parents(spine), where the caller has it."""
+    lv, org, code = pl.col("level"), pl.col("org_code"), scope.code
+    if scope.level == "england":
+        return spine.with_columns(pl.lit(True).alias(OWN))
+    if parent is None:
+        parent = parents(spine)
     if scope.level == "region":
         own = (pl.col("region_code") == code) | (org == code)
         context = lv == "england"

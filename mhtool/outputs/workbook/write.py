@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 import polars as pl
@@ -141,11 +143,13 @@ BOLD = 1.1  # bold letters are about a tenth wider
 INDENT = 2  # digits an indented cell's text gives up (Formats.wrap_after_figure)
 
 
+@lru_cache(maxsize=1 << 16)  # the same words and figures recur across a run's sheets
 def text_width(text: str) -> float:
     """How wide `text` is in widths of a digit (_CHAR_WIDTHS)."""
-    return sum(_CHAR_WIDTHS.get(ch, 1.0) for ch in text)
+    return sum(map(_CHAR_WIDTHS.get, text, repeat(1.0)))  # left to right, as a loop adds
 
 
+@lru_cache(maxsize=1 << 16)  # the same cells recur across a run's workbooks
 def _wrapped_lines(text: str, room: float) -> int:
     """Lines `text` takes in a column holding `room` digits a line, wrapped at word
     breaks as spreadsheet programs wrap it (a character count alone under-counts: a word
