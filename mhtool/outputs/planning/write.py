@@ -368,9 +368,12 @@ def _typed(r: dict, spec: PlanningSpec, months: dict, dens: dict) -> list[tuple[
 def _place_lines(prepared: pl.DataFrame, places: pl.DataFrame, measures: list[str]):
     """The places' lines (as _lines gives the others), each ICB's after its own lines:
     by parent, place, ambition in the Plan's reference order, year."""
-    order = prepared.select("ambition_id", AMBITION_RANK).unique("ambition_id")
+    # the key as text on both sides: `mhtool check` reads the spine compact (categorical)
+    text_id = pl.col("ambition_id").cast(pl.String)
+    order = prepared.select(text_id, AMBITION_RANK).unique("ambition_id")
     return (
         places.filter(pl.col("measure").is_in(measures))
+        .with_columns(text_id)
         .join(order, on="ambition_id", how="left")
         .sort(["icb_code", "parent_code", "org_code", AMBITION_RANK, "year"])
         .iter_rows(named=True)
