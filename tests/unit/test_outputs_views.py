@@ -383,8 +383,14 @@ def test_each_round_is_called_by_its_own_name_on_the_plan_page_cover_and_summary
     how = dict(notes.cover("title", meta, "QA0"))["How to use it"]
     assert f"what {called} asks of QA0" in how and f"every ask of {called} in" in how
     assert f"in {called}'s order" in summary_table(rows, meta).description
+    from mhtool.outputs.selector import write as selector
+
+    sel = selector.build(prepare(sample_spine()), meta, None)
+    title = selector.formulas(sel)[selector.SELECTOR][selector.PLAN_TOP, 0]
+    assert title.startswith(f'="What {called} asks of "')  # the picked organisation's page
+    assert selector.plan_table(sel).title == f"What {called} asks of each organisation, in words"
     if called != "the Plan":
-        assert "the Plan asks" not in how + page.title
+        assert "the Plan asks" not in how + page.title + title
         assert "the Plan's" not in page.description + summary_table(rows, meta).description
 
 

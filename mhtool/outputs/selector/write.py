@@ -85,6 +85,7 @@ class Selector:
     programmes: list[str]
     years: list[str]
     places_left_out: int = 0  # places of the run not listed (more than MAX_PLACES)
+    called: str = "the Plan"  # the round as its catalogue calls it (WorkbookMeta.round_name)
 
 
 def label(name: str | None, code: str) -> str:
@@ -205,7 +206,15 @@ def build(
     icbs = dict(orgs.select("org_code", "icb_code").rows())
     plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs)
     return Selector(
-        org_list, plan, data, _line_words(rows, lines, meta), lines, programmes, years, left_out
+        org_list,
+        plan,
+        data,
+        _line_words(rows, lines, meta),
+        lines,
+        programmes,
+        years,
+        left_out,
+        meta.round_name,
     )
 
 
@@ -290,7 +299,7 @@ def plan_table(sel: Selector) -> Table:
     """The Plan data sheet: the Plan page's words for every organisation."""
     return Table(
         PLAN_DATA,
-        "What the Plan asks of each organisation, in words",
+        f"What {sel.called} asks of each organisation, in words",
         "One row per organisation and programme; the Selector sheet shows the rows of the "
         "organisation picked. [z]: no ask of that category in that programme. " + UNPRINTED,
         [
@@ -501,7 +510,7 @@ def years_table(sel: Selector) -> Table:
     return Table(
         YEARS,
         "Figures by year",
-        f"The organisation picked on the {SELECTOR} sheet: every line in the Plan's order. "
+        f"The organisation picked on the {SELECTOR} sheet: every line in {sel.called}'s order. "
         "[x]: no figure that year; [z]: not shared out to it, or not applicable." + places,
         years_columns(sel),
         years_static(sel),
@@ -518,7 +527,7 @@ def formulas(sel: Selector) -> dict[str, dict[tuple[int, int], str]]:
     picked = {
         (CODE_ROW, 1): _lookup(ORGS, 1, orgs, pick).replace(missing, '"not in the list"'),
         (LEVEL_ROW, 1): _lookup(ORGS, 2, orgs, pick).replace(missing, '"not in the list"'),
-        (PLAN_TOP, 0): f'="What the Plan asks of "&{pick}',
+        (PLAN_TOP, 0): f'="What {sel.called} asks of "&{pick}',
     }
     code = f'{CODE}&"{SEP}"'
     for r in range(PLAN_TOP + 3, PLAN_TOP + 3 + len(sel.programmes)):
@@ -543,7 +552,7 @@ def shown(sel: Selector, row: int) -> dict[str, dict[tuple[int, int], object]]:
     picked: dict[tuple[int, int], object] = {
         (CODE_ROW, 1): code,
         (LEVEL_ROW, 1): level,
-        (PLAN_TOP, 0): f"What the Plan asks of {name}",
+        (PLAN_TOP, 0): f"What {sel.called} asks of {name}",
     }
     for r, texts in enumerate(plan_cells(sel, code), PLAN_TOP + 3):
         for c, text in enumerate(texts, 1):
@@ -562,7 +571,7 @@ PROGRAMME_WIDTH, CATEGORY_WIDTH = 22, 44
 def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
     ws.set_column(0, 0, PROGRAMME_WIDTH)
     ws.set_column(1, len(CATEGORY_COLUMNS), CATEGORY_WIDTH)
-    ws.write_string(0, 0, "Pick an organisation: what the Plan asks of it", f.title)
+    ws.write_string(0, 0, f"Pick an organisation: what {sel.called} asks of it", f.title)
     ws.write_string(
         1,
         0,
@@ -595,7 +604,7 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
     ws.write_string(
         PLAN_TOP + 1,
         0,
-        "Each programme's asks in the Plan's three categories, with this organisation's "
+        f"Each programme's asks in {sel.called}'s three categories, with this organisation's "
         "figure in the last year it has one. [z]: no such ask.",
     )
     head = PLAN_TOP + 2
