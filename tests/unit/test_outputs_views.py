@@ -423,3 +423,21 @@ def test_a_range_is_worded_with_both_ends_and_rates_keep_their_decimals():
     low = rate.get_column("v2023/24")[0]
     assert f"{low:.1f}–{low + 5:.1f}%" in rate.get_column("asks")[0]  # never its lower end alone
     assert rate.get_column("_fmt")[0] == "percent"  # one decimal, 95.0 and 8.6 alike
+
+
+def test_a_name_ending_in_s_takes_the_apostrophe_alone():
+    from mhtool.outputs.views.layout import possessive
+
+    assert possessive("Midlands") == "Midlands'" and possessive("Kent and Medway") == (
+        "Kent and Medway's"
+    )
+    spine = sample_spine().with_columns(
+        org_name=pl.when(pl.col("org_code") == "QA0")
+        .then(pl.lit("Ayton Hills"))
+        .otherwise(pl.col("org_name"))
+    )
+    rows = scopes.rows(prepare(spine), Scope("icb", "QA0"))
+    from mhtool.outputs.views.summary import summary_table
+
+    words = summary_table(rows, SAMPLE_META).title + planpage.plan_table(rows).description
+    assert "Ayton Hills' " in words and "Hills's" not in words

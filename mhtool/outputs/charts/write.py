@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from mhtool import vocab
 from mhtool.fields import PLAN_ORDER
-from mhtool.outputs.views.layout import LEVELS, short_name, unit_words
+from mhtool.outputs.views.layout import LEVELS, possessive, short_name, unit_words
 from mhtool.outputs.views.tables import is_headline, is_standard, line_split, plan_order
 
 WIDTH = 1280  # px
@@ -253,7 +253,7 @@ def render(df: pl.DataFrame, org_code: str, actuals: tuple = ()) -> tuple[bytes,
             anchor="mb",
         )
     alt = (
-        f"Chart of {org}'s fair shares by financial year: {len(panels)} panels, one per "
+        f"Chart of {possessive(org)} fair shares by financial year: {len(panels)} panels, one per "
         f"ambition, bars on a scale from zero; the figures are on the Summary sheet. Panels: "
         + "; ".join(
             f"{p[0]['title']}: {fmt_value(p[-1]['value'], p[0]['unit'], p[0]['unit_kind'])} "

@@ -24,7 +24,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
-from mhtool.outputs.views.layout import org_label, short_name, unit_words
+from mhtool.outputs.views.layout import org_label, possessive, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
 from mhtool.outputs.views.summary import home, level_text, provenance_words
@@ -138,7 +138,7 @@ def chosen_words(sel: dict | None, level: str, code: str, org: str, icb: str | N
             else f"none of {what} is in {org}"
         )
     elif mine:
-        subject = org if level == ICB else f"{org}'s ICB"
+        subject = org if level == ICB else f"{possessive(org)} ICB"
         text = f"{subject} is named: {'; '.join(_site(s, level != ICB) for s in mine)}"
     else:
         text = f"{org} is not among {what}"

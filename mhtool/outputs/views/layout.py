@@ -158,6 +158,11 @@ def short_name(name: str | None, code: str, with_code: bool = True) -> str:
     return short or label
 
 
+def possessive(name: str) -> str:
+    """'Kent and Medway's', but 'Midlands'' (a name ending in s takes the apostrophe)."""
+    return name + ("'" if name.endswith("s") else "'s")
+
+
 #: A unit written "GBP ..." in the catalogue; readers see "£ ...".
 GBP_WORD = r"^GBP\b"
 

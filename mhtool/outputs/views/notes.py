@@ -17,7 +17,7 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.fields import PLACE_WEIGHTING
-from mhtool.outputs.views.layout import SHEETS
+from mhtool.outputs.views.layout import SHEETS, possessive
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.tables import BASIS_KEYS, Column, Table
 
@@ -276,7 +276,7 @@ PURPOSE = (
 def cover(title: str, meta: WorkbookMeta, org: str = "England") -> list[tuple[str, str]]:
     """(heading, text) pairs for the Cover sheet below its title. The contact line is
     there only when the run was given one (--contact or the refresh config)."""
-    whose = "England's" if org == "England" else f"{org}'s"
+    whose = "England's" if org == "England" else possessive(org)
     contact = (meta.contact or "").strip()
     benchmark = (meta.benchmark or "").strip()
     return [

@@ -22,7 +22,7 @@ import polars as pl
 from mhtool import csvsafe, vocab
 from mhtool.fields import PLACE_WEIGHTING, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.infra.folder import PLACES, PLACES_MAP, places_file
-from mhtool.outputs.views.layout import GBP_WORD, LEVEL_NAMES, org_label
+from mhtool.outputs.views.layout import GBP_WORD, LEVEL_NAMES, org_label, possessive
 from mhtool.outputs.views.tables import (
     NOTE_PLACES,
     NOTE_ROUNDING,
@@ -268,7 +268,7 @@ def summary_block(rows: pl.DataFrame, org: str) -> Table | None:
     ]
     return Table(
         "Summary",
-        f"{org}'s places side by side: the headline asks",
+        f"{possessive(org)} places side by side: the headline asks",
         f"One row per place, one column per headline ask in the last year it has a figure; "
         f"the places of each {_in_sentence(word)} add up exactly to its figure "
         f"[note {NOTE_PLACES}].",

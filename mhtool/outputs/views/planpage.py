@@ -22,7 +22,7 @@ import polars as pl
 from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.views.categories import chosen_short
-from mhtool.outputs.views.layout import short_name, unit_words
+from mhtool.outputs.views.layout import possessive, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.summary import home
 from mhtool.outputs.views.tables import NOTE_NATIONAL_ONLY, NOTE_SYMBOLS, Column, Table
@@ -215,8 +215,8 @@ def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
     return Table(
         "Plan",
         f"What {called} asks of {org}",
-        f"Its asks by programme, in {called}'s three categories, with {org}'s own figures; "
-        f"[z]: none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
+        f"Its asks by programme, in {called}'s three categories, with {possessive(org)} own "
+        f"figures; [z]: none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
         [
             Column(header("programme"), "programme", width=13),
             *[

@@ -13,7 +13,7 @@ import re
 import polars as pl
 
 from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
-from mhtool.outputs.views.layout import LEVELS, short_name, unit_words
+from mhtool.outputs.views.layout import LEVELS, possessive, short_name, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
 from mhtool.outputs.views.tables import (
@@ -166,12 +166,12 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
         Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
         Column(header("ambition_id"), "ambition_id"),
     ]
-    whose = "England's" if level == "england" else f"{org}'s"
+    whose = "England's" if level == "england" else possessive(org)
     return Table(
         "Summary",
         f"Summary: {whose} figures by financial year",
-        f"{org}'s people, pounds and staff in {meta.round_name}'s order, headline asks first; "
-        f"standards are on the category sheets.",
+        f"{possessive(org)} people, pounds and staff in {meta.round_name}'s order, headline asks "
+        f"first; standards are on the category sheets.",
         columns,
         frame,
         name="summary",
@@ -258,7 +258,7 @@ def level_text(value: float | None, line: dict, org: str, high: float | None = N
     if high is not None and high != value:
         number += "–" + f"{high:,.1f}".removesuffix(".0")
     if _WHOLE_AREA.match(unit):
-        return f"{number}% of {org}'s population covered"
+        return f"{number}% of {possessive(org)} population covered"
     if _SYSTEMS.match(unit):
         if value >= 100:
             return f"in place in {org}"
