@@ -98,6 +98,10 @@ def test_a_standard_is_one_level_and_a_targeted_ask_says_who_is_selected():
     parts = set(staff.get_column("org_code").to_list()[1:-2])
     assert parts == set(rows.filter(pl.col("parent_code") == "QA0").get_column("org_code"))
     assert "the phasing the system's to agree" in staff.get_column("asks")[0]
+    # an ask's words are said on its first row; the rows below it say "as above"
+    for key in ("title", "unit", "how", "source"):
+        said = staff.get_column(key).to_list()
+        assert said[0] != categories.SAME and set(said[1:]) == {categories.SAME}, key
     targeted = categories.category_sheet(rows, "targeted", SAMPLE_META).frame
     held = targeted.filter(pl.col("ambition_id") == "A07")  # targeted, national only
     assert held.height == 1 and held.get_column("org_code")[0] == "ENG"

@@ -48,7 +48,7 @@ CATEGORY_WORDS = {
     "agreed locally",
     "targeted": "expansion or new services in selected areas",
 }
-SAME = "as on the ask's first row"
+SAME = "as above"  # a context row's words, said on its ask's first row just above
 EVERY_ORG = "Every organisation (one level, not split)"
 SEED_SOURCE = "seed:"
 SEED_WORDS = (
@@ -472,7 +472,9 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
                     "org_code": c,
                     "asks": asks if c == code else role,
                     # said once, on the ask's first row, so a printed page holds more asks
-                    **({} if c == code else {"how": SAME, "source": SAME}),
+                    **(
+                        {} if c == code else dict.fromkeys(("title", "unit", "how", "source"), SAME)
+                    ),
                     "_k": k,
                     **{f"v{y}": values.get((c, y)) for y in years},
                 }
