@@ -28,11 +28,10 @@ from mhtool.outputs.views.layout import (
     NOT_AVAILABLE,
     NUMBER_FORMATS,
     org_label,
-    unit_words,
 )
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import OGL, PROVENANCE
-from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP
+from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP, plan_lines
 from mhtool.outputs.views.planpage import plan_words as _plan_words
 from mhtool.outputs.views.summary import provenance_words
 from mhtool.outputs.views.tables import (
@@ -170,19 +169,7 @@ def build(
         "parent_code",
     )
     rank = orgs.select("org_code").with_row_index("_org")
-    line_keys = ["ambition_id", "programme", "title", "category", "kind", "unit", ROW_FORMAT]
-    lines = (
-        rows.filter(pl.col("level") == "england")
-        .select(*line_keys, PLAN_ORDER, LINE_SPLIT)
-        .unique("ambition_id")
-        .sort(PLAN_ORDER)
-    )
-    if lines.height < rows.get_column("ambition_id").n_unique():  # a line England lacks
-        lines = (
-            rows.select(*line_keys, PLAN_ORDER, LINE_SPLIT).unique("ambition_id").sort(PLAN_ORDER)
-        )
-    words = {u: unit_words(u) for u in lines.get_column("unit").unique().to_list()}
-    lines = lines.with_columns(pl.col("unit").replace_strict(words, return_dtype=pl.String))
+    lines = plan_lines(rows)
     programmes = list(dict.fromkeys(lines.get_column("programme").to_list()))
     known = pl.col("value").is_not_null()
     by_line = (
