@@ -147,3 +147,15 @@ def test_a_print_area_prints_the_first_rows_and_columns_and_the_check_knows_it(t
     assert f"{rel} Fixed: its print area is $A$1:$B$5; expected the whole sheet" in whole
     more = check.check_print(path, rel, expected=[_wide_table(print_area=(4, 3))])
     assert f"{rel} Fixed: its print area is $A$1:$B$5; expected $A$1:$C$7" in more
+
+
+def test_numbering_the_notes_keeps_a_tables_print_area():
+    """notes.number remakes every table with its notes renumbered: what prints is kept."""
+    from fixtures.sample import SAMPLE_META
+
+    from mhtool.outputs.views import notes
+
+    table = _wide_table(print_area=(2, 2))
+    table.description = "see [note 3]"
+    numbered = [t for t in notes.number([table], SAMPLE_META) if t.sheet == "Fixed"]
+    assert numbered[0].print_area == (2, 2) and numbered[0].description == "see [note 1]"
