@@ -118,3 +118,66 @@ def test_the_plan_page_widths_print_it_shortest_at_a_readable_size():
     even = [18.0] + [(sum(widths) - 18.0) / 3] * 3
     assert write.rows_height(table, widths) <= write.rows_height(table, even)
     assert write.text_lines(many, widths[1] - 1) == 6  # each ask of the full cell on one line
+
+
+def _wide_table(print_area=None):
+    import polars as pl
+
+    from mhtool.outputs.views.tables import Column, Table
+
+    frame = pl.DataFrame(
+        {
+            "a": ["a long text " * 12, "short", "context", "context"],
+            "n": [1234.0, 5.0, 6.0, 7.0],
+            "how": ["how it was made " * 20] * 4,
+        }
+    )
+    columns = [Column("A", "a"), Column("Figure", "n", "count"), Column("How", "how", width=300)]
+    return Table("Fixed", "t", "d", columns, frame, print_area=print_area)
+
+
+def test_a_print_area_prints_the_first_rows_and_columns_and_the_check_knows_it(tmp_path):
+    """Table.print_area (rows, columns): the sheet's default print area is its heading and
+    those rows and columns; only the printed columns are fitted to the page (the others
+    keep their width, on screen); `mhtool check` names a sheet printing anything else."""
+    import openpyxl
+
+    from mhtool.outputs.views.layout import column_px, printed_pt
+
+    table = _wide_table(print_area=(2, 2))
+    natural = [200.0, 12.0, 300.0]
+    widths = write.readable_widths(table, natural)
+    assert widths[2] == 300.0  # not printed: as wide as it was
+    assert printed_pt(sum(column_px(w) for w in widths[:2])) >= 9
+    assert widths[:2] == write.readable_widths(_wide_table(), natural[:2] + [1.0])[:2]
+
+    path = tmp_path / "QA0.xlsx"
+    wb = write.new_workbook(path)
+    ws = wb.add_worksheet("Fixed")
+    write.print_setup(ws)
+    write.write_tables(ws, [table], write.Formats(wb), freeze=False, readable=True)
+    wb.close()
+    assert openpyxl.load_workbook(path)["Fixed"].print_area == "'Fixed'!$A$1:$B$5"
+    assert check.print_ref(table) == "$A$1:$B$5"
+
+    rel = "systems/QA0.xlsx"
+    fine = check.check_print(path, rel, expected=[table])
+    assert not [p for p in fine if "print area" in p or " pt" in p], fine
+    xml = check.read_structure(path)[1]["Fixed"]
+    assert check.printed_size(xml, 3) < 9 <= check.printed_size(xml, 2)  # How is not printed
+    whole = check.check_print(path, rel, expected=[_wide_table()])
+    assert f"{rel} Fixed: its print area is $A$1:$B$5; expected the whole sheet" in whole
+    more = check.check_print(path, rel, expected=[_wide_table(print_area=(4, 3))])
+    assert f"{rel} Fixed: its print area is $A$1:$B$5; expected $A$1:$C$7" in more
+
+
+def test_numbering_the_notes_keeps_a_tables_print_area():
+    """notes.number remakes every table with its notes renumbered: what prints is kept."""
+    from fixtures.sample import SAMPLE_META
+
+    from mhtool.outputs.views import notes
+
+    table = _wide_table(print_area=(2, 2))
+    table.description = "see [note 3]"
+    numbered = [t for t in notes.number([table], SAMPLE_META) if t.sheet == "Fixed"]
+    assert numbered[0].print_area == (2, 2) and numbered[0].description == "see [note 1]"

@@ -223,7 +223,11 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
         renumbered = [c for k in sorted(keys) if (c := _mapped(t.frame, k, sub)) is not None]
         frame = t.frame.with_columns(renumbered) if renumbered else t.frame
         columns = [replace(c, header=sub(c.header)) for c in t.columns]
-        out.append(Table(t.sheet, sub(t.title), sub(t.description), columns, frame, t.name))
+        out.append(  # all else kept (its name, its print_area)
+            replace(
+                t, title=sub(t.title), description=sub(t.description), columns=columns, frame=frame
+            )
+        )
     rows = sorted(order.items(), key=lambda kv: kv[1])
     notes_table = Table(
         "Notes",

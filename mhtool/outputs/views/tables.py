@@ -26,6 +26,7 @@ from mhtool.fields import (
 )
 from mhtool.outputs.views.layout import (
     GBP_WORD,
+    HEADER_ROW,
     LEVEL_NAMES,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -70,7 +71,12 @@ class Column:
 
 @dataclass
 class Table:
-    """One sheet's table. `name` is the Excel table's name (default: layout.TABLES[sheet])."""
+    """One sheet's table. `name` is the Excel table's name (default: layout.TABLES[sheet]).
+    `print_area`: (rows, columns), the frame's first rows and first columns that print by
+    default, under the sheet's title, description and header row (a sheet whose own rows
+    come first prints those, its context and wide prose columns stay on screen); None: the
+    whole table prints. Honoured for a sheet's first table (workbook.write_table), its
+    printed columns alone fitted to the page (workbook.readable_widths), and checked."""
 
     sheet: str
     title: str
@@ -78,6 +84,15 @@ class Table:
     columns: list[Column]
     frame: pl.DataFrame
     name: str | None = None
+    print_area: tuple[int, int] | None = None
+
+    def print_range(self) -> tuple[int, int] | None:
+        """The last row and column (0-based, from A1) of the sheet's default print area
+        when this table is the sheet's first; None: the whole sheet prints."""
+        if self.print_area is None:
+            return None
+        rows, columns = self.print_area
+        return HEADER_ROW + rows, columns - 1
 
 
 def number_format() -> pl.Expr:

@@ -245,16 +245,33 @@ def _last_column(refs: list[str]) -> int:
     return last
 
 
-def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
+def print_ref(table: Table) -> str | None:
+    """The print area a sheet whose first table is `table` sets ($A$1:$H$9), as the file
+    names it; None: the whole sheet prints (Table.print_area)."""
+    found = table.print_range()
+    if found is None:
+        return None
+    row, col = found
+    return f"$A${TITLE_ROW + 1}:${xl_col_to_name(col)}${row + 1}"
+
+
+def check_print(
+    path: Path, rel: str, read: tuple | None = None, expected: list[Table] | None = None
+) -> list[str]:
     """Every sheet prints A4 landscape, one page wide, with no header or footer
     (workbook.print_setup); every table sheet repeats its header row on each printed page
     (a sheet of several tables: each later one starts a page); a sheet left unprinted
-    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only; a sheet
-    people read on paper (layout.READABLE) prints at READABLE_PT or more (printed_size)."""
+    (layout.UNPRINTED) of an organisation's workbook prints its heading rows only; with
+    the `expected` tables, every other sheet prints its first table's print_area (print_ref)
+    or, without one, the whole sheet; a sheet people read on paper (layout.READABLE)
+    prints at READABLE_PT or more (printed_size), over the columns it prints."""
     own_workbook = scopes.Scope.from_path(rel) is not None
 
     st, xml = read or read_structure(path)
     titles = set(st.print_titles)
+    first: dict[str, Table] = {}
+    for t in expected or ():
+        first.setdefault(t.sheet, t)
     problems = []
     for name, _ in st.sheets:
         setup = _PAGE_SETUP.search(xml[name])
@@ -267,14 +284,22 @@ def check_print(path: Path, rel: str, read: tuple | None = None) -> list[str]:
             problems.append(f"{rel} {name}: prints a header or footer")
         area = st.print_areas.get(name)
         heading_only = re.fullmatch(rf"\$A\$1:\$[A-Z]+\${HEADER_ROW + 1}", area or "")
-        if name in UNPRINTED and own_workbook and not heading_only:
+        want = print_ref(first[name]) if name in first else None
+        if name in UNPRINTED and own_workbook:
+            if not heading_only:
+                problems.append(
+                    f"{rel} {name}: its print area is {area or 'the whole sheet'}; expected "
+                    f"its heading rows only (to row {HEADER_ROW + 1})"
+                )
+        elif expected is not None and area != want:
             problems.append(
-                f"{rel} {name}: its print area is {area or 'the whole sheet'}; expected its "
-                f"heading rows only (to row {HEADER_ROW + 1})"
+                f"{rel} {name}: its print area is {area or 'the whole sheet'}; expected "
+                f"{want or 'the whole sheet'}"
             )
         stacked = st.tables.get(name, [])
         if name in READABLE and stacked:
-            size = printed_size(xml[name], _last_column([ref for _, ref in stacked]))
+            refs = [area.replace("$", "")] if area else [ref for _, ref in stacked]
+            size = printed_size(xml[name], _last_column(refs))
             if size < READABLE_PT:
                 problems.append(
                     f"{rel} {name}: prints at {size:.1f} pt, its columns fitted to the page "
@@ -459,7 +484,7 @@ def check_workbook(
         read = read_structure(path)
         return (
             check_layout(path, rel, expected, read)
-            + check_print(path, rel, read)
+            + check_print(path, rel, read, expected)
             + check_values(path, rel, expected, read[1])
         )
     except Exception as exc:  # a damaged workbook is one problem; the check goes on

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import product, repeat
 from pathlib import Path
@@ -213,8 +213,9 @@ def write_table(
     """Write a Table as an Excel table with its title at row `top` (A1: the sheet's own),
     its description below and its header row below that (A3 for the sheet's first table),
     column by column (the fast path through XlsxWriter), text wrapped with row heights to
-    match; the first table's header row is repeated on printed pages. Returns the number
-    of cells written. A column's fmt 'row' takes each row's number format from the frame's
+    match; the first table's header row is repeated on printed pages, and its print_area
+    (rows and columns) is the sheet's default print area. Returns the number of cells
+    written. A column's fmt 'row' takes each row's number format from the frame's
     `_fmt` column, 'row:<column>' from that column. `freeze` keeps the header in view
     (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
     not to need it. `widths`: the sheet's column widths when it stacks several tables
@@ -275,6 +276,8 @@ def write_table(
     )
     if first_table and alone:  # a sheet of one table (see write_tables)
         ws.repeat_rows(HEADER_ROW)
+    if first_table and table.print_area is not None:  # the rows and columns that print
+        ws.print_area(TITLE_ROW, 0, *table.print_range())
     if first_table and freeze:
         ws.freeze_panes(HEADER_ROW + 1, 0)
     return frame.height * len(table.columns) + len(table.columns) + 2
@@ -337,7 +340,12 @@ def readable_widths(table: Table, widths: list[float], room: float | None = None
     columns in proportion to how much text each holds (a row is as tall as its most
     wrapped cell, so each column then wraps its text over about as many lines), none
     wider than it was nor narrower than its header's longest word; write_table then
-    gives the rows the lines their text takes."""
+    gives the rows the lines their text takes. A table with a print_area has only its
+    printed columns fitted; the others keep their widths, on screen."""
+    if table.print_area is not None:  # only the printed columns are fitted to the page
+        shown = table.print_area[1]
+        printed = replace(table, columns=table.columns[:shown], print_area=None)
+        return readable_widths(printed, widths[:shown], room) + list(widths[shown:])
     text = [c for c, col in enumerate(table.columns) if col.fmt == "text"]
     out = [w if c in text else _figure_width(table, c) for c, w in enumerate(widths)]
     room = readable_room(table.sheet) if room is None else room
@@ -429,7 +437,8 @@ def write_tables(
         if readable:
             each = [readable_widths(t, w, room) for t, w in zip(stacked, natural, strict=True)]
         widths = [max(w[c] for w in each if c < len(w)) for c in range(max(map(len, each)))]
-        if not readable or sum(map(column_px, widths)) <= fits or room < 100:
+        printed = widths[: (stacked[0].print_area or (0, len(widths)))[1]]
+        if not readable or sum(map(column_px, printed)) <= fits or room < 100:
             break
         room *= 0.95
     tops = table_tops([t.frame.height for t in stacked])
