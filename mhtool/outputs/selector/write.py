@@ -31,7 +31,13 @@ from mhtool.outputs.views.layout import (
 )
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import OGL, PROVENANCE
-from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP, plan_lines
+from mhtool.outputs.views.planpage import (
+    CATEGORY_COLUMNS,
+    CATEGORY_HEADERS,
+    SEP,
+    last_words,
+    plan_lines,
+)
 from mhtool.outputs.views.planpage import plan_words as _plan_words
 from mhtool.outputs.views.summary import provenance_words
 from mhtool.outputs.views.tables import (
@@ -85,6 +91,7 @@ class Selector:
     years: list[str]
     places_left_out: int = 0  # places of the run not listed (more than MAX_PLACES)
     called: str = "the Plan"  # the round as its catalogue calls it (WorkbookMeta.round_name)
+    unsaid: str = ""  # ' for 2023/24 (...)': the year the Plan words leave out (last_words)
 
 
 def label(name: str | None, code: str) -> str:
@@ -191,7 +198,7 @@ def build(
         ROW_FORMAT,
     )
     icbs = dict(orgs.select("org_code", "icb_code").rows())
-    plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs)
+    plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs, meta.short_titles)
     return Selector(
         org_list,
         plan,
@@ -202,6 +209,7 @@ def build(
         years,
         left_out,
         meta.round_name,
+        last_words(by_line),
     )
 
 
@@ -592,7 +600,7 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
         PLAN_TOP + 1,
         0,
         f"Each programme's asks in {sel.called}'s three categories, with this organisation's "
-        "figure in the last year it has one. [z]: no such ask.",
+        f"figures{sel.unsaid}. [z]: no such ask.",
     )
     head = PLAN_TOP + 2
     texts = sel.plan.select(*CATEGORY_COLUMNS, "programme")

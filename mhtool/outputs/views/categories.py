@@ -153,11 +153,13 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
     """The same in a few words for the Plan page's cell (the Targeted sheet says it whole):
     'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield' (a region),
     'named in its ICB: Leeds' (a sub-ICB location). Worded
-    without the organisation's name, so organisations alike share one string."""
+    without the organisation's name, so organisations alike share one string; nothing
+    where no source names them (the page's Targeted header says they are chosen
+    nationally)."""
     if sel is None:
-        return "areas chosen nationally"
+        return ""
     if sel.get("everywhere"):
-        return "every system by the end point"
+        return "every system"
     n = _count(sel)
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)

@@ -223,8 +223,7 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
         renumbered = [c for k in sorted(keys) if (c := _mapped(t.frame, k, sub)) is not None]
         frame = t.frame.with_columns(renumbered) if renumbered else t.frame
         columns = [replace(c, header=sub(c.header)) for c in t.columns]
-        # replace keeps the rest of the table as it was (its name, its print area)
-        out.append(
+        out.append(  # all else kept (its name, its print_area)
             replace(
                 t, title=sub(t.title), description=sub(t.description), columns=columns, frame=frame
             )
