@@ -383,3 +383,16 @@ def test_the_cover_prints_on_one_page_its_rows_as_tall_as_their_wrapped_lines(ru
             heights.append(height)
         assert max(heights) > 4 * LINE_HEIGHT  # 'How to use it' wraps
         assert sum(heights) <= page_pt, rel
+
+
+def test_the_notes_print_across_the_page_at_a_readable_size(run):
+    """The Notes sheet is read on paper too: its text column as wide as an A4 landscape
+    page holds at 9 pt or a little more (not at 8 pt, as it was, nor narrower)."""
+    from mhtool.outputs.views.layout import READABLE
+    from mhtool.outputs.workbook.check import printed_size, read_structure
+
+    assert "Notes" in READABLE  # so `mhtool check` holds it to 9 pt
+    out, _ = run
+    for rel in ["england.xlsx", "systems/QA0.xlsx"]:
+        _, xml = read_structure(out / rel)
+        assert 9 <= printed_size(xml["Notes"], 2) <= 9.3, rel
