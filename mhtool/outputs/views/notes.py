@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 
 import polars as pl
 
@@ -138,47 +139,48 @@ def notes(
     ]
 
 
-def _figure_parts(meta: WorkbookMeta) -> dict[str, list[tuple[str, str]]]:
-    """Ambition ID → its (detail, text) parts from the run's notes (meta.notes, lines such
-    as 'PMH-02 2019/20 (inferred): carried forward ...'), in order."""
+@lru_cache(maxsize=4)  # every table of every workbook of a run asks, of the same notes
+def _run_notes(lines: tuple[str, ...]) -> tuple[dict, dict]:
+    """(figure_notes, choice_notes) of the run's note lines."""
     grouped: dict[str, list[tuple[str, str]]] = {}
-    for line in _extra(meta.notes):
+    for line in lines:  # 'PMH-02 2019/20 (inferred): carried forward ...'
         head, _, text = line.partition(":")
         ambition, _, detail = head.strip().partition(" ")
         grouped.setdefault(ambition, []).append((detail.strip(), text.strip()))
-    return grouped
-
-
-def choice_notes(meta: WorkbookMeta) -> dict[tuple[str, str], tuple[int, str]]:
-    """(detail, text) of each catalogue choice the run's notes give for more than one
-    ambition → (note key, text): said once in a note of its own, which each of those
-    ambitions' notes refers to (the same words in every note took pages)."""
     seen: dict[tuple[str, str], int] = {}
-    for parts in _figure_parts(meta).values():
+    for parts in grouped.values():
         for part in dict.fromkeys(parts):
             if part[0].startswith("(choice "):
                 seen[part] = seen.get(part, 0) + 1
-    shared = [part for part, n in seen.items() if n > 1]
-    return {
+    shared = {
         (detail, text): (CHOICE_NOTE + i, f"The catalogue's {detail.strip('()')}: {text}")
-        for i, (detail, text) in enumerate(shared)
+        for i, (detail, text) in enumerate(part for part, n in seen.items() if n > 1)
     }
-
-
-def figure_notes(meta: WorkbookMeta) -> dict[str, tuple[int, str]]:
-    """Ambition ID → (note key, text): the run's notes gathered into one note per ambition,
-    a choice shared with other ambitions referred to by its own note (choice_notes)."""
-    shared = choice_notes(meta)
 
     def said(part: tuple[str, str]) -> str:
         if part in shared:
             return f"{part[0]}: see [note {shared[part][0]}]"
         return f"{part[0]}: {part[1]}".lstrip(": ")
 
-    return {
+    figures = {
         a: (FIGURE_NOTE + i, f"How {a}'s national figure was made: " + "; ".join(map(said, parts)))
-        for i, (a, parts) in enumerate(_figure_parts(meta).items())
+        for i, (a, parts) in enumerate(grouped.items())
     }
+    return figures, shared
+
+
+def figure_notes(meta: WorkbookMeta) -> dict[str, tuple[int, str]]:
+    """Ambition ID → (note key, text): the run's notes (meta.notes) gathered into one note
+    per ambition, a choice shared with other ambitions referred to by its own note
+    (choice_notes)."""
+    return dict(_run_notes(tuple(_extra(meta.notes)))[0])
+
+
+def choice_notes(meta: WorkbookMeta) -> dict[tuple[str, str], tuple[int, str]]:
+    """(detail, text) of each catalogue choice the run's notes give for more than one
+    ambition → (note key, text): said once in a note of its own, which each of those
+    ambitions' notes refers to (the same words in every note took pages)."""
+    return dict(_run_notes(tuple(_extra(meta.notes)))[1])
 
 
 def _bases_used(tables: list[Table]) -> list[tuple[str, str, str]]:
