@@ -258,7 +258,7 @@ def write_table(
     ws.set_row(head, max(15, LINE_HEIGHT * head_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
-            ws.set_row(r, LINE_HEIGHT * n + pad)
+            ws.set_row(r, row_height(n, pad))
     ws.add_table(
         head,
         0,
@@ -464,16 +464,25 @@ def print_heading_only(ws, columns: int) -> None:
 
 
 LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffice cuts 14)
-COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
+# Column widths (characters) for prose: the Cover's wide enough that it prints on one page
+# at full size, its lines still short enough to read.
+COVER_WIDTH, TEXT_WIDTH = 125, 100
+
+
+def row_height(lines: int, pad: int = 2) -> float | None:
+    """The height (points) of a row whose tallest cell wraps over `lines` lines, `pad`
+    points beyond them; None for one line (the default height)."""
+    return LINE_HEIGHT * lines + pad if lines > 1 else None
 
 
 def wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
-    """Wrapped text with a row height to match: not every spreadsheet program grows a row
-    to fit wrapped text on opening (LibreOffice does not), so long notes would be cut off."""
+    """Wrapped text with a row height to match its lines (text_lines, at word breaks, as
+    write_table sizes rows): not every spreadsheet program grows a row to fit wrapped text
+    on opening (LibreOffice does not), so long notes would be cut off."""
     ws.write_string(row, col, text, fmt)
-    lines = sum(max(1, math.ceil(len(part) / (width * 0.9))) for part in text.split("\n"))
-    if lines > 1:
-        ws.set_row(row, LINE_HEIGHT * lines + 2)
+    height = row_height(text_lines(text, width - 1))
+    if height:
+        ws.set_row(row, height)
 
 
 def _cover(ws, title: str, meta: WorkbookMeta, f: Formats, org: str) -> int:
