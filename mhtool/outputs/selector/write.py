@@ -103,7 +103,16 @@ def _with_places(prepared: pl.DataFrame, places: pl.DataFrame | None) -> tuple[p
     """The prepared levels above places, plus the places' headline rows (the asks places
     are shown for) when there are at most MAX_PLACES; (rows, places left out)."""
     keep = ["level", "org_code", "org_name", "parent_code", "region_code", "icb_code"]
-    keep += ["programme", "ambition_id", "title", "category", "kind", "unit", "unit_kind"]
+    keep += [
+        "programme",
+        "ambition_id",
+        "title",
+        "category",
+        "kind",
+        "measure",
+        "unit",
+        "unit_kind",
+    ]
     keep += ["year", "value", "national_value", "share", "basis", "basis_name"]
     keep += ["split_method", "provenance", ROW_FORMAT, PLAN_ORDER, LINE_SPLIT]
     above = prepared.select(keep)
@@ -177,7 +186,9 @@ def build(
     )
     rank = orgs.select("org_code").with_row_index("_org")
     lines = plan_lines(rows)
-    programmes = list(dict.fromkeys(lines.get_column("programme").to_list()))
+    # the Plan page, as a workbook's: activity asks (money and staff are by year on the Years sheet)
+    asks = plan_lines(rows.filter(pl.col("measure") == "activity"))
+    programmes = list(dict.fromkeys(asks.get_column("programme").to_list()))
     known = pl.col("value").is_not_null()
     by_line = (
         rows.sort("year")
@@ -198,7 +209,7 @@ def build(
         ROW_FORMAT,
     )
     icbs = dict(orgs.select("org_code", "icb_code").rows())
-    plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs, meta.short_titles)
+    plan = _plan_words(by_line, asks, org_list, programmes, meta.selected, icbs, meta.short_titles)
     return Selector(
         org_list,
         plan,

@@ -165,7 +165,7 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
     level = _LEVEL_OF.get(level, level)
     so_far = "" if sel["complete"] else " so far"
     if mine is None:
-        return f"{n} sites named{so_far} (see the Targeted sheet)"
+        return f"{n} sites named{so_far}"
     if not mine:
         return (
             f"not among the {n} named{so_far}"
