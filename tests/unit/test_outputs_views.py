@@ -336,8 +336,11 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
         assert not (ws.oddHeader.left.text or ws.oddHeader.center.text or ws.oddHeader.right.text)
         assert not (ws.oddFooter.left.text or ws.oddFooter.center.text or ws.oddFooter.right.text)
-        # the Shares and Data sheets print their heading only; every other sheet whole
+        # the Shares and Data sheets print their heading only, Funding and Workforce the
+        # organisation's own rows (the first, before its sub-ICB locations); others whole
         heading = {"Data": "'Data'!$A$1:$I$3", "Shares": "'Shares'!$A$1:$D$3"}
+        own = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)].count(ws["A4"].value)
+        heading |= {s: f"'{s}'!$A$1:$J${3 + own}" for s in ("Funding", "Workforce")}
         want = heading.get(ws.title, "")
         assert ws.print_area == want, ws.title
         if ws.title in TABLES:
