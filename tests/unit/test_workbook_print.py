@@ -107,7 +107,7 @@ def _wide_table(print_area=None):
         {
             "a": ["a long text " * 12, "short", "context", "context"],
             "n": [1234.0, 5.0, 6.0, 7.0],
-            "how": ["how it was made " * 20] * 4,
+            "how": ["how it was made " * 8, "how", "how it was made " * 40, "x"],
         }
     )
     columns = [Column("A", "a"), Column("Figure", "n", "count"), Column("How", "how", width=300)]
@@ -127,7 +127,16 @@ def test_a_print_area_prints_the_first_rows_and_columns_and_the_check_knows_it(t
     widths = write.readable_widths(table, natural)
     assert widths[2] == 300.0  # not printed: as wide as it was
     assert printed_pt(sum(column_px(w) for w in widths[:2])) >= 9
-    assert widths[:2] == write.readable_widths(_wide_table(), natural[:2] + [1.0])[:2]
+    whole = write.readable_widths(_wide_table(), [200.0, 12.0, 20.0])
+    assert printed_pt(sum(column_px(w) for w in whole)) >= 9 and whole[0] < widths[0]
+    # a prose column that is not printed is widened on screen until it is not what makes
+    # a printed row tall: the printed rows are as tall as their printed text
+    narrow = write.readable_widths(table, [200.0, 12.0, 20.0])
+    assert narrow[:2] == widths[:2] and 20.0 < narrow[2] < write.SCREEN_WIDTH
+    head = table.frame.head(2)
+    for i in range(2):
+        printed = write.text_lines(head["a"][i], write._room(table, 0, narrow[0]))
+        assert write.text_lines(head["how"][i], write._room(table, 2, narrow[2])) <= printed
 
     path = tmp_path / "QA0.xlsx"
     wb = write.new_workbook(path)
