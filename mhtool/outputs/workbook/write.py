@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
 from pathlib import Path
 
@@ -398,36 +398,38 @@ def _fitted(
     return _fewest_lines(table, out, read, floor, widths) if refine else out
 
 
-STEPS = (6, 3, 1)  # digits moved at a time: a long cell takes several to lose a line
+STEP = 2  # digits moved at a time (one at a time seldom takes a line off a long cell)
 
 
 def _fewest_lines(table: Table, out: list[float], read: pl.DataFrame, floor: dict, cap) -> list:
-    """The text columns' widths `out` moved a digit at a time from one to another (each
+    """The text columns' widths `out` moved STEP digits at a time from one to another (each
     within its `floor` and `cap`) while the rows of `read` take fewer lines in all: a row
     is as tall as its most wrapped cell, so a column whose long cells stand out on a few
     rows (a long unit) gets more room than its average text would give it."""
-    out = list(out)
+    # whole digits, so the same ask's cells in every workbook are wrapped at the same widths
+    # (text_lines caches them)
+    out = [max(floor[c], math.floor(w)) if c in floor else w for c, w in enumerate(out)]
     cells = {c: _texts(read, c, table) for c in floor}
 
+    @cache  # a width is tried again after every move
     def lines(c: int, width: float) -> list[int]:
         room = _room(table, c, width)
         return [text_lines(t, room) for t in cells[c]]
 
     now = {c: lines(c, out[c]) for c in floor}
-    best = sum(map(max, zip(*now.values(), strict=True))) if read.height else 0
-    for step in STEPS:
-        moved = True
-        while moved:
-            moved = False
-            for a in floor:
-                for b in floor:
-                    if a == b or out[a] - step < floor[a] or out[b] + step > cap[b]:
-                        continue
-                    trial = now | {a: lines(a, out[a] - step), b: lines(b, out[b] + step)}
-                    total = sum(map(max, zip(*trial.values(), strict=True)))
-                    if total < best:
-                        best, now, moved = total, trial, True
-                        out[a], out[b] = round(out[a] - step, 1), round(out[b] + step, 1)
+    best = sum(map(max, zip(*now.values(), strict=True)))
+    moved = True
+    while moved:
+        moved = False
+        for a in floor:
+            for b in floor:
+                if a == b or out[a] - STEP < floor[a] or out[b] + STEP > cap[b]:
+                    continue
+                trial = now | {a: lines(a, out[a] - STEP), b: lines(b, out[b] + STEP)}
+                total = sum(map(max, zip(*trial.values(), strict=True)))
+                if total < best:
+                    best, now, moved = total, trial, True
+                    out[a], out[b] = round(out[a] - STEP, 1), round(out[b] + STEP, 1)
     return out
 
 
