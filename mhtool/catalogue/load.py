@@ -361,6 +361,7 @@ def _ambition(amb: dict, file: Path, ctx: rules.Context) -> Ambition:
             text.get("maintained", ""),
             rules.step(kind, measure),
         ),
+        short_title=text.get("short_title", ""),
         age_group=amb.get("age_group", "all_ages"),
         direction=amb.get("direction", HIGHER_IS_BETTER),
         basis_note=text.get("basis_note", ""),

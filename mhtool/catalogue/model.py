@@ -62,6 +62,7 @@ class Ambition:
     basis: str | None
     values: tuple[YearValue, ...]
     declared: tuple[YearValue, ...] = ()
+    short_title: str = ""  # the ask in a few words, for the Plan page
     age_group: str = "all_ages"  # who the ask serves: cyp, adults or all_ages
     direction: str = "higher_is_better"  # vocab.DIRECTIONS: which way a plan meets it
     basis_note: str = ""

@@ -365,6 +365,7 @@ def _write_outputs(  # noqa: PLR0913 (the run's parts the outputs are made of)
         planning=_planning_spec(planning, spine, cfg, places),
         actuals=delivery.specs(catalogue),
         selected=named_sites(catalogue, cfg.geography),
+        short_titles={a.id: a.short_title for a in catalogue.ambitions if a.short_title},
     )
     mhtool.outputs.write_outputs(
         spine,

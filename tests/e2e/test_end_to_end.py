@@ -153,8 +153,8 @@ PAGE_BUDGETS = {"england.xlsx": 150, "systems/QKS.xlsx": 50, "regions/Y60.xlsx":
 
 def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
     """england.xlsx at most 150 printed pages (its Shares and Data sheets print their
-    heading only), a system's at most 50, a region's at most 100; the Plan page starts a
-    page and the Summary the page after it ends; no header or footer."""
+    heading only), a system's at most 50, a region's at most 100; the Plan page is one
+    page of its own in each (the Summary starts the next); no header or footer."""
     out = default_run[0]
     england, system, region = _soffice_pages([out / rel for rel in PAGE_BUDGETS], tmp_path)
     for pages, (rel, budget) in zip([england, system, region], PAGE_BUDGETS.items(), strict=True):
@@ -164,8 +164,11 @@ def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
     assert len(plan) == 1
     assert "Contents" in system[plan[0] - 1]  # the Plan starts a page of its own
     summary = [i for i, page in enumerate(system) if "Summary: Kent and Medway's figures" in page]
-    assert summary and plan[0] < summary[0] <= plan[0] + 2  # at most two pages of Plan
+    assert summary == [plan[0] + 1]  # the Plan on one page, the Summary on the next
     assert system[summary[0]].lstrip().startswith("Summary:")  # ... and a page of its own
+    for pages, org in ((england, "England"), (region, "Midlands")):
+        at = [i for i, page in enumerate(pages) if f"What the Plan asks of {org}" in page]
+        assert len(at) == 1 and pages[at[0] + 1].lstrip().startswith("Summary:"), org
     for pages in (england, system, region):
         assert all("Page " not in page.strip().splitlines()[-1] for page in pages)  # no footer
 

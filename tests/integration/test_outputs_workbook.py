@@ -362,3 +362,39 @@ def test_readable_sheets_print_at_nine_points_and_the_check_says_when_not(run, t
     problems = check_print(widened, "systems/QA0.xlsx")
     assert len(problems) == 1 and problems[0].startswith("systems/QA0.xlsx Summary: prints at ")
     assert "people read 9 pt or more" in problems[0]
+
+
+def test_the_cover_prints_on_one_page_its_rows_as_tall_as_their_wrapped_lines(run):
+    """Each Cover row is as tall as its text's lines at word breaks in the Cover's column
+    (workbook.text_lines: no line cut off, none left empty), and the whole Cover fits one
+    A4 landscape page at full size."""
+    from mhtool.outputs.views.layout import MARGIN, column_px, printable_px
+    from mhtool.outputs.workbook.write import COVER_WIDTH, LINE_HEIGHT, text_lines
+
+    out, _ = run
+    page_pt = (210 / 25.4 - 2 * MARGIN) * 72
+    for rel in ["england.xlsx", "regions/Y56.xlsx", "systems/QA0.xlsx", "subicbs/01A.xlsx"]:
+        ws = openpyxl.load_workbook(out / rel)["Cover"]
+        assert column_px(COVER_WIDTH) <= printable_px()  # printed at full size
+        heights = []
+        for r in range(1, ws.max_row + 1):
+            lines = text_lines(str(ws.cell(r, 1).value or ""), COVER_WIDTH - 1)
+            height = ws.row_dimensions[r].height or LINE_HEIGHT
+            want = LINE_HEIGHT * lines + 2 if lines > 1 else LINE_HEIGHT
+            assert height == pytest.approx(want, abs=0.75), (rel, r)  # stored to a pixel
+            heights.append(height)
+        assert max(heights) > 4 * LINE_HEIGHT  # 'How to use it' wraps
+        assert sum(heights) <= page_pt, rel
+
+
+def test_the_notes_print_across_the_page_at_a_readable_size(run):
+    """The Notes sheet is read on paper too: its text column as wide as an A4 landscape
+    page holds at 9 pt or a little more (not at 8 pt, as it was, nor narrower)."""
+    from mhtool.outputs.views.layout import READABLE
+    from mhtool.outputs.workbook.check import printed_size, read_structure
+
+    assert "Notes" in READABLE  # so `mhtool check` holds it to 9 pt
+    out, _ = run
+    for rel in ["england.xlsx", "systems/QA0.xlsx"]:
+        _, xml = read_structure(out / rel)
+        assert 9 <= printed_size(xml["Notes"], 2) <= 9.3, rel

@@ -56,6 +56,12 @@ BROKEN = [
         "justifies",
     ),
     ('unit = "people"', 'unit = "people"\nadditional = "yes"', "additional", "true or false"),
+    (
+        'unit = "people"',
+        'unit = "people"\nshort_title = "far too many words for one line of the Plan page"',
+        "short_title",
+        "at most 30 characters",
+    ),
     ('unit = "people"', 'unit = "people"\ndirection = "down"', "direction", "lower_is_better"),
     ('unit = "people"', 'unit = "people"\nnational_only = true', "basis", "takes no basis"),
     (

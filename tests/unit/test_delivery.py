@@ -6,6 +6,7 @@ denominator, growth needed, the parts' difference, an ambition nothing measures.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -214,3 +215,42 @@ def test_a_geography_with_no_actuals_says_so_and_a_wrong_measure_is_refused(tabl
     assert d["actual_from"][0] == "no phsmi actuals on geography 2024 (shipped on ['2022', '2026'])"
     with pytest.raises(InputError, match="no denominator 'registr'.*have: checks, register"):
         delivery.build(SPINE, (_spec(denominator="registr"),), "2022")
+
+
+def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of, tmp_path):
+    """The Delivery sheet's default print area is its heading and the organisation's own
+    rows (its parts and the levels above follow on screen, as A2 says); `mhtool check`
+    names a Delivery sheet printing anything else."""
+    import openpyxl
+
+    from mhtool.outputs.workbook import check, write
+
+    tables_of({"phsmi": CHECKS})
+    d = delivery.build(SPINE, (_spec(),), "2022")
+    rows = scopes.rows(prepare(SPINE), scopes.Scope("icb", "QA0"))
+    sheet = next(t for t in workbook_tables(rows, None, None, d) if t.sheet == "Delivery")
+    own = sheet.frame.filter(pl.col("org_code") == "QA0").height
+    assert 0 < own < sheet.frame.height  # QA0's rows, then 01A, 01D, Y56, ENG
+    assert sheet.print_area == (own, len(sheet.columns))  # kept through note numbering
+    assert sheet.description.startswith("Its own rows come first and print; its parts")
+
+    def written(table):
+        path = tmp_path / "QA0.xlsx"
+        wb = write.new_workbook(path)
+        ws = wb.add_worksheet("Delivery")
+        write.print_setup(ws)
+        write.write_tables(ws, [table], write.Formats(wb), freeze=False, readable=True)
+        wb.close()
+        return path
+
+    last = f"$P${3 + own}"  # 16 columns, the header in row 3
+    path = written(sheet)
+    assert openpyxl.load_workbook(path)["Delivery"].print_area == f"'Delivery'!$A$1:{last}"
+    rel = "systems/QA0.xlsx"
+    assert not [p for p in check.check_print(path, rel, expected=[sheet]) if "print" in p]
+    whole = check.check_print(written(replace(sheet, print_area=None)), rel, expected=[sheet])
+    assert f"{rel} Delivery: its print area is the whole sheet; expected $A$1:{last}" in whole
+
+    # a sheet of its own rows alone prints whole, and does not say others follow
+    alone = delivery.sheet_table(rows, d.filter(pl.col("org_code") == "QA0"))
+    assert alone.print_area is None and not alone.description.startswith("Its own rows")

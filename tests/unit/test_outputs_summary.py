@@ -128,6 +128,38 @@ def test_notes_are_only_those_referred_to_numbered_by_first_appearance(tmp_path)
     assert wb["Notes"]["A4"].alignment.vertical == "top"
 
 
+def test_a_choice_several_notes_share_is_said_once_and_referred_to(tmp_path):
+    """A catalogue choice the run's notes give for several ambitions is one note of its
+    own, after the notes the sheets refer to; each ambition's note refers to it by its
+    number (renumbered like the rest), and every [note N] on the Notes sheet is there."""
+    shared = "Every additional figure says which baseline it is measured from. " * 3
+    meta = SAMPLE_META.with_notes(
+        [
+            f"A01 (choice baselines): {shared}",
+            "A01 2019/20 (inferred): carried back.",
+            f"A02 (choice baselines): {shared}",
+            "A02 (choice own): said for A02 alone.",
+        ]
+    )
+    write_outputs(sample_spine(), tmp_path, meta, system="QA0", progress=False)
+    ws = openpyxl.load_workbook(tmp_path / "systems/QA0.xlsx")["Notes"]
+    assert ws["A2"].value.endswith("then the catalogue's choices several of those notes share.")
+    _, rows = _rows(ws)
+    notes = {r["Note number"]: r["Note text"] for r in rows}
+    assert sum(shared.strip() in t for t in notes.values()) == 1
+    choice = next(n for n, t in notes.items() if shared.strip() in t)
+    assert notes[choice].startswith("The catalogue's choice baselines: ")
+    assert choice == f"note {len(notes)}"  # only the ambitions' notes refer to it: last
+    a01 = next(t for t in notes.values() if t.startswith("How A01's national figure"))
+    a02 = next(t for t in notes.values() if t.startswith("How A02's national figure"))
+    assert f"(choice baselines): see [{choice}]" in a01 and "carried back" in a01
+    assert f"(choice baselines): see [{choice}]" in a02
+    assert "(choice own): said for A02 alone." in a02  # one ambition's: said in place
+    for text in notes.values():
+        for n in re.findall(r"\[note (\d+)\]", text):
+            assert f"note {n}" in notes
+
+
 def test_headers_get_the_lines_their_words_need(books):
     from mhtool.outputs.workbook.write import LINE_HEIGHT, header_lines
 

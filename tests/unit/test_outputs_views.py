@@ -178,13 +178,48 @@ def test_the_plan_page_puts_each_ask_in_its_programme_and_category_with_its_figu
         if line["split_method"][0] == vocab.NATIONAL_ONLY:
             assert "nationally" in ask, ask
         elif line["kind"][0] in vocab.CARRIED_KINDS:
-            assert f"{own['value'][0]:g}% by" in ask, ask
+            # the round's last year is named once, in the description, not in each ask
+            assert ask.endswith(f": {own['value'][0]:g}%"), ask
         else:
             assert f"{own['value'][0]:,.0f}" in ask and f"{own['share'][0]:.1%} of England" in ask
+    assert "figures for 2023/24 unless a year is shown" in table.description
     # money and staff are on their own sheets; a programme with no ask of a category: [z]
     assert not any("A02 " in (r[c] or "") for r in cells.values() for c in vocab.CATEGORIES)
     sheets = [t.sheet for t in workbook_tables(rows, SAMPLE_META)]
     assert sheets[:2] == ["Plan", "Summary"]
+
+
+def test_the_plan_page_says_an_ask_in_the_catalogues_few_words():
+    """A catalogue's short_title replaces the title cut short, and then a count is told by
+    its figure alone ('a year' for a unit per year): the short title says who is counted;
+    a figure for an earlier year keeps its year."""
+    df = prepare(sample_spine())
+    rows = scopes.rows(df, Scope("icb", "QA0"))
+    plain = planpage.plan_table(rows, SAMPLE_META).frame
+    short = {"A01": "Few words", "A04": "Rate words"}
+    named = planpage.plan_table(rows, SAMPLE_META.replaced(short_titles=short)).frame
+    asks = {
+        a.split(" ", 1)[0]: a
+        for frame in (named,)
+        for c in vocab.CATEGORIES
+        for cell in frame.get_column(c).drop_nulls().to_list()
+        for a in cell.split("\n")
+    }
+    assert asks["A01"].startswith("A01 Few words: ") and asks["A04"].startswith("A04 Rate words:")
+    before = next(
+        a
+        for cell in plain.get_column("fixed").drop_nulls()
+        for a in cell.split("\n")
+        if a.startswith("A01 ")
+    )
+    assert before.split(": ", 1)[1] != asks["A01"].split(": ", 1)[1]  # the unit's words go
+    figure = asks["A01"].split(": ", 1)[1]
+    assert figure.split(" (")[0].replace(",", "").split()[0].isdigit(), figure
+    # an ask whose last figure is before the round's last year keeps its year
+    early = rows.filter(~((pl.col("ambition_id") == "A01") & (pl.col("year") == "2023/24")))
+    kept = planpage.plan_table(early, SAMPLE_META.replaced(short_titles=short)).frame
+    cell = next(c for c in kept.get_column("fixed").drop_nulls() if "A01 " in c)
+    assert " in 2022/23" in cell, cell
 
 
 def test_a_category_sheet_without_asks_is_still_there_and_says_so():
@@ -422,7 +457,7 @@ def test_each_round_is_called_by_its_own_name_on_the_plan_page_cover_and_summary
     rows = scopes.rows(prepare(sample_spine()), Scope("icb", "QA0"))
     page = planpage.plan_table(rows, meta)
     assert page.title == f"What {called} asks of QA0"
-    assert f"in {called}'s three categories" in page.description
+    assert "the Plan" not in page.description  # the title names the round
     how = dict(notes.cover("title", meta, "QA0"))["How to use it"]
     assert f"what {called} asks of QA0" in how and f"every ask of {called} in" in how
     assert f"in {called}'s order" in summary_table(rows, meta).description

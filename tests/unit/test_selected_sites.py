@@ -158,7 +158,7 @@ def test_the_words_say_whether_the_organisation_is_named_with_the_source():
         f"Dee is one by the end point: every ICB by 2024 ({SOURCE})"
     )
     assert chosen_words(every, "england", "ENG", "England", None) == f"every ICB by 2024 ({SOURCE})"
-    assert chosen_short(every, "icb", "QA9", "QA9") == "every system by the end point"
+    assert chosen_short(every, "icb", "QA9", "QA9") == "every system"
     # no source names them: the words say so
     assert (
         chosen_words(None, "icb", "QA9", "Dee", "QA9") == f"{NOT_SHARED}; Dee may or may not be one"

@@ -66,3 +66,24 @@ def test_every_lookup_matches_its_text_alone_whatever_characters_it_holds():
         for name in NAMES:
             pattern = _as_pattern(formula, name)
             assert [n for n in NAMES if pattern.fullmatch(n)] == [name], (formula, name)
+
+
+def test_the_selectors_plan_page_holds_each_organisations_workbook_plan_page():
+    """Picking an organisation shows what its workbook's Plan sheet shows: the same
+    programmes and words (activity asks; money and staff are on the Years sheet)."""
+    import polars as pl
+    from fixtures.sample import SAMPLE_META, sample_spine
+
+    from mhtool.outputs.selector.write import build
+    from mhtool.outputs.views import scope as scopes
+    from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, plan_table
+    from mhtool.outputs.views.scope import Scope
+    from mhtool.outputs.views.tables import prepare
+
+    df = prepare(sample_spine())
+    sel = build(df, SAMPLE_META)
+    for level, code in (("icb", "QA0"), ("england", "ENG")):
+        page = plan_table(scopes.rows(df, Scope(level, code)), SAMPLE_META).frame
+        mine = sel.plan.filter(pl.col("key").str.starts_with(code + "/"))
+        cols = ["programme", *CATEGORY_COLUMNS]
+        assert mine.select(cols).rows() == page.select(cols).rows(), code

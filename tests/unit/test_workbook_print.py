@@ -98,6 +98,28 @@ def test_readable_widths_fit_the_page_at_nine_points_and_keep_figures_whole():
     assert write.readable_widths(small, [20.0, 20.0, 10.0]) == [20.0, 20.0, 10.0]  # fits
 
 
+def test_the_plan_page_widths_print_it_shortest_at_a_readable_size():
+    """shortest_widths gives the column with the most lines of text the room: the page is
+    no taller than with even widths, prints at PLAN_PT or more, and is the same every run."""
+    import polars as pl
+
+    from mhtool.outputs.views.layout import column_px, printed_pt
+    from mhtool.outputs.views.tables import Column, Table
+
+    many = "\n".join(f"ASK-{i} words of an ask: 1,234 a year (1.2% of England)" for i in range(6))
+    frame = pl.DataFrame(
+        {"p": ["Programme one", "Two"], "a": [many, "x"], "b": ["short", None], "c": ["y", None]}
+    )
+    columns = [Column("Programme", "p", width=18)] + [Column(k, k, width=40) for k in "abc"]
+    table = Table("Plan", "t", "d", columns, frame)
+    widths = write.shortest_widths(table)
+    assert widths == write.shortest_widths(table)
+    assert printed_pt(sum(column_px(w) for w in widths)) >= write.PLAN_PT - 0.05
+    even = [18.0] + [(sum(widths) - 18.0) / 3] * 3
+    assert write.rows_height(table, widths) <= write.rows_height(table, even)
+    assert write.text_lines(many, widths[1] - 1) == 6  # each ask of the full cell on one line
+
+
 def _wide_table(print_area=None):
     import polars as pl
 

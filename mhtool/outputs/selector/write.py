@@ -31,7 +31,13 @@ from mhtool.outputs.views.layout import (
 )
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import OGL, PROVENANCE
-from mhtool.outputs.views.planpage import CATEGORY_COLUMNS, CATEGORY_HEADERS, SEP, plan_lines
+from mhtool.outputs.views.planpage import (
+    CATEGORY_COLUMNS,
+    CATEGORY_HEADERS,
+    SEP,
+    last_words,
+    plan_lines,
+)
 from mhtool.outputs.views.planpage import plan_words as _plan_words
 from mhtool.outputs.views.summary import provenance_words
 from mhtool.outputs.views.tables import (
@@ -85,6 +91,7 @@ class Selector:
     years: list[str]
     places_left_out: int = 0  # places of the run not listed (more than MAX_PLACES)
     called: str = "the Plan"  # the round as its catalogue calls it (WorkbookMeta.round_name)
+    unsaid: str = ""  # ' for 2023/24 (...)': the year the Plan words leave out (last_words)
 
 
 def label(name: str | None, code: str) -> str:
@@ -96,7 +103,16 @@ def _with_places(prepared: pl.DataFrame, places: pl.DataFrame | None) -> tuple[p
     """The prepared levels above places, plus the places' headline rows (the asks places
     are shown for) when there are at most MAX_PLACES; (rows, places left out)."""
     keep = ["level", "org_code", "org_name", "parent_code", "region_code", "icb_code"]
-    keep += ["programme", "ambition_id", "title", "category", "kind", "unit", "unit_kind"]
+    keep += [
+        "programme",
+        "ambition_id",
+        "title",
+        "category",
+        "kind",
+        "measure",
+        "unit",
+        "unit_kind",
+    ]
     keep += ["year", "value", "national_value", "share", "basis", "basis_name"]
     keep += ["split_method", "provenance", ROW_FORMAT, PLAN_ORDER, LINE_SPLIT]
     above = prepared.select(keep)
@@ -170,7 +186,9 @@ def build(
     )
     rank = orgs.select("org_code").with_row_index("_org")
     lines = plan_lines(rows)
-    programmes = list(dict.fromkeys(lines.get_column("programme").to_list()))
+    # the Plan page, as a workbook's: activity asks (money and staff are by year on the Years sheet)
+    asks = plan_lines(rows.filter(pl.col("measure") == "activity"))
+    programmes = list(dict.fromkeys(asks.get_column("programme").to_list()))
     known = pl.col("value").is_not_null()
     by_line = (
         rows.sort("year")
@@ -191,7 +209,7 @@ def build(
         ROW_FORMAT,
     )
     icbs = dict(orgs.select("org_code", "icb_code").rows())
-    plan = _plan_words(by_line, lines, org_list, programmes, meta.selected, icbs)
+    plan = _plan_words(by_line, asks, org_list, programmes, meta.selected, icbs, meta.short_titles)
     return Selector(
         org_list,
         plan,
@@ -202,6 +220,7 @@ def build(
         years,
         left_out,
         meta.round_name,
+        last_words(by_line),
     )
 
 
@@ -592,7 +611,7 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
         PLAN_TOP + 1,
         0,
         f"Each programme's asks in {sel.called}'s three categories, with this organisation's "
-        "figure in the last year it has one. [z]: no such ask.",
+        f"figures{sel.unsaid}. [z]: no such ask.",
     )
     head = PLAN_TOP + 2
     texts = sel.plan.select(*CATEGORY_COLUMNS, "programme")

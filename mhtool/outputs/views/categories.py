@@ -160,17 +160,19 @@ def chosen_short(sel: dict | None, level: str, code: str, icb: str | None) -> st
     """The same in a few words for the Plan page's cell (the Targeted sheet says it whole):
     'named: Leeds', 'not among the 15 named', 'named here: Leeds; Sheffield' (a region),
     'named in its ICB: Leeds' (a sub-ICB location). Worded
-    without the organisation's name, so organisations alike share one string."""
+    without the organisation's name, so organisations alike share one string; nothing
+    where no source names them (the page's Targeted header says they are chosen
+    nationally)."""
     if sel is None:
-        return "areas chosen nationally"
+        return ""
     if sel.get("everywhere"):
-        return "every system by the end point"
+        return "every system"
     n = _count(sel)
     mine = _mine(sel, level, code, icb)
     level = _LEVEL_OF.get(level, level)
     so_far = "" if sel["complete"] else " so far"
     if mine is None:
-        return f"{n} sites named{so_far} (see the Targeted sheet)"
+        return f"{n} sites named{so_far}"
     if not mine:
         return (
             f"not among the {n} named{so_far}"
@@ -439,7 +441,8 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
     organisation's own row of each ask first, in the Plan's order (a standard's or an ask
     held for England alone is its one row), and only these print (with the columns up to
     the unit); then each ask's context rows, its parts and the levels
-    above, with its short title and SAME, and how and sources last, on screen only."""
+    above, with its short title (the catalogue's, as the Plan page's, or its title cut
+    short) and SAME, and how and sources last, on screen only."""
     level, code, org, icb = asked.level, asked.code, asked.org, asked.icb
     years, orgs, names = asked.years, asked.orgs, asked.names
     meta, notes, money = asked.meta, asked.notes, asked.money
@@ -477,9 +480,8 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
             )
             continue
         values = {(x["org_code"], x["year"]): x["value"] for x in recs}
-        same = {"title": short_title(r["title"])} | dict.fromkeys(
-            ("unit", "how", "source"), SAME.format(org=org)
-        )
+        short = meta.short_titles.get(r["ambition_id"]) or short_title(r["title"])
+        same = {"title": short} | dict.fromkeys(("unit", "how", "source"), SAME.format(org=org))
         for k, (c, role, _lv) in enumerate(orgs):
             if not any((c, y) in values for y in years):
                 continue

@@ -282,33 +282,41 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
     )
     end = frame["end_year"].drop_nulls()
     end_year = end[0] if end.len() else "the end year"
+    own = frame.filter(pl.col("org_code") == code).height
+    # a board paper takes the organisation's own rows: they print, the rest stay on screen
+    printed = own if 0 < own < frame.height else None
+    # said first: a long description is cut at the printed page's edge
+    follow = "Its own rows come first and print; its parts and the levels above follow. "
+    columns = [
+        Column("Organisation", "_org"),
+        Column("Organisation level", "_level"),
+        Column("Ambition ID", "ambition_id"),
+        Column("What was delivered", "actual", width=46),
+        Column("Period", "period"),
+        Column("Actual", "actual_value", "row"),
+        Column("Fair share year", "fair_share_year"),
+        Column("Fair share", "fair_share", "row"),
+        Column("Actual as % of fair share", "actual_pct_of_fair_share", "percent"),
+        Column("Gap", "gap", "row"),
+        Column(f"Fair share, {end_year}", "fair_share_end", "row"),
+        Column(f"Gap to {end_year}", "gap_to_end", "row"),
+        Column("Growth a year needed (%)", "growth_a_year_pct", "percent"),
+        Column("How the actual was got", "actual_from", width=46),
+        Column("Parts one level down (sum)", "parts_sum", "count"),
+        Column("Published less its parts", "parts_difference", "count"),
+    ]
     return Table(
         "Delivery",
         "Actual delivery beside fair shares",
-        "Published delivery (NHS England's files, reference_data/actuals) beside the fair "
+        (follow if printed else "")
+        + "Published delivery (NHS England's files, reference_data/actuals) beside the fair "
         "share for the same year (the round's first year for an actual from before it) and "
         "for the round's end year; the actuals are never part of the fair shares. Gap: fair "
         "share less actual. Rates in percent.",
-        [
-            Column("Organisation", "_org"),
-            Column("Organisation level", "_level"),
-            Column("Ambition ID", "ambition_id"),
-            Column("What was delivered", "actual", width=46),
-            Column("Period", "period"),
-            Column("Actual", "actual_value", "row"),
-            Column("Fair share year", "fair_share_year"),
-            Column("Fair share", "fair_share", "row"),
-            Column("Actual as % of fair share", "actual_pct_of_fair_share", "percent"),
-            Column("Gap", "gap", "row"),
-            Column(f"Fair share, {end_year}", "fair_share_end", "row"),
-            Column(f"Gap to {end_year}", "gap_to_end", "row"),
-            Column("Growth a year needed (%)", "growth_a_year_pct", "percent"),
-            Column("How the actual was got", "actual_from", width=46),
-            Column("Parts one level down (sum)", "parts_sum", "count"),
-            Column("Published less its parts", "parts_difference", "count"),
-        ],
+        columns,
         frame,
         name="delivery",
+        print_area=(printed, len(columns)) if printed else None,
     )
 
 

@@ -46,6 +46,8 @@ class WorkbookMeta:
     # ambition ID -> the sites a public source names for a targeted ask, placed on the
     # run's geography (mhtool.spine.named_sites; worded by outputs.views.categories.chosen_words)
     selected: dict[str, dict] = field(default_factory=dict)
+    # ambition ID -> the ask in a few words (the catalogue's short_title), for the Plan page
+    short_titles: dict[str, str] = field(default_factory=dict)
     actuals: tuple[dict, ...] = ()  # the catalogue's [[actual]] entries (outputs.views.delivery)
 
     @classmethod
@@ -60,6 +62,8 @@ class WorkbookMeta:
             given["actuals"] = tuple(dict(a) for a in given["actuals"] or ())
         if "selected" in given:
             given["selected"] = dict(given["selected"] or {})
+        if "short_titles" in given:
+            given["short_titles"] = dict(given["short_titles"] or {})
         if "bases" in given:
             given["bases"] = dict(given["bases"] or {})
         if "sources" in given:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 
 import polars as pl
 
@@ -22,6 +23,7 @@ from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.tables import BASIS_KEYS, Column, Table
 
 FIGURE_NOTE = 100  # keys of the run's own notes start here
+CHOICE_NOTE = 10_000  # keys of the catalogue's choices said once (choice_notes) start here
 _REF = re.compile(r"\[note (\d+)\]")
 
 OGL = (
@@ -137,18 +139,48 @@ def notes(
     ]
 
 
-def figure_notes(meta: WorkbookMeta) -> dict[str, tuple[int, str]]:
-    """Ambition ID → (note key, text): the run's notes (meta.notes, lines such as
-    'PMH-02 2019/20 (inferred): carried forward ...') gathered into one note per ambition."""
-    grouped: dict[str, list[str]] = {}
-    for line in _extra(meta.notes):
+@lru_cache(maxsize=4)  # every table of every workbook of a run asks, of the same notes
+def _run_notes(lines: tuple[str, ...]) -> tuple[dict, dict]:
+    """(figure_notes, choice_notes) of the run's note lines."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for line in lines:  # 'PMH-02 2019/20 (inferred): carried forward ...'
         head, _, text = line.partition(":")
         ambition, _, detail = head.strip().partition(" ")
-        grouped.setdefault(ambition, []).append(f"{detail.strip()}: {text.strip()}".lstrip(": "))
-    return {
-        a: (FIGURE_NOTE + i, f"How {a}'s national figure was made: " + "; ".join(parts))
+        grouped.setdefault(ambition, []).append((detail.strip(), text.strip()))
+    seen: dict[tuple[str, str], int] = {}
+    for parts in grouped.values():
+        for part in dict.fromkeys(parts):
+            if part[0].startswith("(choice "):
+                seen[part] = seen.get(part, 0) + 1
+    shared = {
+        (detail, text): (CHOICE_NOTE + i, f"The catalogue's {detail.strip('()')}: {text}")
+        for i, (detail, text) in enumerate(part for part, n in seen.items() if n > 1)
+    }
+
+    def said(part: tuple[str, str]) -> str:
+        if part in shared:
+            return f"{part[0]}: see [note {shared[part][0]}]"
+        return f"{part[0]}: {part[1]}".lstrip(": ")
+
+    figures = {
+        a: (FIGURE_NOTE + i, f"How {a}'s national figure was made: " + "; ".join(map(said, parts)))
         for i, (a, parts) in enumerate(grouped.items())
     }
+    return figures, shared
+
+
+def figure_notes(meta: WorkbookMeta) -> dict[str, tuple[int, str]]:
+    """Ambition ID → (note key, text): the run's notes (meta.notes) gathered into one note
+    per ambition, a choice shared with other ambitions referred to by its own note
+    (choice_notes)."""
+    return dict(_run_notes(tuple(_extra(meta.notes)))[0])
+
+
+def choice_notes(meta: WorkbookMeta) -> dict[tuple[str, str], tuple[int, str]]:
+    """(detail, text) of each catalogue choice the run's notes give for more than one
+    ambition → (note key, text): said once in a note of its own, which each of those
+    ambitions' notes refers to (the same words in every note took pages)."""
+    return dict(_run_notes(tuple(_extra(meta.notes)))[1])
 
 
 def _bases_used(tables: list[Table]) -> list[tuple[str, str, str]]:
@@ -205,12 +237,17 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
         )
     )
     texts |= dict(figure_notes(meta).values())
+    texts |= dict(choice_notes(meta).values())
     order: dict[int, int] = {}
     for t in tables:
         for text in _texts(t):
             for key in _REF.findall(str(text)):
                 if int(key) in texts:
                     order.setdefault(int(key), len(order) + 1)
+    for key in list(order):  # then the notes only other notes refer to (choice_notes)
+        for ref in _REF.findall(texts[key]):
+            if int(ref) in texts:
+                order.setdefault(int(ref), len(order) + 1)
 
     def sub(text):
         if not isinstance(text, str) or "[note" not in text:
@@ -232,12 +269,20 @@ def number(tables: list[Table], meta: WorkbookMeta) -> list[Table]:
     notes_table = Table(
         "Notes",
         "Notes",
-        "One table: the notes the other sheets refer to as [note N], in the order they appear.",
+        "One table: the notes the other sheets refer to as [note N], in the order they appear"
+        + (
+            ", then the catalogue's choices several of those notes share."
+            if any(k >= CHOICE_NOTE for k in order)
+            else "."
+        ),
         [
-            Column("Note number", "number", width=12),
-            Column("Note text", "text", width=190),  # wide: long notes print on fewer pages
+            Column("Note number", "number", width=8),
+            # as wide as the page holds at a readable size (layout.READABLE)
+            Column("Note text", "text", width=190),
         ],
-        _frame({"number": [f"note {n}" for _, n in rows], "text": [texts[k] for k, _ in rows]}),
+        _frame(
+            {"number": [f"note {n}" for _, n in rows], "text": [sub(texts[k]) for k, _ in rows]}
+        ),
         name="notes",
     )
     out.append(notes_table)

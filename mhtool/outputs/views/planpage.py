@@ -40,10 +40,12 @@ def _figure(value: float, fmt: str) -> str:
     return f"{value:,.0f}"
 
 
-def _amount(value: float, fmt: str, unit: str, carried: bool = False) -> str:
+def _amount(value: float, fmt: str, unit: str, carried: bool = False, named: bool = False) -> str:
     """'2,167 women per year', '£1,234', '95%', '32 days': the figure and the unit's words
     before any bracket (the category sheets give the unit whole); a carried rate or
-    standard in percent or days as the figure alone with its sign."""
+    standard in percent or days as the figure alone with its sign. `named`: the ask's
+    short title already says who is counted, so a count is told as '2,167 a year' (a unit
+    per year) or '2,167'."""
     words = unit.split(" (")[0].strip()
     if fmt == "money":
         return _figure(value, fmt)
@@ -52,11 +54,17 @@ def _amount(value: float, fmt: str, unit: str, carried: bool = False) -> str:
         return f"{_figure(value, fmt)}%" + ("" if carried or not rest else f" {rest}")
     if carried and words.lower().startswith("days"):
         return f"{_figure(value, fmt)} days"
+    if named and not words.lower().startswith("days"):
+        words = "a year" if words.endswith(" per year") else ""
     return f"{_figure(value, fmt)} {words}".strip()
 
 
 def ask_words(
-    line: dict, own: bool, chosen: str = "areas chosen nationally", named: bool = False
+    line: dict,
+    own: bool,
+    chosen: str = "",
+    named: bool = False,
+    last: str | None = None,
 ) -> str:
     """One ask in words with this organisation's figure in the last year it has one:
     `line` holds title, category, kind, unit, _fmt, the split, level and the last value,
@@ -64,17 +72,19 @@ def ask_words(
     for England), so England's figure is told and that it is not shared out. What the
     categories mean (phasing agreed locally, selected areas) is said once, in the Plan
     page's headers. `chosen`: who is selected (categories.chosen_short); `named`: a source
-    names the sites, so England's own row says so too."""
+    names the sites, so England's own row says so too. `last`: the round's last year, which
+    the page's description names once, so a figure for it is told without its year."""
     title = f"{line['ambition_id']} {short_title(line['title'])}"  # the ID: see its sheet
     value, year = line["value"], line["year"]
     if value is None:
         return f"{title}: no figure"
     carried = line["kind"] in vocab.CARRIED_KINDS
-    amount = _amount(value, line[ROW_FORMAT], line["unit"], carried)
+    amount = _amount(value, line[ROW_FORMAT], line["unit"], carried, line.get("short", False))
     when = "by" if carried or line["category"] == "flexible" else "in"
+    when = "" if year == last else f" {when} {year}"
     if not own:  # worded alike for every organisation, so stored once (shared strings)
-        return f"{title}: {amount} nationally {when} {year}, {chosen}"
-    text = f"{title}: {amount} {when} {year}"
+        return f"{title}: {amount} nationally{when}" + (f", {chosen}" if chosen else "")
+    text = f"{title}: {amount}{when}"
     if line["share"] is not None and not carried and line["level"] != "england":
         text += f" ({line['share']:.1%} of England)"
     if line[LINE_SPLIT] == vocab.NATIONAL_ONLY and line["level"] == "england":
@@ -83,10 +93,9 @@ def ask_words(
 
 
 CATEGORY_HEADERS = {
-    "fixed": "Fixed (national trajectories every area follows)",
-    "flexible": "Flexible (in place everywhere by the year shown; phasing agreed locally)",
-    "targeted": "Targeted (selected areas; where no source names them, chosen nationally: "
-    "this organisation may or may not be one)",
+    "fixed": "Fixed: national trajectories every area follows",
+    "flexible": "Flexible: in place everywhere by the end year; phasing agreed locally",
+    "targeted": "Targeted: selected areas; unless a source names them, chosen nationally",
 }
 
 
@@ -97,15 +106,26 @@ def plan_words(
     programmes: list[str],
     selected: dict[str, dict] | None = None,
     icbs: dict[str, str | None] | None = None,
+    short_titles: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """The Plan page's words: per organisation and programme, each category's asks, one
     per line of text, in the Plan's order. Above places an organisation also sees the
     targeted asks held for England (a reader asks whether they are one of the areas), with
     whether a source names it (`selected`: WorkbookMeta.selected; `icbs`: each
     organisation's ICB); a place lists its own asks. Other lines held for England only are
-    on the Years sheet."""
-    selected, icbs = selected or {}, icbs or {}
-    info = {r["ambition_id"]: r for r in lines.iter_rows(named=True)}
+    on the Years sheet. `short_titles`: the catalogue's few words for an ask
+    (WorkbookMeta.short_titles), in place of its title cut short; a figure for the last
+    year of `by_line` is told without its year (the page's description names it)."""
+    selected, icbs, short_titles = selected or {}, icbs or {}, short_titles or {}
+    info = {
+        r["ambition_id"]: r
+        | {
+            "title": short_titles.get(r["ambition_id"], r["title"]),
+            "short": r["ambition_id"] in short_titles,
+        }
+        for r in lines.iter_rows(named=True)
+    }
+    last = by_line.get_column("year").max()
     england = {
         r["ambition_id"]: r
         for r in by_line.filter(pl.col("level") == "england")
@@ -132,7 +152,7 @@ def plan_words(
                 continue
             chosen = chosen_short(selected.get(amb), level, code, icbs.get(code))
             mine_ = {**line, **(got or england[amb])}
-            text = ask_words(mine_, got is not None, chosen, amb in selected)
+            text = ask_words(mine_, got is not None, chosen, amb in selected, last)
             cells.setdefault((line["programme"], line["category"]), []).append(text)
         for p in programmes:
             texts = [cells.get((p, c)) for c in CATEGORY_COLUMNS]
@@ -178,6 +198,12 @@ def last_figures(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def last_words(by_line: pl.DataFrame) -> str:
+    """' for 2023/24 unless a year is shown': the year plan_words leaves unsaid."""
+    last = by_line.get_column("year").max()
+    return f" for {last} unless a year is shown" if last else ""
+
+
 def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
     """The Plan sheet of a workbook: 'What the Plan asks of <organisation>' (the round as
     its catalogue calls it: WorkbookMeta.round_name), a row per
@@ -197,14 +223,14 @@ def plan_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table:
     by_line = last_figures(rows.filter(pl.col("org_code").is_in([code, vocab.ENGLAND_CODE])))
     icb = df.filter(pl.col("org_code") == code).get_column("icb_code").drop_nulls()
     icbs = {code: icb[0] if icb.len() else None}
-    frame = plan_words(by_line, lines, orgs, programmes, meta.selected, icbs)
+    frame = plan_words(by_line, lines, orgs, programmes, meta.selected, icbs, meta.short_titles)
     return Table(
         "Plan",
         f"What {called} asks of {org}",
-        f"Its asks by programme, in {called}'s three categories, with {possessive(org)} own "
-        f"figures; [z]: none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
+        f"Its asks by programme with {possessive(org)} figures{last_words(by_line)}; [z]: "
+        f"none [note {NOTE_SYMBOLS}] [note {NOTE_NATIONAL_ONLY}].",
         [
-            Column(header("programme"), "programme", width=13),
+            Column(header("programme"), "programme", width=18),
             *[
                 Column(CATEGORY_HEADERS[c], c, width=w)
                 for c, w in zip(CATEGORY_COLUMNS, (60, 48, 48), strict=True)

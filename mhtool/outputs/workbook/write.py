@@ -14,7 +14,7 @@ import io
 import math
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from itertools import repeat
+from itertools import product, repeat
 from pathlib import Path
 
 import polars as pl
@@ -221,6 +221,7 @@ def write_table(
     top: int = TITLE_ROW,
     widths=None,
     alone: bool | None = None,
+    pad: int = 2,
 ) -> int:
     """Write a Table as an Excel table with its title at row `top` (A1: the sheet's own),
     its description below and its header row below that (A3 for the sheet's first table),
@@ -232,7 +233,8 @@ def write_table(
     (long lists such as changes.xlsx); the run's own sheets are narrow and short enough
     not to need it. `widths`: the sheet's column widths when it stacks several tables
     (default: this table's own, see _widths); `alone`: the sheet holds this table only
-    (default: when no widths are given)."""
+    (default: when no widths are given); `pad`: points a wrapped row gets beyond its
+    lines (the Plan page, whose rows are measured whole, gives none)."""
     first_table = top == TITLE_ROW
     alone = widths is None if alone is None else alone
     if first_table:
@@ -269,7 +271,7 @@ def write_table(
     ws.set_row(head, max(15, LINE_HEIGHT * head_lines + 2))
     for r, n in enumerate(lines, first):
         if n > 1:
-            ws.set_row(r, LINE_HEIGHT * n + 2)
+            ws.set_row(r, row_height(n, pad))
     ws.add_table(
         head,
         0,
@@ -464,6 +466,47 @@ def _on_screen(table: Table, fitted: list[float], widths: list[float]) -> list[f
     return out
 
 
+PLAN_MARGIN = 0.25  # inches above and below the Plan page: one page needs every line
+PLAN_PT = 9.1  # the Plan page's printed size: Excel fits a page by whole percents (82% of 11)
+WIDTH_STEP = 4  # digits between the column widths shortest_widths tries
+
+
+def rows_height(table: Table, widths: list[float]) -> int:
+    """Points a table's header and rows take with these widths (write_table's heights)."""
+    cols = range(len(table.columns))
+    head = max(header_lines(table.columns[c].header, widths[c] - 2) for c in cols)
+    total = max(15, LINE_HEIGHT * head + 2)
+    blank = [col.placeholder for col in table.columns]
+    for row in table.frame.select(col.key for col in table.columns).iter_rows():
+        n = max(text_lines(t or blank[c], widths[c] - 1) for c, t in enumerate(row))
+        total += LINE_HEIGHT * n if n > 1 else 15
+    return total
+
+
+def shortest_widths(table: Table, pt: float = PLAN_PT) -> list[float]:
+    """The widths of an all-text table that print it shortest one page wide at `pt`: the
+    first column as the table sets it or up to 12 digits wider, the middle ones tried
+    WIDTH_STEP digits apart, the last the rest of the page (the Plan page: one A4 page for
+    every organisation of the shipped round, tests/e2e). Deterministic: the first
+    shortest in the order tried."""
+    room = printable_px() * FONT_PT / pt
+    first = table.columns[0].width
+    middle = len(table.columns) - 2
+    best: tuple[int, list[float]] | None = None
+    for trial in product(
+        range(first, first + 13, WIDTH_STEP), *[range(32, 84, WIDTH_STEP)] * middle
+    ):
+        used = sum(column_px(w) for w in trial)
+        last = int((room - used - 5) / 7)
+        if last < 32:
+            continue
+        widths = [*trial, last]
+        height = rows_height(table, widths)
+        if best is None or height < best[0]:
+            best = (height, widths)
+    return best[1] if best else _widths(table)
+
+
 def write_tables(
     ws, stacked: list[Table], f: Formats, freeze: bool = True, readable: bool = False
 ) -> int:
@@ -511,16 +554,25 @@ def print_heading_only(ws, columns: int) -> None:
 
 
 LINE_HEIGHT = 15  # points per wrapped line of 11pt text, as one line (LibreOffice cuts 14)
-COVER_WIDTH, TEXT_WIDTH = 110, 100  # column widths (characters) for prose
+# Column widths (characters) for prose: the Cover's wide enough that it prints on one page
+# at full size, its lines still short enough to read.
+COVER_WIDTH, TEXT_WIDTH = 125, 100
+
+
+def row_height(lines: int, pad: int = 2) -> float | None:
+    """The height (points) of a row whose tallest cell wraps over `lines` lines, `pad`
+    points beyond them; None for one line (the default height)."""
+    return LINE_HEIGHT * lines + pad if lines > 1 else None
 
 
 def wrapped(ws, row: int, col: int, text: str, width: int, fmt) -> None:
-    """Wrapped text with a row height to match: not every spreadsheet program grows a row
-    to fit wrapped text on opening (LibreOffice does not), so long notes would be cut off."""
+    """Wrapped text with a row height to match its lines (text_lines, at word breaks, as
+    write_table sizes rows): not every spreadsheet program grows a row to fit wrapped text
+    on opening (LibreOffice does not), so long notes would be cut off."""
     ws.write_string(row, col, text, fmt)
-    lines = sum(max(1, math.ceil(len(part) / (width * 0.9))) for part in text.split("\n"))
-    if lines > 1:
-        ws.set_row(row, LINE_HEIGHT * lines + 2)
+    height = row_height(text_lines(text, width - 1))
+    if height:
+        ws.set_row(row, height)
 
 
 def _cover(ws, title: str, meta: WorkbookMeta, f: Formats, org: str) -> int:
@@ -695,8 +747,13 @@ def write_workbook(
             )
         elif sheet == "Charts":
             cells += _charts(ws, charts, f)
+        elif sheet == "Plan":  # its widths are its own: the page shortest (one A4 page)
+            plan = by_sheet[sheet][0]
+            widths = shortest_widths(plan)
+            cells += write_table(ws, plan, f, False, widths=widths, alone=True, pad=0)
+            ws.set_margins(left=MARGIN, right=MARGIN, top=PLAN_MARGIN, bottom=PLAN_MARGIN)
         else:
-            readable = sheet in READABLE and sheet != "Plan"  # the Plan's widths are its own
+            readable = sheet in READABLE
             cells += write_tables(ws, by_sheet[sheet], f, freeze=False, readable=readable)
             if sheet in UNPRINTED:
                 print_heading_only(ws, len(by_sheet[sheet][0].columns))
