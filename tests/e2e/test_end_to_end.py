@@ -171,3 +171,32 @@ def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
         assert len(at) == 1 and pages[at[0] + 1].lstrip().startswith("Summary:"), org
     for pages in (england, system, region):
         assert all("Page " not in page.strip().splitlines()[-1] for page in pages)  # no footer
+
+
+def test_a_systems_category_sheets_print_its_own_rows_first(default_run):
+    """Kent and Medway (one part) and Lancashire and South Cumbria (several): each category
+    sheet opens with the system's own row of each ask, once, in the Plan's order, and its
+    print area is those rows up to the Unit column; its parts and the levels above follow,
+    each ask's together, in the same order; How and Source are the last columns."""
+    import openpyxl
+
+    out = default_run[0]
+    for code, name in (("QKS", "Kent and Medway"), ("QE1", "Lancashire and South Cumbria")):
+        wb = openpyxl.load_workbook(out / f"systems/{code}.xlsx")
+        for sheet in ("Fixed", "Flexible", "Targeted"):
+            ws = wb[sheet]
+            rows = list(ws.iter_rows(min_row=3, values_only=True))
+            header, body = list(rows[0]), rows[1:]
+            unit = header.index("Unit")
+            assert header[unit + 1 :][-1] == "Source" and len(header) == unit + 3
+            asks = list(dict.fromkeys(r[0] for r in body))
+            own, context = body[: len(asks)], body[len(asks) :]
+            assert [r[0] for r in own] == asks, (code, sheet)  # each ask once, first
+            assert all(r[3] in (f"{name} ({code})", "England") or "Every" in r[3] for r in own)
+            assert all(r[unit] == f"as for {name}" for r in context), (code, sheet)
+            order = [asks.index(r[0]) for r in context]
+            assert order == sorted(order), (code, sheet)
+            last = openpyxl.utils.get_column_letter(unit + 1)
+            assert ws.print_area == f"'{sheet}'!$A$1:${last}${3 + len(asks)}", (code, sheet)
+            parts = {r[3] for r in context if r[2] == "part of this organisation"}
+            assert sheet != "Fixed" or len(parts) == (1 if code == "QKS" else 8), (code, parts)

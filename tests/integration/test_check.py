@@ -353,3 +353,26 @@ def test_a_changed_plan_page_is_named(run):
     wb.save(run / rel)
     problems = _check(run, rel)
     assert any(p.startswith(f"{rel} Plan!B4: found") for p in problems), problems
+
+
+def test_a_category_sheet_printing_or_ordering_other_rows_is_named(run):
+    """The Fixed sheet prints QA0's own rows up to its Unit column: a print area taking in
+    the context rows or the How and Source columns is named, and so is a context row
+    moved up among the own rows (the order is the view's, cell by cell)."""
+    rel = "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(run / rel)
+    ws = wb["Fixed"]
+    assert ws.print_area == "'Fixed'!$A$1:$J$5"
+    ws.print_area = "A1:L13"
+    flexible = wb["Flexible"]
+    last = flexible.max_row
+    own = [c.value for c in flexible[4]]
+    context = [c.value for c in flexible[last]]
+    assert context[-1] == "as for QA0" and own[-1] != context[-1]
+    for c, (a, b) in enumerate(zip(own, context, strict=True), 1):
+        flexible.cell(4, c).value, flexible.cell(last, c).value = b, a
+    wb.save(run / rel)
+    problems = _check(run, rel)
+    assert f"{rel} Fixed: its print area is $A$1:$L$13; expected $A$1:$J$5" in problems
+    assert any(p.startswith(f"{rel} Flexible!D4: found") for p in problems), problems
+    assert any(p.startswith(f"{rel} Flexible!D{last}: found 'QA0 (QA0)'") for p in problems)

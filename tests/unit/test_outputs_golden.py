@@ -31,6 +31,7 @@ def describe(path: Path) -> dict:
             "A2": ws["A2"].value,
             "tables": dict(ws.tables.items()),
             "images": len(ws._images),
+            "print_area": ws.print_area,
         }
         if ws.tables:
             rows = list(ws.iter_rows(min_row=3, max_row=3 + SAMPLE_ROWS))

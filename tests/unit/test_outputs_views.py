@@ -14,7 +14,7 @@ from mhtool.outputs import write_outputs
 from mhtool.outputs.batch import workbook_title
 from mhtool.outputs.views import categories, planpage
 from mhtool.outputs.views import scope as scopes
-from mhtool.outputs.views.layout import TABLES, org_label
+from mhtool.outputs.views.layout import TABLES, org_label, short_name, short_title
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.scope import Scope
 from mhtool.outputs.views.sheets import workbook_tables
@@ -51,30 +51,53 @@ def _rows(ws):
 
 def test_category_sheets_hold_every_ask_of_their_category(england):
     """Fixed, Flexible and Targeted are always there, each with every ask of its category
-    whatever it counts (people, £, staff, standards), in its ambition's rows only."""
+    whatever it counts (people, £, staff, standards), in its ambition's rows only: the
+    organisation's own row of each ask first, in the Plan's order, and only those print
+    (with the columns up to the unit); then each ask's parts and the levels above."""
     spine = sample_spine()
+    order = prepare(spine).select("ambition_id", "_po").unique().sort("_po")["ambition_id"]
     for rel, code in (("region/regions/Y56.xlsx", "Y56"), ("systems/QA0.xlsx", "QA0")):
         wb = openpyxl.load_workbook(england / rel)
         for category in vocab.CATEGORIES:
-            rows = _rows(wb[category.capitalize()])
+            ws = wb[category.capitalize()]
+            rows = _rows(ws)
             want = spine.filter(pl.col("category") == category)
             assert {r["Ambition ID"] for r in rows} == set(want.get_column("ambition_id")), rel
             measures = set(want.get_column("measure"))
             assert len(measures) > 1 or category == "targeted"  # not activity alone
-            first = {}
-            for r in rows:
-                first.setdefault(r["Ambition ID"], r)
-            for aid, r in first.items():
+            asks = [a for a in order if a in set(want.get_column("ambition_id"))]
+            own, context = rows[: len(asks)], rows[len(asks) :]
+            assert [r["Ambition ID"] for r in own] == asks, rel  # one own row each, in order
+            unit = [c.value for c in ws[3]].index("Unit") + 1
+            last = openpyxl.utils.get_column_letter(unit)
+            assert ws.print_area == f"'{ws.title}'!$A$1:${last}${3 + len(asks)}", rel
+            assert [c.value for c in ws[3]][unit:] == [
+                "How each figure was made [note 3] [note 4]",
+                "Source",
+            ]
+            name = want.filter(pl.col("org_code") == code)["org_name"][0]
+            short = short_name(name, code)
+            for r in context:  # parts and levels above: the short title, then as for its own
+                said = f"as for {short_name(name, code, with_code=False)}"
+                assert r["Organisation"] != short and r["Unit"] == r["Source"] == said
+                assert r["Ambition"] == short_title(
+                    want.filter(pl.col("ambition_id") == r["Ambition ID"])["title"][0]
+                )
+            assert [asks.index(r["Ambition ID"]) for r in context] == sorted(
+                asks.index(r["Ambition ID"]) for r in context
+            )
+            for r in own:
+                aid = r["Ambition ID"]
                 line = want.filter(pl.col("ambition_id") == aid)
                 if line.get_column("kind")[0] in vocab.CARRIED_KINDS:
+                    assert r["Organisation"] == categories.EVERY_ORG, (rel, aid)
                     continue
                 if line.get_column("split_method")[0] == vocab.NATIONAL_ONLY:
-                    assert r["Organisation"] == "England (ENG)", (rel, aid)
+                    assert r["Organisation"] == "England", (rel, aid)
                     continue
-                own = line.filter(pl.col("org_code") == code, pl.col("year") == "2023/24")
-                name = org_label(own.get_column("org_name")[0], code)
-                assert r["Organisation"] == name, (rel, aid)  # its own organisation first
-                assert r["2023/24"] == pytest.approx(own.get_column("value")[0]), (rel, aid)
+                mine = line.filter(pl.col("org_code") == code, pl.col("year") == "2023/24")
+                assert r["Organisation"] == short, (rel, aid)  # its own organisation first
+                assert r["2023/24"] == pytest.approx(mine.get_column("value")[0]), (rel, aid)
                 assert r["Source"] == f"https://example.org/source/{int(aid[1:])}; " + (
                     categories.SEED_WORDS
                 )
@@ -95,13 +118,29 @@ def test_a_standard_is_one_level_and_a_targeted_ask_says_who_is_selected():
     staff = flexible.filter(pl.col("ambition_id") == "A05")
     assert staff.get_column("org_code").to_list()[0] == "QA0"  # the system first
     assert staff.get_column("org_code").to_list()[-2:] == ["Y56", "ENG"]  # then above
-    parts = set(staff.get_column("org_code").to_list()[1:-2])
-    assert parts == set(rows.filter(pl.col("parent_code") == "QA0").get_column("org_code"))
+    parts = staff.get_column("org_code").to_list()[1:-2]
+    assert len(parts) > 1  # a system of several parts
+    assert set(parts) == set(rows.filter(pl.col("parent_code") == "QA0").get_column("org_code"))
     assert "the phasing the system's to agree" in staff.get_column("asks")[0]
-    # an ask's words are said on its first row; the rows below it say "as above"
-    for key in ("title", "unit", "how", "source"):
+    # the system's own rows, one per ask in the Plan's order, come first and print
+    codes = flexible.get_column("org_code").to_list()
+    asks = flexible.get_column("ambition_id").to_list()
+    own = len(set(asks))
+    plan = rows.filter(pl.col("category") == "flexible").sort("_po")["ambition_id"]
+    plan = plan.unique(maintain_order=True).to_list()
+    assert asks[:own] == plan
+    assert codes[:own] == ["ENG" if a == "A04" else "QA0" for a in asks[:own]]  # A04: a rate
+    in_order = [plan.index(a) for a in asks[own:]]
+    assert "QA0" not in codes[own:] and in_order == sorted(in_order)
+    table = categories.category_sheet(rows, "flexible", SAMPLE_META)
+    assert table.print_area == (own, [c.key for c in table.columns].index("unit") + 1)
+    # an ask's words are said whole on its own row; its context rows below the printed
+    # block give its short title and say their unit, how and source are as for QA0's
+    title = staff.get_column("title")[0]
+    assert set(staff.get_column("title").to_list()[1:]) == {planpage.short_title(title)} != {title}
+    for key in ("unit", "how", "source"):
         said = staff.get_column(key).to_list()
-        assert said[0] != categories.SAME and set(said[1:]) == {categories.SAME}, key
+        assert said[0] != "as for QA0" and set(said[1:]) == {"as for QA0"}, key
     targeted = categories.category_sheet(rows, "targeted", SAMPLE_META).frame
     held = targeted.filter(pl.col("ambition_id") == "A07")  # targeted, national only
     assert held.height == 1 and held.get_column("org_code")[0] == "ENG"
@@ -336,11 +375,16 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
         assert not (ws.oddHeader.left.text or ws.oddHeader.center.text or ws.oddHeader.right.text)
         assert not (ws.oddFooter.left.text or ws.oddFooter.center.text or ws.oddFooter.right.text)
-        # the Shares and Data sheets print their heading only, Funding and Workforce the
-        # organisation's own rows (the first, before its sub-ICB locations); others whole
+        # the Shares and Data sheets print their heading only, the category sheets QA0's
+        # own rows up to their Unit column, Funding and Workforce its own rows (the first,
+        # before its sub-ICB locations); every other sheet whole
         heading = {"Data": "'Data'!$A$1:$I$3", "Shares": "'Shares'!$A$1:$D$3"}
-        own = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)].count(ws["A4"].value)
-        heading |= {s: f"'{s}'!$A$1:$J${3 + own}" for s in ("Funding", "Workforce")}
+        own = {"Fixed": 2, "Flexible": 3, "Targeted": 3}  # one row per ask (tested above)
+        if ws.title in own:
+            heading[ws.title] = f"'{ws.title}'!$A$1:$J${3 + own[ws.title]}"
+        if ws.title in ("Funding", "Workforce"):
+            first = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)].count(ws["A4"].value)
+            heading[ws.title] = f"'{ws.title}'!$A$1:$J${3 + first}"
         want = heading.get(ws.title, "")
         assert ws.print_area == want, ws.title
         if ws.title in TABLES:

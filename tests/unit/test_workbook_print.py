@@ -129,7 +129,7 @@ def _wide_table(print_area=None):
         {
             "a": ["a long text " * 12, "short", "context", "context"],
             "n": [1234.0, 5.0, 6.0, 7.0],
-            "how": ["how it was made " * 20] * 4,
+            "how": ["how it was made " * 8, "how", "how it was made " * 40, "x"],
         }
     )
     columns = [Column("A", "a"), Column("Figure", "n", "count"), Column("How", "how", width=300)]
@@ -149,7 +149,16 @@ def test_a_print_area_prints_the_first_rows_and_columns_and_the_check_knows_it(t
     widths = write.readable_widths(table, natural)
     assert widths[2] == 300.0  # not printed: as wide as it was
     assert printed_pt(sum(column_px(w) for w in widths[:2])) >= 9
-    assert widths[:2] == write.readable_widths(_wide_table(), natural[:2] + [1.0])[:2]
+    whole = write.readable_widths(_wide_table(), [200.0, 12.0, 20.0])
+    assert printed_pt(sum(column_px(w) for w in whole)) >= 9 and whole[0] < widths[0]
+    # a prose column that is not printed is widened on screen until it is not what makes
+    # a printed row tall: the printed rows are as tall as their printed text
+    narrow = write.readable_widths(table, [200.0, 12.0, 20.0])
+    assert narrow[:2] == widths[:2] and 20.0 < narrow[2] < write.SCREEN_WIDTH
+    head = table.frame.head(2)
+    for i in range(2):
+        printed = write.text_lines(head["a"][i], write._room(table, 0, narrow[0]))
+        assert write.text_lines(head["how"][i], write._room(table, 2, narrow[2])) <= printed
 
     path = tmp_path / "QA0.xlsx"
     wb = write.new_workbook(path)
@@ -181,3 +190,40 @@ def test_numbering_the_notes_keeps_a_tables_print_area():
     table.description = "see [note 3]"
     numbered = [t for t in notes.number([table], SAMPLE_META) if t.sheet == "Fixed"]
     assert numbered[0].print_area == (2, 2) and numbered[0].description == "see [note 1]"
+
+
+def test_the_printed_columns_share_the_page_for_the_fewest_printed_lines():
+    """A row is as tall as its most wrapped cell: a column whose text is short on most
+    rows but long on a few (a unit) is given the room those rows need, so the printed
+    rows take fewer lines in all than widths in proportion to each column's average text."""
+    import polars as pl
+
+    from mhtool.outputs.views.layout import column_px
+    from mhtool.outputs.views.tables import Column, Table
+
+    frame = pl.DataFrame(
+        {
+            "title": [
+                f"an ask of the plan number {i} with a title of some length" for i in range(8)
+            ],
+            "asks": ["what it asks of the organisation, in words, with its figures " * 2] * 8,
+            "unit": ["people"] * 6 + ["people per year (additional vs the 2014/15 baseline)"] * 2,
+            "n": [1.0] * 8,
+        }
+    )
+    columns = [Column("Title", "title"), Column("Asks", "asks"), Column("Unit", "unit")]
+    columns.append(Column("Figure", "n", "count"))
+    table = Table("Fixed", "t", "d", columns, frame, print_area=(8, 4))
+    natural, room = [60.0, 80.0, 40.0, 12.0], 700.0
+
+    def lines(widths):
+        return sum(
+            max(write.text_lines(v, write._room(table, c, widths[c])) for c, v in enumerate(row))
+            for row in frame.select("title", "asks", "unit").iter_rows()
+        )
+
+    proportional = write._fitted(table, natural, room, frame)
+    fewest = write.readable_widths(table, natural, room)
+    assert sum(map(column_px, fewest)) <= room
+    assert lines(fewest) < lines(proportional)
+    assert fewest[2] > proportional[2]  # the unit's long cells get their room

@@ -24,7 +24,12 @@ import polars as pl
 
 from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, OWN, PLAN_ORDER, ROW_FORMAT, header
-from mhtool.outputs.views.layout import org_label, possessive, short_name, unit_words
+from mhtool.outputs.views.layout import (
+    possessive,
+    short_name,
+    short_title,
+    unit_words,
+)
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.notes import figure_notes
 from mhtool.outputs.views.summary import home, level_text, provenance_words
@@ -48,7 +53,9 @@ CATEGORY_WORDS = {
     "agreed locally",
     "targeted": "expansion or new services in selected areas",
 }
-SAME = "as above"  # a context row's words, said on its ask's first row just above
+#: A context row's unit, how and source: those of the organisation's own row of its ask,
+#: at the top of the sheet (the printed page); the row gives the ask's short title.
+SAME = "as for {org}"
 EVERY_ORG = "Every organisation (one level, not split)"
 SEED_SOURCE = "seed:"
 SEED_WORDS = (
@@ -426,8 +433,16 @@ class _Asked:
     meta: WorkbookMeta
 
 
+OWN_FIRST = "_own"  # 0: a row of the organisation's own (first, printed), 1: context
+
+
 def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
-    """One category's sheet from its asks' records (`by_line`: plan order → records)."""
+    """One category's sheet from its asks' records (`by_line`: plan order → records): the
+    organisation's own row of each ask first, in the Plan's order (a standard's or an ask
+    held for England alone is its one row), and only these print (with the columns up to
+    the unit); then each ask's context rows, its parts and the levels
+    above, with its short title (the catalogue's, as the Plan page's, or its title cut
+    short) and SAME, and how and sources last, on screen only."""
     level, code, org, icb = asked.level, asked.code, asked.org, asked.icb
     years, orgs, names = asked.years, asked.orgs, asked.names
     meta, notes, money = asked.meta, asked.notes, asked.money
@@ -455,28 +470,30 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
             rows.append(
                 base
                 | {
-                    "org": EVERY_ORG if standard else org_label(names.get("ENG"), "ENG"),
+                    "org": EVERY_ORG if standard else short_name(names.get("ENG"), "ENG"),
                     "org_code": "ENG",
                     "asks": asks,
+                    OWN_FIRST: 0,
                     "_k": 0,
                     **{f"v{y}": by_year.get(y) for y in years},
                 }
             )
             continue
         values = {(x["org_code"], x["year"]): x["value"] for x in recs}
+        short = meta.short_titles.get(r["ambition_id"]) or short_title(r["title"])
+        same = {"title": short} | dict.fromkeys(("unit", "how", "source"), SAME.format(org=org))
         for k, (c, role, _lv) in enumerate(orgs):
             if not any((c, y) in values for y in years):
                 continue
             rows.append(
                 base
                 | {
-                    "org": org_label(names.get(c), c),
+                    "org": short_name(names.get(c), c),  # 'Kent and Medway (QKS)': printed narrow
                     "org_code": c,
                     "asks": asks if c == code else role,
-                    # said once, on the ask's first row, so a printed page holds more asks
-                    **(
-                        {} if c == code else dict.fromkeys(("title", "unit", "how", "source"), SAME)
-                    ),
+                    # said whole on the organisation's own row, in the printed block
+                    **({} if c == code else same),
+                    OWN_FIRST: int(c != code),
                     "_k": k,
                     **{f"v{y}": values.get((c, y)) for y in years},
                 }
@@ -496,20 +513,23 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
                 "org": None,
                 "org_code": code,
                 "asks": None,
+                OWN_FIRST: 0,
                 "_k": 0,
                 **{f"v{y}": None for y in years},
             }
         )
-    frame = pl.DataFrame(rows, infer_schema_length=None).sort(PLAN_ORDER, "_k")
+    frame = pl.DataFrame(rows, infer_schema_length=None).sort(OWN_FIRST, PLAN_ORDER, "_k")
     frame = frame.with_columns(pl.col(f"v{y}").cast(pl.Float64) for y in years)
     name_ = category.capitalize()
-    columns = [
+    printed = [
         Column(header("ambition_id"), "ambition_id", width=10),
-        Column(header("title"), "title", width=28),
-        Column(f"What it asks of {org}", "asks", width=40),
+        Column(header("title"), "title", width=40),
+        Column(f"What it asks of {org}", "asks", width=60),
         Column("Organisation", "org", width=20),
         *[Column(y, "v" + y, "row", width=11) for y in years],
-        Column(header("unit"), "unit", width=20),
+        Column(header("unit"), "unit", width=30),
+    ]
+    on_screen = [  # as wide as it takes (workbook.readable_widths): not printed
         Column(
             f"How each figure was made [note {NOTE_PROVENANCE}] [note {NOTE_BASES}]",
             "how",
@@ -517,11 +537,13 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
         ),
         Column("Source", "source", width=36),
     ]
+    own = frame.get_column(OWN_FIRST).eq(0).sum()
     return Table(
         name_,
         f"{name_} asks of {org}: {CATEGORY_WORDS[category]}",
-        f"{org} first, then its parts and the levels above; [x]: no figure, [z]: not "
-        f"applicable [note {NOTE_SYMBOLS}].",
-        columns,
+        f"Its own rows (the printed page), then its parts and the levels above; [x]: no "
+        f"figure, [z]: not applicable [note {NOTE_SYMBOLS}].",
+        printed + on_screen,
         frame,
+        print_area=(own, len(printed)),
     )

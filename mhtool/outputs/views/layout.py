@@ -175,6 +175,19 @@ def possessive(name: str) -> str:
 
 
 #: A unit written "GBP ..." in the catalogue; readers see "£ ...".
+TITLE_CHARS = 34  # an ask's short title: its words before any bracket, at most this
+
+
+def short_title(title: str) -> str:
+    """An ask's title short enough for the Plan page and a category sheet's context rows
+    (its own row gives it whole): its words before a bracket or colon, cut at a word
+    break with '…' if still long."""
+    text = re.split(r" \(|: |; ", title.strip(), maxsplit=1)[0].rstrip(",")
+    if len(text) <= TITLE_CHARS:
+        return text
+    return text[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;") + "…"
+
+
 GBP_WORD = r"^GBP\b"
 
 

@@ -15,14 +15,12 @@ check recompute the page and compare it cell by cell.
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
 from mhtool import vocab
 from mhtool.fields import LINE_SPLIT, PLAN_ORDER, ROW_FORMAT, header
 from mhtool.outputs.views.categories import chosen_short
-from mhtool.outputs.views.layout import possessive, short_name, unit_words
+from mhtool.outputs.views.layout import possessive, short_name, short_title, unit_words
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.summary import home
 from mhtool.outputs.views.tables import NOTE_NATIONAL_ONLY, NOTE_SYMBOLS, Column, Table
@@ -40,18 +38,6 @@ def _figure(value: float, fmt: str) -> str:
     if fmt in ("percent", "rate"):
         return f"{value:,.1f}".removesuffix(".0")
     return f"{value:,.0f}"
-
-
-TITLE_CHARS = 34  # an ask's title on the page: its words before any bracket, at most this
-
-
-def short_title(title: str) -> str:
-    """An ask's title short enough for the page (the category sheets give it whole): its
-    words before a bracket or colon, cut at a word break with '…' if still long."""
-    text = re.split(r" \(|: |; ", title.strip(), maxsplit=1)[0].rstrip(",")
-    if len(text) <= TITLE_CHARS:
-        return text
-    return text[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;") + "…"
 
 
 def _amount(value: float, fmt: str, unit: str, carried: bool = False, named: bool = False) -> str:

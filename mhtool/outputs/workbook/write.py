@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import product, repeat
 from pathlib import Path
 
@@ -192,6 +192,19 @@ def _after_figure(table: Table, c: int) -> bool:
     return table.columns[c].fmt == "text" and c > 0 and table.columns[c - 1].fmt != "text"
 
 
+def _texts(frame: pl.DataFrame, c: int, table: Table) -> list[str]:
+    """Column `c`'s cells of `frame` as a text column writes them (its placeholder for none)."""
+    missing = table.columns[c].placeholder
+    key = table.columns[c].key
+    return [missing if v is None or v == "" else str(v) for v in frame.get_column(key).to_list()]
+
+
+def _room(table: Table, c: int, width: float) -> float:
+    """The digits a line of text column `c` holds at `width`: less a margin, and the indent
+    after a figure column."""
+    return width - 1 - (INDENT if _after_figure(table, c) else 0)
+
+
 def _header_format(table: Table, c: int, f: Formats):
     """Figure headers right-aligned over their figures; text headers left, indented after a
     figure column as the column's text is."""
@@ -234,16 +247,16 @@ def write_table(
     widths = widths or _widths(table)
     lines = [1] * frame.height
     for c, col in enumerate(table.columns):
-        values = frame.get_column(col.key).to_list()
         missing = col.placeholder
         if col.fmt == "text":
             fmt = f.wrap_after_figure if _after_figure(table, c) else f.wrap
-            texts = [missing if v is None or v == "" else str(v) for v in values]
+            texts = _texts(frame, c, table)
             ws.write_cells(first, c, texts, [fmt] * len(texts), (missing, f.right))
-            room = widths[c] - 1 - (INDENT if fmt is f.wrap_after_figure else 0)
+            room = _room(table, c, widths[c])
             fitted = {t: text_lines(t, room) for t in set(texts)}
             lines = [max(n, fitted[t]) for n, t in zip(lines, texts, strict=True)]
             continue
+        values = frame.get_column(col.key).to_list()
         if col.fmt == "row" or col.fmt.startswith("row:"):
             key = col.fmt.partition(":")[2] or ROW_FORMAT
             fmts = [f.numbers[k] for k in frame.get_column(key).to_list()]
@@ -350,11 +363,21 @@ def readable_widths(table: Table, widths: list[float], room: float | None = None
     wrapped cell, so each column then wraps its text over about as many lines), none
     wider than it was nor narrower than its header's longest word; write_table then
     gives the rows the lines their text takes. A table with a print_area has only its
-    printed columns fitted; the others keep their widths, on screen."""
-    if table.print_area is not None:  # only the printed columns are fitted to the page
-        shown = table.print_area[1]
-        printed = replace(table, columns=table.columns[:shown], print_area=None)
-        return readable_widths(printed, widths[:shown], room) + list(widths[shown:])
+    printed columns fitted, by the text of its printed rows; the columns past them are
+    on screen only (_on_screen)."""
+    if table.print_area is None:
+        return _fitted(table, widths, room, table.frame)
+    rows, shown = table.print_area
+    printed = replace(table, columns=table.columns[:shown], print_area=None)
+    fitted = _fitted(printed, widths[:shown], room, table.frame.head(rows), refine=True)
+    return fitted + _on_screen(table, fitted, widths)
+
+
+def _fitted(
+    table: Table, widths: list[float], room: float | None, read: pl.DataFrame, refine=False
+) -> list[float]:
+    """readable_widths, the text columns shared by the text of the rows `read` (figure
+    columns fit every row's figures); `refine`: then _fewest_lines."""
     text = [c for c, col in enumerate(table.columns) if col.fmt == "text"]
     out = [w if c in text else _figure_width(table, c) for c, w in enumerate(widths)]
     room = readable_room(table.sheet) if room is None else room
@@ -363,10 +386,10 @@ def readable_widths(table: Table, widths: list[float], room: float | None = None
     need, floor = {}, {}
     for c in text:
         col = table.columns[c]
-        values = table.frame.get_column(col.key).cast(pl.String).fill_null(col.placeholder)
+        values = read.get_column(col.key).cast(pl.String).fill_null(col.placeholder)
         unique = values.value_counts()
         sizes = [text_width(v) * n for v, n in unique.iter_rows()]
-        need[c] = sum(sizes) / max(1, table.frame.height) + 1
+        need[c] = sum(sizes) / max(1, read.height) + 1
         longest = max([_word_width(v) for v in unique.get_column(col.key).to_list()] + [0])
         floor[c] = min(
             widths[c], max(6.0, _word_width(col.header) * BOLD + 2, min(longest, 12) + 2)
@@ -379,10 +402,77 @@ def readable_widths(table: Table, widths: list[float], room: float | None = None
             for c, w in enumerate(out)
         ]
         lo, hi = (k, hi) if sum(column_px(w) for w in trial) <= room else (lo, k)
-    return [
+    out = [
         round(min(widths[c], max(floor[c], need[c] * lo)), 1) if c in need else w
         for c, w in enumerate(out)
     ]
+    return _fewest_lines(table, out, read, floor, widths) if refine else out
+
+
+STEP = 2  # digits moved at a time (one at a time seldom takes a line off a long cell)
+
+
+def _fewest_lines(table: Table, out: list[float], read: pl.DataFrame, floor: dict, cap) -> list:
+    """The text columns' widths `out` moved STEP digits at a time from one to another (each
+    within its `floor` and `cap`) while the rows of `read` take fewer lines in all: a row
+    is as tall as its most wrapped cell, so a column whose long cells stand out on a few
+    rows (a long unit) gets more room than its average text would give it."""
+    # whole digits, so the same ask's cells in every workbook are wrapped at the same widths
+    # (text_lines caches them)
+    out = [max(floor[c], math.floor(w)) if c in floor else w for c, w in enumerate(out)]
+    cells = {c: _texts(read, c, table) for c in floor}
+
+    @cache  # a width is tried again after every move
+    def lines(c: int, width: float) -> list[int]:
+        room = _room(table, c, width)
+        return [text_lines(t, room) for t in cells[c]]
+
+    now = {c: lines(c, out[c]) for c in floor}
+    best = sum(map(max, zip(*now.values(), strict=True)))
+    moved = True
+    while moved:
+        moved = False
+        for a in floor:
+            for b in floor:
+                if a == b or out[a] - STEP < floor[a] or out[b] + STEP > cap[b]:
+                    continue
+                trial = now | {a: lines(a, out[a] - STEP), b: lines(b, out[b] + STEP)}
+                total = sum(map(max, zip(*trial.values(), strict=True)))
+                if total < best:
+                    best, now, moved = total, trial, True
+                    out[a], out[b] = round(out[a] - STEP, 1), round(out[b] + STEP, 1)
+    return out
+
+
+SCREEN_WIDTH = 100  # characters at most: a text column that is not printed, on screen
+
+
+def _on_screen(table: Table, fitted: list[float], widths: list[float]) -> list[float]:
+    """The widths of the columns past a table's print_area: a text column widened (up to
+    SCREEN_WIDTH) until no printed row is taller for it than its printed cells make it
+    (`fitted`: the printed columns' widths), so the printed rows are as tall as their
+    printed text; any other as it was."""
+    rows, shown = table.print_area
+    head = table.frame.head(rows)
+    tall = [1] * head.height
+    for c in range(shown):
+        if table.columns[c].fmt == "text":
+            room = _room(table, c, fitted[c])
+            tall = [
+                max(n, text_lines(t, room))
+                for n, t in zip(tall, _texts(head, c, table), strict=True)
+            ]
+    out = []
+    for c in range(shown, len(widths)):
+        width = widths[c]
+        if table.columns[c].fmt == "text":
+            texts = _texts(head, c, table)
+            while width < SCREEN_WIDTH and any(
+                text_lines(t, _room(table, c, width)) > n for t, n in zip(texts, tall, strict=True)
+            ):
+                width = min(SCREEN_WIDTH, width + 2)
+        out.append(width)
+    return out
 
 
 PLAN_MARGIN = 0.25  # inches above and below the Plan page: one page needs every line
