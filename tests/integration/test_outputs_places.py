@@ -80,6 +80,7 @@ def test_summary_ends_with_the_places_side_by_side(run, spine):
     assert "places side by side" in ws.cell(top + 1, 1).value
     assert [b.id for b in ws.row_breaks.brk] == [top]  # the block starts a printed page
     assert ws.print_title_rows is None  # no header standing over the other table's columns
+    assert not ws.print_area  # the places below the Summary print too (all of the sheet)
     header, body = _table(ws, "summary_places")
     assert len(body) == places["org_code"].n_unique()
     asks = sorted(places.filter(is_headline())["ambition_id"].unique())

@@ -377,8 +377,16 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
         assert not (ws.oddFooter.left.text or ws.oddFooter.center.text or ws.oddFooter.right.text)
         # the Shares and Data sheets print their heading only, the category sheets QA0's
         # own rows up to their Unit column, Funding and Workforce its own rows (the first,
-        # before its sub-ICB locations); every other sheet whole
+        # before its sub-ICB locations), the Summary all its rows up to the shares (its
+        # basis and ID on screen); every other sheet whole
         heading = {"Data": "'Data'!$A$1:$I$3", "Shares": "'Shares'!$A$1:$D$3"}
+        heading["Summary"] = f"'Summary'!$A$1:$L${wb['Summary'].max_row}"
+        if ws.title == "Summary":
+            assert [c.value for c in ws[3]][11:] == [
+                "Share of the region, 2023/24",
+                "Basis of the share [note 4]",
+                "Ambition ID",
+            ]
         own = {"Fixed": 2, "Flexible": 3, "Targeted": 3}  # one row per ask (tested above)
         if ws.title in own:
             heading[ws.title] = f"'{ws.title}'!$A$1:$J${3 + own[ws.title]}"

@@ -4,7 +4,7 @@ place_tables), so none of them needs to import another back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -75,6 +75,8 @@ def workbook_tables(
         level, code, name = summary.home(df)
         org = short_name(name, code, with_code=False)
         out += [place_views.summary_block(places, org), place_views.places_table(places)]
+        if page.summary is not None:  # its block of places below it prints too: all of it
+            out[1] = replace(page.summary, print_area=None)
     out += list(page.categories)
     out += [
         tables.funding_table(df, meta),

@@ -162,6 +162,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
         columns.append(Column(f"Share of England, {latest}", "share", "share"))
     if region_share is not None:
         columns.append(Column(f"Share of the region, {latest}", "rshare", "share"))
+    printed = len(columns)  # the basis and the ID are on screen: the rows print shorter
     columns += [
         Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
         Column(header("ambition_id"), "ambition_id"),
@@ -175,6 +176,7 @@ def summary_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
         columns,
         frame,
         name="summary",
+        print_area=(frame.height, printed),
     )
 
 

@@ -296,11 +296,10 @@ def write_table(
     return frame.height * len(table.columns) + len(table.columns) + 2
 
 
-# A readable sheet's printed text (layout.READABLE): at least 9 pt, the Summary (the year
-# table a board paper takes) at 90% of 11 pt; more costs pages (the Fixed sheet's rows
-# wrap over more lines as its text columns narrow).
+# A readable sheet's printed text (layout.READABLE): at least 9 pt; more costs pages (rows
+# wrap over more lines as the text columns narrow: a system's Summary printed at 9.9 pt
+# took 3 pages, at 9.2 pt 2).
 TARGET_PT = 9.2
-TARGET_PT_BY_SHEET = {"Summary": 9.9}
 
 
 def _shown(value: float, fmt: str) -> str:
@@ -350,9 +349,9 @@ def _word_width(text: str) -> float:
     return max((text_width(w) for w in text.split()), default=0.0)
 
 
-def readable_room(sheet: str) -> float:
-    """The pixels of columns a page's width holds at the sheet's TARGET_PT."""
-    return printable_px() * FONT_PT / TARGET_PT_BY_SHEET.get(sheet, TARGET_PT)
+def readable_room() -> float:
+    """The pixels of columns a page's width holds at TARGET_PT."""
+    return printable_px() * FONT_PT / TARGET_PT
 
 
 def readable_widths(table: Table, widths: list[float], room: float | None = None) -> list[float]:
@@ -380,7 +379,7 @@ def _fitted(
     columns fit every row's figures); `refine`: then _fewest_lines."""
     text = [c for c, col in enumerate(table.columns) if col.fmt == "text"]
     out = [w if c in text else _figure_width(table, c) for c, w in enumerate(widths)]
-    room = readable_room(table.sheet) if room is None else room
+    room = readable_room() if room is None else room
     if sum(column_px(w) for w in widths) <= room or not text:
         return widths
     need, floor = {}, {}
@@ -530,7 +529,7 @@ def write_tables(
         widths = readable_widths(stacked[0], _widths(stacked[0]))
         return write_table(ws, stacked[0], f, freeze, widths=widths, alone=True)
     natural = [_widths(t) for t in stacked]
-    fits = readable_room(stacked[0].sheet)
+    fits = readable_room()
     room, each = fits, natural
     while True:  # readable: each table narrower until the widest of each column fits
         if readable:
