@@ -398,3 +398,37 @@ def test_the_notes_print_across_the_page_at_a_readable_size(run):
     for rel in ["england.xlsx", "systems/QA0.xlsx"]:
         _, xml = read_structure(out / rel)
         assert 9 <= printed_size(xml["Notes"], 2) <= 9.3, rel
+
+
+def test_funding_and_workforce_print_the_organisations_own_rows(run, spine):
+    """A system's Funding and Workforce sheets print its own rows (its sub-ICB locations
+    and the levels above follow on screen, as A2 says first), at 9 pt or more; `mhtool
+    check` names such a sheet printing the whole of it."""
+    from dataclasses import replace
+
+    from mhtool.outputs.views import scope as scopes
+    from mhtool.outputs.views.sheets import workbook_tables
+    from mhtool.outputs.views.tables import PRINTED_FIRST, prepare
+    from mhtool.outputs.workbook.check import check_print
+
+    out, _ = run
+    rel = "systems/QA0.xlsx"
+    wb = openpyxl.load_workbook(out / rel)
+    rows = scopes.rows(prepare(spine), scopes.Scope("icb", "QA0"))
+    made = {t.sheet: t for t in workbook_tables(rows, SAMPLE_META)}
+    areas = {}
+    for sheet in ("Funding", "Workforce"):
+        ws = wb[sheet]
+        names = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+        own = names.count(names[0])
+        assert 0 < own < len(names) and names[0].endswith("(QA0)"), sheet
+        areas[sheet] = f"$A$1:${chr(64 + ws.max_column)}${3 + own}"
+        assert ws.print_area == f"'{sheet}'!{areas[sheet]}"
+        assert ws["A2"].value.startswith(PRINTED_FIRST)
+        assert made[sheet].print_area == (own, ws.max_column)
+    assert check_print(out / rel, rel, expected=list(made.values())) == []
+    whole = [replace(t, print_area=None) if t.sheet == "Funding" else t for t in made.values()]
+    problems = check_print(out / rel, rel, expected=whole)
+    assert problems == [
+        f"{rel} Funding: its print area is {areas['Funding']}; expected the whole sheet"
+    ]

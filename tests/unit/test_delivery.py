@@ -19,7 +19,7 @@ from mhtool.outputs.delivery import write as delivery_file
 from mhtool.outputs.views import delivery
 from mhtool.outputs.views import scope as scopes
 from mhtool.outputs.views.sheets import workbook_tables
-from mhtool.outputs.views.tables import prepare
+from mhtool.outputs.views.tables import PRINTED_FIRST, prepare
 from mhtool.refdata import store
 
 SPINE = sample_spine()  # A01: a count of people; sub-ICBs 01A..01F under QA0..QA2
@@ -232,7 +232,7 @@ def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of
     own = sheet.frame.filter(pl.col("org_code") == "QA0").height
     assert 0 < own < sheet.frame.height  # QA0's rows, then 01A, 01D, Y56, ENG
     assert sheet.print_area == (own, len(sheet.columns))  # kept through note numbering
-    assert sheet.description.startswith("Its own rows come first and print; its parts")
+    assert sheet.description.startswith(PRINTED_FIRST)
 
     def written(table):
         path = tmp_path / "QA0.xlsx"
@@ -253,4 +253,4 @@ def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of
 
     # a sheet of its own rows alone prints whole, and does not say others follow
     alone = delivery.sheet_table(rows, d.filter(pl.col("org_code") == "QA0"))
-    assert alone.print_area is None and not alone.description.startswith("Its own rows")
+    assert alone.print_area is None and PRINTED_FIRST not in alone.description

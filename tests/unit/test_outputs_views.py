@@ -376,11 +376,15 @@ def test_table_sheets_print_a4_landscape_one_page_wide_with_their_header(england
         assert not (ws.oddHeader.left.text or ws.oddHeader.center.text or ws.oddHeader.right.text)
         assert not (ws.oddFooter.left.text or ws.oddFooter.center.text or ws.oddFooter.right.text)
         # the Shares and Data sheets print their heading only, the category sheets QA0's
-        # own rows up to their Unit column; every other sheet whole
+        # own rows up to their Unit column, Funding and Workforce its own rows (the first,
+        # before its sub-ICB locations); every other sheet whole
         heading = {"Data": "'Data'!$A$1:$I$3", "Shares": "'Shares'!$A$1:$D$3"}
         own = {"Fixed": 2, "Flexible": 3, "Targeted": 3}  # one row per ask (tested above)
         if ws.title in own:
             heading[ws.title] = f"'{ws.title}'!$A$1:$J${3 + own[ws.title]}"
+        if ws.title in ("Funding", "Workforce"):
+            first = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)].count(ws["A4"].value)
+            heading[ws.title] = f"'{ws.title}'!$A$1:$J${3 + first}"
         want = heading.get(ws.title, "")
         assert ws.print_area == want, ws.title
         if ws.title in TABLES:

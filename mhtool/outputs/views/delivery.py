@@ -19,7 +19,7 @@ from mhtool.catalogue.model import Actual
 from mhtool.errors import InputError
 from mhtool.outputs.views.layout import short_name
 from mhtool.outputs.views.summary import home
-from mhtool.outputs.views.tables import ROW_FORMAT, Column, Table
+from mhtool.outputs.views.tables import PRINTED_FIRST, ROW_FORMAT, Column, Table
 from mhtool.refdata import store
 
 FILE = "delivery.csv"
@@ -285,8 +285,6 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
     own = frame.filter(pl.col("org_code") == code).height
     # a board paper takes the organisation's own rows: they print, the rest stay on screen
     printed = own if 0 < own < frame.height else None
-    # said first: a long description is cut at the printed page's edge
-    follow = "Its own rows come first and print; its parts and the levels above follow. "
     columns = [
         Column("Organisation", "_org"),
         Column("Organisation level", "_level"),
@@ -308,7 +306,7 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
     return Table(
         "Delivery",
         "Actual delivery beside fair shares",
-        (follow if printed else "")
+        (f"{PRINTED_FIRST} " if printed else "")
         + "Published delivery (NHS England's files, reference_data/actuals) beside the fair "
         "share for the same year (the round's first year for an actual from before it) and "
         "for the round's end year; the actuals are never part of the fair shares. Gap: fair "

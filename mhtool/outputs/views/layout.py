@@ -45,7 +45,17 @@ UNPRINTED = ("Shares", "Data")
 # Sheets people print and read (a board paper's pages, and the notes they refer to): their
 # printed text at least READABLE_PT points, the workbook's font (Calibri 11) scaled to fit
 # the page width.
-READABLE = ("Plan", "Summary", "Delivery", "Fixed", "Flexible", "Targeted", "Notes")
+READABLE = (
+    "Plan",
+    "Summary",
+    "Delivery",
+    "Fixed",
+    "Flexible",
+    "Targeted",
+    "Funding",
+    "Workforce",
+    "Notes",
+)
 READABLE_PT = 9.0
 FONT_PT = 11.0  # the workbooks' body font size (XlsxWriter's default, Calibri 11)
 A4_LONG_SIDE = 297 / 25.4  # inches

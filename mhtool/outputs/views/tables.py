@@ -260,6 +260,11 @@ def _own_first(df: pl.DataFrame) -> list:
     return [(~own).cast(pl.Int64), pl.when(own).then(0).otherwise(-rank), *ORG_SORT]
 
 
+# A sheet that prints its organisation's own rows (Table.print_area) says so first: a long
+# description is cut at the printed page's edge.
+PRINTED_FIRST = "Its own rows print; its parts and the levels above follow."
+
+
 def _org_year_table(
     part: pl.DataFrame,
     sheet: str,
@@ -269,7 +274,9 @@ def _org_year_table(
     meta: WorkbookMeta | None,
 ) -> Table | None:
     """One row per organisation × line, own organisations first, each in the Plan's
-    order; the organisation, the line, its figures by year, then its unit and share."""
+    order; the organisation, the line, its figures by year, then its unit and share. The
+    organisation's own rows print; those of its parts and the levels above follow on
+    screen (`description`: what follows that in the sheet's description)."""
     if part.is_empty() or (OWN in part.columns and not part.get_column(OWN).any()):
         return None
     years = years_of(part)
@@ -299,7 +306,18 @@ def _org_year_table(
         Column(f"Share of England, {latest}", "share", "share"),
         Column(f"Basis of the share [note {NOTE_BASES}]", "basis_words"),
     ]
-    return Table(sheet, title, description, columns, frame)
+    home = frame.get_column("org_code")[0]  # the highest own organisation: the workbook's
+    printed = frame.filter(pl.col("org_code") == home).height
+    if printed == frame.height:
+        return Table(sheet, title, f"This organisation first. {description}", columns, frame)
+    return Table(
+        sheet,
+        title,
+        f"{PRINTED_FIRST} {description}",
+        columns,
+        frame,
+        print_area=(printed, len(columns)),
+    )
 
 
 def funding_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table | None:
@@ -308,8 +326,7 @@ def funding_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table |
         plan_order(df.filter(pl.col("measure") == "funding", ~is_standard())),
         "Funding",
         "Funding (£) by line and year, in the Plan's order",
-        f"This organisation first; a total and its parts overlap, so do not add lines "
-        f"together [note {NOTE_OVERLAP}].",
+        f"A total and its parts overlap: never add them up [note {NOTE_OVERLAP}].",
         "Funding line",
         meta,
     )
@@ -321,8 +338,7 @@ def workforce_table(df: pl.DataFrame, meta: WorkbookMeta | None = None) -> Table
         plan_order(df.filter(pl.col("measure") == "workforce", ~is_standard())),
         "Workforce",
         "Workforce (whole-time equivalent staff) by staff group and year",
-        f"This organisation first; a total and its groups overlap, so do not add them up "
-        f"[note {NOTE_OVERLAP}].",
+        f"A total and its groups overlap: never add them up [note {NOTE_OVERLAP}].",
         "Staff group",
         meta,
     )

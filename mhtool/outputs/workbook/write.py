@@ -320,12 +320,20 @@ def _figure_width(table: Table, c: int) -> float:
     (headers wrap at word breaks) up to HEADER_WORD digits (a longer word breaks within
     itself: a places table's headers are ask titles), with a margin."""
     col = table.columns[c]
-    values = table.frame.get_column(col.key)
+    values = table.frame.get_column(col.key).to_list()
     if col.fmt == "row" or col.fmt.startswith("row:"):
         fmts = table.frame.get_column(col.fmt.partition(":")[2] or ROW_FORMAT).to_list()
     else:
         fmts = [col.fmt] * len(values)
-    shown = [_shown(v, k) for v, k in zip(values.to_list(), fmts, strict=True) if v is not None]
+    # a format's widest figure is its largest or its most negative: digits (all as wide),
+    # separators and a sign only widen a figure as it grows away from zero
+    lo: dict[str, float] = {}
+    hi: dict[str, float] = {}
+    for v, k in zip(values, fmts, strict=True):
+        if v is not None:
+            lo[k] = v if k not in lo or v < lo[k] else lo[k]
+            hi[k] = v if k not in hi or v > hi[k] else hi[k]
+    shown = [_shown(v, k) for k in lo for v in (lo[k], hi[k])]
     words = col.header.split() or [""]
     return (
         max(
@@ -337,6 +345,7 @@ def _figure_width(table: Table, c: int) -> float:
     )
 
 
+@lru_cache(maxsize=1 << 14)  # the same texts recur across a run's sheets
 def _word_width(text: str) -> float:
     return max((text_width(w) for w in text.split()), default=0.0)
 
