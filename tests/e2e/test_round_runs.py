@@ -30,7 +30,8 @@ def test_round_runs_and_checks(tmp_path, name, geography, icbs):
     cover = " ".join(str(v) for row in wb["Cover"].iter_rows(values_only=True) for v in row if v)
     assert "What the figures are for" in cover and "no ICB-level targets" in cover
     notes = " ".join(str(v) for row in wb["Notes"].iter_rows(values_only=True) for v in row if v)
-    assert "(choice categories): The categories are mhtool's reading" in notes
+    # the catalogue's choice of categories, said once in a note of its own (notes.choice_notes)
+    assert "The catalogue's choice categories: The categories are mhtool's reading" in notes
     report = (out / "report" / "index.html").read_text()
     assert "no ICB-level targets" in report
     # a system's Fixed, Flexible and Targeted sheets list every ask of it: the targeted ones
