@@ -144,22 +144,23 @@ def _soffice_pages(books, tmp_path) -> list[list[str]]:
     ]
 
 
-# Printed pages at most. LibreOffice here (which shows Calibri as the wider DejaVu Sans, so
-# prints a little smaller than Excel) measured england 110, QKS 46 and the largest region,
-# Midlands (Y60, 11 ICBs), 93, with the Plan, Summary, Delivery, Fixed, Flexible and
-# Targeted sheets at 9 pt or more (a system's was 30 at about half that size).
-PAGE_BUDGETS = {"england.xlsx": 150, "systems/QKS.xlsx": 50, "regions/Y60.xlsx": 100}
+# Printed pages at most: the issue's 150 for England and 30 for a system, a region's about
+# a system's. With Carlito (Calibri's letter widths, as Excel prints; .ci/run installs it)
+# LibreOffice printed england 33, every system 28 or 29 (QKS 28) and every region 30 or 31
+# (Y60 31), each readable sheet at 9 pt or more; with DejaVu Sans in Calibri's place a
+# little fewer.
+PAGE_BUDGETS = {"england.xlsx": 40, "systems/QKS.xlsx": 30, "regions/Y60.xlsx": 35}
 
 
 def test_workbooks_print_within_their_page_budgets(default_run, tmp_path):
-    """england.xlsx at most 150 printed pages (its Shares and Data sheets print their
-    heading only), a system's at most 50, a region's at most 100; the Plan page is one
+    """england.xlsx at most 40 printed pages (its Shares and Data sheets print their
+    heading only), a system's at most 30, a region's at most 35; the Plan page is one
     page of its own in each (the Summary starts the next); no header or footer."""
     out = default_run[0]
     england, system, region = _soffice_pages([out / rel for rel in PAGE_BUDGETS], tmp_path)
     for pages, (rel, budget) in zip([england, system, region], PAGE_BUDGETS.items(), strict=True):
         assert len(pages) <= budget, (rel, len(pages))
-    assert len(england) > 30  # its sheets are printed, not only their headings
+    assert len(england) > 20  # its sheets are printed, not only their headings
     plan = [i for i, page in enumerate(system) if "What the Plan asks of Kent and Medway" in page]
     assert len(plan) == 1
     assert "Contents" in system[plan[0] - 1]  # the Plan starts a page of its own
