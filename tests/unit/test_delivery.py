@@ -219,8 +219,9 @@ def test_a_geography_with_no_actuals_says_so_and_a_wrong_measure_is_refused(tabl
 
 def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of, tmp_path):
     """The Delivery sheet's default print area is its heading and the organisation's own
-    rows (its parts and the levels above follow on screen, as A2 says); `mhtool check`
-    names a Delivery sheet printing anything else."""
+    rows (its parts and the levels above follow on screen, as A2 says), up to how each
+    actual was got (the parts' sums are on screen); `mhtool check` names a Delivery sheet
+    printing anything else."""
     import openpyxl
 
     from mhtool.outputs.workbook import check, write
@@ -231,7 +232,9 @@ def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of
     sheet = next(t for t in workbook_tables(rows, None, None, d) if t.sheet == "Delivery")
     own = sheet.frame.filter(pl.col("org_code") == "QA0").height
     assert 0 < own < sheet.frame.height  # QA0's rows, then 01A, 01D, Y56, ENG
-    assert sheet.print_area == (own, len(sheet.columns))  # kept through note numbering
+    assert sheet.print_area == (own, 14)  # kept through note numbering
+    headers = [c.header for c in sheet.columns]
+    assert headers[13] == "How the actual was got"  # the last printed; the parts' sums not
     assert sheet.description.startswith(PRINTED_FIRST)
 
     def written(table):
@@ -243,7 +246,7 @@ def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of
         wb.close()
         return path
 
-    last = f"$P${3 + own}"  # 16 columns, the header in row 3
+    last = f"$N${3 + own}"  # 14 of the 16 columns, the header in row 3
     path = written(sheet)
     assert openpyxl.load_workbook(path)["Delivery"].print_area == f"'Delivery'!$A$1:{last}"
     rel = "systems/QA0.xlsx"

@@ -314,7 +314,9 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
         columns,
         frame,
         name="delivery",
-        print_area=(printed, len(columns)) if printed else None,
+        # the parts' sum and the difference from it (how the published file adds up) are
+        # on screen only
+        print_area=(printed, len(columns) - 2) if printed else None,
     )
 
 
