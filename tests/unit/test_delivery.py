@@ -125,6 +125,16 @@ def test_a_rate_over_its_denominator_and_the_fair_share_over_the_same(tables_of)
     assert r["actual_value"] == round(100 * 203 / 800, 1)
     assert r["fair_share"] == round(100 * _fair("QA0", "2023/24") / 800, 1)
     assert r["growth_a_year_pct"] is None  # growth is for counts
+    # the end year's fair share is over the end year's register on every row: an earlier
+    # year's smaller register made it change from row to row (and pass 100%)
+    register = CHECKS.filter(pl.col("year") == "2021/22").with_columns(
+        measure=pl.lit("register"), value=pl.lit(50, pl.Int64)
+    )
+    tables_of({"phsmi": pl.concat([CHECKS, register])})
+    d = delivery.build(SPINE, (_spec(denominator="register", label="Share"),), "2022")
+    before, last = _row(d, "QA0", "2021/22"), _row(d, "QA0", "2023/24")
+    assert before["denominator"] == 100 and last["denominator"] == 800
+    assert before["fair_share_end"] == last["fair_share_end"] == r["fair_share_end"]
 
 
 def test_published_above_is_set_against_its_parts(tables_of):

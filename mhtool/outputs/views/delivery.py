@@ -146,6 +146,15 @@ def _rows(lines: pl.DataFrame, table: pl.DataFrame, spec: Actual, i: int, round_
     fair = {(r[0], r[1]): r[2] for r in lines.select("org_code", "year", "value").iter_rows()}
     first = lines.row(0, named=True)
     as_rate = bool(spec.denominator) and first["unit_kind"] != PERCENT
+    # a rate's end-year fair share is over the end year's denominator (the latest published
+    # before it where the end year's is not): one figure on every row, as for a count
+    ends = sorted({k[2] for k in published if k[3] == spec.denominator and k[2] <= end_year})
+    den_end = {}
+    if as_rate and ends:
+        den_end = {
+            o["org_code"]: _value(o, orgs, published, ends[-1], spec.denominator, lowest)[0]
+            for o in orgs
+        }
     out = []
     for year in years:
         counted = {
@@ -163,7 +172,10 @@ def _rows(lines: pl.DataFrame, table: pl.DataFrame, spec: Actual, i: int, round_
             fs, fs_end = fair.get((o["org_code"], fs_year)), fair.get((o["org_code"], end_year))
             if as_rate:  # a count's fair share over the same denominator
                 fs = round(100 * fs / den, 1) if fs is not None and den else None
-                fs_end = round(100 * fs_end / den, 1) if fs_end is not None and den else None
+                end_den = den_end.get(o["org_code"])
+                fs_end = (
+                    round(100 * fs_end / end_den, 1) if fs_end is not None and end_den else None
+                )
             row = _org(o) | _line(first, spec, i)
             row |= {"period": f"{spec.quarter} {year}" if spec.quarter else year, "year": year}
             row |= {"actual_value": value, "unit": PERCENT if spec.denominator else PEOPLE}
