@@ -201,3 +201,28 @@ def test_a_systems_category_sheets_print_its_own_rows_first(default_run):
             assert ws.print_area == f"'{sheet}'!$A$1:${last}${3 + len(asks)}", (code, sheet)
             parts = {r[3] for r in context if r[2] == "part of this organisation"}
             assert sheet != "Fixed" or len(parts) == (1 if code == "QKS" else 8), (code, parts)
+
+
+def test_every_sheets_description_fits_its_printed_width(default_run):
+    """Row 2 says what a sheet holds in one line, unwrapped: no longer than the columns
+    that print (a Delivery description of 340 characters was cut at the page's edge)."""
+    import openpyxl
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    from mhtool.outputs.workbook.write import text_width
+
+    out = default_run[0]
+    for rel in ("england.xlsx", "regions/Y60.xlsx", "systems/QKS.xlsx"):
+        wb = openpyxl.load_workbook(out / rel)
+        for ws in wb.worksheets:
+            area = ws.print_area
+            last = ws.max_column
+            if area:
+                last = column_index_from_string(area.split(":")[-1].split("$")[1])
+            width = sum(
+                ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last + 1)
+            )
+            if ws.title in ("Cover", "Charts", "Shares", "Data"):
+                continue  # prose set in one wide column; lookup sheets print their heading
+            described = ws["A2"].value or ""
+            assert text_width(described) <= width, (rel, ws.title, described)

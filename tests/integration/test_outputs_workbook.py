@@ -392,12 +392,22 @@ def test_the_notes_print_across_the_page_at_a_readable_size(run):
     page holds at 9 pt or a little more (not at 8 pt, as it was, nor narrower)."""
     from mhtool.outputs.views.layout import READABLE
     from mhtool.outputs.workbook.check import printed_size, read_structure
+    from mhtool.outputs.workbook.write import LINE_HEIGHT, text_lines
 
     assert "Notes" in READABLE  # so `mhtool check` holds it to 9 pt
     out, _ = run
     for rel in ["england.xlsx", "systems/QA0.xlsx"]:
         _, xml = read_structure(out / rel)
         assert 9 <= printed_size(xml["Notes"], 2) <= 9.3, rel
+        ws = openpyxl.load_workbook(out / rel)["Notes"]
+        width = ws.column_dimensions["B"].width - 0.71  # as set: the file stores 5 px more
+        tall = 0
+        for r in range(4, ws.max_row + 1):  # each row as tall as its note's lines, no more
+            lines = text_lines(ws.cell(r, 2).value, width - 1)
+            want = LINE_HEIGHT * lines + 2 if lines > 1 else LINE_HEIGHT
+            assert (ws.row_dimensions[r].height or LINE_HEIGHT) == pytest.approx(want, abs=0.75)
+            tall = max(tall, lines)
+        assert tall > 1, rel  # a note wraps
 
 
 def test_funding_and_workforce_print_the_organisations_own_rows(run, spine):

@@ -307,10 +307,8 @@ def sheet_table(df: pl.DataFrame, rows: pl.DataFrame | None):
         "Delivery",
         "Actual delivery beside fair shares",
         (f"{PRINTED_FIRST} " if printed else "")
-        + "Published delivery (NHS England's files, reference_data/actuals) beside the fair "
-        "share for the same year (the round's first year for an actual from before it) and "
-        "for the round's end year; the actuals are never part of the fair shares. Gap: fair "
-        "share less actual. Rates in percent.",
+        + "NHS England's published delivery beside the fair share for its year and the end "
+        "year; actuals never change a fair share. Gap: fair share less actual.",
         columns,
         frame,
         name="delivery",

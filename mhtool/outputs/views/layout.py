@@ -48,6 +48,7 @@ UNPRINTED = ("Shares", "Data")
 READABLE = (
     "Plan",
     "Summary",
+    "Compare",
     "Delivery",
     "Fixed",
     "Flexible",

@@ -235,6 +235,9 @@ def compare_table(df: pl.DataFrame) -> Table | None:
         ],
         frame,
         name="compare",
+        # every row, without the ambition ID (for looking up), so a region's eleven ICBs
+        # print side by side at 9 pt or more
+        print_area=(frame.height, len(orgs) + 3),
     )
 
 
