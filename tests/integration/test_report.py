@@ -167,3 +167,27 @@ def test_a_link_out_is_allowed_only_to_a_source(run):
     finally:
         (out / rel).write_text(text, encoding="utf-8")
     assert any("links outside the run (https://example.com/x)" in p for p in problems), problems
+
+
+def test_the_index_links_selector_xlsx_and_check_says_when_it_goes_nowhere(run, tmp_path):
+    """England's page (the index) links selector.xlsx beside its own files, by a link that
+    resolves inside the run folder; a system page links its own files only."""
+    from mhtool.outputs.report.check import check_page
+    from mhtool.outputs.views.tables import prepare
+
+    out, spine = run
+    index = (out / "report/index.html").read_text(encoding="utf-8")
+    link = index.index('href="../selector.xlsx"')
+    assert link < index.index('id="plan_page"')  # beside the workbook, planning file, chart
+    assert index.index('href="../england.xlsx"') < link
+    assert "pick any organisation in one workbook" in index
+    assert (out / "report/../selector.xlsx").resolve() == (out / "selector.xlsx").resolve()
+    assert (out / "selector.xlsx").is_file()
+    assert "selector.xlsx" not in (out / "report/systems/QA0.html").read_text(encoding="utf-8")
+    rel, rows = "report/index.html", prepare(spine)
+    assert check_page(out / rel, rel, rows, SAMPLE_META, out) == []
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    (copy / "selector.xlsx").unlink()
+    problems = check_page(copy / rel, rel, rows, SAMPLE_META, copy)
+    assert problems == [f"{rel}: the link ../selector.xlsx goes to no file in the run"]

@@ -145,6 +145,38 @@ def test_long_lookup_sheets_print_their_header_only_and_check_says_when_not(run,
     assert any("Data: prints $A$1:$F$99" in p for p in _check(run, spine))
 
 
+def test_plan_and_years_headers_repeat_on_printed_pages_and_check_says_when_not(run, spine):
+    """The Plan page runs onto a second printed page: its header row (programme / Fixed /
+    Flexible / Targeted) prints on each, as the Years table's does."""
+    path = run / folder.SELECTOR
+    wb = openpyxl.load_workbook(path)
+    head = wb[selector.SELECTOR].cell(selector.PLAN_TOP + 3, 1)
+    assert head.value == "Programme" and wb[selector.SELECTOR].cell(head.row, 2).value
+    assert wb[selector.SELECTOR].print_title_rows == f"${head.row}:${head.row}"
+    assert wb[selector.YEARS].print_title_rows == "$3:$3"
+    wb[selector.SELECTOR].print_title_rows = "1:1"  # a sheet's title, not the table's header
+    wb.save(path)
+    problems = _check(run, spine)
+    want = f"expected ${head.row}:${head.row}"
+    assert f"selector.xlsx Selector: repeats $1:$1 on printed pages; {want}" in problems
+
+
+def test_years_prints_at_a_readable_size_and_check_says_when_not(run, spine):
+    """The Years sheet's text columns are narrowed so it prints one page wide at 9 pt or
+    more (it printed at about 6.9 pt); a sheet widened past that is named."""
+    from mhtool.outputs.views.layout import READABLE_PT
+    from mhtool.outputs.workbook.check import printed_size, read_structure
+
+    path = run / folder.SELECTOR
+    columns = len(selector.years_columns(selector.build(prepare(spine), SAMPLE_META)))
+    assert printed_size(read_structure(path)[1][selector.YEARS], columns) >= READABLE_PT
+    wb = openpyxl.load_workbook(path)
+    wb[selector.YEARS].column_dimensions["C"].width = 120
+    wb.save(path)
+    problems = [p for p in _check(run, spine) if " pt" in p]
+    assert len(problems) == 1 and problems[0].startswith("selector.xlsx Years: prints at ")
+
+
 def test_check_dir_runs_the_selector_check(run, spine):
     spine.write_parquet(run / folder.SPINE_PARQUET)
     report = check_dir(run, workers=1)

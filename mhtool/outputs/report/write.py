@@ -242,7 +242,8 @@ def _down(df: pl.DataFrame, level: str, code: str, pages: frozenset[str]) -> str
 
 def _files(level: str, code: str, chart: bool) -> str:
     """Links to the organisation's own files in the run: its workbook, its planning file
-    (England's and each system's) and its chart."""
+    (England's and each system's) and its chart; on England's page (the index) also to
+    selector.xlsx, in which anyone picks their own organisation."""
     up = "../" if level == "england" else "../../"
     files = [("workbook", folder.workbook_file(level, code))]
     if level in ("england", "icb"):
@@ -250,6 +251,11 @@ def _files(level: str, code: str, chart: bool) -> str:
     if chart:
         files.append(("chart", folder.chart_file("england" if level == "england" else code)))
     links = ", ".join(f'<a href="{_e(up + path)}">{_e(what)}</a>' for what, path in files)
+    if level == "england":
+        links += (
+            f'; <a href="{_e(up + folder.SELECTOR)}">{_e(folder.SELECTOR)}</a>: '
+            "pick any organisation in one workbook"
+        )
     return f'<p class="files">This page\'s files: {links}.</p>'
 
 

@@ -42,7 +42,7 @@ def check_selector(
     rel = folder.SELECTOR
     read = read_structure(path)
     problems = check_parts(path, rel, sel, read)
-    problems += check_print(path, rel, read)
+    problems += check_print(path, rel, read, readable=sel_.READABLE)
     problems += check_cells(path, rel, sel, read[1])
     return problems[:MAX_SHOWN] + (
         [f"{rel}: {len(problems) - MAX_SHOWN} more problems not shown"]
@@ -74,6 +74,16 @@ def check_parts(path: Path, rel: str, sel: sel_.Selector, read) -> list[str]:
         for n in book.iter(f"{_M}definedName")
         if n.get("name") == "_xlnm.Print_Area"
     }
+    titles = {
+        (n.text or "").split("!")[0].strip("'"): (n.text or "").split("!")[-1]
+        for n in book.iter(f"{_M}definedName")
+        if n.get("name") == "_xlnm.Print_Titles"
+    }
+    for sheet, want in sel_.REPEATED.items():  # header rows repeated on printed pages
+        if titles.get(sheet) != want:
+            problems.append(
+                f"{rel} {sheet}: repeats {titles.get(sheet)} on printed pages; expected {want}"
+            )
     for table in sel_.data_tables(sel):
         want = sel_.print_area(table)
         if areas.get(table.sheet) != want:

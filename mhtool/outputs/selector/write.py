@@ -13,7 +13,7 @@ a share. The frames are pure functions of the prepared spine, so `mhtool check`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -48,11 +48,14 @@ from mhtool.outputs.views.tables import (
     number_format,
 )
 from mhtool.outputs.workbook.write import (
+    INDENT,
     LINE_HEIGHT,
     Formats,
     header_lines,
     new_workbook,
     notes_sheet,
+    print_setup,
+    readable_widths,
     text_lines,
     write_table,
 )
@@ -73,6 +76,12 @@ PLAN_TOP = 7  # the Plan page's title; its description below, its header row bel
 PICK = "$B$4"  # the pick cell (PICK_ROW, column B), as formulas refer to it
 CODE = "$B$5"
 NOTE_HOW, NOTE_PROVENANCE, NOTE_BASES = 1, 2, 3  # the Notes sheet's first notes
+READABLE = (SELECTOR, YEARS, NOTES)  # printed at 9 pt or more (workbook.check.check_print)
+# header rows repeated on printed pages: the Plan page's (it runs onto a second) and the Years'
+REPEATED = {
+    SELECTOR: f"${PLAN_TOP + 3}:${PLAN_TOP + 3}",
+    YEARS: f"${HEADER_ROW + 1}:${HEADER_ROW + 1}",
+}
 
 
 @dataclass
@@ -482,14 +491,6 @@ def _lookup(sheet: str, col: int, n: int, key: str) -> str:
     )
 
 
-def page_setup(ws) -> None:
-    """A4 landscape, one page wide, narrow margins; no header or footer."""
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-
-
 def org_list_source(sel: Selector) -> str:
     """The range the pick cell's list offers: the Organisations sheet's first column."""
     return _range(ORGS, 0, HEADER_ROW + 1, HEADER_ROW + sel.orgs.height)
@@ -617,10 +618,9 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
     texts = sel.plan.select(*CATEGORY_COLUMNS, "programme")
     unique = sel.plan.select(pl.concat_list(CATEGORY_COLUMNS).explode().drop_nulls().unique())
     fitted = {t: text_lines(t, CATEGORY_WIDTH - 2) for t in unique.to_series().to_list()}
-    tallest = {
-        p: max(fitted[t] for row in rows for t in row[:-1] if t)
-        for p, rows in _group(texts.rows(), -1).items()
-    }
+    tallest: dict[str, int] = {}
+    for *words, p in texts.rows():
+        tallest[p] = max([tallest.get(p, 1)] + [fitted[t] for t in words if t])
     for r, p in enumerate(sel.programmes, head + 1):
         ws.write_string(r, 0, p, f.wrap)
         ws.set_row(r, LINE_HEIGHT * max(tallest.get(p, 1), text_lines(p, PROGRAMME_WIDTH - 2)) + 2)
@@ -638,13 +638,7 @@ def _selector_sheet(ws, sel: Selector, default: int, f) -> None:
             "columns": [{"header": h, "header_format": f.header} for h in headers],
         },
     )
-
-
-def _group(rows, at: int) -> dict:
-    out: dict = {}
-    for row in rows:
-        out.setdefault(row[at], []).append(row)
-    return out
+    ws.repeat_rows(head)  # REPEATED
 
 
 YEAR_WIDTHS = {
@@ -659,30 +653,47 @@ YEAR_WIDTHS = {
 FIGURE_WIDTH = 13
 
 
+def years_widths(sel: Selector) -> list[float]:
+    """The Years sheet's column widths: YEAR_WIDTHS, its text columns narrowed to print one
+    page wide at a size people read (workbook.readable_widths), sized by each line's words
+    at every level and its largest figure, so any pick fits."""
+    figures = (
+        sel.data.with_columns(pl.col("key").str.split(SEP).list.get(1).alias("ambition_id"))
+        .group_by("ambition_id")
+        .agg(pl.col("v" + y).max() for y in sel.years)
+    )
+    frame = (
+        years_static(sel)
+        .join(figures, on="ambition_id", how="left")
+        .join(sel.words.select("ambition_id", "how", "basis_words"), on="ambition_id", how="left")
+    )
+    table = replace(years_table(sel), frame=frame)
+    return readable_widths(table, [YEAR_WIDTHS.get(c.key, FIGURE_WIDTH) for c in table.columns])
+
+
 def _years_sheet(ws, sel: Selector, default: int, f) -> None:
     columns = years_columns(sel)
     static = years_static(sel)
     ws.write_string(1, 0, years_table(sel).description)
     n_years = len(sel.years)
     fmts = {}
-    widths = [YEAR_WIDTHS.get(c.key, FIGURE_WIDTH) for c in columns]
+    widths = years_widths(sel)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
-    longest = dict(
-        sel.words.group_by("ambition_id")
-        .agg(pl.max_horizontal(pl.col("how", "basis_words").str.len_chars()).max())
-        .rows()
-    )
+    tallest: dict[str, int] = {}  # the most lines a line's words take at any level
+    for amb, how, basis in sel.words.select("ambition_id", "how", "basis_words").iter_rows():
+        most = max(text_lines(how, widths[-2] - 1), text_lines(basis, widths[-1] - 1))
+        tallest[amb] = max(tallest.get(amb, 1), most)
     first = HEADER_ROW + 1
     for r, line in enumerate(static.iter_rows(named=True), first):
         for c, k in enumerate(YEAR_STATIC):
             ws.write_string(r, c, line[k], f.wrap)
         ws.write_string(r, 4 + n_years, line["unit"], f.wrap_after_figure)
         fmts[r] = f.figures[line[ROW_FORMAT]]  # right-aligned: a figure or [x] / [z]
-        lines = max(  # words break lines early: a few characters of room kept
-            text_lines(line["title"], widths[2] - 4),
-            text_lines(line["unit"], widths[4 + n_years] - 6),
-            text_lines("x" * (longest.get(line["ambition_id"]) or 0), min(widths[-2:]) - 6),
+        lines = max(  # each column's width less a margin, as write_table reckons it
+            *[text_lines(line[k], widths[c] - 1) for c, k in enumerate(YEAR_STATIC)],
+            text_lines(line["unit"], widths[4 + n_years] - 1 - INDENT),
+            tallest.get(line["ambition_id"], 1),
         )
         if lines > 1:
             ws.set_row(r, LINE_HEIGHT * lines + 2)
@@ -770,7 +781,7 @@ def write(path: Path, sel: Selector, meta: WorkbookMeta) -> Path:
         if table.sheet in UNPRINTED_SHEETS:
             ws.print_area(0, 0, HEADER_ROW, len(table.columns) - 1)
     for sheet in wb.worksheets():
-        page_setup(sheet)
+        print_setup(sheet)
     wb.worksheets()[0].activate()
     wb.close()
     return path

@@ -256,7 +256,11 @@ def print_ref(table: Table) -> str | None:
 
 
 def check_print(
-    path: Path, rel: str, read: tuple | None = None, expected: list[Table] | None = None
+    path: Path,
+    rel: str,
+    read: tuple | None = None,
+    expected: list[Table] | None = None,
+    readable: tuple[str, ...] = READABLE,
 ) -> list[str]:
     """Every sheet prints A4 landscape, one page wide, with no header or footer
     (workbook.print_setup); every table sheet repeats its header row on each printed page
@@ -264,7 +268,8 @@ def check_print(
     (layout.UNPRINTED) of an organisation's workbook prints its heading rows only; with
     the `expected` tables, every other sheet prints its first table's print_area (print_ref)
     or, without one, the whole sheet; a sheet people read on paper (layout.READABLE)
-    prints at READABLE_PT or more (printed_size), over the columns it prints."""
+    prints at READABLE_PT or more (printed_size), over the columns it prints (`readable`:
+    the sheets people read, by name)."""
     own_workbook = scopes.Scope.from_path(rel) is not None
 
     st, xml = read or read_structure(path)
@@ -297,7 +302,7 @@ def check_print(
                 f"{want or 'the whole sheet'}"
             )
         stacked = st.tables.get(name, [])
-        if name in READABLE and stacked:
+        if name in readable and stacked:
             refs = [area.replace("$", "")] if area else [ref for _, ref in stacked]
             size = printed_size(xml[name], _last_column(refs))
             if size < READABLE_PT:
