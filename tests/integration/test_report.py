@@ -143,6 +143,10 @@ def test_a_page_opens_with_the_plan_page_then_the_categories_and_links_its_files
     for own in ("../../systems/QA0.xlsx", "../../planning/QA0.csv", "../../charts/QA0.png"):
         assert f'href="{own}"' in page[: order[0]], own
     assert '<a href="https://example.org/source/1">https://example.org/source/1</a>' in page
+    # a web page shows every row: the sheets' words on what prints say what comes first
+    from mhtool.outputs.views.tables import PRINTED_FIRST, SHOWN_FIRST
+
+    assert SHOWN_FIRST in page[order[1] :] and PRINTED_FIRST not in page
     index = (out / "report/index.html").read_text(encoding="utf-8")
     first = index.index('id="plan_page"')
     for link in ('href="regions/Y56.html"', 'href="systems/QA0.html"'):

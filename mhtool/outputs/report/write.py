@@ -26,7 +26,7 @@ from mhtool.infra import folder
 from mhtool.outputs.views.layout import NOT_AVAILABLE, short_name
 from mhtool.outputs.views.meta import WorkbookMeta
 from mhtool.outputs.views.sheets import PageTables, page_tables
-from mhtool.outputs.views.tables import Table
+from mhtool.outputs.views.tables import PRINTED_FIRST, SHOWN_FIRST, Table
 
 CSS = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 1rem; color: #0b0c0c;
@@ -66,6 +66,12 @@ footer { margin-top: 2rem; font-size: 0.8rem; color: #505a5f; }
   h2 { page-break-after: avoid; break-after: avoid; }
 }
 """
+
+
+def _described(table: Table) -> str:
+    """A table's description as the page says it: everything on a web page shows, so a
+    sheet's words on what it prints say what comes first instead."""
+    return _e(table.description.replace(PRINTED_FIRST, SHOWN_FIRST))
 
 
 def page_path(level: str, code: str) -> str:
@@ -321,12 +327,12 @@ def render_page(
     parts += [_files(level, code, bool(charts)), _index(rows, level, pages)]
     made = tables or page_tables(rows, meta, delivery)
     plan = made.plan
-    parts += [f"<h2>{_e(plan.title)}</h2><p>{_e(plan.description)}</p>", _table(plan, False)]
+    parts += [f"<h2>{_e(plan.title)}</h2><p>{_described(plan)}</p>", _table(plan, False)]
     for sheet in made.categories:
-        parts += [f"<h2>{_e(sheet.title)}</h2><p>{_e(sheet.description)}</p>", _table(sheet)]
+        parts += [f"<h2>{_e(sheet.title)}</h2><p>{_described(sheet)}</p>", _table(sheet)]
     table = made.summary
     if table is not None:
-        parts += [f"<h2>{_e(table.title)}</h2><p>{_e(table.description)}</p>", _table(table)]
+        parts += [f"<h2>{_e(table.title)}</h2><p>{_described(table)}</p>", _table(table)]
     compare = made.compare
     if compare is not None:
         parts += [f"<h2>{_e(compare.title)}</h2>", _table(compare, figures=False)]
@@ -334,7 +340,7 @@ def render_page(
     delivered = made.delivery
     if delivered is not None:
         parts += [
-            f"<h2>{_e(delivered.title)}</h2><p>{_e(delivered.description)}</p>",
+            f"<h2>{_e(delivered.title)}</h2><p>{_described(delivered)}</p>",
             _table(delivered, figures=False),
         ]
     parts += [

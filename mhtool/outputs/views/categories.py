@@ -40,6 +40,7 @@ from mhtool.outputs.views.tables import (
     NOTE_PROVENANCE,
     NOTE_RATES,
     NOTE_SYMBOLS,
+    PRINTED_FIRST,
     Column,
     Table,
     basis_words,
@@ -541,8 +542,7 @@ def _sheet(asked: _Asked, category: str, by_line: dict[int, Recs]) -> Table:
     return Table(
         name_,
         f"{name_} asks of {org}: {CATEGORY_WORDS[category]}",
-        f"Its own rows (the printed page), then its parts and the levels above; [x]: no "
-        f"figure, [z]: not applicable [note {NOTE_SYMBOLS}].",
+        f"{PRINTED_FIRST} [x]: no figure, [z]: not applicable [note {NOTE_SYMBOLS}].",
         printed + on_screen,
         frame,
         print_area=(own, len(printed)),

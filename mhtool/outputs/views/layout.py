@@ -15,7 +15,7 @@ SHEETS: dict[str, str] = {
     "Cover": "What this workbook is for, how to read it, sources, vintages and version",
     "Contents": "This list of sheets",
     "Plan": "What the Plan asks of this organisation: its asks by programme in the Plan's "
-    "fixed, flexible and targeted categories, with its own figures (printed at about 9.5 pt)",
+    "fixed, flexible and targeted categories, with its own figures (one printed page)",
     "Summary": "This organisation's own people, pounds and staff by year, in the Plan's order",
     "Compare": "The headline asks for this organisation and each one below it, side by side",
     "Places": "The headline asks split to this system's places (runs with places) by year",

@@ -263,6 +263,7 @@ def _own_first(df: pl.DataFrame) -> list:
 # A sheet that prints its organisation's own rows (Table.print_area) says so first: a long
 # description is cut at the printed page's edge.
 PRINTED_FIRST = "Its own rows print; its parts and the levels above follow."
+SHOWN_FIRST = "Its own rows first, then its parts and the levels above."  # a page not printed
 
 
 def _org_year_table(
