@@ -479,16 +479,36 @@ PLAN_PT = 9.1  # the Plan page's printed size: Excel fits a page by whole percen
 WIDTH_STEP = 4  # digits between the column widths shortest_widths tries
 
 
+class _Lines:
+    """Lines each column's header and cells take at a width, each width measured once (the
+    width search below tries hundreds of combinations of a few widths per column)."""
+
+    def __init__(self, table: Table):
+        blank = [col.placeholder for col in table.columns]
+        rows = table.frame.select(col.key for col in table.columns).rows()
+        self.cells = [[row[c] or blank[c] for row in rows] for c in range(len(blank))]
+        self.headers = [col.header for col in table.columns]
+        self.known: dict[tuple[int, float], tuple[int, list[int]]] = {}
+
+    def at(self, c: int, width: float) -> tuple[int, list[int]]:
+        got = self.known.get((c, width))
+        if got is None:
+            head = header_lines(self.headers[c], width - 2)
+            got = self.known[c, width] = (head, [text_lines(t, width - 1) for t in self.cells[c]])
+        return got
+
+    def height(self, widths: list[float]) -> int:
+        """Points the header and rows take with these widths (write_table's heights)."""
+        cols = [self.at(c, w) for c, w in enumerate(widths)]
+        total = max(15, LINE_HEIGHT * max(head for head, _ in cols) + 2)
+        for n in map(max, *(lines for _, lines in cols)) if len(cols) > 1 else cols[0][1]:
+            total += LINE_HEIGHT * n if n > 1 else 15
+        return total
+
+
 def rows_height(table: Table, widths: list[float]) -> int:
     """Points a table's header and rows take with these widths (write_table's heights)."""
-    cols = range(len(table.columns))
-    head = max(header_lines(table.columns[c].header, widths[c] - 2) for c in cols)
-    total = max(15, LINE_HEIGHT * head + 2)
-    blank = [col.placeholder for col in table.columns]
-    for row in table.frame.select(col.key for col in table.columns).iter_rows():
-        n = max(text_lines(t or blank[c], widths[c] - 1) for c, t in enumerate(row))
-        total += LINE_HEIGHT * n if n > 1 else 15
-    return total
+    return _Lines(table).height(widths)
 
 
 def shortest_widths(table: Table, pt: float = PLAN_PT) -> list[float]:
@@ -500,6 +520,7 @@ def shortest_widths(table: Table, pt: float = PLAN_PT) -> list[float]:
     room = printable_px() * FONT_PT / pt
     first = table.columns[0].width
     middle = len(table.columns) - 2
+    lines = _Lines(table)
     best: tuple[int, list[float]] | None = None
     for trial in product(
         range(first, first + 13, WIDTH_STEP), *[range(32, 84, WIDTH_STEP)] * middle
@@ -509,7 +530,7 @@ def shortest_widths(table: Table, pt: float = PLAN_PT) -> list[float]:
         if last < 32:
             continue
         widths = [*trial, last]
-        height = rows_height(table, widths)
+        height = lines.height(widths)
         if best is None or height < best[0]:
             best = (height, widths)
     return best[1] if best else _widths(table)
