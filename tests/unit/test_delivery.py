@@ -11,6 +11,7 @@ from dataclasses import replace
 import polars as pl
 import pytest
 from fixtures.sample import sample_spine
+from fixtures.sheets import written
 from PIL import Image
 
 from mhtool.errors import InputError
@@ -234,7 +235,7 @@ def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of
     printing anything else."""
     import openpyxl
 
-    from mhtool.outputs.workbook import check, write
+    from mhtool.outputs.workbook import check
 
     tables_of({"phsmi": CHECKS})
     d = delivery.build(SPINE, (_spec(),), "2022")
@@ -247,21 +248,14 @@ def test_the_delivery_sheet_prints_its_own_rows_and_the_check_knows_it(tables_of
     assert headers[13] == "How the actual was got"  # the last printed; the parts' sums not
     assert sheet.description.startswith(PRINTED_FIRST)
 
-    def written(table):
-        path = tmp_path / "QA0.xlsx"
-        wb = write.new_workbook(path)
-        ws = wb.add_worksheet("Delivery")
-        write.print_setup(ws)
-        write.write_tables(ws, [table], write.Formats(wb), freeze=False, readable=True)
-        wb.close()
-        return path
-
     last = f"$N${3 + own}"  # 14 of the 16 columns, the header in row 3
-    path = written(sheet)
+    path = written(tmp_path / "QA0.xlsx", sheet)
     assert openpyxl.load_workbook(path)["Delivery"].print_area == f"'Delivery'!$A$1:{last}"
     rel = "systems/QA0.xlsx"
     assert not [p for p in check.check_print(path, rel, expected=[sheet]) if "print" in p]
-    whole = check.check_print(written(replace(sheet, print_area=None)), rel, expected=[sheet])
+    whole = check.check_print(
+        written(tmp_path / "QA0.xlsx", replace(sheet, print_area=None)), rel, expected=[sheet]
+    )
     assert f"{rel} Delivery: its print area is the whole sheet; expected $A$1:{last}" in whole
 
     # a sheet of its own rows alone prints whole, and does not say others follow

@@ -160,12 +160,9 @@ def test_a_print_area_prints_the_first_rows_and_columns_and_the_check_knows_it(t
         printed = write.text_lines(head["a"][i], write._room(table, 0, narrow[0]))
         assert write.text_lines(head["how"][i], write._room(table, 2, narrow[2])) <= printed
 
-    path = tmp_path / "QA0.xlsx"
-    wb = write.new_workbook(path)
-    ws = wb.add_worksheet("Fixed")
-    write.print_setup(ws)
-    write.write_tables(ws, [table], write.Formats(wb), freeze=False, readable=True)
-    wb.close()
+    from fixtures.sheets import written
+
+    path = written(tmp_path / "QA0.xlsx", table)
     assert openpyxl.load_workbook(path)["Fixed"].print_area == "'Fixed'!$A$1:$B$5"
     assert check.print_ref(table) == "$A$1:$B$5"
 
