@@ -484,17 +484,16 @@ class _Lines:
     width search below tries hundreds of combinations of a few widths per column)."""
 
     def __init__(self, table: Table):
-        blank = [col.placeholder for col in table.columns]
-        rows = table.frame.select(col.key for col in table.columns).rows()
-        self.cells = [[row[c] or blank[c] for row in rows] for c in range(len(blank))]
-        self.headers = [col.header for col in table.columns]
+        self.table = table
+        self.cells = [_texts(table.frame, c, table) for c in range(len(table.columns))]
         self.known: dict[tuple[int, float], tuple[int, list[int]]] = {}
 
     def at(self, c: int, width: float) -> tuple[int, list[int]]:
         got = self.known.get((c, width))
         if got is None:
-            head = header_lines(self.headers[c], width - 2)
-            got = self.known[c, width] = (head, [text_lines(t, width - 1) for t in self.cells[c]])
+            head = header_lines(self.table.columns[c].header, width - 2)
+            room = _room(self.table, c, width)
+            got = self.known[c, width] = (head, [text_lines(t, room) for t in self.cells[c]])
         return got
 
     def height(self, widths: list[float]) -> int:
